@@ -1,0 +1,109 @@
+//! The one send path: validate, build, send with a timeout, retry, decode.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures::future::{select, Either};
+use tracing::Instrument;
+
+use super::{Client, Failure, RetryDecision, SendOptions};
+use crate::error::Error;
+use crate::request::Request;
+use crate::transport::Transport;
+
+impl<T: Transport> Client<T> {
+    /// Sends any operation with the client's timeout and retry policy.
+    pub async fn send<R: Request + Sync>(&self, request: &R) -> Result<R::Response, Error> {
+        self.send_with(request, &SendOptions::default()).await
+    }
+
+    /// Sends any operation, with per-call overrides.
+    ///
+    /// The request is validated and built once. Each attempt gets the
+    /// timeout; after a failure the [`crate::RetryPolicy`] decides whether
+    /// to wait and try again. The last response (or failure) is decoded
+    /// into the result. Everything runs inside an `attio.request` tracing
+    /// span with the method, path, attempt count and final status; the
+    /// token never appears in it.
+    pub async fn send_with<R: Request + Sync>(
+        &self,
+        request: &R,
+        options: &SendOptions,
+    ) -> Result<R::Response, Error> {
+        let shared = &*self.shared;
+        let first = shared.endpoint.build(request)?;
+        let policy = options.retry.as_ref().unwrap_or(&shared.retry);
+        let timeout = options.timeout.unwrap_or(shared.timeout);
+        let idempotent = request.idempotent();
+        let span = tracing::debug_span!(
+            "attio.request",
+            method = %first.method(),
+            path = %first.uri().path(),
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+
+        async move {
+            let mut prebuilt = Some(first);
+            let mut attempts = 0u32;
+            let mut waited = Duration::ZERO;
+            loop {
+                attempts += 1;
+                // Building is pure and cheap next to a backoff, so a retry
+                // builds the request again instead of keeping a copy around.
+                let http_request = match prebuilt.take() {
+                    Some(built) => built,
+                    None => shared.endpoint.build(request)?,
+                };
+                let outcome = self.exchange(http_request, timeout).await;
+                let span = tracing::Span::current();
+                span.record("attempts", attempts);
+                let failure = match &outcome {
+                    Ok(response) => {
+                        span.record("status", response.status().as_u16());
+                        Failure::from_response(
+                            response.status(),
+                            response.headers(),
+                            SystemTime::now(),
+                        )
+                    }
+                    Err(Error::Timeout(_)) => Some(Failure::Timeout),
+                    Err(_) => Some(Failure::Connection),
+                };
+                let Some(failure) = failure else {
+                    return R::decode(outcome?);
+                };
+                match policy.decide(&failure, idempotent, attempts, waited, fastrand::f64()) {
+                    RetryDecision::Retry(delay) => {
+                        tracing::debug!(?failure, ?delay, "retrying");
+                        shared.sleep.sleep(delay).await;
+                        waited += delay;
+                    }
+                    RetryDecision::Stop(reason) => {
+                        tracing::debug!(?failure, ?reason, "giving up");
+                        return R::decode(outcome?);
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// One attempt: the transport's exchange, bounded by `timeout`.
+    async fn exchange(
+        &self,
+        request: http::Request<Bytes>,
+        timeout: Option<Duration>,
+    ) -> Result<http::Response<Bytes>, Error> {
+        let send = self.transport.send(request);
+        let result = match timeout {
+            None => send.await,
+            Some(limit) => match select(send, self.shared.sleep.sleep(limit)).await {
+                Either::Left((result, _)) => result,
+                Either::Right(_) => return Err(Error::Timeout(limit)),
+            },
+        };
+        result.map_err(|e| Error::Transport(Box::new(e)))
+    }
+}

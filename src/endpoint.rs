@@ -1,0 +1,204 @@
+//! Turning an operation into a complete `http::Request`: base URL, auth, headers.
+
+use core::fmt;
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+
+use crate::error::{Error, InvalidInput};
+use crate::model::{ApiToken, TargetUrlPolicy};
+use crate::request::Request;
+
+/// Attio's API root.
+pub const DEFAULT_BASE_URL: &str = "https://api.attio.com";
+
+/// The `User-Agent` every request carries: `attio-webhooks/<version>`.
+pub const USER_AGENT_VALUE: &str = concat!("attio-webhooks/", env!("CARGO_PKG_VERSION"));
+
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// Where requests go and as whom: base URL, bearer token, `User-Agent`, and
+/// which target URLs are accepted. Building a request is pure: no I/O, no
+/// runtime, so this is also the entry point for driving the API with your
+/// own HTTP code.
+///
+/// ```
+/// use attio_webhooks::{operations::ListWebhooks, Endpoint, Request};
+/// let endpoint = Endpoint::new("sk_test")?;
+/// let request = endpoint.build(&ListWebhooks::new().limit(20))?;
+/// assert_eq!(request.uri(), "https://api.attio.com/v2/webhooks?limit=20");
+/// assert_eq!(request.headers()["authorization"], "Bearer sk_test");
+///
+/// // ...send it with any HTTP client, then:
+/// let response = http::Response::new(bytes::Bytes::from_static(br#"{"data":[]}"#));
+/// assert!(ListWebhooks::decode(response)?.is_empty());
+/// # Ok::<(), attio_webhooks::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Endpoint {
+    base_url: String,
+    targets: TargetUrlPolicy,
+    headers: HeaderMap,
+}
+
+impl Endpoint {
+    /// An endpoint for `https://api.attio.com` with `token`. Fails for an
+    /// empty token or one that cannot be a header value.
+    pub fn new(token: impl Into<ApiToken>) -> Result<Self, InvalidInput> {
+        let token = token.into();
+        if token.is_empty() {
+            return Err(InvalidInput::EmptyToken);
+        }
+        let mut auth = HeaderValue::try_from(format!("Bearer {}", token.expose()))
+            .map_err(|_| InvalidInput::TokenNotAHeaderValue)?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(AUTHORIZATION, auth);
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers.insert(ACCEPT, APPLICATION_JSON);
+        Ok(Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            targets: TargetUrlPolicy::default(),
+            headers,
+        })
+    }
+
+    /// Sends requests to `base_url` instead of Attio (a fake, a proxy).
+    /// It must be an absolute `http://` or `https://` URL; a trailing `/`
+    /// is ignored, and a path prefix is kept.
+    pub fn with_base_url(mut self, base_url: &str) -> Result<Self, InvalidInput> {
+        let reject = |reason| InvalidInput::BaseUrl {
+            url: base_url.to_owned(),
+            reason,
+        };
+        let uri: http::Uri = base_url
+            .parse()
+            .map_err(|_| reject("not a valid absolute URL"))?;
+        match uri.scheme_str() {
+            Some("http" | "https") => {}
+            _ => return Err(reject("the scheme must be http or https")),
+        }
+        if uri.authority().is_none() {
+            return Err(reject("the URL has no host"));
+        }
+        if uri.query().is_some() {
+            return Err(reject("the URL must not have a query"));
+        }
+        self.base_url = base_url.trim_end_matches('/').to_owned();
+        Ok(self)
+    }
+
+    /// Sets which webhook target URLs requests may carry.
+    pub fn with_target_url_policy(mut self, targets: TargetUrlPolicy) -> Self {
+        self.targets = targets;
+        self
+    }
+
+    /// The base URL requests go to, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The target URL policy requests are checked against.
+    pub fn target_url_policy(&self) -> TargetUrlPolicy {
+        self.targets
+    }
+
+    /// Validates `request` and builds the complete HTTP request:
+    /// `Authorization: Bearer`, `User-Agent`, `Accept: application/json`,
+    /// and `Content-Type: application/json` when there is a body.
+    pub fn build<R: Request + ?Sized>(&self, request: &R) -> Result<http::Request<Bytes>, Error> {
+        request.validate(self.targets)?;
+        let body = request.body()?;
+        let path = request.path();
+        let query = request.query();
+
+        let mut uri = String::with_capacity(self.base_url.len() + path.len() + 24);
+        uri.push_str(&self.base_url);
+        uri.push_str(&path);
+        if !query.is_empty() {
+            uri.push('?');
+            let start = uri.len();
+            uri = form_urlencoded::Serializer::for_suffix(uri, start)
+                .extend_pairs(query)
+                .finish();
+        }
+        let uri = http::Uri::try_from(uri).map_err(|_| InvalidInput::BaseUrl {
+            url: self.base_url.clone(),
+            reason: "the request path does not form a valid URL with it",
+        })?;
+
+        let mut headers = self.headers.clone();
+        if body.is_some() {
+            headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+        }
+        let mut http_request = http::Request::new(body.unwrap_or_default());
+        *http_request.method_mut() = request.method();
+        *http_request.uri_mut() = uri;
+        *http_request.headers_mut() = headers;
+        Ok(http_request)
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("base_url", &self.base_url)
+            .field("token", &"<redacted>")
+            .field("targets", &self.targets)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operations::{CreateWebhook, GetWebhook};
+    use crate::{EventType, Subscription, WebhookId};
+
+    #[test]
+    fn rejects_bad_tokens_and_base_urls() {
+        assert_eq!(Endpoint::new("").unwrap_err(), InvalidInput::EmptyToken);
+        assert_eq!(
+            Endpoint::new("a\nb").unwrap_err(),
+            InvalidInput::TokenNotAHeaderValue
+        );
+        let e = Endpoint::new("t").unwrap();
+        for bad in ["", "api.attio.com", "ftp://x", "https://x/?q=1", "http://"] {
+            assert!(e.clone().with_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keeps_a_base_path_prefix() {
+        let e = Endpoint::new("t")
+            .unwrap()
+            .with_base_url("http://127.0.0.1:9/prefix/")
+            .unwrap();
+        let r = e.build(&GetWebhook::new(WebhookId::from_u128(2))).unwrap();
+        assert_eq!(
+            r.uri(),
+            "http://127.0.0.1:9/prefix/v2/webhooks/00000000-0000-0000-0000-000000000002"
+        );
+        assert!(r.headers().get(CONTENT_TYPE).is_none());
+    }
+
+    #[test]
+    fn validates_before_building() {
+        let e = Endpoint::new("t").unwrap();
+        let create = CreateWebhook::new(
+            "http://example.com",
+            vec![Subscription::new(EventType::NoteCreated)],
+        );
+        assert!(matches!(
+            e.build(&create),
+            Err(Error::InvalidInput(InvalidInput::TargetUrl { .. }))
+        ));
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let e = Endpoint::new("sk_super_secret").unwrap();
+        assert!(!format!("{e:?}").contains("sk_super_secret"));
+    }
+}

@@ -1,0 +1,129 @@
+//! A client for the [Attio](https://attio.com) webhooks API (REST v2).
+//!
+//! # The shape of it
+//!
+//! - **Operations are values.** [`operations::ListWebhooks`],
+//!   [`operations::CreateWebhook`], [`operations::GetWebhook`],
+//!   [`operations::UpdateWebhook`] and [`operations::DeleteWebhook`] each
+//!   implement [`Request`]: method, path, query, JSON body, and a pure
+//!   [`Request::decode`] of the `http::Response<Bytes>`.
+//! - **Any HTTP stack.** [`Transport`] is one async method from
+//!   `http::Request<Bytes>` to `http::Response<Bytes>`. [`HyperTransport`]
+//!   (feature `hyper-transport`, on by default) is hyper-util's pooled
+//!   client with HTTPS via rustls; `examples/custom_transport.rs` wraps it.
+//! - **One send path.** [`Client`] adds the bearer token, `User-Agent`, a
+//!   per-attempt timeout, retries by [`RetryPolicy`], tracing, and
+//!   decoding, in one place ([`Client::send_with`]).
+//! - **Errors keep evidence.** [`Error`] separates Attio's error answers
+//!   (with the parsed body), rate limiting (with `Retry-After`), transport
+//!   failures, timeouts, undecodable responses (raw bytes and JSON path),
+//!   and input rejected before sending.
+//! - **No runtime needed for the core.** With `default-features = false`
+//!   the crate has no tokio, hyper or TLS dependency: models, requests,
+//!   decoding, the retry decision and [`Endpoint`] are pure code. The
+//!   [`Client`] then runs on any executor given an [`AsyncSleep`].
+//!
+//! # Example
+//!
+//! A whole lifecycle, here against a transport that plays Attio from a
+//! script (the `attio-webhooks-testkit` crate has a real, stateful fake):
+//!
+//! ```
+//! use attio_webhooks::{Client, Condition, EventType, Filter, Subscription, Transport};
+//! use bytes::Bytes;
+//!
+//! /// Answers create with a fixed webhook; a stand-in for Attio.
+//! struct Scripted;
+//!
+//! #[async_trait::async_trait]
+//! impl Transport for Scripted {
+//!     type Error = std::convert::Infallible;
+//!     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Self::Error> {
+//!         assert_eq!(request.uri(), "https://api.attio.com/v2/webhooks");
+//!         assert_eq!(request.headers()["authorization"], "Bearer sk_test");
+//!         let body = r#"{"data":{
+//!             "target_url":"https://example.com/hook",
+//!             "subscriptions":[{"event_type":"record.created","filter":{"$and":[
+//!                 {"field":"id.object_id","operator":"equals","value":"people"}]}}],
+//!             "id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c",
+//!                   "webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553"},
+//!             "status":"active",
+//!             "created_at":"2023-04-27T13:22:49.061281000Z",
+//!             "secret":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#;
+//!         Ok(http::Response::new(Bytes::from_static(body.as_bytes())))
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), attio_webhooks::Error> {
+//! let client = Client::new(Scripted, "sk_test")?;
+//! let people_only = Filter::And(vec![Condition::equals("id.object_id", "people")]);
+//! let created = client
+//!     .create_webhook(
+//!         "https://example.com/hook",
+//!         vec![Subscription::new(EventType::RecordCreated).with_filter(people_only)],
+//!     )
+//!     .await?;
+//! assert_eq!(created.webhook.webhook_id().to_string(), "23e42eaf-323a-41da-b5bb-fd67eebda553");
+//! assert_eq!(created.webhook.created_at.to_string(), "2023-04-27T13:22:49.061281000Z");
+//! assert_eq!(format!("{:?}", created.secret), "Secret(<redacted>)");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Choices this crate makes
+//!
+//! - `ListWebhooks` sends `limit` and `offset` only when set, and refuses a
+//!   `limit` outside 10..=100 before sending.
+//! - Target URLs must be `https://` ([`TargetUrlPolicy`]); tests can allow
+//!   `http://` to loopback hosts.
+//! - A subscription's `filter` is always sent, as `null` when absent, and is
+//!   required when decoding.
+//! - Unknown enum values (event types, statuses, operators, error codes)
+//!   are kept in an `Unknown(String)` variant and written back unchanged.
+//! - Unknown keys in responses are ignored.
+//! - Timestamps are written as Attio writes them: UTC with nine fractional
+//!   digits.
+//!
+//! # Features
+//!
+//! | feature | default | gives |
+//! |---|---|---|
+//! | `hyper-transport` | yes | [`HyperTransport`]; implies `tokio` |
+//! | `tokio` | yes | [`TokioSleep`], the client's default timer |
+
+#![warn(missing_docs)]
+
+mod client;
+mod endpoint;
+mod error;
+#[cfg(feature = "hyper-transport")]
+mod hyper_transport;
+mod model;
+mod open_enum;
+pub mod operations;
+mod request;
+mod sleep;
+mod transport;
+
+pub use client::{
+    Client, ClientBuilder, Failure, RetryDecision, RetryPolicy, SendOptions, StopReason,
+    DEFAULT_TIMEOUT,
+};
+pub use endpoint::{Endpoint, DEFAULT_BASE_URL, USER_AGENT_VALUE};
+pub use error::{
+    ApiError, ApiErrorBody, BoxError, DecodeError, Error, ErrorCode, ErrorType, InvalidInput,
+    RateLimited, RetryAfter,
+};
+#[cfg(feature = "hyper-transport")]
+pub use hyper_transport::{HyperTransport, HyperTransportError, DEFAULT_MAX_RESPONSE_BYTES};
+pub use model::{
+    is_loopback_host, ApiToken, Condition, CreatedWebhook, EventType, Filter, Operator, Secret,
+    Subscription, TargetUrlPolicy, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus,
+    WorkspaceId,
+};
+pub use request::Request;
+#[cfg(feature = "tokio")]
+pub use sleep::TokioSleep;
+pub use sleep::{AsyncSleep, Sleep};
+pub use transport::Transport;

@@ -1,0 +1,109 @@
+//! The event types a subscription can name.
+
+use crate::open_enum::open_enum;
+
+open_enum! {
+    /// The type of an event, and of a subscription that receives it.
+    ///
+    /// All 34 types Attio documents are variants; any other value is kept in
+    /// [`EventType::Unknown`] and written back unchanged.
+    ///
+    /// ```
+    /// use attio_webhooks::EventType;
+    /// assert_eq!(EventType::from("record.merged"), EventType::RecordMerged);
+    /// assert_eq!(EventType::KNOWN.len(), 34);
+    /// let future = EventType::from("meeting.created");
+    /// assert_eq!(future, EventType::Unknown("meeting.created".into()));
+    /// assert_eq!(serde_json::to_string(&future)?, r#""meeting.created""#);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub enum EventType {
+        /// `activity.created`
+        ActivityCreated => "activity.created",
+        /// `activity.updated`
+        ActivityUpdated => "activity.updated",
+        /// `activity.deleted`
+        ActivityDeleted => "activity.deleted",
+        /// `activity-attribute.created`
+        ActivityAttributeCreated => "activity-attribute.created",
+        /// `activity-attribute.updated`
+        ActivityAttributeUpdated => "activity-attribute.updated",
+        /// `activity-record.created`
+        ActivityRecordCreated => "activity-record.created",
+        /// `activity-record.deleted`
+        ActivityRecordDeleted => "activity-record.deleted",
+        /// `call-recording.created`
+        CallRecordingCreated => "call-recording.created",
+        /// `comment.created`
+        CommentCreated => "comment.created",
+        /// `comment.resolved`
+        CommentResolved => "comment.resolved",
+        /// `comment.unresolved`
+        CommentUnresolved => "comment.unresolved",
+        /// `comment.deleted`
+        CommentDeleted => "comment.deleted",
+        /// `list.created`
+        ListCreated => "list.created",
+        /// `list.updated`
+        ListUpdated => "list.updated",
+        /// `list.deleted`
+        ListDeleted => "list.deleted",
+        /// `list-attribute.created`
+        ListAttributeCreated => "list-attribute.created",
+        /// `list-attribute.updated`
+        ListAttributeUpdated => "list-attribute.updated",
+        /// `list-entry.created`
+        ListEntryCreated => "list-entry.created",
+        /// `list-entry.updated`
+        ListEntryUpdated => "list-entry.updated",
+        /// `list-entry.deleted`
+        ListEntryDeleted => "list-entry.deleted",
+        /// `object-attribute.created`
+        ObjectAttributeCreated => "object-attribute.created",
+        /// `object-attribute.updated`
+        ObjectAttributeUpdated => "object-attribute.updated",
+        /// `note.created`
+        NoteCreated => "note.created",
+        /// `note-content.updated`
+        NoteContentUpdated => "note-content.updated",
+        /// `note.updated`
+        NoteUpdated => "note.updated",
+        /// `note.deleted`
+        NoteDeleted => "note.deleted",
+        /// `record.created`
+        RecordCreated => "record.created",
+        /// `record.merged`
+        RecordMerged => "record.merged",
+        /// `record.updated`
+        RecordUpdated => "record.updated",
+        /// `record.deleted`
+        RecordDeleted => "record.deleted",
+        /// `task.created`
+        TaskCreated => "task.created",
+        /// `task.updated`
+        TaskUpdated => "task.updated",
+        /// `task.deleted`
+        TaskDeleted => "task.deleted",
+        /// `workspace-member.created`
+        WorkspaceMemberCreated => "workspace-member.created",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_value_round_trips_through_its_wire_string() {
+        for known in EventType::KNOWN {
+            assert_eq!(&EventType::from(known.as_str()), known);
+            let json = serde_json::to_string(known).unwrap();
+            assert_eq!(serde_json::from_str::<EventType>(&json).unwrap(), *known);
+        }
+    }
+
+    #[test]
+    fn rejects_non_strings() {
+        assert!(serde_json::from_str::<EventType>("42").is_err());
+    }
+}

@@ -1,0 +1,146 @@
+//! Subscription filters: `null`, `{"$and": [...]}` or `{"$or": [...]}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::open_enum::open_enum;
+
+/// Which events of a subscription's type are delivered.
+///
+/// A subscription's filter is `Option<Filter>`: `None` is sent as `null` and
+/// lets every event through. `$and` needs every condition to hold, `$or` at
+/// least one.
+///
+/// ```
+/// use attio_webhooks::{Condition, Filter};
+/// let filter = Filter::And(vec![Condition::equals("parent_object_id", "97052eb9-e65e-443f-a297-f2d9a4a7f795")]);
+/// assert_eq!(
+///     serde_json::to_string(&filter)?,
+///     r#"{"$and":[{"field":"parent_object_id","operator":"equals","value":"97052eb9-e65e-443f-a297-f2d9a4a7f795"}]}"#
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Filter {
+    /// `{"$and": [...]}`: every condition must hold (an empty list always passes).
+    #[serde(rename = "$and")]
+    And(Vec<Condition>),
+    /// `{"$or": [...]}`: at least one condition must hold (an empty list never passes).
+    #[serde(rename = "$or")]
+    Or(Vec<Condition>),
+}
+
+impl Filter {
+    /// The conditions, whichever the combinator.
+    pub fn conditions(&self) -> &[Condition] {
+        match self {
+            Filter::And(conditions) | Filter::Or(conditions) => conditions,
+        }
+    }
+
+    /// `true` when both filters are the same combinator over the same
+    /// conditions, in any order. This is how Attio compares filters when it
+    /// checks that a (target URL, event type, filter) triple is unique.
+    ///
+    /// ```
+    /// use attio_webhooks::{Condition, Filter};
+    /// let a = Condition::equals("actor.type", "workspace-member");
+    /// let b = Condition::not_equals("id.object_id", "people");
+    /// assert!(Filter::Or(vec![a.clone(), b.clone()]).equivalent(&Filter::Or(vec![b.clone(), a.clone()])));
+    /// assert!(!Filter::Or(vec![a.clone()]).equivalent(&Filter::And(vec![a])));
+    /// ```
+    pub fn equivalent(&self, other: &Filter) -> bool {
+        let same_kind = matches!(
+            (self, other),
+            (Filter::And(_), Filter::And(_)) | (Filter::Or(_), Filter::Or(_))
+        );
+        same_kind && sorted(self.conditions()) == sorted(other.conditions())
+    }
+
+    /// Compares two optional filters the way [`Filter::equivalent`] does;
+    /// `None` (`null`) only equals `None`.
+    pub fn equivalent_opt(a: Option<&Filter>, b: Option<&Filter>) -> bool {
+        match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.equivalent(b),
+            _ => false,
+        }
+    }
+}
+
+fn sorted(conditions: &[Condition]) -> Vec<&Condition> {
+    let mut refs: Vec<&Condition> = conditions.iter().collect();
+    refs.sort();
+    refs
+}
+
+/// One test in a filter: the string at `field` (a dot path into the event,
+/// such as `actor.type` or `id.object_id`) compared with `value`.
+///
+/// Decoding ignores keys other than these three, so a response from a newer
+/// Attio still decodes; the testkit's fake is stricter and rejects them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Condition {
+    /// Dot path into the event, e.g. `parent_object_id` or `actor.type`.
+    pub field: String,
+    /// How the field is compared with `value`.
+    pub operator: Operator,
+    /// The string the field is compared with.
+    pub value: String,
+}
+
+impl Condition {
+    /// A condition with any operator.
+    pub fn new(field: impl Into<String>, operator: Operator, value: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            operator,
+            value: value.into(),
+        }
+    }
+
+    /// `field` equals `value`.
+    pub fn equals(field: impl Into<String>, value: impl Into<String>) -> Self {
+        Self::new(field, Operator::Equals, value)
+    }
+
+    /// `field` does not equal `value`.
+    pub fn not_equals(field: impl Into<String>, value: impl Into<String>) -> Self {
+        Self::new(field, Operator::NotEquals, value)
+    }
+}
+
+open_enum! {
+    /// The comparison of a [`Condition`]. Attio documents `equals` and
+    /// `not_equals`; other values are kept so they round-trip, and Attio
+    /// rejects them with a 400.
+    pub enum Operator {
+        /// `equals`
+        Equals => "equals",
+        /// `not_equals`
+        NotEquals => "not_equals",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unknown_combinators_and_wrong_shapes() {
+        for bad in [
+            r#"{"$not":[]}"#,
+            r#"{"$and":[],"$or":[]}"#,
+            r#"{"$and":[{"field":"a","operator":"equals","value":5}]}"#,
+            r#"[]"#,
+        ] {
+            assert!(serde_json::from_str::<Filter>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn equivalence_counts_duplicates() {
+        let a = Condition::equals("a", "1");
+        let twice = Filter::And(vec![a.clone(), a.clone()]);
+        assert!(!twice.equivalent(&Filter::And(vec![a])));
+    }
+}

@@ -1,0 +1,19 @@
+//! The types Attio's webhooks API sends and receives.
+
+mod event_type;
+mod filter;
+mod ids;
+mod redacted;
+mod status;
+mod target_url;
+mod timestamp;
+mod webhook;
+
+pub use event_type::EventType;
+pub use filter::{Condition, Filter, Operator};
+pub use ids::{WebhookId, WorkspaceId};
+pub use redacted::{ApiToken, Secret};
+pub use status::WebhookStatus;
+pub use target_url::{is_loopback_host, TargetUrlPolicy};
+pub use timestamp::Timestamp;
+pub use webhook::{CreatedWebhook, Subscription, Webhook, WebhookIdentifier};

@@ -1,0 +1,100 @@
+//! The rule for webhook target URLs, shared by the client and the testkit.
+
+use crate::error::InvalidInput;
+
+/// Which target URLs are accepted.
+///
+/// Attio requires `https://`. For local receivers in tests, the client and
+/// the testkit's fake can both be told to also accept plain `http://` to a
+/// loopback host (`127.0.0.1`, `[::1]`, `localhost`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TargetUrlPolicy {
+    /// Only `https://` URLs with a host: what Attio accepts.
+    #[default]
+    HttpsOnly,
+    /// `https://` URLs, plus `http://` URLs whose host is loopback.
+    AllowLoopbackHttp,
+}
+
+impl TargetUrlPolicy {
+    /// Checks `url` against the policy.
+    ///
+    /// ```
+    /// use attio_webhooks::{InvalidInput, TargetUrlPolicy};
+    /// let strict = TargetUrlPolicy::HttpsOnly;
+    /// assert!(strict.check("https://example.com/hook").is_ok());
+    /// assert!(matches!(strict.check("http://example.com/hook"), Err(InvalidInput::TargetUrl { .. })));
+    /// assert!(TargetUrlPolicy::AllowLoopbackHttp.check("http://127.0.0.1:8080/hook").is_ok());
+    /// assert!(TargetUrlPolicy::AllowLoopbackHttp.check("http://example.com/hook").is_err());
+    /// ```
+    pub fn check(self, url: &str) -> Result<(), InvalidInput> {
+        let reject = |reason: &'static str| {
+            Err(InvalidInput::TargetUrl {
+                url: url.to_owned(),
+                reason,
+            })
+        };
+        let Ok(uri) = url.parse::<http::Uri>() else {
+            return reject("not a valid absolute URL");
+        };
+        let Some(host) = uri.host().filter(|h| !h.is_empty()) else {
+            return reject("the URL has no host");
+        };
+        if url.starts_with("https://") {
+            return Ok(());
+        }
+        if self == TargetUrlPolicy::AllowLoopbackHttp
+            && url.starts_with("http://")
+            && is_loopback_host(host)
+        {
+            return Ok(());
+        }
+        reject("Attio only delivers to https:// URLs")
+    }
+}
+
+/// `true` for `localhost`, `127.x.x.x` and `[::1]`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_is_case_sensitive_like_attio_pattern() {
+        assert!(TargetUrlPolicy::HttpsOnly
+            .check("HTTPS://example.com")
+            .is_err());
+        assert!(TargetUrlPolicy::HttpsOnly.check("https://").is_err());
+        assert!(TargetUrlPolicy::HttpsOnly.check("not a url").is_err());
+        assert!(TargetUrlPolicy::HttpsOnly
+            .check("ftp://example.com")
+            .is_err());
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        let p = TargetUrlPolicy::AllowLoopbackHttp;
+        for ok in [
+            "http://localhost/x",
+            "http://127.0.0.1:9/x",
+            "http://[::1]:80/",
+            "http://127.5.6.7/",
+        ] {
+            assert!(p.check(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1/",
+            "http://localhost.example.com/",
+            "http://[::2]/",
+        ] {
+            assert!(p.check(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `created_at` timestamps with nanosecond precision.
+
+use core::fmt;
+use core::str::FromStr;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::error::InvalidInput;
+
+/// A point in time as Attio writes it: RFC 3339 in UTC with exactly nine
+/// fractional digits, e.g. `2023-04-27T13:22:49.061281000Z`.
+///
+/// Parsing accepts any RFC 3339 timestamp (any number of fractional digits,
+/// any offset) and keeps nanosecond precision; formatting always gives
+/// Attio's form, so a value read from Attio is written back byte for byte.
+///
+/// ```
+/// use attio_webhooks::Timestamp;
+/// let t: Timestamp = "2023-04-27T13:22:49.061281000Z".parse()?;
+/// assert_eq!(t.to_string(), "2023-04-27T13:22:49.061281000Z");
+/// assert_eq!(t.unix_nanos() % 1_000_000_000, 61_281_000);
+/// let shifted: Timestamp = "2023-04-27T15:22:49.5+02:00".parse()?;
+/// assert_eq!(shifted.to_string(), "2023-04-27T13:22:49.500000000Z");
+/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// The Unix epoch, `1970-01-01T00:00:00.000000000Z`.
+    pub const UNIX_EPOCH: Timestamp = Timestamp(OffsetDateTime::UNIX_EPOCH);
+
+    /// The current time of the system clock.
+    pub fn now() -> Self {
+        Self::from(SystemTime::now())
+    }
+
+    /// Parses an RFC 3339 timestamp.
+    pub fn parse(value: &str) -> Result<Self, InvalidInput> {
+        OffsetDateTime::parse(value, &Rfc3339)
+            .map(|t| Self(t.to_offset(UtcOffset::UTC)))
+            .map_err(|e| InvalidInput::Timestamp {
+                value: value.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Builds a timestamp from nanoseconds since the Unix epoch, or `None`
+    /// outside the years -9999..=9999.
+    pub fn from_unix_nanos(nanos: i128) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .ok()
+            .map(Self)
+    }
+
+    /// Nanoseconds since the Unix epoch (negative before it).
+    pub fn unix_nanos(&self) -> i128 {
+        self.0.unix_timestamp_nanos()
+    }
+
+    /// The same instant as a [`SystemTime`].
+    pub fn to_system_time(&self) -> SystemTime {
+        SystemTime::from(self.0)
+    }
+
+    /// This time plus `duration`, saturating at the largest representable time.
+    pub fn saturating_add(&self, duration: Duration) -> Self {
+        Self(
+            self.0
+                .saturating_add(duration.try_into().unwrap_or(time::Duration::MAX)),
+        )
+    }
+
+    /// How long after `earlier` this is; zero if it is not later.
+    pub fn duration_since(&self, earlier: Timestamp) -> Duration {
+        (self.0 - earlier.0).try_into().unwrap_or(Duration::ZERO)
+    }
+}
+
+impl From<SystemTime> for Timestamp {
+    fn from(value: SystemTime) -> Self {
+        Self(OffsetDateTime::from(value))
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = InvalidInput;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::parse(value)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond()
+        )
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 timestamp")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Timestamp, E> {
+                Timestamp::parse(value).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_nanoseconds_and_attio_format() {
+        let t = Timestamp::parse("2024-01-02T03:04:05.123456789Z").unwrap();
+        assert_eq!(t.to_string(), "2024-01-02T03:04:05.123456789Z");
+        let short = Timestamp::parse("2024-01-02T03:04:05Z").unwrap();
+        assert_eq!(short.to_string(), "2024-01-02T03:04:05.000000000Z");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in ["", "2024-01-02", "yesterday", "2024-13-02T03:04:05Z"] {
+            assert!(
+                matches!(Timestamp::parse(bad), Err(InvalidInput::Timestamp { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn nanos_round_trip() {
+        let t = Timestamp::from_unix_nanos(1_682_601_769_061_281_000).unwrap();
+        assert_eq!(t.to_string(), "2023-04-27T13:22:49.061281000Z");
+        assert_eq!(t.unix_nanos(), 1_682_601_769_061_281_000);
+    }
+}

@@ -1,0 +1,142 @@
+//! Webhooks and their subscriptions, as Attio sends them.
+
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{EventType, Filter, Secret, Timestamp, WebhookId, WebhookStatus, WorkspaceId};
+
+/// One event type a webhook receives, narrowed by an optional filter.
+///
+/// The `filter` key is always written, as `null` when there is no filter,
+/// and must be present when read: Attio requires it.
+///
+/// ```
+/// use attio_webhooks::{Condition, EventType, Filter, Subscription};
+/// let all = Subscription::new(EventType::NoteCreated);
+/// assert_eq!(serde_json::to_string(&all)?, r#"{"event_type":"note.created","filter":null}"#);
+/// let some = Subscription::new(EventType::RecordUpdated)
+///     .with_filter(Filter::Or(vec![Condition::equals("id.object_id", "people")]));
+/// assert!(some.filter.is_some());
+/// assert!(serde_json::from_str::<Subscription>(r#"{"event_type":"note.created"}"#).is_err());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Subscription {
+    /// The type of event delivered.
+    pub event_type: EventType,
+    /// `None` (`null` on the wire) delivers every event of the type.
+    #[serde(deserialize_with = "required_nullable")]
+    pub filter: Option<Filter>,
+}
+
+impl Subscription {
+    /// A subscription to every event of `event_type` (filter `null`).
+    pub fn new(event_type: EventType) -> Self {
+        Self {
+            event_type,
+            filter: None,
+        }
+    }
+
+    /// The same subscription, delivering only events that pass `filter`.
+    pub fn with_filter(mut self, filter: Filter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+}
+
+/// Reads an `Option` whose key must be present (its value may be `null`).
+/// Using `deserialize_with` turns off serde's "missing means None" default.
+fn required_nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer)
+}
+
+/// The pair of ids under a webhook's `id` key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WebhookIdentifier {
+    /// The workspace the webhook belongs to.
+    pub workspace_id: WorkspaceId,
+    /// The webhook itself.
+    pub webhook_id: WebhookId,
+}
+
+/// A webhook as returned by list, get and update.
+///
+/// Fields are written in Attio's order: `target_url`, `subscriptions`, `id`,
+/// `status`, `created_at`. Unknown keys in a response are ignored.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Webhook {
+    /// Where events are delivered (an `https://` URL).
+    pub target_url: String,
+    /// The events the webhook receives.
+    pub subscriptions: Vec<Subscription>,
+    /// Workspace and webhook ids.
+    pub id: WebhookIdentifier,
+    /// Whether the webhook receives events.
+    pub status: WebhookStatus,
+    /// When the webhook was created.
+    pub created_at: Timestamp,
+}
+
+impl Webhook {
+    /// Shorthand for `self.id.webhook_id`.
+    pub fn webhook_id(&self) -> WebhookId {
+        self.id.webhook_id
+    }
+}
+
+/// The answer to create: the new webhook plus its signing secret, which
+/// Attio shows only this once.
+///
+/// On the wire this is one flat object, the webhook's keys followed by
+/// `secret`; [`Secret`] keeps the value out of `Debug` output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedWebhook {
+    /// The webhook as created.
+    pub webhook: Webhook,
+    /// The key that signs every delivery to this webhook.
+    pub secret: Secret,
+}
+
+impl Serialize for CreatedWebhook {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let w = &self.webhook;
+        let mut s = serializer.serialize_struct("CreatedWebhook", 6)?;
+        s.serialize_field("target_url", &w.target_url)?;
+        s.serialize_field("subscriptions", &w.subscriptions)?;
+        s.serialize_field("id", &w.id)?;
+        s.serialize_field("status", &w.status)?;
+        s.serialize_field("created_at", &w.created_at)?;
+        s.serialize_field("secret", &self.secret)?;
+        s.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for CreatedWebhook {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            target_url: String,
+            subscriptions: Vec<Subscription>,
+            id: WebhookIdentifier,
+            status: WebhookStatus,
+            created_at: Timestamp,
+            secret: Secret,
+        }
+        let w = Wire::deserialize(deserializer)?;
+        Ok(CreatedWebhook {
+            webhook: Webhook {
+                target_url: w.target_url,
+                subscriptions: w.subscriptions,
+                id: w.id,
+                status: w.status,
+                created_at: w.created_at,
+            },
+            secret: w.secret,
+        })
+    }
+}

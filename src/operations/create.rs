@@ -1,0 +1,84 @@
+//! `POST /v2/webhooks`: create a webhook.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use serde::Serialize;
+
+use crate::error::{DecodeError, InvalidInput};
+use crate::model::{CreatedWebhook, Subscription, TargetUrlPolicy};
+use crate::request::{decode_data, encode_data, Request};
+
+/// Creates a webhook with its subscriptions. The answer carries the signing
+/// secret, which Attio never shows again.
+///
+/// Fails before sending with [`InvalidInput::TargetUrl`] for a target that is
+/// not `https://`, and [`InvalidInput::NoSubscriptions`] for an empty list.
+/// Attio answers 409 `uniqueness_conflict` when a (target URL, event type,
+/// filter) triple already exists, also within this one request.
+///
+/// ```
+/// use attio_webhooks::{operations::CreateWebhook, EventType, Request, Subscription};
+/// let create = CreateWebhook::new(
+///     "https://example.com/hook",
+///     vec![Subscription::new(EventType::NoteCreated)],
+/// );
+/// assert_eq!(
+///     create.body()?.unwrap(),
+///     r#"{"data":{"target_url":"https://example.com/hook","subscriptions":[{"event_type":"note.created","filter":null}]}}"#
+/// );
+/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CreateWebhook {
+    /// Where events will be delivered; must be `https://`.
+    pub target_url: String,
+    /// One or more subscriptions.
+    pub subscriptions: Vec<Subscription>,
+}
+
+impl CreateWebhook {
+    /// A webhook delivering `subscriptions` to `target_url`.
+    pub fn new(target_url: impl Into<String>, subscriptions: Vec<Subscription>) -> Self {
+        Self {
+            target_url: target_url.into(),
+            subscriptions,
+        }
+    }
+
+    /// Adds one more subscription.
+    pub fn subscription(mut self, subscription: Subscription) -> Self {
+        self.subscriptions.push(subscription);
+        self
+    }
+}
+
+impl Request for CreateWebhook {
+    type Response = CreatedWebhook;
+
+    fn method(&self) -> Method {
+        Method::POST
+    }
+
+    fn path(&self) -> Cow<'static, str> {
+        Cow::Borrowed("/v2/webhooks")
+    }
+
+    fn body(&self) -> Result<Option<Bytes>, InvalidInput> {
+        encode_data(self)
+    }
+
+    fn validate(&self, targets: TargetUrlPolicy) -> Result<(), InvalidInput> {
+        targets.check(&self.target_url)?;
+        if self.subscriptions.is_empty() {
+            return Err(InvalidInput::NoSubscriptions);
+        }
+        Ok(())
+    }
+
+    fn decode_success(status: StatusCode, body: &Bytes) -> Result<CreatedWebhook, DecodeError> {
+        decode_data(status, body)
+    }
+}

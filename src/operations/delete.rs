@@ -1,0 +1,55 @@
+//! `DELETE /v2/webhooks/{webhook_id}`: remove a webhook.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use serde::Deserialize;
+
+use crate::error::DecodeError;
+use crate::model::WebhookId;
+use crate::request::{decode_json, Request};
+
+/// Deletes a webhook. Attio answers `{}`; an unknown id gets 404.
+///
+/// ```
+/// use attio_webhooks::{operations::DeleteWebhook, Request, WebhookId};
+/// use http::Method;
+/// let delete = DeleteWebhook::new(WebhookId::from_u128(1));
+/// assert_eq!(delete.method(), Method::DELETE);
+/// assert_eq!(delete.body()?, None);
+/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteWebhook {
+    /// The webhook to delete.
+    pub webhook_id: WebhookId,
+}
+
+impl DeleteWebhook {
+    /// Deletes `webhook_id`.
+    pub fn new(webhook_id: WebhookId) -> Self {
+        Self { webhook_id }
+    }
+}
+
+/// The `{}` body of a successful delete.
+#[derive(Deserialize)]
+struct Empty {}
+
+impl Request for DeleteWebhook {
+    type Response = ();
+
+    fn method(&self) -> Method {
+        Method::DELETE
+    }
+
+    fn path(&self) -> Cow<'static, str> {
+        Cow::Owned(super::webhook_path(self.webhook_id))
+    }
+
+    fn decode_success(status: StatusCode, body: &Bytes) -> Result<(), DecodeError> {
+        decode_json::<Empty>(status, body).map(|Empty {}| ())
+    }
+}

@@ -1,0 +1,48 @@
+//! `GET /v2/webhooks/{webhook_id}`: one webhook.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+
+use crate::error::DecodeError;
+use crate::model::{Webhook, WebhookId};
+use crate::request::{decode_data, Request};
+
+/// Fetches one webhook. Attio answers 404 `not_found` for an unknown id.
+///
+/// ```
+/// use attio_webhooks::{operations::GetWebhook, Request, WebhookId};
+/// let id: WebhookId = "23e42eaf-323a-41da-b5bb-fd67eebda553".parse()?;
+/// assert_eq!(GetWebhook::new(id).path(), "/v2/webhooks/23e42eaf-323a-41da-b5bb-fd67eebda553");
+/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GetWebhook {
+    /// The webhook to fetch.
+    pub webhook_id: WebhookId,
+}
+
+impl GetWebhook {
+    /// Fetches `webhook_id`.
+    pub fn new(webhook_id: WebhookId) -> Self {
+        Self { webhook_id }
+    }
+}
+
+impl Request for GetWebhook {
+    type Response = Webhook;
+
+    fn method(&self) -> Method {
+        Method::GET
+    }
+
+    fn path(&self) -> Cow<'static, str> {
+        Cow::Owned(super::webhook_path(self.webhook_id))
+    }
+
+    fn decode_success(status: StatusCode, body: &Bytes) -> Result<Webhook, DecodeError> {
+        decode_data(status, body)
+    }
+}

@@ -1,0 +1,192 @@
+//! The `Request` trait: what an operation is, and how its response decodes.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, DecodeError, Error, InvalidInput, RateLimited, RetryAfter};
+use crate::model::TargetUrlPolicy;
+use crate::ApiErrorBody;
+
+/// One Attio API operation, as plain data.
+///
+/// An operation knows its method, path, query and JSON body, checks its own
+/// input, and decodes the response into its `Response` type. Nothing here
+/// does I/O: [`crate::Endpoint::build`] turns a request into an
+/// `http::Request<Bytes>`, any [`crate::Transport`] exchanges it, and
+/// [`Request::decode`] turns the `http::Response<Bytes>` back into a value
+/// or an [`Error`].
+///
+/// ```
+/// use attio_webhooks::{operations::GetWebhook, Request, WebhookId};
+/// use http::Method;
+/// let get = GetWebhook::new(WebhookId::from_u128(1));
+/// assert_eq!(get.method(), Method::GET);
+/// assert_eq!(get.path(), "/v2/webhooks/00000000-0000-0000-0000-000000000001");
+/// assert!(get.query().is_empty());
+/// assert_eq!(get.body()?, None);
+/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// ```
+pub trait Request {
+    /// What a successful response decodes into.
+    type Response;
+
+    /// The HTTP method.
+    fn method(&self) -> Method;
+
+    /// The path, starting with `/v2/`.
+    fn path(&self) -> Cow<'static, str>;
+
+    /// Query parameters, in the order they are sent. Empty by default.
+    fn query(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    /// The JSON body, if the operation has one.
+    fn body(&self) -> Result<Option<Bytes>, InvalidInput> {
+        Ok(None)
+    }
+
+    /// Checks the input before anything is sent. `targets` says which
+    /// target URLs are acceptable.
+    fn validate(&self, targets: TargetUrlPolicy) -> Result<(), InvalidInput> {
+        let _ = targets;
+        Ok(())
+    }
+
+    /// Whether sending the request twice has the same effect as once.
+    /// The retry policy retries non-idempotent requests only on 429.
+    fn idempotent(&self) -> bool {
+        self.method() != Method::POST
+    }
+
+    /// Decodes the body of a 2xx response.
+    fn decode_success(status: StatusCode, body: &Bytes) -> Result<Self::Response, DecodeError>;
+
+    /// Decodes any response: 2xx through [`Request::decode_success`], 429
+    /// into [`Error::RateLimited`], other statuses into [`Error::Api`] when
+    /// the body is Attio's error body and [`Error::Decode`] when it is not.
+    /// Never panics, whatever the bytes.
+    fn decode(response: http::Response<Bytes>) -> Result<Self::Response, Error>
+    where
+        Self: Sized,
+    {
+        let status = response.status();
+        let body = response.body();
+        if status.is_success() {
+            return Self::decode_success(status, body).map_err(Error::Decode);
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(Error::RateLimited(RateLimited {
+                retry_after: RetryAfter::from_headers(response.headers()),
+                body: serde_json::from_slice(body).ok(),
+            }));
+        }
+        match decode_json::<ApiErrorBody>(status, body) {
+            Ok(body) => Err(Error::Api(ApiError { status, body })),
+            Err(decode) => Err(Error::Decode(decode)),
+        }
+    }
+}
+
+/// `{"data": ...}`, the envelope of every request and response body.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Data<T> {
+    pub(crate) data: T,
+}
+
+/// Encodes `{"data": value}`.
+pub(crate) fn encode_data<T: Serialize>(value: &T) -> Result<Option<Bytes>, InvalidInput> {
+    serde_json::to_vec(&Data { data: value })
+        .map(|v| Some(Bytes::from(v)))
+        .map_err(|e| InvalidInput::Body(e.to_string()))
+}
+
+/// Decodes `{"data": T}` and returns the `T`.
+pub(crate) fn decode_data<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &Bytes,
+) -> Result<T, DecodeError> {
+    decode_json::<Data<T>>(status, body).map(|d| d.data)
+}
+
+/// Decodes JSON; on failure, decodes once more with path tracking so the
+/// error says where it failed. The fast path pays nothing for the path.
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &Bytes,
+) -> Result<T, DecodeError> {
+    let first_error = match serde_json::from_slice::<T>(body) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+        // The tracked run got further (it cannot, but never trust that): report the first error.
+        Ok(_) => (".".to_owned(), first_error.to_string()),
+    };
+    Err(DecodeError {
+        status,
+        body: body.clone(),
+        path,
+        message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operations::GetWebhook;
+    use crate::WebhookId;
+
+    fn response(status: u16, body: &'static str) -> http::Response<Bytes> {
+        http::Response::builder()
+            .status(status)
+            .body(Bytes::from_static(body.as_bytes()))
+            .unwrap()
+    }
+
+    #[test]
+    fn decode_error_reports_path_and_keeps_bytes() {
+        let body = r#"{"data":{"target_url":"https://x","subscriptions":[{"event_type":"note.created","filter":7}]}}"#;
+        let Err(Error::Decode(e)) = GetWebhook::decode(response(200, body)) else {
+            panic!("expected a decode error")
+        };
+        assert_eq!(e.path, "data.subscriptions[0].filter");
+        assert_eq!(e.body, body.as_bytes());
+        assert_eq!(e.status, StatusCode::OK);
+    }
+
+    #[test]
+    fn trailing_garbage_is_a_decode_error() {
+        let body = r#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"m"} x"#;
+        assert!(matches!(
+            GetWebhook::decode(response(404, body)),
+            Err(Error::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let id = WebhookId::from_u128(7);
+        let _ = GetWebhook::new(id);
+        for status in [200u16, 201, 204, 301, 400, 404, 429, 500, 503] {
+            for body in [
+                "",
+                "{",
+                "null",
+                "[]",
+                "\u{0}",
+                "{\"data\":null}",
+                "{\"data\":{}}",
+            ] {
+                let result = GetWebhook::decode(response(status, body));
+                assert!(result.is_err(), "{status} {body:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The one-method connector trait every HTTP stack (and every fake) implements.
+
+use bytes::Bytes;
+
+/// Exchanges an HTTP request for an HTTP response.
+///
+/// This is the only thing [`crate::Client`] needs from an HTTP stack. The
+/// request arrives complete (method, absolute URI, headers, body); the
+/// response must come back with its whole body read. Return `Err` only when
+/// no response was obtained (connection refused or reset, TLS failure, a body
+/// over your size limit...): any HTTP status, 5xx included, is an `Ok`.
+///
+/// Every error a transport returns counts as a connection failure for the
+/// retry policy, so idempotent requests are retried after it and `POST` is
+/// not.
+///
+/// ```
+/// use attio_webhooks::Transport;
+/// use bytes::Bytes;
+///
+/// /// Answers every request with an empty list, without any network.
+/// struct Canned;
+///
+/// #[async_trait::async_trait]
+/// impl Transport for Canned {
+///     type Error = std::convert::Infallible;
+///     async fn send(&self, _request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Self::Error> {
+///         Ok(http::Response::new(Bytes::from_static(br#"{"data":[]}"#)))
+///     }
+/// }
+/// ```
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync {
+    /// Why no response was obtained.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Sends `request` and reads the whole response.
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, Self::Error>;
+}
+
+#[async_trait::async_trait]
+impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
+    type Error = T::Error;
+
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, Self::Error> {
+        (**self).send(request).await
+    }
+}
