@@ -127,3 +127,8 @@ pub use request::Request;
 pub use sleep::TokioSleep;
 pub use sleep::{AsyncSleep, Sleep};
 pub use transport::Transport;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,72 @@
+//! A hand-written `Transport`: logs every exchange and forwards it to the
+//! default `HyperTransport`. The same shape fits any HTTP stack: turn the
+//! `http::Request<Bytes>` into your client's request, and its answer back
+//! into an `http::Response<Bytes>`.
+//!
+//! ```sh
+//! cargo run --example custom_transport
+//! ```
+
+use std::time::Instant;
+
+use attio_webhooks::operations::ListWebhooks;
+use attio_webhooks::{
+    Client, EventType, HyperTransport, HyperTransportError, Subscription, Transport,
+};
+use attio_webhooks_testkit::{FakeAttio, Fault, FaultRule};
+use bytes::Bytes;
+
+/// Logs method, URI, status and time of each exchange, then forwards.
+struct Logging<T> {
+    inner: T,
+}
+
+#[async_trait::async_trait]
+impl<T: Transport<Error = HyperTransportError>> Transport for Logging<T> {
+    type Error = HyperTransportError;
+
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, Self::Error> {
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        let started = Instant::now();
+        let result = self.inner.send(request).await;
+        match &result {
+            Ok(response) => println!(
+                "{method} {uri} -> {} in {:?}",
+                response.status(),
+                started.elapsed()
+            ),
+            Err(error) => println!(
+                "{method} {uri} -> failed after {:?}: {error}",
+                started.elapsed()
+            ),
+        }
+        result
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let server = FakeAttio::start().await;
+    let transport = Logging {
+        inner: HyperTransport::new()?,
+    };
+    let client = Client::builder(server.token())
+        .base_url(server.base_url())
+        .build(transport)?;
+
+    let created = client
+        .create_webhook(
+            "https://example.com/hook",
+            vec![Subscription::new(EventType::TaskCreated)],
+        )
+        .await?;
+    // The transport sees every attempt: make the next GET fail once with 503.
+    server.inject(FaultRule::new(Fault::status(503)).method("GET"));
+    client.get_webhook(created.webhook.webhook_id()).await?;
+    client.list_webhooks(ListWebhooks::new()).await?;
+    client.delete_webhook(created.webhook.webhook_id()).await?;
+    Ok(())
+}

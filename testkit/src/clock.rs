@@ -1,0 +1,99 @@
+//! The fake's notion of "now": the system clock, or a manual test clock.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use attio_webhooks::Timestamp;
+use tokio::sync::Notify;
+
+/// Where the fake reads the time: `created_at` of new webhooks, and the
+/// schedule of delivery retries and status changes.
+///
+/// [`Clock::manual`] starts at a fixed instant and moves only when told to,
+/// so a test can run Attio's multi-day retry schedule in milliseconds:
+///
+/// ```
+/// use std::time::Duration;
+/// use attio_webhooks::Timestamp;
+/// use attio_webhooks_testkit::Clock;
+/// let clock = Clock::manual("2026-01-01T00:00:00Z".parse()?);
+/// clock.advance(Duration::from_secs(3 * 24 * 3600));
+/// assert_eq!(clock.now().to_string(), "2026-01-04T00:00:00.000000000Z");
+/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Clock {
+    inner: Arc<ClockInner>,
+}
+
+#[derive(Debug)]
+struct ClockInner {
+    manual: Option<Mutex<Timestamp>>,
+    moved: Notify,
+}
+
+impl Clock {
+    /// The system clock. [`Clock::advance`] has no effect on it.
+    pub fn system() -> Self {
+        Self {
+            inner: Arc::new(ClockInner {
+                manual: None,
+                moved: Notify::new(),
+            }),
+        }
+    }
+
+    /// A clock that starts at `start` and moves only by [`Clock::advance`] and [`Clock::set`].
+    pub fn manual(start: Timestamp) -> Self {
+        Self {
+            inner: Arc::new(ClockInner {
+                manual: Some(Mutex::new(start)),
+                moved: Notify::new(),
+            }),
+        }
+    }
+
+    /// `true` for a manual clock.
+    pub fn is_manual(&self) -> bool {
+        self.inner.manual.is_some()
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        match &self.inner.manual {
+            Some(now) => *now.lock().unwrap_or_else(|p| p.into_inner()),
+            None => Timestamp::now(),
+        }
+    }
+
+    /// Moves a manual clock forward by `by` and wakes whatever waits on it
+    /// (the delivery scheduler). Returns the new time.
+    pub fn advance(&self, by: Duration) -> Timestamp {
+        let now = match &self.inner.manual {
+            Some(now) => {
+                let mut now = now.lock().unwrap_or_else(|p| p.into_inner());
+                *now = now.saturating_add(by);
+                *now
+            }
+            None => Timestamp::now(),
+        };
+        self.inner.moved.notify_waiters();
+        now
+    }
+
+    /// Sets a manual clock to `at` (never backwards) and wakes waiters.
+    pub fn set(&self, at: Timestamp) -> Timestamp {
+        let now = self.now();
+        if at > now {
+            self.advance(at.duration_since(now))
+        } else {
+            now
+        }
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}

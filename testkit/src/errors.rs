@@ -1,0 +1,133 @@
+//! Attio's error bodies, as the fake and the wiremock fixtures send them.
+//!
+//! Attio documents the bodies of 400, 404 and 409 (type
+//! `invalid_request_error`, codes `validation_type`, `not_found`,
+//! `uniqueness_conflict`) and 429 (`rate_limit_error`,
+//! `rate_limit_exceeded`). For the statuses it does not document, the
+//! testkit uses the same shape with these choices:
+//!
+//! | status | `type` | `code` |
+//! |---|---|---|
+//! | 401 | `authentication_error` | `unauthorized` |
+//! | 403 | `authorization_error` | `missing_scope` |
+//! | 413 | `invalid_request_error` | `payload_too_large` |
+//! | 5xx | `internal_server_error` | `internal_error` |
+
+use attio_webhooks::{ApiErrorBody, ErrorCode, ErrorType};
+
+/// 400 `validation_type`: the body or query is not valid.
+pub fn validation(message: impl Into<String>) -> ApiErrorBody {
+    ApiErrorBody::new(
+        400,
+        ErrorType::InvalidRequest,
+        ErrorCode::ValidationType,
+        message,
+    )
+}
+
+/// 404 `not_found` for a webhook id, with Attio's message:
+/// `Webhook with ID "<id>" was not found.`
+pub fn not_found(webhook_id: &str) -> ApiErrorBody {
+    ApiErrorBody::new(
+        404,
+        ErrorType::InvalidRequest,
+        ErrorCode::NotFound,
+        format!("Webhook with ID \"{webhook_id}\" was not found."),
+    )
+}
+
+/// 404 `not_found` for a path the API does not have.
+pub fn no_such_route(method: &str, path: &str) -> ApiErrorBody {
+    ApiErrorBody::new(
+        404,
+        ErrorType::InvalidRequest,
+        ErrorCode::NotFound,
+        format!("No route for {method} {path}."),
+    )
+}
+
+/// 409 `uniqueness_conflict`.
+pub fn conflict(message: impl Into<String>) -> ApiErrorBody {
+    ApiErrorBody::new(
+        409,
+        ErrorType::InvalidRequest,
+        ErrorCode::UniquenessConflict,
+        message,
+    )
+}
+
+/// 401: missing, malformed or unknown bearer token.
+pub fn unauthorized(message: impl Into<String>) -> ApiErrorBody {
+    ApiErrorBody::new(
+        401,
+        ErrorType::Authentication,
+        ErrorCode::Unauthorized,
+        message,
+    )
+}
+
+/// 403: the token lacks `scope`.
+pub fn forbidden(scope: &str) -> ApiErrorBody {
+    ApiErrorBody::new(
+        403,
+        ErrorType::Authorization,
+        ErrorCode::MissingScope,
+        format!("This request requires the \"{scope}\" scope."),
+    )
+}
+
+/// 429 `rate_limit_exceeded`.
+pub fn rate_limited() -> ApiErrorBody {
+    ApiErrorBody::new(
+        429,
+        ErrorType::RateLimit,
+        ErrorCode::RateLimitExceeded,
+        "Rate limit exceeded, please try again later",
+    )
+}
+
+/// 413: the request body is over `limit` bytes.
+pub fn payload_too_large(limit: usize) -> ApiErrorBody {
+    ApiErrorBody::new(
+        413,
+        ErrorType::InvalidRequest,
+        ErrorCode::from("payload_too_large"),
+        format!("The request body is larger than {limit} bytes."),
+    )
+}
+
+/// 5xx `internal_error`.
+pub fn server_error(status: u16) -> ApiErrorBody {
+    ApiErrorBody::new(
+        status,
+        ErrorType::InternalServer,
+        ErrorCode::InternalError,
+        "An unexpected error occurred.",
+    )
+}
+
+/// The body the testkit sends for any error `status` when nothing more
+/// specific is known (fault injection, fixtures).
+pub fn for_status(status: u16) -> ApiErrorBody {
+    match status {
+        400 => validation("Body payload validation error."),
+        401 => unauthorized("Invalid or missing bearer token."),
+        403 => forbidden("webhook:read-write"),
+        404 => ApiErrorBody::new(
+            404,
+            ErrorType::InvalidRequest,
+            ErrorCode::NotFound,
+            "Webhook not found",
+        ),
+        409 => conflict("A webhook with this target URL, event type and filter already exists."),
+        413 => payload_too_large(crate::fake::MAX_BODY_BYTES),
+        429 => rate_limited(),
+        s if s >= 500 => server_error(s),
+        s => ApiErrorBody::new(
+            s,
+            ErrorType::InvalidRequest,
+            ErrorCode::from("error"),
+            "Request failed.",
+        ),
+    }
+}

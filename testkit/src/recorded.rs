@@ -1,0 +1,63 @@
+//! What the fake remembers of each request it received.
+
+use attio_webhooks::Timestamp;
+use bytes::Bytes;
+use serde::{Serialize, Serializer};
+
+/// One request as the fake received it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordedRequest {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// Path and query, e.g. `/v2/webhooks?limit=20`.
+    pub path: String,
+    /// Every header in arrival order, names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes (as a UTF-8 string, lossily, in JSON).
+    #[serde(serialize_with = "lossy_utf8")]
+    pub body: Bytes,
+    /// When it arrived, by the fake's clock.
+    pub received_at: Timestamp,
+}
+
+impl RecordedRequest {
+    pub(crate) fn new(request: &http::Request<Bytes>, received_at: Timestamp) -> Self {
+        Self {
+            method: request.method().as_str().to_owned(),
+            path: request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".to_owned()),
+            headers: request
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: request.body().clone(),
+            received_at,
+        }
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+fn lossy_utf8<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&String::from_utf8_lossy(body))
+}

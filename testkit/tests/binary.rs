@@ -1,0 +1,122 @@
+//! The `fake-attio` binary, run as another language's test would run it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use attio_webhooks::operations::ListWebhooks;
+use attio_webhooks::{Client, EventType, HyperTransport, Subscription};
+
+/// Kills the child even when the test panics.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(args: &[&str]) -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-attio"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (Running(child), line.trim().to_owned())
+}
+
+fn client(base_url: &str, token: &str) -> Client<HyperTransport> {
+    Client::builder(token)
+        .base_url(base_url)
+        .build(HyperTransport::new().unwrap())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serves_the_api_with_its_tokens_and_scopes() {
+    let (_running, base_url) = start(&[
+        "--port",
+        "0",
+        "--token",
+        "KEY",
+        "--token",
+        "READER=webhook:read",
+    ]);
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
+
+    let writer = client(&base_url, "KEY");
+    let created = writer
+        .create_webhook(
+            "https://example.com/hook",
+            vec![Subscription::new(EventType::RecordCreated)],
+        )
+        .await
+        .unwrap();
+    let reader = client(&base_url, "READER");
+    assert_eq!(
+        reader
+            .get_webhook(created.webhook.webhook_id())
+            .await
+            .unwrap(),
+        created.webhook
+    );
+    assert!(reader
+        .delete_webhook(created.webhook.webhook_id())
+        .await
+        .unwrap_err()
+        .is_forbidden());
+    assert!(client(&base_url, "fake-attio-token")
+        .list_webhooks(ListWebhooks::new())
+        .await
+        .unwrap_err()
+        .is_unauthorized());
+    writer
+        .delete_webhook(created.webhook.webhook_id())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn options_for_workspace_and_local_targets() {
+    let ws = "14beef7a-99f7-4534-a87e-70b564330a4c";
+    let (_running, base_url) = start(&["--workspace-id", ws, "--allow-http-targets"]);
+    let client = Client::builder("fake-attio-token")
+        .base_url(&base_url)
+        .target_url_policy(attio_webhooks::TargetUrlPolicy::AllowLoopbackHttp)
+        .build(HyperTransport::new().unwrap())
+        .unwrap();
+    let created = client
+        .create_webhook(
+            "http://127.0.0.1:9999/hook",
+            vec![Subscription::new(EventType::NoteCreated)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.webhook.id.workspace_id.to_string(), ws);
+}
+
+#[test]
+fn bad_arguments_exit_with_usage() {
+    for args in [
+        &["--port", "http"][..],
+        &["--token", "K=webhook:admin"],
+        &["--frobnicate"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_fake-attio"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("usage: fake-attio"));
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_fake-attio"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+}

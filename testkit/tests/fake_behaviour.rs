@@ -1,0 +1,498 @@
+//! What the fake does beyond the shared contract: auth details, faults of
+//! every kind, controls over HTTP, limits, rate limiting and concurrency.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use attio_webhooks::operations::{CreateWebhook, ListWebhooks};
+use attio_webhooks::{
+    Client, Error, EventType, HyperTransport, RetryPolicy, SendOptions, Subscription, WebhookId,
+    WebhookStatus,
+};
+use attio_webhooks_testkit::{
+    FakeAttio, Fault, FaultRule, InProcessError, Scope, Seed, DEFAULT_TOKEN,
+};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+
+type Raw = HyperClient<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+fn raw_client() -> Raw {
+    HyperClient::builder(TokioExecutor::new()).build_http()
+}
+
+/// Sends a raw request and returns status, headers and JSON body.
+async fn raw(
+    client: &Raw,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, http::HeaderMap, Value) {
+    let mut request = http::Request::builder().method(method).uri(url);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if !body.is_empty() {
+        request = request.header("content-type", "application/json");
+    }
+    let response = client
+        .request(
+            request
+                .body(Full::new(Bytes::from(body.to_owned())))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    assert_eq!(
+        headers["content-type"], "application/json",
+        "every answer is JSON"
+    );
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, serde_json::from_slice(&bytes).unwrap())
+}
+
+fn subs() -> Vec<Subscription> {
+    vec![Subscription::new(EventType::NoteCreated)]
+}
+
+#[tokio::test]
+async fn auth_needs_a_known_bearer_token_with_the_right_scope() {
+    let fake = FakeAttio::builder()
+        .token("rw", [Scope::ReadWrite])
+        .token("ro", [Scope::Read])
+        .token("none", [])
+        .build();
+    let server = fake.serve().await.unwrap();
+    let url = format!("{}/v2/webhooks", server.base_url());
+    let http = raw_client();
+
+    let (status, _, body) = raw(&http, "GET", &url, None, "").await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("authentication_error"))
+    );
+    let (status, _, _) = raw(&http, "GET", &url, Some("unknown"), "").await;
+    assert_eq!(status, 401);
+    let (status, _, body) = raw(&http, "GET", &url, Some("none"), "").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("missing_scope"))
+    );
+    assert_eq!(raw(&http, "GET", &url, Some("ro"), "").await.0, 200);
+    let create = r#"{"data":{"target_url":"https://example.com/a","subscriptions":[{"event_type":"note.created","filter":null}]}}"#;
+    let (status, _, body) = raw(&http, "POST", &url, Some("ro"), create).await;
+    assert_eq!(status, 403);
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("webhook:read-write"));
+    assert_eq!(raw(&http, "POST", &url, Some("rw"), create).await.0, 200);
+    // A missing "Bearer " prefix is refused too.
+    let request = http::Request::get(&url)
+        .header("authorization", "rw")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    assert_eq!(http.request(request).await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn attio_shaped_answers_for_bad_requests() {
+    let server = FakeAttio::start().await;
+    let base = server.base_url().to_owned();
+    let http = raw_client();
+    let token = Some(DEFAULT_TOKEN);
+
+    let (status, _, body) = raw(
+        &http,
+        "POST",
+        &format!("{base}/v2/webhooks"),
+        token,
+        "{not json",
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("validation_type"))
+    );
+    assert_eq!(body["status_code"], 400);
+
+    let (status, _, body) = raw(
+        &http,
+        "GET",
+        &format!("{base}/v2/webhooks/not-a-uuid"),
+        token,
+        "",
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body["message"],
+        "Webhook with ID \"not-a-uuid\" was not found."
+    );
+
+    let (status, _, body) = raw(&http, "DELETE", &format!("{base}/v2/webhooks"), token, "").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+
+    for query in ["limit=9", "limit=101", "offset=x"] {
+        let (status, _, _) = raw(
+            &http,
+            "GET",
+            &format!("{base}/v2/webhooks?{query}"),
+            token,
+            "",
+        )
+        .await;
+        assert_eq!(status, 400, "{query}");
+    }
+
+    let huge = format!(
+        r#"{{"data":{{"target_url":"https://example.com/{}","subscriptions":[]}}}}"#,
+        "x".repeat(1 << 20)
+    );
+    let (status, _, body) = raw(&http, "POST", &format!("{base}/v2/webhooks"), token, &huge).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+
+    // Delete answers exactly {}.
+    let created = server
+        .client()
+        .create_webhook("https://example.com/d", subs())
+        .await
+        .unwrap();
+    let (status, _, body) = raw(
+        &http,
+        "DELETE",
+        &format!("{base}/v2/webhooks/{}", created.webhook.webhook_id()),
+        token,
+        "",
+    )
+    .await;
+    assert_eq!((status, body), (200, json!({})));
+}
+
+#[tokio::test]
+async fn secrets_are_only_in_the_create_answer() {
+    let server = FakeAttio::start().await;
+    let http = raw_client();
+    let created = server
+        .client()
+        .create_webhook("https://example.com/s", subs())
+        .await
+        .unwrap();
+    let url = format!(
+        "{}/v2/webhooks/{}",
+        server.base_url(),
+        created.webhook.webhook_id()
+    );
+    let (_, _, body) = raw(&http, "GET", &url, Some(DEFAULT_TOKEN), "").await;
+    assert!(body["data"].get("secret").is_none());
+    assert!(body["data"]["created_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(server.webhooks_with_secrets()[0].secret, created.secret);
+}
+
+#[tokio::test]
+async fn each_fault_kind_in_process_and_over_loopback() {
+    let fake = FakeAttio::new();
+    let server = fake.serve().await.unwrap();
+    let once = SendOptions::new().retry(RetryPolicy::disabled());
+    let list = ListWebhooks::new();
+    let in_process = fake.client();
+    let loopback = server.client();
+
+    // A body that is not JSON.
+    fake.inject(FaultRule::new(Fault::MalformedBody { status: 200 }).times(2));
+    for err in [
+        in_process.send_with(&list, &once).await.unwrap_err(),
+        loopback.send_with(&list, &once).await.unwrap_err(),
+    ] {
+        let Error::Decode(decode) = err else {
+            panic!("{err}")
+        };
+        assert!(decode.body.starts_with(b"{\"data\""));
+    }
+
+    // A cut-off body with valid framing.
+    fake.seed([Seed::new("https://example.com/t", subs())])
+        .unwrap();
+    fake.inject(FaultRule::new(Fault::TruncatedBody).times(2));
+    for err in [
+        in_process.send_with(&list, &once).await.unwrap_err(),
+        loopback.send_with(&list, &once).await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(err, Error::Decode(ref d) if d.message.contains("EOF")),
+            "{err}"
+        );
+    }
+
+    // A dropped connection: a transport error, retried for GET.
+    fake.inject(FaultRule::new(Fault::DropConnection).times(2));
+    let err = in_process.send_with(&list, &once).await.unwrap_err();
+    let Error::Transport(source) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        source.downcast_ref::<InProcessError>(),
+        Some(&InProcessError::ConnectionDropped)
+    );
+    assert!(matches!(
+        loopback.send_with(&list, &once).await.unwrap_err(),
+        Error::Transport(_)
+    ));
+    fake.inject(FaultRule::new(Fault::DropConnection).times(1));
+    assert_eq!(
+        loopback
+            .list_webhooks(ListWebhooks::new())
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "retried after the drop"
+    );
+
+    // A delay longer than the timeout.
+    fake.inject(FaultRule::new(Fault::delay(Duration::from_millis(500))).times(2));
+    let quick = SendOptions::new()
+        .retry(RetryPolicy::disabled())
+        .timeout(Duration::from_millis(50));
+    assert!(in_process
+        .send_with(&list, &quick)
+        .await
+        .unwrap_err()
+        .is_timeout());
+    assert!(loopback
+        .send_with(&list, &quick)
+        .await
+        .unwrap_err()
+        .is_timeout());
+
+    // A 429 carries an HTTP-date Retry-After of the next second.
+    fake.inject(FaultRule::new(Fault::RateLimited));
+    let err = loopback.send_with(&list, &once).await.unwrap_err();
+    let Some(attio_webhooks::RetryAfter::At(at)) = err.retry_after() else {
+        panic!("{err}")
+    };
+    let ahead = at
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    assert!(ahead <= Duration::from_secs(1));
+    assert!(fake.pending_faults().is_empty());
+}
+
+#[tokio::test]
+async fn controls_over_http() {
+    let server = FakeAttio::start().await;
+    let base = server.base_url().to_owned();
+    let http = raw_client();
+
+    let seed = json!({"data": [{
+        "target_url": "https://example.com/seeded",
+        "subscriptions": [{"event_type": "task.created", "filter": null}],
+        "status": "degraded",
+        "webhook_id": "23e42eaf-323a-41da-b5bb-fd67eebda553",
+        "created_at": "2023-04-27T13:22:49.061281000Z"
+    }]});
+    let (status, _, body) = raw(
+        &http,
+        "POST",
+        &format!("{base}/__fake/webhooks"),
+        None,
+        &seed.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"][0]["secret"].as_str().unwrap().len(), 64);
+    let id: WebhookId = "23e42eaf-323a-41da-b5bb-fd67eebda553".parse().unwrap();
+    let webhook = server.client().get_webhook(id).await.unwrap();
+    assert_eq!(webhook.status, WebhookStatus::Degraded);
+    assert_eq!(
+        webhook.created_at.to_string(),
+        "2023-04-27T13:22:49.061281000Z"
+    );
+
+    let fault = json!({"data": {"fault": {"type": "status", "status": 500}, "method": "GET", "path": "/v2/webhooks/*"}});
+    assert_eq!(
+        raw(
+            &http,
+            "POST",
+            &format!("{base}/__fake/faults"),
+            None,
+            &fault.to_string()
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, _, pending) = raw(&http, "GET", &format!("{base}/__fake/faults"), None, "").await;
+    assert_eq!(pending["data"].as_array().unwrap().len(), 1);
+    let once = SendOptions::new().retry(RetryPolicy::disabled());
+    let err = server
+        .client()
+        .send_with(&attio_webhooks::operations::GetWebhook::new(id), &once)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().unwrap().as_u16(), 500);
+
+    let (_, _, requests) = raw(&http, "GET", &format!("{base}/__fake/requests"), None, "").await;
+    let requests = requests["data"].as_array().unwrap();
+    assert_eq!(requests.len(), 2, "control calls are not recorded");
+    assert_eq!(requests[0]["method"], "GET");
+    assert_eq!(requests[0]["path"], format!("/v2/webhooks/{id}"));
+    assert!(requests[0]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h[0] == "authorization"));
+
+    assert_eq!(
+        raw(&http, "POST", &format!("{base}/__fake/reset"), None, "")
+            .await
+            .2,
+        json!({})
+    );
+    assert!(server.webhooks().is_empty());
+    assert!(server.requests().is_empty());
+    let (status, _, _) = raw(
+        &http,
+        "POST",
+        &format!("{base}/__fake/faults"),
+        None,
+        "{\"data\":{}}",
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn rate_limits_mirror_attio() {
+    let fake = FakeAttio::builder().rate_limits(5, 2).build();
+    let client = fake.client();
+    let once = SendOptions::new().retry(RetryPolicy::disabled());
+    // Start at the beginning of a second so the window does not roll mid-test.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    tokio::time::sleep(Duration::from_nanos(
+        1_000_000_000 - u64::from(now.subsec_nanos()),
+    ))
+    .await;
+    for _ in 0..5 {
+        client.send_with(&ListWebhooks::new(), &once).await.unwrap();
+    }
+    let err = client
+        .send_with(&ListWebhooks::new(), &once)
+        .await
+        .unwrap_err();
+    assert!(err.is_rate_limited());
+    assert_eq!(
+        err.api_error().unwrap().code.as_str(),
+        "rate_limit_exceeded"
+    );
+    // Writes have their own budget.
+    for i in 0..2 {
+        let create = CreateWebhook::new(format!("https://example.com/{i}"), subs());
+        client.send_with(&create, &once).await.unwrap();
+    }
+    let create = CreateWebhook::new("https://example.com/3", subs());
+    assert!(client
+        .send_with(&create, &once)
+        .await
+        .unwrap_err()
+        .is_rate_limited());
+    // With retries on, the client waits for Retry-After and gets through.
+    client.send(&create).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_are_never_lost_or_duplicated() {
+    let server = FakeAttio::start().await;
+    let client = server.client();
+    let mut tasks = Vec::new();
+    for worker in 0..8 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..25 {
+                let url = format!("https://example.com/{worker}/{i}");
+                ids.push(
+                    client
+                        .create_webhook(url, subs())
+                        .await
+                        .unwrap()
+                        .webhook
+                        .webhook_id(),
+                );
+            }
+            ids
+        }));
+    }
+    let mut ids = HashSet::new();
+    for task in tasks {
+        ids.extend(task.await.unwrap());
+    }
+    assert_eq!(ids.len(), 200);
+    let listed: HashSet<WebhookId> = server.webhooks().iter().map(|w| w.webhook_id()).collect();
+    assert_eq!(listed, ids);
+
+    // Racing creates of one triple: exactly one wins.
+    let racers: Vec<_> = (0..16)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .create_webhook("https://example.com/race", subs())
+                    .await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(e) => assert!(e.is_conflict(), "{e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+}
+
+#[tokio::test]
+async fn http2_and_a_user_built_client_work_too() {
+    let server = FakeAttio::start().await;
+    let http2: HyperClient<_, Full<Bytes>> = HyperClient::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let request = http::Request::get(format!("{}/v2/webhooks", server.base_url()))
+        .header("authorization", format!("Bearer {DEFAULT_TOKEN}"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = http2.request(request).await.unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+
+    let client = Client::builder(DEFAULT_TOKEN)
+        .base_url(server.base_url())
+        .build(HyperTransport::new().unwrap())
+        .unwrap();
+    assert!(client
+        .list_webhooks(ListWebhooks::new())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_server_stops_when_dropped() {
+    let server = FakeAttio::start().await;
+    let addr = server.addr();
+    drop(server);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
