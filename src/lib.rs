@@ -18,6 +18,10 @@
 //!   (with the parsed body), rate limiting (with `Retry-After`), transport
 //!   failures, timeouts, undecodable responses (raw bytes and JSON path),
 //!   and input rejected before sending.
+//! - **Receiving, too.** [`signature::verify`] checks a delivery's
+//!   `Attio-Signature`; [`Delivery`] and [`Event`] parse it, keeping every
+//!   field; [`Filter::matches`] evaluates a subscription filter against an
+//!   event; [`Delivery::verify_and_parse`] does both steps of a receiver.
 //! - **No runtime needed for the core.** With `default-features = false`
 //!   the crate has no tokio, hyper or TLS dependency: models, requests,
 //!   decoding, the retry decision and [`Endpoint`] are pure code. The
@@ -84,6 +88,10 @@
 //! - Unknown keys in responses are ignored.
 //! - Timestamps are written as Attio writes them: UTC with nine fractional
 //!   digits.
+//! - Filter conditions compare strictly: `equals` needs a string equal to
+//!   the value at the dot path; `not_equals` is its negation (true for a
+//!   missing field or a non-string value); an empty `$and` passes, an empty
+//!   `$or` fails; an unknown operator never holds.
 //!
 //! # Features
 //!
@@ -97,12 +105,15 @@
 mod client;
 mod endpoint;
 mod error;
+mod event;
 #[cfg(feature = "hyper-transport")]
 mod hyper_transport;
+mod json;
 mod model;
 mod open_enum;
 pub mod operations;
 mod request;
+pub mod signature;
 mod sleep;
 mod transport;
 
@@ -114,6 +125,9 @@ pub use endpoint::{Endpoint, DEFAULT_BASE_URL, USER_AGENT_VALUE};
 pub use error::{
     ApiError, ApiErrorBody, BoxError, DecodeError, Error, ErrorCode, ErrorType, InvalidInput,
     RateLimited, RetryAfter,
+};
+pub use event::{
+    Actor, ActorType, Delivery, Event, EventIds, FieldValue, PayloadError, ReceiveError,
 };
 #[cfg(feature = "hyper-transport")]
 pub use hyper_transport::{HyperTransport, HyperTransportError, DEFAULT_MAX_RESPONSE_BYTES};

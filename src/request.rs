@@ -113,27 +113,17 @@ pub(crate) fn decode_data<T: DeserializeOwned>(
     decode_json::<Data<T>>(status, body).map(|d| d.data)
 }
 
-/// Decodes JSON; on failure, decodes once more with path tracking so the
-/// error says where it failed. The fast path pays nothing for the path.
+/// Decodes a JSON body into `T`, or a [`DecodeError`] that keeps the
+/// status, the raw bytes and the JSON path where decoding failed.
 pub(crate) fn decode_json<T: DeserializeOwned>(
     status: StatusCode,
     body: &Bytes,
 ) -> Result<T, DecodeError> {
-    let first_error = match serde_json::from_slice::<T>(body) {
-        Ok(value) => return Ok(value),
-        Err(e) => e,
-    };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
-        // The tracked run got further (it cannot, but never trust that): report the first error.
-        Ok(_) => (".".to_owned(), first_error.to_string()),
-    };
-    Err(DecodeError {
+    crate::json::parse(body).map_err(|failure| DecodeError {
         status,
         body: body.clone(),
-        path,
-        message,
+        path: failure.path,
+        message: failure.message,
     })
 }
 

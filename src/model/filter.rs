@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::{Event, FieldValue};
 use crate::open_enum::open_enum;
 
 /// Which events of a subscription's type are delivered.
@@ -56,6 +57,31 @@ impl Filter {
         same_kind && sorted(self.conditions()) == sorted(other.conditions())
     }
 
+    /// Whether `event` passes: `$and` needs every condition to hold (so an
+    /// empty `$and` passes), `$or` at least one (an empty `$or` fails).
+    /// See [`Condition::matches`] for one condition.
+    ///
+    /// ```
+    /// use attio_webhooks::{Actor, Condition, Event, EventType, Filter, WorkspaceId};
+    /// let event = Event::new(EventType::RecordCreated, WorkspaceId::from_u128(1), Actor::system())
+    ///     .with_id("object_id", "people");
+    /// let people = Condition::equals("id.object_id", "people");
+    /// let by_member = Condition::equals("actor.type", "workspace-member");
+    /// assert!(Filter::Or(vec![people.clone(), by_member.clone()]).matches(&event));
+    /// assert!(!Filter::And(vec![people, by_member]).matches(&event));
+    /// ```
+    pub fn matches(&self, event: &Event) -> bool {
+        match self {
+            Filter::And(conditions) => conditions.iter().all(|c| c.matches(event)),
+            Filter::Or(conditions) => conditions.iter().any(|c| c.matches(event)),
+        }
+    }
+
+    /// Whether `event` passes an optional filter; `None` (`null`) always passes.
+    pub fn passes(filter: Option<&Filter>, event: &Event) -> bool {
+        filter.is_none_or(|f| f.matches(event))
+    }
+
     /// Compares two optional filters the way [`Filter::equivalent`] does;
     /// `None` (`null`) only equals `None`.
     pub fn equivalent_opt(a: Option<&Filter>, b: Option<&Filter>) -> bool {
@@ -106,6 +132,26 @@ impl Condition {
     /// `field` does not equal `value`.
     pub fn not_equals(field: impl Into<String>, value: impl Into<String>) -> Self {
         Self::new(field, Operator::NotEquals, value)
+    }
+
+    /// Whether `event` satisfies this condition, with the semantics of a
+    /// strict comparison of the field's value with the string `value`:
+    ///
+    /// - `equals` holds when the field exists, is a string, and is exactly
+    ///   `value` (case-sensitive, no trimming, no type coercion);
+    /// - `not_equals` is its negation, so it holds for a missing field, a
+    ///   `null` or any non-string value;
+    /// - an unknown operator never holds.
+    ///
+    /// The testkit's fake uses this same function to decide deliveries.
+    pub fn matches(&self, event: &Event) -> bool {
+        let equal =
+            matches!(event.field(&self.field), FieldValue::String(s) if s == self.value.as_str());
+        match self.operator {
+            Operator::Equals => equal,
+            Operator::NotEquals => !equal,
+            Operator::Unknown(_) => false,
+        }
     }
 }
 

@@ -43,6 +43,12 @@ impl Subscription {
         self.filter = Some(filter);
         self
     }
+
+    /// Whether this subscription receives `event`: same event type, and
+    /// the filter passes.
+    pub fn accepts(&self, event: &crate::Event) -> bool {
+        self.event_type == event.event_type && Filter::passes(self.filter.as_ref(), event)
+    }
 }
 
 /// Reads an `Option` whose key must be present (its value may be `null`).

@@ -1,0 +1,357 @@
+//! What Attio delivers: the envelope `{webhook_id, events}` and its events.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::model::{EventType, Secret, WebhookId, WorkspaceId};
+use crate::open_enum::open_enum;
+use crate::signature::{self, SignatureError};
+
+open_enum! {
+    /// Who caused an event (`actor.type`).
+    pub enum ActorType {
+        /// `workspace-member`: a person in the workspace.
+        WorkspaceMember => "workspace-member",
+        /// `api-token`: an integration using an access token.
+        ApiToken => "api-token",
+        /// `system`: Attio itself; `actor.id` is `null`.
+        System => "system",
+        /// `app`: an installed app.
+        App => "app",
+    }
+}
+
+/// The `actor` of an event: its type and id (`null` for `system`), plus
+/// any other key Attio sends.
+///
+/// A missing `id` reads as `None` and is written back as `null`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The kind of actor.
+    #[serde(rename = "type")]
+    pub kind: ActorType,
+    /// The actor's id; `None` for `system`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Any other keys, kept verbatim.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl Actor {
+    /// An actor of `kind` with `id`.
+    pub fn new(kind: ActorType, id: Option<String>) -> Self {
+        Self {
+            kind,
+            id,
+            other: Map::new(),
+        }
+    }
+
+    /// The `system` actor (id `null`).
+    pub fn system() -> Self {
+        Self::new(ActorType::System, None)
+    }
+}
+
+/// The `id` of an event: the workspace, plus the ids of the thing the event
+/// is about (`object_id`/`record_id`, `list_id`/`entry_id`, `note_id`,
+/// `task_id`, `comment_id`, `attribute_id`, ...), kept as sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventIds {
+    /// The workspace the event happened in.
+    pub workspace_id: WorkspaceId,
+    /// Every other id, verbatim.
+    #[serde(flatten)]
+    pub ids: Map<String, Value>,
+}
+
+impl EventIds {
+    /// The id under `key` (e.g. `record_id`), if it is a string.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.ids.get(key).and_then(Value::as_str)
+    }
+}
+
+/// One event: its type, ids and actor, and every other field it carries
+/// (kept verbatim, so serializing it again gives back the same JSON object).
+///
+/// ```
+/// use attio_webhooks::{Event, EventType};
+/// let json = r#"{"event_type":"record.merged",
+///   "id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","object_id":"obj","record_id":"rec"},
+///   "actor":{"type":"workspace-member","id":"member"},
+///   "duplicate_object_id":"obj","duplicate_record_id":"dup","merged_by":{"nested":[1,2]}}"#;
+/// let event: Event = serde_json::from_str(json)?;
+/// assert_eq!(event.event_type, EventType::RecordMerged);
+/// assert_eq!(event.record_id(), Some("rec"));
+/// assert_eq!(event.duplicate_record_id(), Some("dup"));
+/// assert_eq!(serde_json::to_value(&event)?, serde_json::from_str::<serde_json::Value>(json)?);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// What happened.
+    pub event_type: EventType,
+    /// Which workspace and which thing.
+    pub id: EventIds,
+    /// Who did it.
+    pub actor: Actor,
+    /// Every other field, verbatim (`parent_object_id`, `thread_id`, ...).
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+/// The value at a dot path of an event, as filters see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    /// Nothing at that path.
+    Missing,
+    /// A string.
+    String(Cow<'a, str>),
+    /// Something else: `null`, a number, a boolean, an object or an array.
+    NotAString,
+}
+
+impl Event {
+    /// An event with no ids but the workspace and no other fields.
+    pub fn new(event_type: EventType, workspace_id: WorkspaceId, actor: Actor) -> Self {
+        Self {
+            event_type,
+            id: EventIds {
+                workspace_id,
+                ids: Map::new(),
+            },
+            actor,
+            fields: Map::new(),
+        }
+    }
+
+    /// Adds an id under `id` (e.g. `record_id`).
+    pub fn with_id(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.id.ids.insert(key.into(), Value::String(value.into()));
+        self
+    }
+
+    /// Adds a top-level field (e.g. `parent_object_id`).
+    pub fn with_field(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.fields.insert(key.into(), value.into());
+        self
+    }
+
+    fn id_or_field(&self, key: &str) -> Option<&str> {
+        self.id
+            .get(key)
+            .or_else(|| self.fields.get(key).and_then(Value::as_str))
+    }
+
+    /// `id.object_id`, or a top-level `object_id` (comment events).
+    pub fn object_id(&self) -> Option<&str> {
+        self.id_or_field("object_id")
+    }
+
+    /// `id.record_id`, or a top-level `record_id` (comment events).
+    pub fn record_id(&self) -> Option<&str> {
+        self.id_or_field("record_id")
+    }
+
+    /// `id.list_id`, or a top-level `list_id` (comment events).
+    pub fn list_id(&self) -> Option<&str> {
+        self.id_or_field("list_id")
+    }
+
+    /// `id.entry_id`, or a top-level `entry_id` (comment events).
+    pub fn entry_id(&self) -> Option<&str> {
+        self.id_or_field("entry_id")
+    }
+
+    /// `id.note_id`.
+    pub fn note_id(&self) -> Option<&str> {
+        self.id.get("note_id")
+    }
+
+    /// `id.task_id`.
+    pub fn task_id(&self) -> Option<&str> {
+        self.id.get("task_id")
+    }
+
+    /// `id.comment_id`.
+    pub fn comment_id(&self) -> Option<&str> {
+        self.id.get("comment_id")
+    }
+
+    /// `id.attribute_id`.
+    pub fn attribute_id(&self) -> Option<&str> {
+        self.id.get("attribute_id")
+    }
+
+    /// `thread_id` of a comment event.
+    pub fn thread_id(&self) -> Option<&str> {
+        self.fields.get("thread_id").and_then(Value::as_str)
+    }
+
+    /// `parent_object_id` of a note event.
+    pub fn parent_object_id(&self) -> Option<&str> {
+        self.fields.get("parent_object_id").and_then(Value::as_str)
+    }
+
+    /// `parent_record_id` of a note event.
+    pub fn parent_record_id(&self) -> Option<&str> {
+        self.fields.get("parent_record_id").and_then(Value::as_str)
+    }
+
+    /// `duplicate_object_id` of `record.merged`.
+    pub fn duplicate_object_id(&self) -> Option<&str> {
+        self.fields
+            .get("duplicate_object_id")
+            .and_then(Value::as_str)
+    }
+
+    /// `duplicate_record_id` of `record.merged`.
+    pub fn duplicate_record_id(&self) -> Option<&str> {
+        self.fields
+            .get("duplicate_record_id")
+            .and_then(Value::as_str)
+    }
+
+    /// The value at a dot `path` of the event's JSON (`event_type`,
+    /// `actor.type`, `id.object_id`, `parent_object_id`, `a.b.c`...).
+    /// Arrays are not indexed: a path through one is `Missing`.
+    ///
+    /// ```
+    /// use attio_webhooks::{Actor, ActorType, Event, EventType, FieldValue, WorkspaceId};
+    /// let event = Event::new(EventType::NoteCreated, WorkspaceId::from_u128(1), Actor::system())
+    ///     .with_field("parent_object_id", "people");
+    /// assert_eq!(event.field("actor.type"), FieldValue::String("system".into()));
+    /// assert_eq!(event.field("actor.id"), FieldValue::NotAString);
+    /// assert_eq!(event.field("parent_object_id"), FieldValue::String("people".into()));
+    /// assert_eq!(event.field("id.record_id"), FieldValue::Missing);
+    /// ```
+    pub fn field(&self, path: &str) -> FieldValue<'_> {
+        let (head, rest) = match path.split_once('.') {
+            Some((head, rest)) => (head, Some(rest)),
+            None => (path, None),
+        };
+        match (head, rest) {
+            ("event_type", None) => FieldValue::String(Cow::Borrowed(self.event_type.as_str())),
+            ("event_type", Some(_)) => FieldValue::Missing,
+            ("id", None) | ("actor", None) => FieldValue::NotAString,
+            ("id", Some("workspace_id")) => {
+                FieldValue::String(Cow::Owned(self.id.workspace_id.to_string()))
+            }
+            ("id", Some(rest)) => walk(&self.id.ids, rest),
+            ("actor", Some("type")) => FieldValue::String(Cow::Borrowed(self.actor.kind.as_str())),
+            ("actor", Some("id")) => match &self.actor.id {
+                Some(id) => FieldValue::String(Cow::Borrowed(id)),
+                None => FieldValue::NotAString,
+            },
+            ("actor", Some(rest)) => walk(&self.actor.other, rest),
+            _ => walk(&self.fields, path),
+        }
+    }
+}
+
+/// Follows a dot path through nested JSON objects.
+fn walk<'a>(map: &'a Map<String, Value>, path: &str) -> FieldValue<'a> {
+    let mut segments = path.split('.');
+    let Some(first) = segments.next() else {
+        return FieldValue::Missing;
+    };
+    let mut value = match map.get(first) {
+        Some(v) => v,
+        None => return FieldValue::Missing,
+    };
+    for segment in segments {
+        value = match value.as_object().and_then(|o| o.get(segment)) {
+            Some(v) => v,
+            None => return FieldValue::Missing,
+        };
+    }
+    match value {
+        Value::String(s) => FieldValue::String(Cow::Borrowed(s)),
+        _ => FieldValue::NotAString,
+    }
+}
+
+/// The body of one delivery: `{"webhook_id": "...", "events": [Event]}`.
+/// Attio sends one event per delivery today; the list is ready for batches.
+/// Unknown top-level keys are kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The webhook this delivery is for.
+    pub webhook_id: WebhookId,
+    /// The events.
+    pub events: Vec<Event>,
+    /// Any other keys, verbatim.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// A delivery body that is not what Attio sends.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the delivery body does not decode at `{path}`: {message}")]
+pub struct PayloadError {
+    /// Where decoding failed, e.g. `events[0].actor.type`.
+    pub path: String,
+    /// What the parser said.
+    pub message: String,
+}
+
+/// Why a received delivery was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReceiveError {
+    /// The signature is missing or wrong: answer 401.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The signature is right but the body is not a delivery: answer 400.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+}
+
+impl Delivery {
+    /// A delivery of one event.
+    pub fn new(webhook_id: WebhookId, event: Event) -> Self {
+        Self {
+            webhook_id,
+            events: vec![event],
+            other: Map::new(),
+        }
+    }
+
+    /// Parses a delivery body.
+    pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+        crate::json::parse(body).map_err(|f| PayloadError {
+            path: f.path,
+            message: f.message,
+        })
+    }
+
+    /// What a receiver does with each request: verify the signature
+    /// headers against the raw body with the webhook's secret, then parse.
+    ///
+    /// ```
+    /// use attio_webhooks::{signature, Delivery, ReceiveError, Secret};
+    /// let secret = Secret::new("shh");
+    /// let body = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("attio-signature", signature::sign(&secret, body).parse().unwrap());
+    /// let delivery = Delivery::verify_and_parse(&secret, &headers, body)?;
+    /// assert!(delivery.events.is_empty());
+    /// assert!(matches!(
+    ///     Delivery::verify_and_parse(&Secret::new("other"), &headers, body),
+    ///     Err(ReceiveError::Signature(_))
+    /// ));
+    /// # Ok::<(), ReceiveError>(())
+    /// ```
+    pub fn verify_and_parse(
+        secret: &Secret,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Self, ReceiveError> {
+        signature::verify(secret, body, headers)?;
+        Ok(Self::parse(body)?)
+    }
+}
