@@ -92,6 +92,30 @@ impl Clock {
     }
 }
 
+impl Clock {
+    /// Waits until `at` by this clock: a real sleep for the system clock,
+    /// until an [`Clock::advance`] reaches it for a manual one.
+    pub async fn sleep_until(&self, at: Timestamp) {
+        loop {
+            let moved = self.inner.moved.notified();
+            tokio::pin!(moved);
+            moved.as_mut().enable();
+            let now = self.now();
+            if now >= at {
+                return;
+            }
+            if self.is_manual() {
+                moved.await;
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(at.duration_since(now)) => {}
+                    _ = moved => {}
+                }
+            }
+        }
+    }
+}
+
 impl Default for Clock {
     fn default() -> Self {
         Self::system()

@@ -11,10 +11,16 @@
 //! | `GET /__fake/faults` | | pending fault rules |
 //! | `POST /__fake/faults` | `{"data":FaultRule}` | add a fault rule |
 //! | `DELETE /__fake/faults` | | drop all fault rules |
+//! | `POST /__fake/events` | `{"data":Event}` | deliver an event ([`FakeAttio::emit`]) |
+//! | `GET /__fake/deliveries` | | the delivery log |
+//! | `GET /__fake/clock` | | `{"data":{"now":..,"manual":..}}` |
+//! | `POST /__fake/clock/advance` | `{"data":{"seconds":N}}` | move a manual clock |
 //!
 //! Answers are `{"data": ...}` (or `{}`), errors Attio-shaped 400/404.
 
-use attio_webhooks::ApiErrorBody;
+use std::time::Duration;
+
+use attio_webhooks::{ApiErrorBody, Event};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -33,6 +39,18 @@ fn read<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiErrorBody> {
     serde_json::from_slice::<Data<T>>(body)
         .map(|d| d.data)
         .map_err(|e| errors::validation(format!("Invalid control request body: {e}")))
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: f64,
+}
+
+fn clock(fake: &FakeAttio) -> http::Response<Bytes> {
+    responses::data(&serde_json::json!({
+        "now": fake.clock().now(),
+        "manual": fake.clock().is_manual(),
+    }))
 }
 
 fn empty() -> http::Response<Bytes> {
@@ -66,6 +84,20 @@ pub(crate) fn handle(fake: &FakeAttio, request: &http::Request<Bytes>) -> http::
             fake.clear_faults();
             Ok(empty())
         }
+        ("POST", "/events") => read::<Event>(body).map(|event| responses::data(&fake.emit(event))),
+        ("GET", "/deliveries") => Ok(responses::data(&fake.delivery_log())),
+        ("GET", "/clock") => Ok(clock(fake)),
+        ("POST", "/clock/advance") => read::<Advance>(body).and_then(|advance| {
+            if !fake.clock().is_manual() {
+                return Err(errors::validation(
+                    "The fake runs on the system clock; start it with a manual clock (fake-attio --manual-clock).",
+                ));
+            }
+            let seconds = Duration::try_from_secs_f64(advance.seconds)
+                .map_err(|e| errors::validation(format!("seconds: {e}")))?;
+            fake.clock().advance(seconds);
+            Ok(clock(fake))
+        }),
         (method, _) => Err(errors::no_such_route(method, path)),
     };
     result.unwrap_or_else(|body| responses::error(&body))

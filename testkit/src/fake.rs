@@ -2,16 +2,18 @@
 //! front door (in-process, loopback server, binary) hands requests to.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 use attio_webhooks::{
-    ApiErrorBody, Client, CreatedWebhook, RetryPolicy, TargetUrlPolicy, Webhook, WorkspaceId,
+    ApiErrorBody, Client, CreatedWebhook, RetryPolicy, TargetUrlPolicy, Timestamp, Webhook,
+    WebhookId, WebhookStatus, WorkspaceId,
 };
 use bytes::Bytes;
 
 use crate::auth::{Scope, Tokens};
 use crate::clock::Clock;
+use crate::delivery::{Deliveries, DeliveryPolicy};
 use crate::faults::{Fault, FaultRule, Faults};
 use crate::in_process::InProcessTransport;
 use crate::rate_limit::{RateLimiter, READS_PER_SECOND, WRITES_PER_SECOND};
@@ -63,14 +65,23 @@ pub struct FakeAttio {
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(crate) struct Inner {
     tokens: Tokens,
     first_token: String,
     workspace_id: WorkspaceId,
     targets: TargetUrlPolicy,
     max_recorded: usize,
     clock: Clock,
+    delivery_policy: DeliveryPolicy,
     state: Mutex<State>,
+    deliveries: Arc<Deliveries>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Lets the delivery worker notice that the fake is gone and stop.
+        self.deliveries.wake();
+    }
 }
 
 #[derive(Debug)]
@@ -101,6 +112,7 @@ pub struct FakeAttioBuilder {
     rate_limits: Option<(u32, u32)>,
     clock: Option<Clock>,
     max_recorded: Option<usize>,
+    delivery_policy: DeliveryPolicy,
 }
 
 impl FakeAttioBuilder {
@@ -146,6 +158,12 @@ impl FakeAttioBuilder {
         self
     }
 
+    /// The delivery retry schedule and status timings (Attio's by default).
+    pub fn delivery_policy(mut self, policy: DeliveryPolicy) -> Self {
+        self.delivery_policy = policy;
+        self
+    }
+
     /// How many received requests to keep (oldest dropped first); 0 keeps none.
     pub fn max_recorded_requests(mut self, limit: usize) -> Self {
         self.max_recorded = Some(limit);
@@ -174,6 +192,8 @@ impl FakeAttioBuilder {
                 targets: self.targets,
                 max_recorded: self.max_recorded.unwrap_or(DEFAULT_MAX_RECORDED_REQUESTS),
                 clock: self.clock.unwrap_or_default(),
+                delivery_policy: self.delivery_policy,
+                deliveries: Arc::default(),
                 state: Mutex::new(State {
                     store: Store::new(workspace_id),
                     faults: Faults::default(),
@@ -308,20 +328,80 @@ impl FakeAttio {
         self.state().requests.clear();
     }
 
-    /// Back to empty: no webhooks, faults or recorded requests.
-    /// Tokens, settings and the clock's time stay.
+    /// Back to empty: no webhooks, faults, recorded requests, pending
+    /// deliveries or delivery log. Tokens, settings and the clock stay.
     pub fn reset(&self) {
         let mut state = self.state();
         state.store.clear();
         state.faults.clear();
         state.requests.clear();
+        drop(state);
+        self.inner.deliveries.clear();
     }
 
+    /// The delivery schedule in use.
+    pub fn delivery_policy(&self) -> &DeliveryPolicy {
+        &self.inner.delivery_policy
+    }
+
+    /// The state, with every webhook degraded for longer than the policy
+    /// allows turned inactive first, so each read sees the status the
+    /// clock implies.
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.inner
+        let mut state = self
+            .inner
             .state
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = self.inner.clock.now();
+        let limit = self.inner.delivery_policy.inactive_after;
+        for stored in state.store.all_mut() {
+            if let Some(since) = stored.degraded_since {
+                if stored.webhook.status == WebhookStatus::Degraded
+                    && since.saturating_add(limit) <= now
+                {
+                    stored.webhook.status = WebhookStatus::Inactive;
+                    stored.degraded_since = None;
+                }
+            }
+        }
+        state
+    }
+
+    pub(crate) fn deliveries(&self) -> &Arc<Deliveries> {
+        &self.inner.deliveries
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn upgrade(inner: &Weak<Inner>) -> Option<Self> {
+        inner.upgrade().map(|inner| Self { inner })
+    }
+
+    /// A delivery got through: a degraded webhook is active again.
+    pub(crate) fn delivery_succeeded(&self, webhook_id: WebhookId) {
+        let mut state = self.state();
+        if let Some(stored) = state.store.find_mut(webhook_id) {
+            if stored.webhook.status == WebhookStatus::Degraded {
+                stored.webhook.status = WebhookStatus::Active;
+                stored.degraded_since = None;
+            }
+        }
+    }
+
+    /// A delivery failed its last retry (scheduled `at`): an active
+    /// webhook turns degraded from then on. (If the inactive deadline has
+    /// already passed on a manual clock, the next read turns it inactive.)
+    pub(crate) fn delivery_gave_up(&self, webhook_id: WebhookId, at: Timestamp) {
+        let mut state = self.state();
+        if let Some(stored) = state.store.find_mut(webhook_id) {
+            if stored.webhook.status == WebhookStatus::Active {
+                stored.webhook.status = WebhookStatus::Degraded;
+                stored.degraded_since = Some(at);
+            }
+        }
     }
 
     /// Handles one request, whichever front door it came through.

@@ -14,6 +14,7 @@
 //! | a fake for another language's SDK | the `fake-attio` binary (`fake-attio --port 8080 --token KEY`) |
 //! | request-level contract tests on a `wiremock::MockServer` | [`fixtures`] |
 //! | failures: 5xx, 429, delays, bad bodies, dropped connections | [`FakeAttio::inject`] with a [`FaultRule`] |
+//! | deliveries to your receiver, with Attio's multi-day retry schedule | [`FakeAttio::emit`], a manual [`Clock`], [`FakeAttio::settle_deliveries`] |
 //!
 //! # Choices the fake makes where Attio's docs are silent
 //!
@@ -27,7 +28,12 @@
 //! - `webhook:read-write` also grants reads.
 //! - A `Delay` fault handles the request at once and holds back the answer,
 //!   like a server that did the work but answered late.
-//! - Rate limits count per wall-clock second across all tokens.
+//! - Rate limits count per wall-clock second across all tokens; `Retry-After`
+//!   is wall-clock time too, even with a manual [`Clock`].
+//! - Deliveries go only to `http://` loopback targets; others are logged as
+//!   skipped with the signed body. A delivery that succeeds makes a
+//!   degraded webhook active again. Retries use the target URL the webhook
+//!   had when the event was emitted.
 //!
 //! # Example
 //!
@@ -49,6 +55,7 @@
 mod auth;
 mod clock;
 mod control;
+mod delivery;
 pub mod errors;
 mod fake;
 mod faults;
@@ -63,6 +70,9 @@ pub mod validate;
 
 pub use auth::{Scope, UnknownScope};
 pub use clock::Clock;
+pub use delivery::{
+    DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, QueuedDelivery, DELIVERY_USER_AGENT,
+};
 pub use fake::{
     test_retry_policy, FakeAttio, FakeAttioBuilder, CONTROL_PREFIX, DEFAULT_MAX_RECORDED_REQUESTS,
     DEFAULT_TOKEN, IN_PROCESS_BASE_URL, MAX_BODY_BYTES,

@@ -116,6 +116,16 @@ impl Store {
         &self.webhooks
     }
 
+    pub(crate) fn all_mut(&mut self) -> &mut [StoredWebhook] {
+        &mut self.webhooks
+    }
+
+    pub(crate) fn find_mut(&mut self, id: WebhookId) -> Option<&mut StoredWebhook> {
+        self.webhooks
+            .iter_mut()
+            .find(|s| s.webhook.id.webhook_id == id)
+    }
+
     pub(crate) fn list(&self, limit: usize, offset: usize) -> Vec<Webhook> {
         self.webhooks
             .iter()

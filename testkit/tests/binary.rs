@@ -100,6 +100,49 @@ async fn options_for_workspace_and_local_targets() {
     assert_eq!(created.webhook.id.workspace_id.to_string(), ws);
 }
 
+#[tokio::test]
+async fn a_manual_clock_moves_only_when_told() {
+    let (_running, base_url) = start(&["--manual-clock"]);
+    let http: hyper_util::client::legacy::Client<_, http_body_util::Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    let now = |body: bytes::Bytes| -> attio_webhooks::Timestamp {
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        v["data"]["now"].as_str().unwrap().parse().unwrap()
+    };
+    use http_body_util::BodyExt;
+    let get = http::Request::get(format!("{base_url}/__fake/clock"))
+        .body(Default::default())
+        .unwrap();
+    let before = now(http
+        .request(get)
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes());
+    let advance = http::Request::post(format!("{base_url}/__fake/clock/advance"))
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(
+            br#"{"data":{"seconds":86400}}"#,
+        )))
+        .unwrap();
+    let after = now(http
+        .request(advance)
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes());
+    assert_eq!(
+        after.duration_since(before),
+        std::time::Duration::from_secs(86400)
+    );
+}
+
 #[test]
 fn bad_arguments_exit_with_usage() {
     for args in [

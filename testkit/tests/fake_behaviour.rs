@@ -496,3 +496,85 @@ async fn the_server_stops_when_dropped() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn delivery_controls_over_http() {
+    let start: attio_webhooks::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let fake = FakeAttio::builder()
+        .clock(attio_webhooks_testkit::Clock::manual(start))
+        .build();
+    let server = fake.serve().await.unwrap();
+    let base = server.base_url().to_owned();
+    let http = raw_client();
+    let created = server
+        .client()
+        .create_webhook("https://example.com/e", subs())
+        .await
+        .unwrap();
+    assert_eq!(
+        created.webhook.created_at, start,
+        "created_at follows the fake's clock"
+    );
+
+    let event = json!({"data": {
+        "event_type": "note.created",
+        "id": {"workspace_id": fake.workspace_id().to_string(), "note_id": "n1"},
+        "actor": {"type": "system", "id": null}
+    }});
+    let (status, _, queued) = raw(
+        &http,
+        "POST",
+        &format!("{base}/__fake/events"),
+        None,
+        &event.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        queued["data"][0]["webhook_id"],
+        created.webhook.webhook_id().to_string()
+    );
+    fake.settle_deliveries().await;
+    let (_, _, log) = raw(&http, "GET", &format!("{base}/__fake/deliveries"), None, "").await;
+    assert_eq!(
+        log["data"][0]["outcome"]["type"], "skipped",
+        "https://example.com is never contacted"
+    );
+    assert_eq!(
+        log["data"][0]["idempotency_key"],
+        queued["data"][0]["idempotency_key"]
+    );
+
+    let advance = json!({"data": {"seconds": 90}}).to_string();
+    let (status, _, clock) = raw(
+        &http,
+        "POST",
+        &format!("{base}/__fake/clock/advance"),
+        None,
+        &advance,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        clock["data"],
+        json!({"now": "2026-01-01T00:01:30.000000000Z", "manual": true})
+    );
+
+    let system = FakeAttio::start().await;
+    let (status, _, body) = raw(
+        &http,
+        "POST",
+        &format!("{}/__fake/clock/advance", system.base_url()),
+        None,
+        &advance,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let bad = json!({"data": {"event_type": "note.created"}}).to_string();
+    assert_eq!(
+        raw(&http, "POST", &format!("{base}/__fake/events"), None, &bad)
+            .await
+            .0,
+        400
+    );
+}

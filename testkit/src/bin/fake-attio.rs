@@ -6,8 +6,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
-use attio_webhooks::WorkspaceId;
-use attio_webhooks_testkit::{FakeAttio, Scope};
+use attio_webhooks::{Timestamp, WorkspaceId};
+use attio_webhooks_testkit::{Clock, FakeAttio, Scope};
 
 const USAGE: &str = "\
 usage: fake-attio [options]
@@ -25,10 +25,13 @@ options:
   --workspace-id UUID      workspace id of every webhook (default random)
   --allow-http-targets     also accept http:// target URLs on loopback hosts
   --rate-limit             enforce Attio's 100 reads/s and 25 writes/s
+  --manual-clock           run on a manual clock that starts now and moves
+                           only by POST /__fake/clock/advance (to run days of
+                           delivery retries in moments)
   --help                   print this help
 
-Test controls live under /__fake (reset, seed, requests, faults): see the
-README of attio-webhooks.";
+Test controls live under /__fake (reset, seed, requests, faults, events,
+deliveries, clock): see the README of attio-webhooks.";
 
 struct Options {
     host: IpAddr,
@@ -37,6 +40,7 @@ struct Options {
     workspace_id: Option<WorkspaceId>,
     allow_http_targets: bool,
     rate_limit: bool,
+    manual_clock: bool,
 }
 
 fn parse_token(spec: &str) -> Result<(String, Vec<Scope>), String> {
@@ -65,6 +69,7 @@ fn parse_args() -> Result<Option<Options>, String> {
         workspace_id: None,
         allow_http_targets: false,
         rate_limit: false,
+        manual_clock: false,
     };
     let mut parser = lexopt::Parser::from_env();
     let text = |value: std::ffi::OsString| {
@@ -96,6 +101,7 @@ fn parse_args() -> Result<Option<Options>, String> {
             }
             Long("allow-http-targets") => options.allow_http_targets = true,
             Long("rate-limit") => options.rate_limit = true,
+            Long("manual-clock") => options.manual_clock = true,
             Long("help") | Short('h') => return Ok(None),
             other => return Err(other.unexpected().to_string()),
         }
@@ -128,6 +134,9 @@ async fn main() -> ExitCode {
     }
     if options.rate_limit {
         builder = builder.attio_rate_limits();
+    }
+    if options.manual_clock {
+        builder = builder.clock(Clock::manual(Timestamp::now()));
     }
     let fake = builder.build();
     let server = match fake
