@@ -64,8 +64,9 @@ impl Endpoint {
     }
 
     /// Sends requests to `base_url` instead of Attio (a fake, a proxy).
-    /// It must be an absolute `http://` or `https://` URL; a trailing `/`
-    /// is ignored, and a path prefix is kept.
+    /// It must be an absolute `https://` URL, or `http://` to a loopback
+    /// host (plain HTTP elsewhere would send the token unencrypted); a
+    /// trailing `/` is ignored, and a path prefix is kept.
     pub fn with_base_url(mut self, base_url: &str) -> Result<Self, InvalidInput> {
         let reject = |reason| InvalidInput::BaseUrl {
             url: base_url.to_owned(),
@@ -75,8 +76,16 @@ impl Endpoint {
             .parse()
             .map_err(|_| reject("not a valid absolute URL"))?;
         match uri.scheme_str() {
-            Some("http" | "https") => {}
-            _ => return Err(reject("the scheme must be http or https")),
+            Some("https") => {}
+            Some("http") if crate::model::is_loopback_http_url(base_url) => {}
+            Some("http") => return Err(reject(
+                "plain http is only allowed to loopback hosts; the token would travel unencrypted",
+            )),
+            _ => {
+                return Err(reject(
+                    "the scheme must be https (or http to a loopback host)",
+                ))
+            }
         }
         if uri.authority().is_none() {
             return Err(reject("the URL has no host"));
@@ -164,7 +173,14 @@ mod tests {
             InvalidInput::TokenNotAHeaderValue
         );
         let e = Endpoint::new("t").unwrap();
-        for bad in ["", "api.attio.com", "ftp://x", "https://x/?q=1", "http://"] {
+        for bad in [
+            "",
+            "api.attio.com",
+            "ftp://x",
+            "https://x/?q=1",
+            "http://",
+            "http://api.attio.com",
+        ] {
             assert!(e.clone().with_base_url(bad).is_err(), "{bad}");
         }
     }

@@ -18,7 +18,8 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// [`Transport`] over hyper-util's pooled client: keep-alive connection
 /// reuse, HTTP/1.1 and HTTP/2 (negotiated by ALPN over TLS), HTTPS through
 /// rustls with the Mozilla root certificates bundled (no system store
-/// needed), and plain HTTP for loopback fakes.
+/// needed), and plain HTTP, which [`crate::Endpoint`] only lets through to
+/// loopback hosts (for fakes).
 ///
 /// Clones share the connection pool. Must be used inside a tokio runtime.
 ///
@@ -115,5 +116,14 @@ impl Transport for HyperTransport {
             })?
             .to_bytes();
         Ok(http::Response::from_parts(parts, body))
+    }
+
+    /// A body over the limit or a TLS setup failure would happen again;
+    /// connection and protocol errors may not.
+    fn is_retryable(error: &HyperTransportError) -> bool {
+        matches!(
+            error,
+            HyperTransportError::Request(_) | HyperTransportError::Body(_)
+        )
     }
 }

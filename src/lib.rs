@@ -132,9 +132,9 @@ pub use event::{
 #[cfg(feature = "hyper-transport")]
 pub use hyper_transport::{HyperTransport, HyperTransportError, DEFAULT_MAX_RESPONSE_BYTES};
 pub use model::{
-    is_loopback_host, ApiToken, Condition, CreatedWebhook, EventType, Filter, Operator, Secret,
-    Subscription, TargetUrlPolicy, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus,
-    WorkspaceId,
+    is_loopback_host, is_loopback_http_url, ApiToken, Condition, CreatedWebhook, EventType, Filter,
+    Operator, Secret, Subscription, TargetUrlPolicy, Timestamp, Webhook, WebhookId,
+    WebhookIdentifier, WebhookStatus, WorkspaceId,
 };
 pub use request::Request;
 #[cfg(feature = "tokio")]

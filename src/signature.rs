@@ -8,14 +8,15 @@
 //! parsing.
 
 use hmac::{Hmac, Mac};
+use http::HeaderName;
 use sha2::Sha256;
 
 use crate::model::Secret;
 
-/// The signature header.
-pub const SIGNATURE_HEADER: &str = "attio-signature";
-/// The same signature under its older name.
-pub const X_SIGNATURE_HEADER: &str = "x-attio-signature";
+/// The signature header, `Attio-Signature`.
+pub const SIGNATURE_HEADER: HeaderName = HeaderName::from_static("attio-signature");
+/// The same signature under its older name, `X-Attio-Signature`.
+pub const X_SIGNATURE_HEADER: HeaderName = HeaderName::from_static("x-attio-signature");
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -62,6 +63,10 @@ pub fn sign(secret: &Secret, body: &[u8]) -> String {
 
 /// Checks a hex signature (either case) against `body`, in constant time.
 pub fn verify_hex(secret: &Secret, body: &[u8], signature: &str) -> Result<(), SignatureError> {
+    verify_hex_bytes(secret, body, signature.as_bytes())
+}
+
+fn verify_hex_bytes(secret: &Secret, body: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
     if signature.len() != 64 {
         return Err(SignatureError::WrongLength {
             actual: signature.len(),
@@ -94,11 +99,11 @@ pub fn verify(
     headers: &http::HeaderMap,
 ) -> Result<(), SignatureError> {
     let value = headers
-        .get(SIGNATURE_HEADER)
-        .or_else(|| headers.get(X_SIGNATURE_HEADER))
+        .get(&SIGNATURE_HEADER)
+        .or_else(|| headers.get(&X_SIGNATURE_HEADER))
         .ok_or(SignatureError::MissingHeader)?;
-    let text = value.to_str().map_err(|_| SignatureError::MalformedHex)?;
-    verify_hex(secret, body, text)
+    // Non-ASCII bytes are not hex digits either: MalformedHex.
+    verify_hex_bytes(secret, body, value.as_bytes())
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ use bytes::Bytes;
 /// no response was obtained (connection refused or reset, TLS failure, a body
 /// over your size limit...): any HTTP status, 5xx included, is an `Ok`.
 ///
-/// Every error a transport returns counts as a connection failure for the
-/// retry policy, so idempotent requests are retried after it and `POST` is
-/// not.
+/// An error counts as a connection failure for the retry policy (idempotent
+/// requests are retried after it, `POST` is not) unless
+/// [`Transport::is_retryable`] says trying again cannot help.
 ///
 /// ```
 /// use attio_webhooks::Transport;
@@ -39,10 +39,21 @@ pub trait Transport: Send + Sync {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, Self::Error>;
+
+    /// Whether another attempt could succeed after `error`. `true` by
+    /// default; return `false` for failures that will repeat, such as a
+    /// response over your size limit or a TLS configuration error.
+    fn is_retryable(error: &Self::Error) -> bool
+    where
+        Self: Sized,
+    {
+        let _ = error;
+        true
+    }
 }
 
 #[async_trait::async_trait]
-impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
+impl<T: Transport> Transport for std::sync::Arc<T> {
     type Error = T::Error;
 
     async fn send(
@@ -50,5 +61,9 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, Self::Error> {
         (**self).send(request).await
+    }
+
+    fn is_retryable(error: &Self::Error) -> bool {
+        T::is_retryable(error)
     }
 }

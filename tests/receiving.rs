@@ -244,14 +244,36 @@ proptest! {
     }
 
     #[test]
-    fn and_is_all_and_or_is_any(event in event(), conditions in proptest::collection::vec((path(), value(), any::<bool>()), 0..5)) {
+    fn equals_agrees_with_a_lookup_in_the_json_the_receiver_gets(event in event(), field in path(), value in value()) {
+        // An independent oracle: JSON Pointer on the serialized event.
+        let json = serde_json::to_value(&event).unwrap();
+        let pointer = format!("/{}", field.replace('.', "/"));
+        let expected = json.pointer(&pointer) == Some(&Value::String(value.clone()));
+        prop_assert_eq!(Condition::equals(field, value).matches(&event), expected);
+    }
+
+    #[test]
+    fn equivalent_filters_pass_the_same_events(
+        event in event(),
+        conditions in proptest::collection::vec((path(), value(), any::<bool>()), 0..5),
+        rotate in 0usize..5,
+    ) {
         let conditions: Vec<Condition> = conditions
             .into_iter()
             .map(|(f, v, eq)| if eq { Condition::equals(f, v) } else { Condition::not_equals(f, v) })
             .collect();
-        let each: Vec<bool> = conditions.iter().map(|c| c.matches(&event)).collect();
-        prop_assert_eq!(Filter::And(conditions.clone()).matches(&event), each.iter().all(|b| *b));
-        prop_assert_eq!(Filter::Or(conditions).matches(&event), each.iter().any(|b| *b));
+        let mut reordered = conditions.clone();
+        if !reordered.is_empty() {
+            let n = rotate % reordered.len();
+            reordered.rotate_left(n);
+        }
+        for (a, b) in [
+            (Filter::And(conditions.clone()), Filter::And(reordered.clone())),
+            (Filter::Or(conditions), Filter::Or(reordered)),
+        ] {
+            prop_assert!(a.equivalent(&b));
+            prop_assert_eq!(a.matches(&event), b.matches(&event));
+        }
     }
 
     #[test]

@@ -12,9 +12,10 @@ impl<T: Transport + 'static> Client<T> {
     /// Streams every webhook in the workspace, oldest first.
     ///
     /// Pages of `page_size` (10..=100) are fetched one at a time, each
-    /// through [`Client::send`] with its retries, at offsets 0,
-    /// `page_size`, `2 * page_size`...; a page shorter than `page_size`
-    /// ends the stream. An error ends it too, after being yielded; a page
+    /// through [`Client::send`] with its retries; each next offset is the
+    /// number of webhooks received so far, and a page shorter than
+    /// `page_size` ends the stream (so a total that is a multiple of the
+    /// page size costs one last, empty page). An error ends it too, after being yielded; a page
     /// size outside 10..=100 yields [`crate::InvalidInput::Limit`] without a
     /// request.
     ///
@@ -34,8 +35,9 @@ impl<T: Transport + 'static> Client<T> {
                 let page = client
                     .send(&ListWebhooks::new().limit(page_size).offset(offset))
                     .await?;
-                let next =
-                    (page.len() >= page_size as usize).then(|| offset.saturating_add(page_size));
+                // A full page may have more after it; step by what arrived.
+                let got = u32::try_from(page.len()).unwrap_or(u32::MAX);
+                let next = (got >= page_size).then(|| offset.saturating_add(got));
                 Ok(Some((stream::iter(page.into_iter().map(Ok)), next)))
             }
         })

@@ -90,13 +90,25 @@ pub enum Failure {
 
 impl Failure {
     /// Classifies a response: `Some` for 429 and the retryable 5xx
-    /// statuses, `None` for everything else. `now` turns an HTTP-date
-    /// `Retry-After` into a delay.
+    /// statuses, `None` for everything else.
+    ///
+    /// An HTTP-date `Retry-After` is measured against the response's own
+    /// `Date` header when it has one, so a skewed local clock does not
+    /// matter, and against `now` otherwise. A `Retry-After` that asks for
+    /// no wait at all counts as absent (the normal backoff applies).
     pub fn from_response(status: StatusCode, headers: &HeaderMap, now: SystemTime) -> Option<Self> {
         match status.as_u16() {
-            429 => Some(Failure::RateLimited {
-                retry_after: RetryAfter::from_headers(headers).map(|r| r.delay_from(now)),
-            }),
+            429 => {
+                let sent_at = headers
+                    .get(http::header::DATE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| httpdate::parse_http_date(v).ok())
+                    .unwrap_or(now);
+                let retry_after = RetryAfter::from_headers(headers)
+                    .map(|r| r.delay_from(sent_at))
+                    .filter(|d| !d.is_zero());
+                Some(Failure::RateLimited { retry_after })
+            }
             code @ (500 | 502 | 503 | 504) => Some(Failure::ServerError(code)),
             _ => None,
         }
@@ -204,14 +216,22 @@ impl RetryPolicy {
         RetryDecision::Retry(delay)
     }
 
-    /// Full jitter: a random share of the exponential ceiling.
+    /// Full jitter: a random share of the exponential ceiling. A jitter
+    /// outside `[0, 1]` is clamped, NaN counts as 0.
     fn backoff_for(&self, attempts_made: u32, jitter: f64) -> Duration {
         let doublings = attempts_made.saturating_sub(1).min(31);
         let ceiling = self
             .base_backoff
             .saturating_mul(1u32 << doublings)
             .min(self.max_backoff);
-        ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+        let share = if jitter.is_nan() {
+            0.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * share)
+            .unwrap_or(ceiling)
+            .min(ceiling)
     }
 }
 
@@ -327,6 +347,47 @@ mod tests {
         assert_eq!(
             RetryPolicy::disabled().decide(&f, true, 1, Duration::ZERO, 0.0),
             RetryDecision::Stop(StopReason::AttemptsExhausted)
+        );
+    }
+
+    #[test]
+    fn odd_jitter_and_huge_backoffs_do_not_panic() {
+        let p = RetryPolicy::default()
+            .backoff(Duration::MAX, Duration::MAX)
+            .max_total_wait(Duration::MAX);
+        for jitter in [f64::NAN, f64::INFINITY, -1.0, 0.999_999_999, 1.0] {
+            let _ = p.decide(&Failure::Connection, true, 3, Duration::ZERO, jitter);
+        }
+        assert_eq!(
+            RetryPolicy::default().decide(&Failure::Connection, true, 1, Duration::ZERO, f64::NAN),
+            RetryDecision::Retry(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn retry_after_is_measured_from_the_response_date() {
+        // The local clock is an hour fast; the server's Date says 14:42:00.
+        let local = SystemTime::UNIX_EPOCH + Duration::from_secs(1_684_852_920 + 3600);
+        let mut headers = HeaderMap::new();
+        headers.insert("date", "Tue, 23 May 2023 14:42:00 GMT".parse().unwrap());
+        headers.insert(
+            "retry-after",
+            "Tue, 23 May 2023 14:42:02 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            Failure::from_response(StatusCode::TOO_MANY_REQUESTS, &headers, local),
+            Some(Failure::RateLimited {
+                retry_after: Some(Duration::from_secs(2))
+            })
+        );
+        // A date already past asks for no wait: the normal backoff applies.
+        headers.insert(
+            "retry-after",
+            "Tue, 23 May 2023 14:41:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            Failure::from_response(StatusCode::TOO_MANY_REQUESTS, &headers, local),
+            Some(Failure::RateLimited { retry_after: None })
         );
     }
 

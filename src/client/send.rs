@@ -7,7 +7,7 @@ use futures::future::{select, Either};
 use tracing::Instrument;
 
 use super::{Client, Failure, RetryDecision, SendOptions};
-use crate::error::Error;
+use crate::error::{BoxError, Error};
 use crate::request::Request;
 use crate::transport::Transport;
 
@@ -67,11 +67,16 @@ impl<T: Transport> Client<T> {
                             SystemTime::now(),
                         )
                     }
-                    Err(Error::Timeout(_)) => Some(Failure::Timeout),
-                    Err(_) => Some(Failure::Connection),
+                    Err(Failed::Timeout(_)) => Some(Failure::Timeout),
+                    Err(Failed::Transport {
+                        retryable: true, ..
+                    }) => Some(Failure::Connection),
+                    Err(Failed::Transport {
+                        retryable: false, ..
+                    }) => None,
                 };
                 let Some(failure) = failure else {
-                    return R::decode(outcome?);
+                    return R::decode(outcome.map_err(Error::from)?);
                 };
                 match policy.decide(&failure, idempotent, attempts, waited, fastrand::f64()) {
                     RetryDecision::Retry(delay) => {
@@ -81,7 +86,7 @@ impl<T: Transport> Client<T> {
                     }
                     RetryDecision::Stop(reason) => {
                         tracing::debug!(?failure, ?reason, "giving up");
-                        return R::decode(outcome?);
+                        return R::decode(outcome.map_err(Error::from)?);
                     }
                 }
             }
@@ -95,15 +100,33 @@ impl<T: Transport> Client<T> {
         &self,
         request: http::Request<Bytes>,
         timeout: Option<Duration>,
-    ) -> Result<http::Response<Bytes>, Error> {
+    ) -> Result<http::Response<Bytes>, Failed> {
         let send = self.transport.send(request);
         let result = match timeout {
             None => send.await,
             Some(limit) => match select(send, self.shared.sleep.sleep(limit)).await {
                 Either::Left((result, _)) => result,
-                Either::Right(_) => return Err(Error::Timeout(limit)),
+                Either::Right(_) => return Err(Failed::Timeout(limit)),
             },
         };
-        result.map_err(|e| Error::Transport(Box::new(e)))
+        result.map_err(|error| Failed::Transport {
+            retryable: T::is_retryable(&error),
+            error: Box::new(error),
+        })
+    }
+}
+
+/// An attempt that got no response.
+enum Failed {
+    Timeout(Duration),
+    Transport { error: BoxError, retryable: bool },
+}
+
+impl From<Failed> for Error {
+    fn from(failed: Failed) -> Self {
+        match failed {
+            Failed::Timeout(limit) => Error::Timeout(limit),
+            Failed::Transport { error, .. } => Error::Transport(error),
+        }
     }
 }

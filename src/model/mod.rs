@@ -14,6 +14,6 @@ pub use filter::{Condition, Filter, Operator};
 pub use ids::{WebhookId, WorkspaceId};
 pub use redacted::{ApiToken, Secret};
 pub use status::WebhookStatus;
-pub use target_url::{is_loopback_host, TargetUrlPolicy};
+pub use target_url::{is_loopback_host, is_loopback_http_url, TargetUrlPolicy};
 pub use timestamp::Timestamp;
 pub use webhook::{CreatedWebhook, Subscription, Webhook, WebhookIdentifier};

@@ -37,20 +37,35 @@ impl TargetUrlPolicy {
         let Ok(uri) = url.parse::<http::Uri>() else {
             return reject("not a valid absolute URL");
         };
-        let Some(host) = uri.host().filter(|h| !h.is_empty()) else {
+        if uri.host().is_none_or(str::is_empty) {
             return reject("the URL has no host");
-        };
+        }
         if url.starts_with("https://") {
             return Ok(());
         }
-        if self == TargetUrlPolicy::AllowLoopbackHttp
-            && url.starts_with("http://")
-            && is_loopback_host(host)
-        {
+        if self == TargetUrlPolicy::AllowLoopbackHttp && is_loopback_http_url(url) {
             return Ok(());
         }
         reject("Attio only delivers to https:// URLs")
     }
+}
+
+/// `true` for an `http://` URL whose host is loopback: the only plain-HTTP
+/// URLs this crate (and its testkit) will talk to.
+///
+/// ```
+/// use attio_webhooks::is_loopback_http_url;
+/// assert!(is_loopback_http_url("http://127.0.0.1:8080/hook"));
+/// assert!(!is_loopback_http_url("http://example.com/hook"));
+/// assert!(!is_loopback_http_url("https://localhost/hook"));
+/// ```
+pub fn is_loopback_http_url(url: &str) -> bool {
+    url.starts_with("http://")
+        && url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| uri.host().map(is_loopback_host))
+            .unwrap_or(false)
 }
 
 /// `true` for `localhost`, `127.x.x.x` and `[::1]`.

@@ -38,22 +38,43 @@ impl Timestamp {
         Self::from(SystemTime::now())
     }
 
-    /// Parses an RFC 3339 timestamp.
+    /// The earliest timestamp: `0000-01-01T00:00:00.000000000Z`.
+    pub const MIN: Timestamp = Timestamp(utc(0, time::Month::January, 1, 0, 0, 0, 0));
+    /// The latest timestamp: `9999-12-31T23:59:59.999999999Z`.
+    pub const MAX: Timestamp = Timestamp(utc(
+        9999,
+        time::Month::December,
+        31,
+        23,
+        59,
+        59,
+        999_999_999,
+    ));
+
+    /// Parses an RFC 3339 timestamp. The instant, in UTC, must fall in the
+    /// years 0000..=9999 that RFC 3339 can write.
     pub fn parse(value: &str) -> Result<Self, InvalidInput> {
-        OffsetDateTime::parse(value, &Rfc3339)
-            .map(|t| Self(t.to_offset(UtcOffset::UTC)))
-            .map_err(|e| InvalidInput::Timestamp {
-                value: value.to_owned(),
-                reason: e.to_string(),
-            })
+        let reject = |reason: String| InvalidInput::Timestamp {
+            value: value.to_owned(),
+            reason,
+        };
+        let parsed = OffsetDateTime::parse(value, &Rfc3339).map_err(|e| reject(e.to_string()))?;
+        parsed
+            .checked_to_offset(UtcOffset::UTC)
+            .and_then(Self::in_range)
+            .ok_or_else(|| reject("in UTC it falls outside the years 0000..=9999".to_owned()))
+    }
+
+    fn in_range(t: OffsetDateTime) -> Option<Self> {
+        (Self::MIN.0..=Self::MAX.0).contains(&t).then_some(Self(t))
     }
 
     /// Builds a timestamp from nanoseconds since the Unix epoch, or `None`
-    /// outside the years -9999..=9999.
+    /// outside the years 0000..=9999.
     pub fn from_unix_nanos(nanos: i128) -> Option<Self> {
         OffsetDateTime::from_unix_timestamp_nanos(nanos)
             .ok()
-            .map(Self)
+            .and_then(Self::in_range)
     }
 
     /// Nanoseconds since the Unix epoch (negative before it).
@@ -66,12 +87,12 @@ impl Timestamp {
         SystemTime::from(self.0)
     }
 
-    /// This time plus `duration`, saturating at the largest representable time.
+    /// This time plus `duration`, saturating at [`Timestamp::MAX`].
     pub fn saturating_add(&self, duration: Duration) -> Self {
-        Self(
-            self.0
-                .saturating_add(duration.try_into().unwrap_or(time::Duration::MAX)),
-        )
+        let sum = self
+            .0
+            .saturating_add(duration.try_into().unwrap_or(time::Duration::MAX));
+        Self(sum.min(Self::MAX.0))
     }
 
     /// How long after `earlier` this is; zero if it is not later.
@@ -80,9 +101,33 @@ impl Timestamp {
     }
 }
 
+/// A UTC instant from its parts, for constants (a bad part fails the build).
+const fn utc(
+    year: i32,
+    month: time::Month,
+    day: u8,
+    hour: u8,
+    minute: u8,
+    second: u8,
+    nano: u32,
+) -> OffsetDateTime {
+    let Ok(date) = time::Date::from_calendar_date(year, month, day) else {
+        panic!("invalid date")
+    };
+    let Ok(time) = time::Time::from_hms_nano(hour, minute, second, nano) else {
+        panic!("invalid time")
+    };
+    time::PrimitiveDateTime::new(date, time).assume_utc()
+}
+
 impl From<SystemTime> for Timestamp {
+    /// Converts, saturating at [`Timestamp::MIN`] and [`Timestamp::MAX`].
     fn from(value: SystemTime) -> Self {
-        Self(OffsetDateTime::from(value))
+        let nanos = match value.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(after) => i128::try_from(after.as_nanos()).unwrap_or(i128::MAX),
+            Err(before) => -i128::try_from(before.duration().as_nanos()).unwrap_or(i128::MAX),
+        };
+        Self::from_unix_nanos(nanos).unwrap_or(if nanos < 0 { Self::MIN } else { Self::MAX })
     }
 }
 
@@ -158,6 +203,19 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn offsets_that_leave_the_range_are_errors_not_panics() {
+        for edge in ["9999-12-31T23:30:00-01:00", "0000-01-01T00:00:00+01:00"] {
+            assert!(Timestamp::parse(edge).is_err(), "{edge}");
+        }
+        let max = Timestamp::parse("9999-12-31T23:59:59.999999999Z").unwrap();
+        assert_eq!(max, Timestamp::MAX);
+        assert_eq!(max.saturating_add(Duration::from_secs(1)), Timestamp::MAX);
+        assert_eq!(Timestamp::MIN.to_string(), "0000-01-01T00:00:00.000000000Z");
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert_eq!(Timestamp::from(far), Timestamp::MAX);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! | method and path | body | does |
 //! |---|---|---|
-//! | `POST /__fake/reset` | | forget webhooks, faults, requests |
+//! | `POST /__fake/reset` | | forget webhooks, faults, requests, deliveries |
 //! | `GET /__fake/webhooks` | | every webhook with its `secret` |
 //! | `POST /__fake/webhooks` | `{"data":[Seed]}` | seed webhooks |
 //! | `GET /__fake/requests` | | every API request received |
@@ -27,13 +27,9 @@ use serde::Deserialize;
 
 use crate::fake::{FakeAttio, CONTROL_PREFIX};
 use crate::faults::FaultRule;
+use crate::responses::Data;
 use crate::store::Seed;
 use crate::{errors, responses};
-
-#[derive(Deserialize)]
-struct Data<T> {
-    data: T,
-}
 
 fn read<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiErrorBody> {
     serde_json::from_slice::<Data<T>>(body)

@@ -5,14 +5,14 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use attio_webhooks::{
-    is_loopback_host, signature, Delivery, Event, Timestamp, WebhookId, WebhookStatus,
+    is_loopback_http_url, signature, Delivery, Event, Timestamp, WebhookId, WebhookStatus,
 };
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -107,14 +107,10 @@ pub struct DeliveryAttempt {
     /// What happened.
     pub outcome: DeliveryOutcome,
     /// The body sent (UTF-8 JSON).
-    #[serde(serialize_with = "utf8")]
+    #[serde(serialize_with = "crate::recorded::lossy_utf8")]
     pub body: Bytes,
     /// The `Attio-Signature` sent.
     pub signature: String,
-}
-
-fn utf8<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&String::from_utf8_lossy(body))
 }
 
 /// The result of one attempt.
@@ -244,12 +240,15 @@ impl FakeAttio {
     /// Must be called inside a tokio runtime for the deliveries to start
     /// at once; otherwise they start at the next `settle_deliveries`.
     pub fn emit(&self, event: Event) -> Vec<QueuedDelivery> {
+        let deliveries = self.deliveries();
+        // Taken before the snapshot: a reset after it makes these jobs stale.
+        let generation = deliveries.queue().generation;
         let now = self.clock().now();
         let mut jobs = Vec::new();
         {
             let state = self.state();
             for stored in state.store.all() {
-                let webhook = &stored.webhook;
+                let webhook = stored.webhook();
                 if !webhook.status.receives_events()
                     || !webhook.subscriptions.iter().any(|s| s.accepts(&event))
                 {
@@ -262,18 +261,19 @@ impl FakeAttio {
                     webhook_id: webhook.webhook_id(),
                     key: uuid::Uuid::new_v4().to_string(),
                     target_url: webhook.target_url.clone(),
-                    signature: signature::sign(&stored.secret, &body),
+                    signature: signature::sign(stored.secret(), &body),
                     body,
                     attempts_made: 0,
                     next_at: now,
-                    generation: 0,
+                    generation,
                 });
             }
         }
-        let deliveries = self.deliveries();
         let queued = {
             let mut queue = deliveries.queue();
-            let generation = queue.generation;
+            if queue.generation != generation {
+                return Vec::new();
+            }
             let queued: Vec<QueuedDelivery> = jobs
                 .iter()
                 .map(|j| QueuedDelivery {
@@ -281,9 +281,7 @@ impl FakeAttio {
                     idempotency_key: j.key.clone(),
                 })
                 .collect();
-            queue
-                .jobs
-                .extend(jobs.into_iter().map(|j| Job { generation, ..j }));
+            queue.jobs.extend(jobs);
             queued
         };
         deliveries.ensure_worker(self);
@@ -361,11 +359,11 @@ async fn attempt(fake: FakeAttio, deliveries: Arc<Deliveries>, mut job: Job) {
         .state()
         .store
         .get(&job.webhook_id.to_string())
-        .map(|s| s.webhook.status.clone());
+        .map(|s| s.webhook().status.clone());
     let outcome = match status {
         Err(_) => skipped("the webhook was deleted"),
         Ok(WebhookStatus::Inactive) => skipped("the webhook is inactive"),
-        Ok(_) if !deliverable(&job.target_url) => {
+        Ok(_) if !is_loopback_http_url(&job.target_url) => {
             skipped("the fake only connects to http:// targets on loopback hosts")
         }
         Ok(_) => post(deliveries.client(), &job, policy.attempt_timeout).await,
@@ -416,15 +414,6 @@ fn skipped(reason: &str) -> DeliveryOutcome {
     DeliveryOutcome::Skipped {
         reason: reason.to_owned(),
     }
-}
-
-fn deliverable(target_url: &str) -> bool {
-    target_url.starts_with("http://")
-        && target_url
-            .parse::<http::Uri>()
-            .ok()
-            .and_then(|uri| uri.host().map(is_loopback_host))
-            .unwrap_or(false)
 }
 
 async fn post(

@@ -17,8 +17,8 @@ use crate::delivery::{Deliveries, DeliveryPolicy};
 use crate::faults::{Fault, FaultRule, Faults};
 use crate::in_process::InProcessTransport;
 use crate::rate_limit::{RateLimiter, READS_PER_SECOND, WRITES_PER_SECOND};
-use crate::recorded::RecordedRequest;
-use crate::store::{Seed, Store, StoredWebhook};
+use crate::recorded::{Arrival, RecordedRequest};
+use crate::store::{data_one, Seed, Store, StoredWebhook};
 use crate::{errors, responses};
 
 /// The token a fake accepts when no other was configured (all scopes).
@@ -31,7 +31,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const CONTROL_PREFIX: &str = "/__fake";
 
 /// The base URL an in-process client uses; no socket is ever opened for it.
-pub const IN_PROCESS_BASE_URL: &str = "http://fake-attio.in-process";
+pub const IN_PROCESS_BASE_URL: &str = "http://localhost";
 
 /// How many requests the fake remembers by default (the oldest are dropped).
 pub const DEFAULT_MAX_RECORDED_REQUESTS: usize = 10_000;
@@ -88,7 +88,7 @@ impl Drop for Inner {
 pub(crate) struct State {
     pub(crate) store: Store,
     faults: Faults,
-    requests: VecDeque<RecordedRequest>,
+    requests: VecDeque<Arrival>,
     limiter: Option<RateLimiter>,
 }
 
@@ -265,6 +265,11 @@ impl FakeAttio {
     }
 
     /// Like [`FakeAttio::client`], with another token.
+    ///
+    /// # Panics
+    ///
+    /// If `token` is empty or cannot be a header value: a mistake in the
+    /// test itself, not a condition to handle.
     pub fn client_with_token(&self, token: &str) -> Client<InProcessTransport> {
         Client::builder(token)
             .base_url(IN_PROCESS_BASE_URL)
@@ -280,13 +285,18 @@ impl FakeAttio {
             .store
             .all()
             .iter()
-            .map(|s| s.webhook.clone())
+            .map(|s| s.webhook().clone())
             .collect()
     }
 
     /// Every webhook with its secret, in creation order.
     pub fn webhooks_with_secrets(&self) -> Vec<CreatedWebhook> {
-        self.state().store.all().iter().map(with_secret).collect()
+        self.state()
+            .store
+            .all()
+            .iter()
+            .map(StoredWebhook::created)
+            .collect()
     }
 
     /// Puts webhooks into the fake directly (see [`Seed`]). Stops at the
@@ -299,7 +309,7 @@ impl FakeAttio {
         let mut state = self.state();
         seeds
             .into_iter()
-            .map(|seed| state.store.seed(seed, now))
+            .map(|seed| state.store.seed(seed, now).map(StoredWebhook::created))
             .collect()
     }
 
@@ -320,7 +330,11 @@ impl FakeAttio {
 
     /// Every API request received (not the control endpoints), oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state().requests.iter().cloned().collect()
+        self.state()
+            .requests
+            .iter()
+            .map(Arrival::recorded)
+            .collect()
     }
 
     /// Forgets the received requests.
@@ -356,12 +370,11 @@ impl FakeAttio {
         let now = self.inner.clock.now();
         let limit = self.inner.delivery_policy.inactive_after;
         for stored in state.store.all_mut() {
-            if let Some(since) = stored.degraded_since {
-                if stored.webhook.status == WebhookStatus::Degraded
+            if let Some(since) = stored.degraded_since() {
+                if stored.webhook().status == WebhookStatus::Degraded
                     && since.saturating_add(limit) <= now
                 {
-                    stored.webhook.status = WebhookStatus::Inactive;
-                    stored.degraded_since = None;
+                    stored.set_status(WebhookStatus::Inactive, None);
                 }
             }
         }
@@ -384,9 +397,8 @@ impl FakeAttio {
     pub(crate) fn delivery_succeeded(&self, webhook_id: WebhookId) {
         let mut state = self.state();
         if let Some(stored) = state.store.find_mut(webhook_id) {
-            if stored.webhook.status == WebhookStatus::Degraded {
-                stored.webhook.status = WebhookStatus::Active;
-                stored.degraded_since = None;
+            if stored.webhook().status == WebhookStatus::Degraded {
+                stored.set_status(WebhookStatus::Active, None);
             }
         }
     }
@@ -397,9 +409,8 @@ impl FakeAttio {
     pub(crate) fn delivery_gave_up(&self, webhook_id: WebhookId, at: Timestamp) {
         let mut state = self.state();
         if let Some(stored) = state.store.find_mut(webhook_id) {
-            if stored.webhook.status == WebhookStatus::Active {
-                stored.webhook.status = WebhookStatus::Degraded;
-                stored.degraded_since = Some(at);
+            if stored.webhook().status == WebhookStatus::Active {
+                stored.set_status(WebhookStatus::Degraded, Some(at));
             }
         }
     }
@@ -418,7 +429,7 @@ impl FakeAttio {
                 }
                 state
                     .requests
-                    .push_back(RecordedRequest::new(&request, self.inner.clock.now()));
+                    .push_back(Arrival::new(&request, self.inner.clock.now()));
             }
             state.faults.take(request.method(), path)
         };
@@ -450,7 +461,7 @@ impl FakeAttio {
         }
     }
 
-    /// The `/v2` API: size limit, auth, rate limit, then the operation.
+    /// The `/v2` API: route, auth, size limit, rate limit, then the operation.
     fn api(&self, request: &http::Request<Bytes>) -> http::Response<Bytes> {
         match self.api_result(request) {
             Ok(response) => response,
@@ -489,16 +500,19 @@ impl FakeAttio {
         match (method, id) {
             ("GET", None) => {
                 let (limit, offset) = crate::validate::list_query(request.uri().query())?;
-                Ok(responses::data(&state.store.list(limit, offset)))
+                Ok(responses::raw(200, state.store.list(limit, offset)))
             }
             ("POST", None) => {
                 let new = crate::validate::create_body(body, targets)?;
-                Ok(responses::data(&state.store.create(new, now)?))
+                Ok(responses::data(&state.store.create(new, now)?.created()))
             }
-            ("GET", Some(id)) => Ok(responses::data(&state.store.get(id)?.webhook)),
+            ("GET", Some(id)) => Ok(responses::raw(200, data_one(state.store.get(id)?))),
             ("PATCH", Some(id)) => {
                 let changes = crate::validate::update_body(body, targets)?;
-                Ok(responses::data(&state.store.update(id, changes)?))
+                Ok(responses::raw(
+                    200,
+                    data_one(state.store.update(id, changes)?),
+                ))
             }
             ("DELETE", Some(id)) => {
                 state.store.delete(id)?;
@@ -506,13 +520,6 @@ impl FakeAttio {
             }
             _ => Err(errors::no_such_route(method, path)),
         }
-    }
-}
-
-pub(crate) fn with_secret(stored: &StoredWebhook) -> CreatedWebhook {
-    CreatedWebhook {
-        webhook: stored.webhook.clone(),
-        secret: stored.secret.clone(),
     }
 }
 

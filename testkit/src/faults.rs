@@ -18,7 +18,8 @@ pub enum Fault {
     /// Answer 429 `rate_limit_exceeded` with `Retry-After` set to the next
     /// whole second as an HTTP date, as Attio does.
     RateLimited,
-    /// Wait this long, then handle the request normally.
+    /// Handle the request at once (its effects happen), but hold the answer
+    /// back this long: a server that did the work and answered late.
     Delay {
         /// The wait, in milliseconds.
         millis: u64,

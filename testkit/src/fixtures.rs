@@ -185,8 +185,12 @@ pub fn delete_webhook(webhook_id: WebhookId) -> Mock {
 
 /// `route` answering `status` with Attio's error body for it: 404 with
 /// `Webhook with ID "<id>" was not found.`, 429 with a `Retry-After` of the
-/// next second, and [`errors::for_status`] otherwise. It matches any body,
-/// so it also stands for answers to invalid requests (400).
+/// next second, and [`errors::for_status`] otherwise.
+///
+/// For create and update, the body decides too, as it would at Attio: a
+/// 400 fixture matches only bodies Attio would reject, and a 409 fixture
+/// only bodies it would accept (a conflict needs a valid request). Other
+/// statuses match any body.
 pub fn error(route: Route, status: u16) -> Mock {
     let body = match (route, status) {
         (Route::Get(id) | Route::Update(id) | Route::Delete(id), 404) => {
@@ -194,7 +198,20 @@ pub fn error(route: Route, status: u16) -> Mock {
         }
         _ => errors::for_status(status),
     };
-    route.mock().respond_with(AttioError(body))
+    let update = matches!(route, Route::Update(_));
+    let mock = route.mock();
+    let mock = match (route, status) {
+        (Route::Create | Route::Update(_), 400) => mock.and(BodyCheck {
+            update,
+            valid: false,
+        }),
+        (Route::Create | Route::Update(_), 409) => mock.and(BodyCheck {
+            update,
+            valid: true,
+        }),
+        _ => mock,
+    };
+    mock.respond_with(AttioError(body))
 }
 
 fn data<T: serde::Serialize + ?Sized>(value: &T) -> ResponseTemplate {
@@ -228,8 +245,12 @@ struct EchoCreate {
 impl Respond for EchoCreate {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         // A one-off store makes the webhook exactly as the fake's create does.
-        let created = validate::create_body(&request.body, TargetUrlPolicy::HttpsOnly)
-            .and_then(|new| Store::new(self.workspace_id).create(new, Timestamp::now()));
+        let created =
+            validate::create_body(&request.body, TargetUrlPolicy::HttpsOnly).and_then(|new| {
+                Store::new(self.workspace_id)
+                    .create(new, Timestamp::now())
+                    .map(|s| s.created())
+            });
         match created {
             Ok(created) => data(&created),
             Err(body) => template(responses::error(&body)),
@@ -260,13 +281,38 @@ fn is_json(request: &Request) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
+/// Whether a request's body passes (or, with `valid: false`, fails) the
+/// fake's checks for create or update, with Attio's https-only rule.
+#[derive(Debug, Clone, Copy)]
+struct BodyCheck {
+    update: bool,
+    valid: bool,
+}
+
+impl BodyCheck {
+    fn accepts(update: bool, policy: TargetUrlPolicy, request: &Request) -> bool {
+        is_json(request)
+            && if update {
+                validate::update_body(&request.body, policy).is_ok()
+            } else {
+                validate::create_body(&request.body, policy).is_ok()
+            }
+    }
+}
+
+impl Match for BodyCheck {
+    fn matches(&self, request: &Request) -> bool {
+        Self::accepts(self.update, TargetUrlPolicy::HttpsOnly, request) == self.valid
+    }
+}
+
 /// Matches a JSON create body that Attio (and the fake) would accept.
 #[derive(Debug, Clone, Copy)]
 pub struct ValidCreateBody(pub TargetUrlPolicy);
 
 impl Match for ValidCreateBody {
     fn matches(&self, request: &Request) -> bool {
-        is_json(request) && validate::create_body(&request.body, self.0).is_ok()
+        BodyCheck::accepts(false, self.0, request)
     }
 }
 
@@ -276,7 +322,7 @@ pub struct ValidUpdateBody(pub TargetUrlPolicy);
 
 impl Match for ValidUpdateBody {
     fn matches(&self, request: &Request) -> bool {
-        is_json(request) && validate::update_body(&request.body, self.0).is_ok()
+        BodyCheck::accepts(true, self.0, request)
     }
 }
 

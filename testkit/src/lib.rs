@@ -83,4 +83,4 @@ pub use rate_limit::{READS_PER_SECOND, WRITES_PER_SECOND};
 pub use recorded::RecordedRequest;
 pub use responses::retry_after_next_second;
 pub use server::FakeServer;
-pub use store::{Seed, StoredWebhook};
+pub use store::Seed;

@@ -20,17 +20,38 @@ pub struct RecordedRequest {
     pub received_at: Timestamp,
 }
 
-impl RecordedRequest {
+/// A request as kept on arrival: cheap clones of the parts (the header
+/// values and body share the received buffers), turned into a
+/// [`RecordedRequest`] only when a test asks.
+#[derive(Debug)]
+pub(crate) struct Arrival {
+    method: http::Method,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+    body: Bytes,
+    received_at: Timestamp,
+}
+
+impl Arrival {
     pub(crate) fn new(request: &http::Request<Bytes>, received_at: Timestamp) -> Self {
         Self {
-            method: request.method().as_str().to_owned(),
-            path: request
-                .uri()
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            headers: request.headers().clone(),
+            body: request.body().clone(),
+            received_at,
+        }
+    }
+
+    pub(crate) fn recorded(&self) -> RecordedRequest {
+        RecordedRequest {
+            method: self.method.as_str().to_owned(),
+            path: self
+                .uri
                 .path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_else(|| "/".to_owned()),
-            headers: request
-                .headers()
+                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+            headers: self
+                .headers
                 .iter()
                 .map(|(k, v)| {
                     (
@@ -39,11 +60,13 @@ impl RecordedRequest {
                     )
                 })
                 .collect(),
-            body: request.body().clone(),
-            received_at,
+            body: self.body.clone(),
+            received_at: self.received_at,
         }
     }
+}
 
+impl RecordedRequest {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -58,6 +81,7 @@ impl RecordedRequest {
     }
 }
 
-fn lossy_utf8<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
+/// Writes bytes as a JSON string, replacing invalid UTF-8.
+pub(crate) fn lossy_utf8<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&String::from_utf8_lossy(body))
 }

@@ -12,7 +12,10 @@ use serde::Serialize;
 pub(crate) fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> http::Response<Bytes> {
     // Serializing the crate's own models cannot fail; an empty object is the
     // fallback that still keeps the response JSON.
-    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut body = Vec::with_capacity(512);
+    if serde_json::to_writer(&mut body, value).is_err() {
+        body = b"{}".to_vec();
+    }
     raw(status, Bytes::from(body))
 }
 
@@ -27,12 +30,14 @@ pub(crate) fn raw(status: u16, body: Bytes) -> http::Response<Bytes> {
     response
 }
 
+/// `{"data": ...}`, the envelope of Attio's bodies and of the control API's.
+#[derive(Serialize, serde::Deserialize)]
+pub(crate) struct Data<T> {
+    pub(crate) data: T,
+}
+
 /// `{"data": value}` with 200.
 pub(crate) fn data<T: Serialize + ?Sized>(value: &T) -> http::Response<Bytes> {
-    #[derive(Serialize)]
-    struct Data<'a, T: ?Sized> {
-        data: &'a T,
-    }
     json(200, &Data { data: value })
 }
 

@@ -97,6 +97,10 @@ impl FakeServer {
     }
 
     /// Like [`FakeServer::client`], with another token.
+    ///
+    /// # Panics
+    ///
+    /// If `token` is empty or cannot be a header value.
     pub fn client_with_token(&self, token: &str) -> Client<HyperTransport> {
         Client::builder(token)
             .base_url(self.base_url.as_str())

@@ -4,21 +4,103 @@ use attio_webhooks::{
     ApiErrorBody, CreatedWebhook, Filter, Secret, Subscription, Timestamp, Webhook, WebhookId,
     WebhookIdentifier, WebhookStatus, WorkspaceId,
 };
+use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 use crate::errors;
 use crate::validate::{NewWebhook, WebhookChanges};
 
-/// A webhook as the fake keeps it: what Attio shows, plus its secret and
-/// delivery bookkeeping.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredWebhook {
-    /// What list, get and update return.
-    pub webhook: Webhook,
-    /// The signing secret (returned only by create).
-    pub secret: Secret,
-    /// When the webhook turned degraded, if it is degraded.
-    pub degraded_since: Option<Timestamp>,
+/// A webhook as the fake keeps it: what Attio shows (also kept serialized,
+/// so reads copy bytes instead of serializing again), its secret, and
+/// delivery bookkeeping. Every change goes through a method that keeps the
+/// serialized form in step.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredWebhook {
+    webhook: Webhook,
+    json: Bytes,
+    secret: Secret,
+    degraded_since: Option<Timestamp>,
+}
+
+impl StoredWebhook {
+    fn new(webhook: Webhook, secret: Secret, degraded_since: Option<Timestamp>) -> Self {
+        let json = serialize(&webhook);
+        Self {
+            webhook,
+            json,
+            secret,
+            degraded_since,
+        }
+    }
+
+    /// The webhook as list, get and update show it.
+    pub(crate) fn webhook(&self) -> &Webhook {
+        &self.webhook
+    }
+
+    /// The signing secret.
+    pub(crate) fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// When it turned degraded, if it is degraded.
+    pub(crate) fn degraded_since(&self) -> Option<Timestamp> {
+        self.degraded_since
+    }
+
+    /// The webhook with its secret, as create answers.
+    pub(crate) fn created(&self) -> CreatedWebhook {
+        CreatedWebhook {
+            webhook: self.webhook.clone(),
+            secret: self.secret.clone(),
+        }
+    }
+
+    /// Sets the status (and when it turned degraded).
+    pub(crate) fn set_status(&mut self, status: WebhookStatus, degraded_since: Option<Timestamp>) {
+        self.webhook.status = status;
+        self.degraded_since = degraded_since;
+        self.json = serialize(&self.webhook);
+    }
+
+    fn apply(&mut self, changes: WebhookChanges) {
+        if let Some(url) = changes.target_url {
+            self.webhook.target_url = url;
+        }
+        if let Some(subscriptions) = changes.subscriptions {
+            self.webhook.subscriptions = subscriptions;
+        }
+        self.json = serialize(&self.webhook);
+    }
+}
+
+fn serialize(webhook: &Webhook) -> Bytes {
+    // A webhook is plain data with string keys: serializing cannot fail.
+    Bytes::from(serde_json::to_vec(webhook).unwrap_or_default())
+}
+
+/// `{"data":<webhook>}` from the stored bytes.
+pub(crate) fn data_one(stored: &StoredWebhook) -> Bytes {
+    let mut out = BytesMut::with_capacity(stored.json.len() + 9);
+    out.put_slice(b"{\"data\":");
+    out.put_slice(&stored.json);
+    out.put_u8(b'}');
+    out.freeze()
+}
+
+/// `{"data":[<webhook>,...]}` from the stored bytes.
+pub(crate) fn data_list<'a>(page: impl Iterator<Item = &'a StoredWebhook> + Clone) -> Bytes {
+    let size: usize = page.clone().map(|s| s.json.len() + 1).sum();
+    let mut out = BytesMut::with_capacity(size + 11);
+    out.put_slice(b"{\"data\":[");
+    for (i, stored) in page.enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        out.put_slice(&stored.json);
+    }
+    out.put_slice(b"]}");
+    out.freeze()
 }
 
 /// A webhook to put into the fake directly, bypassing validation: for
@@ -126,48 +208,25 @@ impl Store {
             .find(|s| s.webhook.id.webhook_id == id)
     }
 
-    pub(crate) fn list(&self, limit: usize, offset: usize) -> Vec<Webhook> {
-        self.webhooks
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|s| s.webhook.clone())
-            .collect()
+    /// `{"data":[...]}` for one page.
+    pub(crate) fn list(&self, limit: usize, offset: usize) -> Bytes {
+        data_list(self.webhooks.iter().skip(offset).take(limit))
     }
 
     pub(crate) fn create(
         &mut self,
         new: NewWebhook,
         now: Timestamp,
-    ) -> Result<CreatedWebhook, ApiErrorBody> {
+    ) -> Result<&StoredWebhook, ApiErrorBody> {
         self.check_unique(&new.target_url, &new.subscriptions, None)?;
-        let stored = StoredWebhook {
-            webhook: Webhook {
-                target_url: new.target_url,
-                subscriptions: new.subscriptions,
-                id: WebhookIdentifier {
-                    workspace_id: self.workspace_id,
-                    webhook_id: WebhookId::from_uuid(uuid::Uuid::new_v4()),
-                },
-                status: WebhookStatus::Active,
-                created_at: now,
-            },
-            secret: random_secret(),
-            degraded_since: None,
-        };
-        let created = CreatedWebhook {
-            webhook: stored.webhook.clone(),
-            secret: stored.secret.clone(),
-        };
-        self.webhooks.push(stored);
-        Ok(created)
+        self.seed(Seed::new(new.target_url, new.subscriptions), now)
     }
 
     pub(crate) fn seed(
         &mut self,
         seed: Seed,
         now: Timestamp,
-    ) -> Result<CreatedWebhook, ApiErrorBody> {
+    ) -> Result<&StoredWebhook, ApiErrorBody> {
         let webhook_id = seed
             .webhook_id
             .unwrap_or_else(|| WebhookId::from_uuid(uuid::Uuid::new_v4()));
@@ -177,26 +236,21 @@ impl Store {
             )));
         }
         let status = seed.status.unwrap_or(WebhookStatus::Active);
-        let stored = StoredWebhook {
-            degraded_since: (status == WebhookStatus::Degraded).then_some(now),
-            webhook: Webhook {
-                target_url: seed.target_url,
-                subscriptions: seed.subscriptions,
-                id: WebhookIdentifier {
-                    workspace_id: self.workspace_id,
-                    webhook_id,
-                },
-                status,
-                created_at: seed.created_at.unwrap_or(now),
+        let degraded_since = (status == WebhookStatus::Degraded).then_some(now);
+        let webhook = Webhook {
+            target_url: seed.target_url,
+            subscriptions: seed.subscriptions,
+            id: WebhookIdentifier {
+                workspace_id: self.workspace_id,
+                webhook_id,
             },
-            secret: seed.secret.unwrap_or_else(random_secret),
+            status,
+            created_at: seed.created_at.unwrap_or(now),
         };
-        let created = CreatedWebhook {
-            webhook: stored.webhook.clone(),
-            secret: stored.secret.clone(),
-        };
-        self.webhooks.push(stored);
-        Ok(created)
+        let secret = seed.secret.unwrap_or_else(random_secret);
+        self.webhooks
+            .push(StoredWebhook::new(webhook, secret, degraded_since));
+        Ok(&self.webhooks[self.webhooks.len() - 1])
     }
 
     pub(crate) fn get(&self, id: &str) -> Result<&StoredWebhook, ApiErrorBody> {
@@ -208,7 +262,7 @@ impl Store {
         &mut self,
         id: &str,
         changes: WebhookChanges,
-    ) -> Result<Webhook, ApiErrorBody> {
+    ) -> Result<&StoredWebhook, ApiErrorBody> {
         let index = self.find(id)?;
         let current = &self.webhooks[index].webhook;
         let target_url = changes.target_url.as_ref().unwrap_or(&current.target_url);
@@ -217,14 +271,8 @@ impl Store {
             .as_ref()
             .unwrap_or(&current.subscriptions);
         self.check_unique(target_url, subscriptions, Some(current.id.webhook_id))?;
-        let webhook = &mut self.webhooks[index].webhook;
-        if let Some(url) = changes.target_url {
-            webhook.target_url = url;
-        }
-        if let Some(subscriptions) = changes.subscriptions {
-            webhook.subscriptions = subscriptions;
-        }
-        Ok(webhook.clone())
+        self.webhooks[index].apply(changes);
+        Ok(&self.webhooks[index])
     }
 
     pub(crate) fn delete(&mut self, id: &str) -> Result<(), ApiErrorBody> {
@@ -286,6 +334,7 @@ impl Store {
 /// 32 random bytes as 64 lowercase hex characters, like Attio's secrets.
 fn random_secret() -> Secret {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    // ThreadRng: ChaCha seeded from the OS, without a system call per secret.
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     Secret::new(hex::encode(bytes))
 }

@@ -93,6 +93,10 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 }
 
 fn read<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiErrorBody> {
+    // The plain decode is the fast path; only a failure pays for the path tracking.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -161,17 +165,22 @@ fn subscriptions(strict: Vec<StrictSubscription>) -> Result<Vec<Subscription>, A
             }
             let filter = match s.filter {
                 None => None,
-                Some(StrictFilter::And(c)) => Some(Filter::And(conditions(c, &at)?)),
-                Some(StrictFilter::Or(c)) => Some(Filter::Or(conditions(c, &at)?)),
+                Some(StrictFilter::And(c)) => Some(Filter::And(conditions(c, &|j| {
+                    at(&format!("filter.$and[{j}].operator"))
+                })?)),
+                Some(StrictFilter::Or(c)) => Some(Filter::Or(conditions(c, &|j| {
+                    at(&format!("filter.$or[{j}].operator"))
+                })?)),
             };
             Ok(Subscription { event_type, filter })
         })
         .collect()
 }
 
+/// Checks each condition's operator; `at(j)` names condition `j`'s operator in messages.
 fn conditions(
     strict: Vec<StrictCondition>,
-    at: &dyn Fn(&str) -> String,
+    at: &dyn Fn(usize) -> String,
 ) -> Result<Vec<Condition>, ApiErrorBody> {
     strict
         .into_iter()
@@ -181,7 +190,7 @@ fn conditions(
             if !operator.is_known() {
                 return Err(errors::validation(format!(
                     "{}: unknown operator {:?}, expected \"equals\" or \"not_equals\"",
-                    at(&format!("filter.conditions[{j}].operator")),
+                    at(j),
                     operator.as_str()
                 )));
             }
@@ -248,7 +257,7 @@ mod tests {
         .contains("data.target_url"));
         assert!(create_err(r#"{"data":{"target_url":"https://x.com","subscriptions":[{"event_type":"note.created"}]}}"#).contains("missing field `filter`"));
         assert!(create_err(r#"{"data":{"target_url":"https://x.com","subscriptions":[{"event_type":"nope","filter":null}]}}"#).contains("unknown event type"));
-        assert!(create_err(r#"{"data":{"target_url":"https://x.com","subscriptions":[{"event_type":"note.created","filter":{"$or":[{"field":"a","operator":"like","value":"b"}]}}]}}"#).contains("unknown operator"));
+        assert!(create_err(r#"{"data":{"target_url":"https://x.com","subscriptions":[{"event_type":"note.created","filter":{"$or":[{"field":"a","operator":"like","value":"b"}]}}]}}"#).contains("data.subscriptions[0].filter.$or[0].operator: unknown operator"));
         assert!(create_err(&format!(
             r#"{{"data":{{"target_url":"https://x.com","subscriptions":[{sub}],"extra":1}}}}"#
         ))

@@ -76,10 +76,19 @@ struct Model {
 
 impl Model {
     fn conflicts(&self, url: &str, subs: &[Subscription], except: Option<WebhookId>) -> bool {
-        let same = |a: &Subscription, b: &Subscription| {
-            a.event_type == b.event_type
-                && Filter::equivalent_opt(a.filter.as_ref(), b.filter.as_ref())
+        // Independent of the crate's Filter::equivalent: compare the JSON
+        // with each filter's conditions sorted.
+        let key = |s: &Subscription| {
+            let mut json = serde_json::to_value(s).unwrap();
+            if let Some(filter) = json["filter"].as_object_mut() {
+                for conditions in filter.values_mut() {
+                    let list = conditions.as_array_mut().unwrap();
+                    list.sort_by_key(|c| c.to_string());
+                }
+            }
+            json
         };
+        let same = |a: &Subscription, b: &Subscription| key(a) == key(b);
         subs.iter().enumerate().any(|(i, s)| {
             subs[..i].iter().any(|e| same(e, s))
                 || self.webhooks.iter().any(|w| {
