@@ -4,6 +4,7 @@ use core::fmt;
 
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::uri::{Authority, PathAndQuery, Scheme};
 
 use crate::error::{Error, InvalidInput};
 use crate::model::{ApiToken, TargetUrlPolicy};
@@ -37,6 +38,10 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 #[derive(Clone)]
 pub struct Endpoint {
     base_url: String,
+    // The base URL parsed once: every request reuses scheme and authority.
+    scheme: Scheme,
+    authority: Authority,
+    prefix: String,
     targets: TargetUrlPolicy,
     headers: HeaderMap,
 }
@@ -58,6 +63,9 @@ impl Endpoint {
         headers.insert(ACCEPT, APPLICATION_JSON);
         Ok(Self {
             base_url: DEFAULT_BASE_URL.to_owned(),
+            scheme: Scheme::HTTPS,
+            authority: Authority::from_static("api.attio.com"),
+            prefix: String::new(),
             targets: TargetUrlPolicy::default(),
             headers,
         })
@@ -87,12 +95,15 @@ impl Endpoint {
                 ))
             }
         }
-        if uri.authority().is_none() {
-            return Err(reject("the URL has no host"));
-        }
         if uri.query().is_some() {
             return Err(reject("the URL must not have a query"));
         }
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return Err(reject("the URL has no host"));
+        };
+        self.scheme = scheme.clone();
+        self.authority = authority.clone();
+        self.prefix = uri.path().trim_end_matches('/').to_owned();
         self.base_url = base_url.trim_end_matches('/').to_owned();
         Ok(self)
     }
@@ -119,23 +130,27 @@ impl Endpoint {
     pub fn build<R: Request + ?Sized>(&self, request: &R) -> Result<http::Request<Bytes>, Error> {
         request.validate(self.targets)?;
         let body = request.body()?;
-        let path = request.path();
         let query = request.query();
 
-        let mut uri = String::with_capacity(self.base_url.len() + path.len() + 24);
-        uri.push_str(&self.base_url);
-        uri.push_str(&path);
+        let mut path = String::with_capacity(self.prefix.len() + 80);
+        path.push_str(&self.prefix);
+        request.write_path(&mut path);
         if !query.is_empty() {
-            uri.push('?');
-            let start = uri.len();
-            uri = form_urlencoded::Serializer::for_suffix(uri, start)
+            path.push('?');
+            let start = path.len();
+            path = form_urlencoded::Serializer::for_suffix(path, start)
                 .extend_pairs(query)
                 .finish();
         }
-        let uri = http::Uri::try_from(uri).map_err(|_| InvalidInput::BaseUrl {
+        let invalid = || InvalidInput::BaseUrl {
             url: self.base_url.clone(),
             reason: "the request path does not form a valid URL with it",
-        })?;
+        };
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(PathAndQuery::try_from(path).map_err(|_| invalid())?);
+        let uri = http::Uri::from_parts(parts).map_err(|_| invalid())?;
 
         let mut headers = self.headers.clone();
         if body.is_some() {

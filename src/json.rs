@@ -16,7 +16,13 @@ pub(crate) struct JsonFailure {
 /// only when it fails is the document decoded again with path tracking,
 /// so success pays nothing for the path.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonFailure> {
-    let first_error = match serde_json::from_slice::<T>(bytes) {
+    // Checking UTF-8 once for the whole body is much cheaper than
+    // serde_json checking every string on its own (`from_slice`).
+    let first_error = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str::<T>(text),
+        Err(_) => serde_json::from_slice::<T>(bytes),
+    };
+    let first_error = match first_error {
         Ok(value) => return Ok(value),
         Err(e) => e,
     };

@@ -1,7 +1,5 @@
 //! The `Request` trait: what an operation is, and how its response decodes.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -37,8 +35,16 @@ pub trait Request {
     /// The HTTP method.
     fn method(&self) -> Method;
 
+    /// Appends the path, starting with `/v2/`, to `out`. (Writing into the
+    /// URI being built saves an allocation per request.)
+    fn write_path(&self, out: &mut String);
+
     /// The path, starting with `/v2/`.
-    fn path(&self) -> Cow<'static, str>;
+    fn path(&self) -> String {
+        let mut path = String::with_capacity(64);
+        self.write_path(&mut path);
+        path
+    }
 
     /// Query parameters, in the order they are sent. Empty by default.
     fn query(&self) -> Vec<(&'static str, String)> {
@@ -98,11 +104,36 @@ pub(crate) struct Data<T> {
     pub(crate) data: T,
 }
 
-/// Encodes `{"data": value}`.
-pub(crate) fn encode_data<T: Serialize>(value: &T) -> Result<Option<Bytes>, InvalidInput> {
-    serde_json::to_vec(&Data { data: value })
-        .map(|v| Some(Bytes::from(v)))
+/// Encodes `{"data": value}` into a buffer of `size_hint` bytes to start
+/// with (a good guess saves the reallocations of a growing buffer).
+pub(crate) fn encode_data<T: Serialize>(
+    value: &T,
+    size_hint: usize,
+) -> Result<Option<Bytes>, InvalidInput> {
+    let mut body = Vec::with_capacity(size_hint);
+    serde_json::to_writer(&mut body, &Data { data: value })
+        .map(|()| Some(Bytes::from(body)))
         .map_err(|e| InvalidInput::Body(e.to_string()))
+}
+
+/// A starting buffer size for a body with this target URL and these
+/// subscriptions: about what they take once written.
+pub(crate) fn body_size_hint(
+    target_url: Option<&str>,
+    subscriptions: Option<&[crate::Subscription]>,
+) -> usize {
+    let per_subscription = |s: &crate::Subscription| {
+        48 + s.event_type.as_str().len()
+            + s.filter.as_ref().map_or(0, |f| {
+                16 + f
+                    .conditions()
+                    .iter()
+                    .map(|c| 40 + c.field.len() + c.value.len())
+                    .sum::<usize>()
+            })
+    };
+    64 + target_url.map_or(0, str::len)
+        + subscriptions.map_or(0, |s| s.iter().map(per_subscription).sum())
 }
 
 /// Decodes `{"data": T}` and returns the `T`.

@@ -58,7 +58,7 @@ fn mac(secret: &Secret, body: &[u8]) -> HmacSha256 {
 /// assert_eq!(sig, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
 /// ```
 pub fn sign(secret: &Secret, body: &[u8]) -> String {
-    hex::encode(mac(secret, body).finalize().into_bytes())
+    const_hex::encode(mac(secret, body).finalize().into_bytes())
 }
 
 /// Checks a hex signature (either case) against `body`, in constant time.
@@ -73,7 +73,8 @@ fn verify_hex_bytes(secret: &Secret, body: &[u8], signature: &[u8]) -> Result<()
         });
     }
     let mut expected = [0u8; 32];
-    hex::decode_to_slice(signature, &mut expected).map_err(|_| SignatureError::MalformedHex)?;
+    const_hex::decode_to_slice(signature, &mut expected)
+        .map_err(|_| SignatureError::MalformedHex)?;
     mac(secret, body)
         .verify_slice(&expected)
         .map_err(|_| SignatureError::Mismatch)

@@ -27,7 +27,7 @@ fn signatures_match_pythons_hmac() {
     assert!(vectors.len() >= 5);
     for v in vectors {
         let secret = Secret::new(v.secret);
-        let body = hex::decode(&v.body_hex).unwrap();
+        let body = const_hex::decode(&v.body_hex).unwrap();
         assert_eq!(signature::sign(&secret, &body), v.signature);
         for header in ["attio-signature", "x-attio-signature"] {
             for sig in [v.signature.clone(), v.signature.to_uppercase()] {
@@ -53,7 +53,7 @@ fn signatures_match_pythons_hmac() {
 #[test]
 fn a_delivery_parses_and_keeps_every_field() {
     let v = &vectors()[0];
-    let body = hex::decode(&v.body_hex).unwrap();
+    let body = const_hex::decode(&v.body_hex).unwrap();
     let delivery = Delivery::parse(&body).unwrap();
     assert_eq!(
         delivery.webhook_id.to_string(),

@@ -54,6 +54,9 @@ impl Timestamp {
     /// Parses an RFC 3339 timestamp. The instant, in UTC, must fall in the
     /// years 0000..=9999 that RFC 3339 can write.
     pub fn parse(value: &str) -> Result<Self, InvalidInput> {
+        if let Some(canonical) = Self::parse_canonical(value.as_bytes()) {
+            return Ok(canonical);
+        }
         let reject = |reason: String| InvalidInput::Timestamp {
             value: value.to_owned(),
             reason,
@@ -63,6 +66,67 @@ impl Timestamp {
             .checked_to_offset(UtcOffset::UTC)
             .and_then(Self::in_range)
             .ok_or_else(|| reject("in UTC it falls outside the years 0000..=9999".to_owned()))
+    }
+
+    /// The fast path for Attio's own form, `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`;
+    /// `None` sends anything else (or anything invalid) to the full parser.
+    fn parse_canonical(b: &[u8]) -> Option<Self> {
+        if b.len() != 30 || b[29] != b'Z' {
+            return None;
+        }
+        let separators = [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+        ];
+        if separators.iter().any(|&(i, c)| b[i] != c) {
+            return None;
+        }
+        let number = |from: usize, to: usize| -> Option<u32> {
+            b[from..to].iter().try_fold(0u32, |n, &d| {
+                d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+            })
+        };
+        let month = time::Month::try_from(u8::try_from(number(5, 7)?).ok()?).ok()?;
+        let date = time::Date::from_calendar_date(
+            i32::try_from(number(0, 4)?).ok()?,
+            month,
+            u8::try_from(number(8, 10)?).ok()?,
+        )
+        .ok()?;
+        let clock = time::Time::from_hms_nano(
+            u8::try_from(number(11, 13)?).ok()?,
+            u8::try_from(number(14, 16)?).ok()?,
+            u8::try_from(number(17, 19)?).ok()?,
+            number(20, 29)?,
+        )
+        .ok()?;
+        Some(Self(time::PrimitiveDateTime::new(date, clock).assume_utc()))
+    }
+
+    /// Writes Attio's form into `buf` (no allocation, no formatting machinery).
+    fn write_canonical<'b>(&self, buf: &'b mut [u8; 30]) -> &'b str {
+        fn digits(out: &mut [u8], mut n: u32) {
+            for slot in out.iter_mut().rev() {
+                *slot = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        }
+        let t = self.0;
+        *buf = *b"0000-00-00T00:00:00.000000000Z";
+        // The year is in 0..=9999: every constructor checks the range.
+        digits(&mut buf[0..4], t.year().unsigned_abs());
+        digits(&mut buf[5..7], u32::from(u8::from(t.month())));
+        digits(&mut buf[8..10], u32::from(t.day()));
+        digits(&mut buf[11..13], u32::from(t.hour()));
+        digits(&mut buf[14..16], u32::from(t.minute()));
+        digits(&mut buf[17..19], u32::from(t.second()));
+        digits(&mut buf[20..29], t.nanosecond());
+        // Only ASCII digits and separators were written.
+        std::str::from_utf8(buf).unwrap_or("0000-00-00T00:00:00.000000000Z")
     }
 
     fn in_range(t: OffsetDateTime) -> Option<Self> {
@@ -140,18 +204,7 @@ impl FromStr for Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.nanosecond()
-        )
+        f.write_str(self.write_canonical(&mut [0; 30]))
     }
 }
 
@@ -163,7 +216,7 @@ impl fmt::Debug for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(self.write_canonical(&mut [0; 30]))
     }
 }
 
@@ -193,6 +246,34 @@ mod tests {
         assert_eq!(t.to_string(), "2024-01-02T03:04:05.123456789Z");
         let short = Timestamp::parse("2024-01-02T03:04:05Z").unwrap();
         assert_eq!(short.to_string(), "2024-01-02T03:04:05.000000000Z");
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_full_parser() {
+        for text in [
+            "2023-04-27T13:22:49.061281000Z",
+            "0000-01-01T00:00:00.000000000Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "2024-02-29T12:00:00.000000001Z",
+        ] {
+            let fast = Timestamp::parse_canonical(text.as_bytes()).unwrap();
+            let full = OffsetDateTime::parse(text, &Rfc3339).unwrap();
+            assert_eq!(fast.0, full, "{text}");
+            assert_eq!(fast.to_string(), text);
+        }
+        for not_canonical in [
+            "2023-02-29T13:22:49.061281000Z",
+            "2023-04-27T24:22:49.061281000Z",
+            "2023-04-27 13:22:49.061281000Z",
+            "2023-04-27T13:22:49.06128100+Z",
+            "2023-04-27T13:22:49.061281000z",
+        ] {
+            assert!(
+                Timestamp::parse_canonical(not_canonical.as_bytes()).is_none(),
+                "{not_canonical}"
+            );
+        }
+        assert!(Timestamp::parse("2023-02-29T13:22:49.061281000Z").is_err());
     }
 
     #[test]

@@ -1,14 +1,12 @@
 //! `POST /v2/webhooks`: create a webhook.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use serde::Serialize;
 
 use crate::error::{DecodeError, InvalidInput};
 use crate::model::{CreatedWebhook, Subscription, TargetUrlPolicy};
-use crate::request::{decode_data, encode_data, Request};
+use crate::request::{body_size_hint, decode_data, encode_data, Request};
 
 /// Creates a webhook with its subscriptions. The answer carries the signing
 /// secret, which Attio never shows again.
@@ -62,12 +60,15 @@ impl Request for CreateWebhook {
         Method::POST
     }
 
-    fn path(&self) -> Cow<'static, str> {
-        Cow::Borrowed("/v2/webhooks")
+    fn write_path(&self, out: &mut String) {
+        out.push_str("/v2/webhooks");
     }
 
     fn body(&self) -> Result<Option<Bytes>, InvalidInput> {
-        encode_data(self)
+        encode_data(
+            self,
+            body_size_hint(Some(&self.target_url), Some(&self.subscriptions)),
+        )
     }
 
     fn validate(&self, targets: TargetUrlPolicy) -> Result<(), InvalidInput> {

@@ -1,7 +1,5 @@
 //! `DELETE /v2/webhooks/{webhook_id}`: remove a webhook.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use serde::Deserialize;
@@ -45,8 +43,8 @@ impl Request for DeleteWebhook {
         Method::DELETE
     }
 
-    fn path(&self) -> Cow<'static, str> {
-        Cow::Owned(super::webhook_path(self.webhook_id))
+    fn write_path(&self, out: &mut String) {
+        super::write_webhook_path(self.webhook_id, out);
     }
 
     fn decode_success(status: StatusCode, body: &Bytes) -> Result<(), DecodeError> {

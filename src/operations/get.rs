@@ -1,7 +1,5 @@
 //! `GET /v2/webhooks/{webhook_id}`: one webhook.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
@@ -38,8 +36,8 @@ impl Request for GetWebhook {
         Method::GET
     }
 
-    fn path(&self) -> Cow<'static, str> {
-        Cow::Owned(super::webhook_path(self.webhook_id))
+    fn write_path(&self, out: &mut String) {
+        super::write_webhook_path(self.webhook_id, out);
     }
 
     fn decode_success(status: StatusCode, body: &Bytes) -> Result<Webhook, DecodeError> {

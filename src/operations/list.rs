@@ -1,7 +1,5 @@
 //! `GET /v2/webhooks`: one page of webhooks.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
@@ -61,8 +59,8 @@ impl Request for ListWebhooks {
         Method::GET
     }
 
-    fn path(&self) -> Cow<'static, str> {
-        Cow::Borrowed("/v2/webhooks")
+    fn write_path(&self, out: &mut String) {
+        out.push_str("/v2/webhooks");
     }
 
     fn query(&self) -> Vec<(&'static str, String)> {

@@ -12,7 +12,9 @@ pub use get::GetWebhook;
 pub use list::{ListWebhooks, MAX_LIMIT, MIN_LIMIT};
 pub use update::UpdateWebhook;
 
-/// `/v2/webhooks/{webhook_id}`, shared by get, update and delete.
-fn webhook_path(webhook_id: crate::WebhookId) -> String {
-    format!("/v2/webhooks/{webhook_id}")
+/// Appends `/v2/webhooks/{webhook_id}`, shared by get, update and delete.
+fn write_webhook_path(webhook_id: crate::WebhookId, out: &mut String) {
+    let mut id = uuid::Uuid::encode_buffer();
+    out.push_str("/v2/webhooks/");
+    out.push_str(webhook_id.as_uuid().hyphenated().encode_lower(&mut id));
 }

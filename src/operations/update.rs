@@ -1,14 +1,12 @@
 //! `PATCH /v2/webhooks/{webhook_id}`: change a webhook's target or subscriptions.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use serde::Serialize;
 
 use crate::error::{DecodeError, InvalidInput};
 use crate::model::{Subscription, TargetUrlPolicy, Webhook, WebhookId};
-use crate::request::{decode_data, encode_data, Request};
+use crate::request::{body_size_hint, decode_data, encode_data, Request};
 
 /// Updates a webhook. Only the fields that were set are sent; new
 /// subscriptions replace the old ones.
@@ -66,12 +64,15 @@ impl Request for UpdateWebhook {
         Method::PATCH
     }
 
-    fn path(&self) -> Cow<'static, str> {
-        Cow::Owned(super::webhook_path(self.webhook_id))
+    fn write_path(&self, out: &mut String) {
+        super::write_webhook_path(self.webhook_id, out);
     }
 
     fn body(&self) -> Result<Option<Bytes>, InvalidInput> {
-        encode_data(self)
+        encode_data(
+            self,
+            body_size_hint(self.target_url.as_deref(), self.subscriptions.as_deref()),
+        )
     }
 
     fn validate(&self, targets: TargetUrlPolicy) -> Result<(), InvalidInput> {

@@ -18,7 +18,7 @@ use crate::faults::{Fault, FaultRule, Faults};
 use crate::in_process::InProcessTransport;
 use crate::rate_limit::{RateLimiter, READS_PER_SECOND, WRITES_PER_SECOND};
 use crate::recorded::{Arrival, RecordedRequest};
-use crate::store::{data_one, Seed, Store, StoredWebhook};
+use crate::store::{data_created, data_one, Seed, Store, StoredWebhook};
 use crate::{errors, responses};
 
 /// The token a fake accepts when no other was configured (all scopes).
@@ -367,17 +367,10 @@ impl FakeAttio {
             .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let now = self.inner.clock.now();
         let limit = self.inner.delivery_policy.inactive_after;
-        for stored in state.store.all_mut() {
-            if let Some(since) = stored.degraded_since() {
-                if stored.webhook().status == WebhookStatus::Degraded
-                    && since.saturating_add(limit) <= now
-                {
-                    stored.set_status(WebhookStatus::Inactive, None);
-                }
-            }
-        }
+        state
+            .store
+            .expire_degraded(|| self.inner.clock.now(), limit);
         state
     }
 
@@ -396,11 +389,12 @@ impl FakeAttio {
     /// A delivery got through: a degraded webhook is active again.
     pub(crate) fn delivery_succeeded(&self, webhook_id: WebhookId) {
         let mut state = self.state();
-        if let Some(stored) = state.store.find_mut(webhook_id) {
-            if stored.webhook().status == WebhookStatus::Degraded {
-                stored.set_status(WebhookStatus::Active, None);
-            }
-        }
+        state.store.change_status(
+            webhook_id,
+            WebhookStatus::Degraded,
+            WebhookStatus::Active,
+            None,
+        );
     }
 
     /// A delivery failed its last retry (scheduled `at`): an active
@@ -408,11 +402,12 @@ impl FakeAttio {
     /// already passed on a manual clock, the next read turns it inactive.)
     pub(crate) fn delivery_gave_up(&self, webhook_id: WebhookId, at: Timestamp) {
         let mut state = self.state();
-        if let Some(stored) = state.store.find_mut(webhook_id) {
-            if stored.webhook().status == WebhookStatus::Active {
-                stored.set_status(WebhookStatus::Degraded, Some(at));
-            }
-        }
+        state.store.change_status(
+            webhook_id,
+            WebhookStatus::Active,
+            WebhookStatus::Degraded,
+            Some(at),
+        );
     }
 
     /// Handles one request, whichever front door it came through.
@@ -504,7 +499,10 @@ impl FakeAttio {
             }
             ("POST", None) => {
                 let new = crate::validate::create_body(body, targets)?;
-                Ok(responses::data(&state.store.create(new, now)?.created()))
+                Ok(responses::raw(
+                    200,
+                    data_created(state.store.create(new, now)?),
+                ))
             }
             ("GET", Some(id)) => Ok(responses::raw(200, data_one(state.store.get(id)?))),
             ("PATCH", Some(id)) => {

@@ -43,11 +43,6 @@ impl StoredWebhook {
         &self.secret
     }
 
-    /// When it turned degraded, if it is degraded.
-    pub(crate) fn degraded_since(&self) -> Option<Timestamp> {
-        self.degraded_since
-    }
-
     /// The webhook with its secret, as create answers.
     pub(crate) fn created(&self) -> CreatedWebhook {
         CreatedWebhook {
@@ -56,8 +51,7 @@ impl StoredWebhook {
         }
     }
 
-    /// Sets the status (and when it turned degraded).
-    pub(crate) fn set_status(&mut self, status: WebhookStatus, degraded_since: Option<Timestamp>) {
+    fn set_status(&mut self, status: WebhookStatus, degraded_since: Option<Timestamp>) {
         self.webhook.status = status;
         self.degraded_since = degraded_since;
         self.json = serialize(&self.webhook);
@@ -85,6 +79,23 @@ pub(crate) fn data_one(stored: &StoredWebhook) -> Bytes {
     out.put_slice(b"{\"data\":");
     out.put_slice(&stored.json);
     out.put_u8(b'}');
+    out.freeze()
+}
+
+/// `{"data":<webhook with "secret">}` (create's answer) from the stored
+/// bytes: the webhook object with `"secret":"..."` as its last key.
+pub(crate) fn data_created(stored: &StoredWebhook) -> Bytes {
+    // The stored JSON is an object, so it ends with `}`.
+    let object = &stored.json[..stored.json.len().saturating_sub(1)];
+    let secret = stored.secret.expose();
+    let mut out = BytesMut::with_capacity(object.len() + secret.len() + 24);
+    out.put_slice(b"{\"data\":");
+    out.put_slice(object);
+    out.put_slice(b",\"secret\":");
+    // A hex secret needs no escaping, but a seeded one might.
+    let quoted = serde_json::to_vec(secret).unwrap_or_else(|_| b"\"\"".to_vec());
+    out.put_slice(&quoted);
+    out.put_slice(b"}}");
     out.freeze()
 }
 
@@ -180,6 +191,9 @@ impl Seed {
 pub(crate) struct Store {
     workspace_id: WorkspaceId,
     webhooks: Vec<StoredWebhook>,
+    /// How many webhooks have `degraded_since` set, so that the check for
+    /// expired ones costs nothing while there are none.
+    degraded: usize,
 }
 
 impl Store {
@@ -187,25 +201,62 @@ impl Store {
         Self {
             workspace_id,
             webhooks: Vec::new(),
+            degraded: 0,
         }
     }
 
     pub(crate) fn clear(&mut self) {
         self.webhooks.clear();
+        self.degraded = 0;
+    }
+
+    /// Moves webhook `id` from status `from` to `to` (with the time it
+    /// turned degraded, if it did); `false` if it is not in status `from`.
+    pub(crate) fn change_status(
+        &mut self,
+        id: WebhookId,
+        from: WebhookStatus,
+        to: WebhookStatus,
+        degraded_since: Option<Timestamp>,
+    ) -> bool {
+        let Some(index) = self.position(id) else {
+            return false;
+        };
+        let stored = &mut self.webhooks[index];
+        if stored.webhook.status != from {
+            return false;
+        }
+        let was_degraded = stored.degraded_since.is_some();
+        stored.set_status(to, degraded_since);
+        self.degraded =
+            self.degraded + usize::from(degraded_since.is_some()) - usize::from(was_degraded);
+        true
+    }
+
+    /// Turns every webhook degraded for `limit` or longer inactive. `now`
+    /// is only asked for when some webhook is degraded.
+    pub(crate) fn expire_degraded(
+        &mut self,
+        now: impl FnOnce() -> Timestamp,
+        limit: std::time::Duration,
+    ) {
+        if self.degraded == 0 {
+            return;
+        }
+        let now = now();
+        for stored in &mut self.webhooks {
+            if stored
+                .degraded_since
+                .is_some_and(|since| since.saturating_add(limit) <= now)
+            {
+                stored.set_status(WebhookStatus::Inactive, None);
+                self.degraded -= 1;
+            }
+        }
     }
 
     pub(crate) fn all(&self) -> &[StoredWebhook] {
         &self.webhooks
-    }
-
-    pub(crate) fn all_mut(&mut self) -> &mut [StoredWebhook] {
-        &mut self.webhooks
-    }
-
-    pub(crate) fn find_mut(&mut self, id: WebhookId) -> Option<&mut StoredWebhook> {
-        self.webhooks
-            .iter_mut()
-            .find(|s| s.webhook.id.webhook_id == id)
     }
 
     /// `{"data":[...]}` for one page.
@@ -248,6 +299,7 @@ impl Store {
             created_at: seed.created_at.unwrap_or(now),
         };
         let secret = seed.secret.unwrap_or_else(random_secret);
+        self.degraded += usize::from(degraded_since.is_some());
         self.webhooks
             .push(StoredWebhook::new(webhook, secret, degraded_since));
         Ok(&self.webhooks[self.webhooks.len() - 1])
@@ -277,7 +329,8 @@ impl Store {
 
     pub(crate) fn delete(&mut self, id: &str) -> Result<(), ApiErrorBody> {
         let index = self.find(id)?;
-        self.webhooks.remove(index);
+        let removed = self.webhooks.remove(index);
+        self.degraded -= usize::from(removed.degraded_since.is_some());
         Ok(())
     }
 
@@ -336,5 +389,30 @@ fn random_secret() -> Secret {
     let mut bytes = [0u8; 32];
     // ThreadRng: ChaCha seeded from the OS, without a system call per secret.
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    Secret::new(hex::encode(bytes))
+    Secret::new(const_hex::encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attio_webhooks::EventType;
+
+    #[test]
+    fn the_stored_bytes_answer_exactly_what_serializing_would() {
+        let mut store = Store::new(WorkspaceId::from_u128(7));
+        let seed = Seed::new(
+            "https://example.com/\"quoted\"",
+            vec![Subscription::new(EventType::NoteCreated)],
+        )
+        .secret(Secret::new("odd \"secret\" \\ value"));
+        let stored = store.seed(seed, Timestamp::UNIX_EPOCH).unwrap().clone();
+        let created: serde_json::Value = serde_json::from_slice(&data_created(&stored)).unwrap();
+        assert_eq!(created, serde_json::json!({"data": stored.created()}));
+        let one: serde_json::Value = serde_json::from_slice(&data_one(&stored)).unwrap();
+        assert_eq!(one, serde_json::json!({"data": stored.webhook()}));
+        let list: serde_json::Value = serde_json::from_slice(&store.list(10, 0)).unwrap();
+        assert_eq!(list, serde_json::json!({"data": [stored.webhook()]}));
+        let empty: serde_json::Value = serde_json::from_slice(&store.list(10, 1)).unwrap();
+        assert_eq!(empty, serde_json::json!({"data": []}));
+    }
 }

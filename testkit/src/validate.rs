@@ -93,8 +93,9 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 }
 
 fn read<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiErrorBody> {
-    // The plain decode is the fast path; only a failure pays for the path tracking.
-    if let Ok(value) = serde_json::from_slice(body) {
+    // The plain decode is the fast path (UTF-8 checked once for the whole
+    // body); only a failure pays for the path tracking.
+    if let Ok(Ok(value)) = std::str::from_utf8(body).map(serde_json::from_str) {
         return Ok(value);
     }
     let mut de = serde_json::Deserializer::from_slice(body);

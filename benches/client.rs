@@ -1,0 +1,185 @@
+//! The client against its baselines, each pair measured in the same run:
+//! GET over loopback (client vs hand-written hyper + `Value`), decoding a
+//! 100-webhook page (typed vs `Value`), encoding a 10-subscription create
+//! (typed vs `json!` value), and a create/get/update/delete cycle against
+//! the in-process fake (client vs raw requests into the same transport).
+
+mod common;
+
+use std::time::Duration;
+
+use attio_webhooks::operations::{ListWebhooks, UpdateWebhook};
+use attio_webhooks::{Client, EventType, HyperTransport, Request, Subscription, Transport};
+use attio_webhooks_testkit::{FakeAttio, Scope, Seed, IN_PROCESS_BASE_URL};
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+fn get_over_loopback(c: &mut Criterion) {
+    let fake = FakeAttio::builder()
+        .token(common::TOKEN, [Scope::ReadWrite])
+        .build();
+    let seeded = fake
+        .seed([Seed::new(
+            "https://hooks.example.com/attio/1",
+            common::subscriptions(1, 4),
+        )])
+        .unwrap();
+    let id = seeded[0].webhook.webhook_id();
+    let base_url = common::serve_on_own_thread(fake);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let client = Client::builder(common::TOKEN)
+        .base_url(base_url.as_str())
+        .build(HyperTransport::new().unwrap())
+        .unwrap();
+    let raw: HyperClient<_, Full<Bytes>> = HyperClient::builder(TokioExecutor::new()).build_http();
+    let uri: http::Uri = format!("{base_url}/v2/webhooks/{id}").parse().unwrap();
+    let authorization = format!("Bearer {}", common::TOKEN);
+
+    let typed = || async { client.get_webhook(id).await.unwrap() };
+    let raw_value = || async {
+        let request = http::Request::get(uri.clone())
+            .header("authorization", authorization.as_str())
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let body = raw
+            .request(request)
+            .await
+            .unwrap()
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
+        serde_json::from_slice::<Value>(&body).unwrap()
+    };
+    let mut group = c.benchmark_group("get_over_loopback");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("client_typed", |b| {
+        common::interleaved_async(b, &runtime, typed, raw_value)
+    });
+    group.bench_function("raw_hyper_value", |b| {
+        common::interleaved_async(b, &runtime, raw_value, typed)
+    });
+    group.finish();
+}
+
+fn decode_list_page(c: &mut Criterion) {
+    let body = common::list_page(100);
+    let mut group = c.benchmark_group("decode_list_page_100");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("typed", |b| {
+        b.iter(|| ListWebhooks::decode(http::Response::new(body.clone())).unwrap())
+    });
+    group.bench_function("serde_json_value", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(&body).unwrap())
+    });
+    group.finish();
+}
+
+fn encode_create(c: &mut Criterion) {
+    let (create, value) = common::create_request(10);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&create.body().unwrap().unwrap()).unwrap(),
+        value
+    );
+    let mut group = c.benchmark_group("encode_create_10_subscriptions");
+    group.bench_function("typed", |b| b.iter(|| create.body().unwrap()));
+    group.bench_function("json_value", |b| {
+        b.iter(|| serde_json::to_vec(&value).unwrap())
+    });
+    group.finish();
+}
+
+fn in_process_cycle(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let fake = FakeAttio::new();
+    let client = fake.client();
+    let transport = fake.transport();
+    let subscriptions = vec![
+        Subscription::new(EventType::RecordCreated),
+        Subscription::new(EventType::NoteCreated),
+    ];
+    let create_body = Bytes::from(
+        serde_json::to_vec(&serde_json::json!({"data": {"target_url": "https://a.example/h", "subscriptions": subscriptions}}))
+            .unwrap(),
+    );
+    let update_body = Bytes::from_static(br#"{"data":{"target_url":"https://b.example/h"}}"#);
+    let raw = |method: &str, path: &str, body: Bytes| {
+        http::Request::builder()
+            .method(method)
+            .uri(format!("{IN_PROCESS_BASE_URL}{path}"))
+            .header("authorization", format!("Bearer {}", fake.token()))
+            .header("content-type", "application/json")
+            .body(body)
+            .unwrap()
+    };
+
+    let through_client = || async {
+        let created = client
+            .create_webhook("https://a.example/h", subscriptions.clone())
+            .await
+            .unwrap();
+        let id = created.webhook.webhook_id();
+        client.get_webhook(id).await.unwrap();
+        client
+            .update_webhook(UpdateWebhook::new(id).target_url("https://b.example/h"))
+            .await
+            .unwrap();
+        client.delete_webhook(id).await.unwrap();
+    };
+    let raw_requests = || async {
+        let created = transport
+            .send(raw("POST", "/v2/webhooks", create_body.clone()))
+            .await
+            .unwrap();
+        let created: Value = serde_json::from_slice(created.body()).unwrap();
+        let path = format!(
+            "/v2/webhooks/{}",
+            created["data"]["id"]["webhook_id"].as_str().unwrap()
+        );
+        transport
+            .send(raw("GET", &path, Bytes::new()))
+            .await
+            .unwrap();
+        transport
+            .send(raw("PATCH", &path, update_body.clone()))
+            .await
+            .unwrap();
+        transport
+            .send(raw("DELETE", &path, Bytes::new()))
+            .await
+            .unwrap();
+    };
+    let mut group = c.benchmark_group("in_process_cycle");
+    group.throughput(Throughput::Elements(4));
+    group.bench_function(
+        BenchmarkId::new("client", "create_get_update_delete"),
+        |b| common::interleaved_async(b, &runtime, through_client, raw_requests),
+    );
+    group.bench_function(
+        BenchmarkId::new("raw_transport", "create_get_update_delete"),
+        |b| common::interleaved_async(b, &runtime, raw_requests, through_client),
+    );
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(40);
+    targets = get_over_loopback, decode_list_page, encode_create, in_process_cycle
+}
+criterion_main!(benches);

@@ -1,0 +1,171 @@
+//! Data and servers shared by the benchmarks.
+#![allow(dead_code)]
+
+use attio_webhooks::operations::CreateWebhook;
+use attio_webhooks::{
+    Condition, EventType, Filter, Subscription, Timestamp, Webhook, WebhookId, WebhookIdentifier,
+    WebhookStatus, WorkspaceId,
+};
+use attio_webhooks_testkit::FakeAttio;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+pub const TOKEN: &str = "bench-token";
+
+fn uuid(seed: u128) -> String {
+    WebhookId::from_u128(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) ^ 0x4000)
+        .to_string()
+}
+
+/// Subscriptions as a real integration has them: a few event types, most
+/// with `$and`/`$or` filters on object, parent and actor.
+pub fn subscriptions(seed: u128, count: usize) -> Vec<Subscription> {
+    let kinds = [
+        EventType::RecordCreated,
+        EventType::RecordUpdated,
+        EventType::NoteCreated,
+        EventType::ListEntryUpdated,
+        EventType::CommentCreated,
+        EventType::TaskCreated,
+        EventType::RecordMerged,
+        EventType::ListEntryCreated,
+        EventType::NoteContentUpdated,
+        EventType::RecordDeleted,
+    ];
+    (0..count)
+        .map(|i| {
+            let event_type = kinds[i % kinds.len()].clone();
+            let s = seed * 31 + i as u128;
+            match i % 3 {
+                0 => Subscription::new(event_type).with_filter(Filter::And(vec![
+                    Condition::equals("id.object_id", uuid(s)),
+                    Condition::not_equals("actor.type", "system"),
+                ])),
+                1 => Subscription::new(event_type).with_filter(Filter::Or(vec![
+                    Condition::equals("parent_object_id", uuid(s + 1)),
+                    Condition::equals("parent_object_id", uuid(s + 2)),
+                    Condition::equals("actor.id", uuid(s + 3)),
+                ])),
+                _ => Subscription::new(event_type),
+            }
+        })
+        .collect()
+}
+
+pub fn webhook(i: u128) -> Webhook {
+    Webhook {
+        target_url: format!("https://hooks.example.com/attio/{i}"),
+        subscriptions: subscriptions(i, 3 + (i % 3) as usize),
+        id: WebhookIdentifier {
+            workspace_id: WorkspaceId::from_u128(0x14be_ef7a_99f7_4534_a87e_70b5_6433_0a4c),
+            webhook_id: WebhookId::from_u128(i + 1),
+        },
+        status: if i % 10 == 0 {
+            WebhookStatus::Degraded
+        } else {
+            WebhookStatus::Active
+        },
+        created_at: Timestamp::from_unix_nanos(
+            1_682_601_769_061_281_000 + i as i128 * 1_000_000_007,
+        )
+        .unwrap(),
+    }
+}
+
+/// `{"data":[...]}` with `n` webhooks, as Attio's list answers.
+pub fn list_page(n: u128) -> Bytes {
+    let page: Vec<Webhook> = (0..n).map(webhook).collect();
+    Bytes::from(serde_json::to_vec(&json!({ "data": page })).unwrap())
+}
+
+/// A create request with `n` subscriptions, and the same body as a `json!` value.
+pub fn create_request(n: usize) -> (CreateWebhook, Value) {
+    let subs = subscriptions(7, n);
+    let value = json!({"data": {"target_url": "https://hooks.example.com/attio/new", "subscriptions": subs}});
+    (
+        CreateWebhook::new("https://hooks.example.com/attio/new", subs),
+        value,
+    )
+}
+
+/// Serves `fake` on 127.0.0.1 from a thread of its own with a
+/// current-thread runtime, the way wiremock serves a `MockServer`, so the
+/// two servers are compared on equal terms. Returns the base URL.
+pub fn serve_on_own_thread(fake: FakeAttio) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let server = fake.serve().await.unwrap();
+            tx.send(server.base_url().to_owned()).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// How many runs of one side go between runs of the other.
+const BLOCK: u64 = 32;
+
+/// Times `mine`, running as many calls of `other` (untimed) between timed
+/// blocks. Used for both sides of a comparison, so that the slow drifts of
+/// a shared machine hit both alike and their ratio holds.
+pub fn interleaved<A, B, M: FnMut() -> A, O: FnMut() -> B>(
+    b: &mut criterion::Bencher<'_>,
+    mut mine: M,
+    mut other: O,
+) {
+    b.iter_custom(|iters| {
+        let mut total = std::time::Duration::ZERO;
+        let mut left = iters;
+        while left > 0 {
+            let block = left.min(BLOCK);
+            let start = std::time::Instant::now();
+            for _ in 0..block {
+                std::hint::black_box(mine());
+            }
+            total += start.elapsed();
+            for _ in 0..block {
+                std::hint::black_box(other());
+            }
+            left -= block;
+        }
+        total
+    })
+}
+
+/// [`interleaved`] for async work on a runtime.
+pub fn interleaved_async<A, B, FA, FB, M, O>(
+    b: &mut criterion::Bencher<'_>,
+    runtime: &tokio::runtime::Runtime,
+    mine: M,
+    other: O,
+) where
+    M: Fn() -> FA,
+    O: Fn() -> FB,
+    FA: std::future::Future<Output = A>,
+    FB: std::future::Future<Output = B>,
+{
+    b.iter_custom(|iters| {
+        runtime.block_on(async {
+            let mut total = std::time::Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let block = left.min(BLOCK);
+                let start = std::time::Instant::now();
+                for _ in 0..block {
+                    std::hint::black_box(mine().await);
+                }
+                total += start.elapsed();
+                for _ in 0..block {
+                    std::hint::black_box(other().await);
+                }
+                left -= block;
+            }
+            total
+        })
+    })
+}
