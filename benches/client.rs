@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use attio_webhooks::operations::{ListWebhooks, UpdateWebhook};
+use attio_webhooks::operations::ListWebhooks;
 use attio_webhooks::{Client, EventType, HyperTransport, Request, Subscription, Transport};
 use attio_webhooks_testkit::{FakeAttio, Scope, Seed, IN_PROCESS_BASE_URL};
 use bytes::Bytes;
@@ -125,19 +125,7 @@ fn in_process_cycle(c: &mut Criterion) {
             .unwrap()
     };
 
-    let through_client = || async {
-        let created = client
-            .create_webhook("https://a.example/h", subscriptions.clone())
-            .await
-            .unwrap();
-        let id = created.webhook.webhook_id();
-        client.get_webhook(id).await.unwrap();
-        client
-            .update_webhook(UpdateWebhook::new(id).target_url("https://b.example/h"))
-            .await
-            .unwrap();
-        client.delete_webhook(id).await.unwrap();
-    };
+    let through_client = || common::lifecycle(&client, &subscriptions);
     let raw_requests = || async {
         let created = transport
             .send(raw("POST", "/v2/webhooks", create_body.clone()))

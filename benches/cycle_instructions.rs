@@ -12,7 +12,8 @@
 //! # instructions per cycle = (count at 3000 - count at 1000) / 2000
 //! ```
 
-use attio_webhooks::operations::UpdateWebhook;
+mod common;
+
 use attio_webhooks::{EventType, Subscription};
 use attio_webhooks_testkit::FakeAttio;
 
@@ -26,25 +27,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let fake = FakeAttio::new();
-    let client = fake.client();
-    let subscriptions = vec![
+    let client = FakeAttio::new().client();
+    let subscriptions = [
         Subscription::new(EventType::RecordCreated),
         Subscription::new(EventType::NoteCreated),
     ];
     runtime.block_on(async {
         for _ in 0..cycles {
-            let created = client
-                .create_webhook("https://a.example/h", subscriptions.clone())
-                .await
-                .unwrap();
-            let id = created.webhook.webhook_id();
-            client.get_webhook(id).await.unwrap();
-            client
-                .update_webhook(UpdateWebhook::new(id).target_url("https://b.example/h"))
-                .await
-                .unwrap();
-            client.delete_webhook(id).await.unwrap();
+            common::lifecycle(&client, &subscriptions).await;
         }
     });
     println!("ran {cycles} create/get/update/delete cycles");

@@ -107,6 +107,26 @@ pub fn serve_on_own_thread(fake: FakeAttio) -> String {
     rx.recv().unwrap()
 }
 
+/// One create, get, update and delete through `client`.
+pub async fn lifecycle<T: attio_webhooks::Transport>(
+    client: &attio_webhooks::Client<T>,
+    subscriptions: &[Subscription],
+) {
+    let created = client
+        .create_webhook("https://a.example/h", subscriptions.to_vec())
+        .await
+        .unwrap();
+    let id = created.webhook.webhook_id();
+    client.get_webhook(id).await.unwrap();
+    client
+        .update_webhook(
+            attio_webhooks::operations::UpdateWebhook::new(id).target_url("https://b.example/h"),
+        )
+        .await
+        .unwrap();
+    client.delete_webhook(id).await.unwrap();
+}
+
 /// How many runs of one side go between runs of the other.
 const BLOCK: u64 = 32;
 

@@ -100,47 +100,54 @@ async fn options_for_workspace_and_local_targets() {
     assert_eq!(created.webhook.id.workspace_id.to_string(), ws);
 }
 
-#[tokio::test]
-async fn a_manual_clock_moves_only_when_told() {
-    let (_running, base_url) = start(&["--manual-clock"]);
+/// The clock's `now` as the control endpoint answers it, for `method` and `body`.
+async fn clock(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    body: &'static str,
+) -> attio_webhooks::Timestamp {
+    use http_body_util::BodyExt;
     let http: hyper_util::client::legacy::Client<_, http_body_util::Full<bytes::Bytes>> =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build_http();
-    let now = |body: bytes::Bytes| -> attio_webhooks::Timestamp {
-        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        v["data"]["now"].as_str().unwrap().parse().unwrap()
-    };
-    use http_body_util::BodyExt;
-    let get = http::Request::get(format!("{base_url}/__fake/clock"))
-        .body(Default::default())
-        .unwrap();
-    let before = now(http
-        .request(get)
-        .await
-        .unwrap()
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes());
-    let advance = http::Request::post(format!("{base_url}/__fake/clock/advance"))
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("{base_url}/__fake/{path}"))
         .body(http_body_util::Full::new(bytes::Bytes::from_static(
-            br#"{"data":{"seconds":86400}}"#,
+            body.as_bytes(),
         )))
         .unwrap();
-    let after = now(http
-        .request(advance)
+    let answer = http
+        .request(request)
         .await
         .unwrap()
         .into_body()
         .collect()
         .await
         .unwrap()
-        .to_bytes());
+        .to_bytes();
+    let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+    answer["data"]["now"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_manual_clock_moves_only_when_told() {
+    let (_running, base_url) = start(&["--manual-clock"]);
+    let before = clock(&base_url, "GET", "clock", "").await;
+    let after = clock(
+        &base_url,
+        "POST",
+        "clock/advance",
+        r#"{"data":{"seconds":86400}}"#,
+    )
+    .await;
     assert_eq!(
         after.duration_since(before),
         std::time::Duration::from_secs(86400)
     );
+    // Nothing else moves it.
+    assert_eq!(clock(&base_url, "GET", "clock", "").await, after);
 }
 
 #[test]
