@@ -95,8 +95,8 @@ impl Endpoint {
                 ))
             }
         }
-        if uri.query().is_some() {
-            return Err(reject("the URL must not have a query"));
+        if uri.query().is_some() || base_url.contains('#') {
+            return Err(reject("the URL must not have a query or a fragment"));
         }
         let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
             return Err(reject("the URL has no host"));
@@ -189,6 +189,7 @@ mod tests {
         );
         let e = Endpoint::new("t").unwrap();
         for bad in [
+            "https://x/a#f",
             "",
             "api.attio.com",
             "ftp://x",

@@ -1,7 +1,7 @@
 //! The one send path: validate, build, send with a timeout, retry, decode.
 
 use std::task::Poll;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use futures::future::{select, Either};
@@ -107,14 +107,23 @@ impl<T: Transport> Client<T> {
         request: http::Request<Bytes>,
         timeout: Option<Duration>,
     ) -> Result<http::Response<Bytes>, Failed> {
+        let started = Instant::now();
         let mut send = self.transport.send(request);
         let result = match timeout {
             None => send.await,
             // A transport that answers on the first poll (an in-process fake,
-            // a cache) never needs the timer; only a pending send arms it.
+            // a cache) never needs the timer; only a pending send arms it,
+            // for what is left of the limit.
             Some(limit) => match futures::poll!(&mut send) {
                 Poll::Ready(result) => result,
-                Poll::Pending => match select(send, self.shared.sleep.sleep(limit)).await {
+                Poll::Pending => match select(
+                    send,
+                    self.shared
+                        .sleep
+                        .sleep(limit.saturating_sub(started.elapsed())),
+                )
+                .await
+                {
                     Either::Left((result, _)) => result,
                     Either::Right(_) => return Err(Failed::Timeout(limit)),
                 },
