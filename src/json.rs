@@ -10,6 +10,9 @@ pub(crate) struct JsonFailure {
     pub(crate) path: String,
     /// What the parser said.
     pub(crate) message: String,
+    /// Not JSON at all (syntax, end of input, trailing bytes), rather than
+    /// JSON of the wrong shape.
+    pub(crate) malformed: bool,
 }
 
 /// Decodes `bytes` into `T`. The fast path is a plain `serde_json` decode;
@@ -28,14 +31,20 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonFailure>
     };
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => Err(JsonFailure {
-            path: e.path().to_string(),
-            message: e.into_inner().to_string(),
-        }),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            Err(JsonFailure {
+                path,
+                malformed: inner.is_syntax() || inner.is_eof(),
+                message: inner.to_string(),
+            })
+        }
         // The value decoded but the plain decode failed: trailing bytes.
         Ok(_) => Err(JsonFailure {
             path: ".".to_owned(),
             message: first_error.to_string(),
+            malformed: true,
         }),
     }
 }

@@ -102,6 +102,7 @@
 
 #![warn(missing_docs)]
 
+mod backoff;
 mod client;
 mod endpoint;
 mod error;
@@ -117,6 +118,7 @@ pub mod signature;
 mod sleep;
 mod transport;
 
+pub use backoff::Backoff;
 pub use client::{
     Client, ClientBuilder, Failure, RetryDecision, RetryPolicy, SendOptions, StopReason,
     DEFAULT_TIMEOUT,
@@ -132,11 +134,10 @@ pub use event::{
 #[cfg(feature = "hyper-transport")]
 pub use hyper_transport::{HyperTransport, HyperTransportError, DEFAULT_MAX_RESPONSE_BYTES};
 pub use model::{
-    is_loopback_host, is_loopback_http_url, ApiToken, Condition, CreatedWebhook, EventType, Filter,
-    Operator, Secret, Subscription, TargetUrlPolicy, Timestamp, Webhook, WebhookId,
-    WebhookIdentifier, WebhookStatus, WorkspaceId,
+    ApiToken, Condition, CreatedWebhook, EventType, Filter, Operator, Secret, Subscription,
+    TargetUrlPolicy, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus, WorkspaceId,
 };
-pub use request::Request;
+pub use request::{decode_json, Envelope, Request};
 #[cfg(feature = "tokio")]
 pub use sleep::TokioSleep;
 pub use sleep::{AsyncSleep, Sleep};

@@ -98,10 +98,20 @@ pub trait Request {
     }
 }
 
-/// `{"data": ...}`, the envelope of every request and response body.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct Data<T> {
-    pub(crate) data: T,
+/// `{"data": ...}`, the envelope of every Attio request and response body
+/// (errors aside). Unknown keys beside `data` are ignored when decoding.
+///
+/// ```
+/// use attio_webhooks::Envelope;
+/// let body: Envelope<Vec<u32>> = serde_json::from_str(r#"{"data":[1,2]}"#)?;
+/// assert_eq!(body.data, [1, 2]);
+/// assert_eq!(serde_json::to_string(&Envelope { data: "x" })?, r#"{"data":"x"}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    /// The payload.
+    pub data: T,
 }
 
 /// Encodes `{"data": value}` into a buffer of `size_hint` bytes to start
@@ -111,7 +121,7 @@ pub(crate) fn encode_data<T: Serialize>(
     size_hint: usize,
 ) -> Result<Option<Bytes>, InvalidInput> {
     let mut body = Vec::with_capacity(size_hint);
-    serde_json::to_writer(&mut body, &Data { data: value })
+    serde_json::to_writer(&mut body, &Envelope { data: value })
         .map(|()| Some(Bytes::from(body)))
         .map_err(|e| InvalidInput::Body(e.to_string()))
 }
@@ -141,12 +151,27 @@ pub(crate) fn decode_data<T: DeserializeOwned>(
     status: StatusCode,
     body: &Bytes,
 ) -> Result<T, DecodeError> {
-    decode_json::<Data<T>>(status, body).map(|d| d.data)
+    decode_json::<Envelope<T>>(status, body).map(|d| d.data)
 }
 
 /// Decodes a JSON body into `T`, or a [`DecodeError`] that keeps the
-/// status, the raw bytes and the JSON path where decoding failed.
-pub(crate) fn decode_json<T: DeserializeOwned>(
+/// status, the raw bytes and the JSON path where decoding failed. Success
+/// costs one plain `serde_json` decode; only a failure pays for finding
+/// the path. For [`Request::decode_success`] of your own operations.
+///
+/// ```
+/// use attio_webhooks::{decode_json, Envelope};
+/// use bytes::Bytes;
+/// use http::StatusCode;
+/// let body = Bytes::from_static(br#"{"data":{"n":"one"}}"#);
+/// #[derive(Debug, serde::Deserialize)]
+/// struct N { n: u32 }
+/// let err = decode_json::<Envelope<N>>(StatusCode::OK, &body).unwrap_err();
+/// assert_eq!(err.path, "data.n");
+/// assert!(!err.malformed);
+/// assert!(decode_json::<Envelope<N>>(StatusCode::OK, &Bytes::from_static(b"{")).unwrap_err().malformed);
+/// ```
+pub fn decode_json<T: DeserializeOwned>(
     status: StatusCode,
     body: &Bytes,
 ) -> Result<T, DecodeError> {
@@ -155,6 +180,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
         body: body.clone(),
         path: failure.path,
         message: failure.message,
+        malformed: failure.malformed,
     })
 }
 

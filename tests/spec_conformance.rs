@@ -93,13 +93,16 @@ fn serialized_webhooks_have_exactly_the_spec_keys() {
     assert_eq!(keys, required);
 }
 
-#[test]
-fn the_404_example_message_is_what_the_fake_says() {
+#[tokio::test]
+async fn the_404_example_message_is_what_the_fake_says() {
     let spec = spec();
     let example = &spec["paths"]["/v2/webhooks/{webhook_id}"]["get"]["responses"]["404"]["content"]
         ["application/json"]["schema"]["properties"]["message"]["example"];
-    assert_eq!(
-        attio_webhooks_testkit::errors::not_found(examples::WEBHOOK_ID).message,
-        example.as_str().unwrap()
-    );
+    let fake = attio_webhooks_testkit::FakeAttio::new();
+    let err = fake
+        .client()
+        .get_webhook(examples::WEBHOOK_ID.parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_error().unwrap().message, example.as_str().unwrap());
 }

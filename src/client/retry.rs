@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, StatusCode};
 
+use crate::backoff::Backoff;
 use crate::error::RetryAfter;
 
 /// How the client retries failed attempts.
@@ -219,11 +220,7 @@ impl RetryPolicy {
     /// Full jitter: a random share of the exponential ceiling. A jitter
     /// outside `[0, 1]` is clamped, NaN counts as 0.
     fn backoff_for(&self, attempts_made: u32, jitter: f64) -> Duration {
-        let doublings = attempts_made.saturating_sub(1).min(31);
-        let ceiling = self
-            .base_backoff
-            .saturating_mul(1u32 << doublings)
-            .min(self.max_backoff);
+        let ceiling = Backoff::new(self.base_backoff, self.max_backoff).step(attempts_made);
         let share = if jitter.is_nan() {
             0.0
         } else {

@@ -50,11 +50,28 @@ impl Filter {
     /// assert!(!Filter::Or(vec![a.clone()]).equivalent(&Filter::And(vec![a])));
     /// ```
     pub fn equivalent(&self, other: &Filter) -> bool {
-        let same_kind = matches!(
-            (self, other),
-            (Filter::And(_), Filter::And(_)) | (Filter::Or(_), Filter::Or(_))
-        );
-        same_kind && sorted(self.conditions()) == sorted(other.conditions())
+        self.canonical() == other.canonical()
+    }
+
+    /// The same filter with its conditions in a fixed order, so that two
+    /// [`equivalent`](Filter::equivalent) filters have equal canonical
+    /// forms: use it to hash or index filters the way Attio compares them.
+    /// Repeated conditions are kept (a filter with a condition twice is not
+    /// the filter with it once).
+    ///
+    /// ```
+    /// use attio_webhooks::{Condition, Filter};
+    /// let a = Condition::equals("a", "1");
+    /// let b = Condition::equals("b", "2");
+    /// assert_eq!(Filter::And(vec![b.clone(), a.clone()]).canonical(), Filter::And(vec![a, b]));
+    /// ```
+    pub fn canonical(&self) -> Filter {
+        let mut conditions = self.conditions().to_vec();
+        conditions.sort();
+        match self {
+            Filter::And(_) => Filter::And(conditions),
+            Filter::Or(_) => Filter::Or(conditions),
+        }
     }
 
     /// Whether `event` passes: `$and` needs every condition to hold (so an
@@ -81,22 +98,6 @@ impl Filter {
     pub fn passes(filter: Option<&Filter>, event: &Event) -> bool {
         filter.is_none_or(|f| f.matches(event))
     }
-
-    /// Compares two optional filters the way [`Filter::equivalent`] does;
-    /// `None` (`null`) only equals `None`.
-    pub fn equivalent_opt(a: Option<&Filter>, b: Option<&Filter>) -> bool {
-        match (a, b) {
-            (None, None) => true,
-            (Some(a), Some(b)) => a.equivalent(b),
-            _ => false,
-        }
-    }
-}
-
-fn sorted(conditions: &[Condition]) -> Vec<&Condition> {
-    let mut refs: Vec<&Condition> = conditions.iter().collect();
-    refs.sort();
-    refs
 }
 
 /// One test in a filter: the string at `field` (a dot path into the event,

@@ -14,6 +14,7 @@ pub use filter::{Condition, Filter, Operator};
 pub use ids::{WebhookId, WorkspaceId};
 pub use redacted::{ApiToken, Secret};
 pub use status::WebhookStatus;
-pub use target_url::{is_loopback_host, is_loopback_http_url, TargetUrlPolicy};
+pub(crate) use target_url::is_loopback_http_url;
+pub use target_url::TargetUrlPolicy;
 pub use timestamp::Timestamp;
 pub use webhook::{CreatedWebhook, Subscription, Webhook, WebhookIdentifier};

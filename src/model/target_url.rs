@@ -50,16 +50,9 @@ impl TargetUrlPolicy {
     }
 }
 
-/// `true` for an `http://` URL whose host is loopback: the only plain-HTTP
-/// URLs this crate (and its testkit) will talk to.
-///
-/// ```
-/// use attio_webhooks::is_loopback_http_url;
-/// assert!(is_loopback_http_url("http://127.0.0.1:8080/hook"));
-/// assert!(!is_loopback_http_url("http://example.com/hook"));
-/// assert!(!is_loopback_http_url("https://localhost/hook"));
-/// ```
-pub fn is_loopback_http_url(url: &str) -> bool {
+/// `true` for an `http://` URL whose host is loopback (`localhost`,
+/// `127.x.x.x`, `[::1]`).
+pub(crate) fn is_loopback_http_url(url: &str) -> bool {
     url.starts_with("http://")
         && url
             .parse::<http::Uri>()
@@ -69,7 +62,7 @@ pub fn is_loopback_http_url(url: &str) -> bool {
 }
 
 /// `true` for `localhost`, `127.x.x.x` and `[::1]`.
-pub fn is_loopback_host(host: &str) -> bool {
+fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host
@@ -91,6 +84,13 @@ mod tests {
         assert!(TargetUrlPolicy::HttpsOnly
             .check("ftp://example.com")
             .is_err());
+    }
+
+    #[test]
+    fn loopback_http_urls() {
+        assert!(is_loopback_http_url("http://127.0.0.1:8080/hook"));
+        assert!(!is_loopback_http_url("http://example.com/hook"));
+        assert!(!is_loopback_http_url("https://localhost/hook"));
     }
 
     #[test]

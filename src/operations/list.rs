@@ -11,6 +11,8 @@ use crate::request::{decode_data, Request};
 pub const MIN_LIMIT: u32 = 10;
 /// The largest `limit` Attio documents.
 pub const MAX_LIMIT: u32 = 100;
+/// The `limit` Attio applies when none is sent.
+pub const DEFAULT_LIMIT: u32 = 10;
 
 /// Lists the webhooks of the workspace, oldest first, one page at a time.
 ///

@@ -9,7 +9,7 @@ mod update;
 pub use create::CreateWebhook;
 pub use delete::DeleteWebhook;
 pub use get::GetWebhook;
-pub use list::{ListWebhooks, MAX_LIMIT, MIN_LIMIT};
+pub use list::{ListWebhooks, DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
 pub use update::UpdateWebhook;
 
 /// Appends `/v2/webhooks/{webhook_id}`, shared by get, update and delete.

@@ -1,7 +1,7 @@
 //! The fake's notion of "now": the system clock, or a manual test clock.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use attio_webhooks::Timestamp;
 use tokio::sync::Notify;
@@ -112,6 +112,27 @@ impl Clock {
                     _ = moved => {}
                 }
             }
+        }
+    }
+}
+
+/// One reading of the time a request is handled at: the fake's clock (for
+/// `created_at`, deliveries and status changes) and the wall clock (for rate
+/// limits and `Retry-After`, which clients measure against real time).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Now {
+    /// The fake's clock.
+    pub(crate) at: Timestamp,
+    /// The system's wall clock.
+    pub(crate) wall: SystemTime,
+}
+
+impl Clock {
+    /// Reads both clocks.
+    pub(crate) fn read(&self) -> Now {
+        Now {
+            at: self.now(),
+            wall: SystemTime::now(),
         }
     }
 }

@@ -1,49 +1,42 @@
-//! `FakeAttio`: one in-memory Attio workspace, and the entry point every
-//! front door (in-process, loopback server, binary) hands requests to.
+//! `FakeAttio`: the small facade over the dispatcher, the doors and
+//! delivery that tests hold on to.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use attio_webhooks::{
-    ApiErrorBody, Client, CreatedWebhook, RetryPolicy, TargetUrlPolicy, Timestamp, Webhook,
-    WebhookId, WebhookStatus, WorkspaceId,
+    ApiErrorBody, Client, CreatedWebhook, Event, HyperTransport, RetryPolicy, TargetUrlPolicy,
+    Webhook, WorkspaceId,
 };
-use bytes::Bytes;
 
-use crate::auth::{Scope, Tokens};
+use crate::api::{
+    Config, ControlAccess, Dispatcher, FaultRule, RecordedRequest, Scope, SeedInput, Shared, Tokens,
+};
+use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
-use crate::delivery::{Deliveries, DeliveryPolicy};
-use crate::faults::{Fault, FaultRule, Faults};
-use crate::in_process::InProcessTransport;
-use crate::rate_limit::{RateLimiter, READS_PER_SECOND, WRITES_PER_SECOND};
-use crate::recorded::{Arrival, RecordedRequest};
-use crate::store::{data_created, data_one, Seed, Store, StoredWebhook};
-use crate::{errors, responses};
+use crate::delivery::{DeliveryAttempt, DeliveryPolicy, QueuedDelivery};
+use crate::doors::{InProcessTransport, Listening};
+use crate::limits::Limits;
+use crate::workspace::Seed;
 
 /// The token a fake accepts when no other was configured (all scopes).
 pub const DEFAULT_TOKEN: &str = "fake-attio-token";
 
-/// The largest request body the fake reads: 1 MiB. Larger ones get 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// The path prefix of the fake's own test-control endpoints.
-pub const CONTROL_PREFIX: &str = "/__fake";
-
 /// The base URL an in-process client uses; no socket is ever opened for it.
 pub const IN_PROCESS_BASE_URL: &str = "http://localhost";
-
-/// How many requests the fake remembers by default (the oldest are dropped).
-pub const DEFAULT_MAX_RECORDED_REQUESTS: usize = 10_000;
 
 /// A stateful, in-memory stand-in for Attio's webhooks API.
 ///
 /// One `FakeAttio` is one workspace. Clones share it. Reach it in-process
 /// with [`FakeAttio::client`] / [`FakeAttio::transport`], over loopback
 /// HTTP with [`FakeAttio::serve`], or from any language with the
-/// `fake-attio` binary. Arrange and inspect it from the test with
+/// `fake-attio` binary; every door hands requests to the same dispatcher,
+/// so they answer alike. Arrange and inspect it from the test with
 /// [`FakeAttio::seed`], [`FakeAttio::inject`], [`FakeAttio::requests`] and
-/// [`FakeAttio::reset`] (or the same under [`CONTROL_PREFIX`] over HTTP).
+/// [`FakeAttio::reset`] (or the same under [`crate::CONTROL_PREFIX`] over HTTP).
 ///
 /// ```
 /// use attio_webhooks::{EventType, Subscription};
@@ -61,35 +54,8 @@ pub const DEFAULT_MAX_RECORDED_REQUESTS: usize = 10_000;
 /// ```
 #[derive(Clone, Debug)]
 pub struct FakeAttio {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-pub(crate) struct Inner {
-    tokens: Tokens,
-    first_token: String,
-    workspace_id: WorkspaceId,
-    targets: TargetUrlPolicy,
-    max_recorded: usize,
-    clock: Clock,
-    delivery_policy: DeliveryPolicy,
-    state: Mutex<State>,
-    deliveries: Arc<Deliveries>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // Lets the delivery worker notice that the fake is gone and stop.
-        self.deliveries.wake();
-    }
-}
-
-#[derive(Debug)]
-pub(crate) struct State {
-    pub(crate) store: Store,
-    faults: Faults,
-    requests: VecDeque<Arrival>,
-    limiter: Option<RateLimiter>,
+    dispatcher: Arc<Dispatcher>,
+    log_requests: bool,
 }
 
 /// Configures a [`FakeAttio`].
@@ -99,6 +65,7 @@ pub(crate) struct State {
 /// let fake = FakeAttio::builder()
 ///     .token("reader", [Scope::Read])
 ///     .token("writer", [Scope::ReadWrite])
+///     .control_token("only-the-test-knows")
 ///     .allow_loopback_http_targets()
 ///     .attio_rate_limits()
 ///     .build();
@@ -111,8 +78,10 @@ pub struct FakeAttioBuilder {
     targets: TargetUrlPolicy,
     rate_limits: Option<(u32, u32)>,
     clock: Option<Clock>,
-    max_recorded: Option<usize>,
+    limits: Limits,
     delivery_policy: DeliveryPolicy,
+    control: ControlAccess,
+    log_requests: bool,
 }
 
 impl FakeAttioBuilder {
@@ -149,7 +118,7 @@ impl FakeAttioBuilder {
 
     /// Attio's own limits: 100 reads and 25 writes per second.
     pub fn attio_rate_limits(self) -> Self {
-        self.rate_limits(READS_PER_SECOND, WRITES_PER_SECOND)
+        self.rate_limits(crate::READS_PER_SECOND, crate::WRITES_PER_SECOND)
     }
 
     /// The clock for `created_at` and delivery schedules (system by default).
@@ -164,9 +133,38 @@ impl FakeAttioBuilder {
         self
     }
 
+    /// Every limit at once (see [`Limits`] for the defaults).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// How many received requests to keep (oldest dropped first); 0 keeps none.
     pub fn max_recorded_requests(mut self, limit: usize) -> Self {
-        self.max_recorded = Some(limit);
+        self.limits.recorded_requests = limit;
+        self
+    }
+
+    /// Makes every control route (`/__fake/...`) need
+    /// `Authorization: Bearer <token>`; others get 401. The Rust API of
+    /// the fake is not affected.
+    pub fn control_token(mut self, token: impl Into<String>) -> Self {
+        self.control = ControlAccess::Token(token.into());
+        self
+    }
+
+    /// Removes the control routes: `/__fake/...` answers 404 like any
+    /// unknown path. The Rust API of the fake is not affected.
+    pub fn without_control_routes(mut self) -> Self {
+        self.control = ControlAccess::Off;
+        self
+    }
+
+    /// Writes one JSON line per request served over HTTP to stderr:
+    /// method, path (no query), status and microseconds; never a header
+    /// or a body, so never a token or a secret.
+    pub fn log_requests(mut self) -> Self {
+        self.log_requests = true;
         self
     }
 
@@ -181,36 +179,24 @@ impl FakeAttioBuilder {
         for (token, scopes) in configured {
             tokens.insert(token, scopes);
         }
-        let workspace_id = self
-            .workspace_id
-            .unwrap_or_else(|| WorkspaceId::from_uuid(uuid::Uuid::new_v4()));
+        let config = Config {
+            workspace_id: self
+                .workspace_id
+                .unwrap_or_else(|| WorkspaceId::from_uuid(uuid::Uuid::new_v4())),
+            targets: self.targets,
+            limits: self.limits,
+            control: self.control,
+            tokens,
+            first_token,
+            rate_limits: self.rate_limits,
+            delivery_policy: self.delivery_policy,
+        };
+        let shared = Shared::new(config, self.clock.unwrap_or_default());
         FakeAttio {
-            inner: Arc::new(Inner {
-                tokens,
-                first_token,
-                workspace_id,
-                targets: self.targets,
-                max_recorded: self.max_recorded.unwrap_or(DEFAULT_MAX_RECORDED_REQUESTS),
-                clock: self.clock.unwrap_or_default(),
-                delivery_policy: self.delivery_policy,
-                deliveries: Arc::default(),
-                state: Mutex::new(State {
-                    store: Store::new(workspace_id),
-                    faults: Faults::default(),
-                    requests: VecDeque::new(),
-                    limiter: self.rate_limits.map(|(r, w)| RateLimiter::new(r, w)),
-                }),
-            }),
+            dispatcher: Arc::new(Dispatcher::new(shared)),
+            log_requests: self.log_requests,
         }
     }
-}
-
-/// What the fake does with a request.
-pub(crate) enum Reply {
-    /// Answer this, after `delay`.
-    Respond(http::Response<Bytes>, Option<Duration>),
-    /// Close the connection without an answer.
-    Drop,
 }
 
 impl Default for FakeAttio {
@@ -221,7 +207,8 @@ impl Default for FakeAttio {
 
 impl FakeAttio {
     /// A fake with the defaults: [`DEFAULT_TOKEN`], a random workspace id,
-    /// https-only targets, no rate limits, the system clock.
+    /// https-only targets, no rate limits, the system clock, open control
+    /// routes, the default [`Limits`].
     pub fn new() -> Self {
         Self::builder().build()
     }
@@ -231,30 +218,39 @@ impl FakeAttio {
         FakeAttioBuilder::default()
     }
 
+    fn shared(&self) -> &Shared {
+        self.dispatcher.shared()
+    }
+
     /// The workspace id of every webhook.
     pub fn workspace_id(&self) -> WorkspaceId {
-        self.inner.workspace_id
+        self.shared().config.workspace_id
     }
 
     /// The fake's clock.
     pub fn clock(&self) -> &Clock {
-        &self.inner.clock
+        &self.shared().clock
     }
 
-    /// Which target URLs the fake accepts.
+    /// Which target URLs the fake accepts (and delivers to).
     pub fn target_url_policy(&self) -> TargetUrlPolicy {
-        self.inner.targets
+        self.shared().config.targets
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.shared().config.limits
     }
 
     /// The first configured token ([`DEFAULT_TOKEN`] unless others were set).
     pub fn token(&self) -> &str {
-        &self.inner.first_token
+        &self.shared().config.first_token
     }
 
     /// A [`attio_webhooks::Transport`] that hands requests straight to this
     /// fake: no sockets, no serialization beyond the HTTP bodies.
     pub fn transport(&self) -> InProcessTransport {
-        InProcessTransport::new(self.clone())
+        InProcessTransport::new(Arc::clone(&self.dispatcher))
     }
 
     /// A client over [`FakeAttio::transport`] with [`FakeAttio::token`],
@@ -273,7 +269,7 @@ impl FakeAttio {
     pub fn client_with_token(&self, token: &str) -> Client<InProcessTransport> {
         Client::builder(token)
             .base_url(IN_PROCESS_BASE_URL)
-            .target_url_policy(self.inner.targets)
+            .target_url_policy(self.target_url_policy())
             .retry_policy(test_retry_policy())
             .build(self.transport())
             .expect("the fake's own client settings are valid")
@@ -281,243 +277,217 @@ impl FakeAttio {
 
     /// Every webhook, in creation order.
     pub fn webhooks(&self) -> Vec<Webhook> {
-        self.state()
-            .store
-            .all()
-            .iter()
-            .map(|s| s.webhook().clone())
-            .collect()
+        self.shared().webhooks(self.clock().now())
     }
 
     /// Every webhook with its secret, in creation order.
     pub fn webhooks_with_secrets(&self) -> Vec<CreatedWebhook> {
-        self.state()
-            .store
-            .all()
-            .iter()
-            .map(StoredWebhook::created)
-            .collect()
+        self.shared().webhooks_with_secrets(self.clock().now())
     }
 
-    /// Puts webhooks into the fake directly (see [`Seed`]). Stops at the
-    /// first seed whose id is taken; those before it stay.
+    /// Puts webhooks into the fake directly (see [`Seed`]). Each seed
+    /// passes the checks a create would; the batch is stored whole, or
+    /// not at all with the 400 or 409 a create would get.
     pub fn seed(
         &self,
         seeds: impl IntoIterator<Item = Seed>,
     ) -> Result<Vec<CreatedWebhook>, ApiErrorBody> {
-        let now = self.inner.clock.now();
-        let mut state = self.state();
-        seeds
-            .into_iter()
-            .map(|seed| state.store.seed(seed, now).map(StoredWebhook::created))
-            .collect()
+        let seeds = seeds.into_iter().map(SeedInput::from).collect();
+        self.shared().seed(seeds, self.clock().now())
     }
 
     /// Makes the next requests that match `rule` fail (see [`FaultRule`]).
+    ///
+    /// # Panics
+    ///
+    /// If [`Limits::fault_rules`] rules are already pending.
     pub fn inject(&self, rule: FaultRule) {
-        self.state().faults.add(rule);
+        if let Err(refused) = self.shared().inject(rule) {
+            panic!("{}", refused.message);
+        }
     }
 
     /// The fault rules not used up yet.
     pub fn pending_faults(&self) -> Vec<FaultRule> {
-        self.state().faults.pending()
+        self.shared().pending_faults()
     }
 
     /// Drops every pending fault rule.
     pub fn clear_faults(&self) {
-        self.state().faults.clear();
+        self.shared().clear_faults();
     }
 
-    /// Every API request received (not the control endpoints), oldest first.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state()
-            .requests
-            .iter()
-            .map(Arrival::recorded)
-            .collect()
+    /// The API requests received (not the control routes), oldest first,
+    /// within the recording limits of [`Limits`]; it says how many older
+    /// ones were dropped. Unlike `GET /__fake/requests`, it shows the
+    /// `Authorization` header as sent.
+    pub fn requests(&self) -> LogSnapshot<RecordedRequest> {
+        self.shared().requests()
     }
 
     /// Forgets the received requests.
     pub fn clear_requests(&self) {
-        self.state().requests.clear();
+        self.shared().clear_requests();
     }
 
     /// Back to empty: no webhooks, faults, recorded requests, pending
     /// deliveries or delivery log. Tokens, settings and the clock stay.
     pub fn reset(&self) {
-        let mut state = self.state();
-        state.store.clear();
-        state.faults.clear();
-        state.requests.clear();
-        drop(state);
-        self.inner.deliveries.clear();
+        self.shared().reset();
     }
 
     /// The delivery schedule in use.
     pub fn delivery_policy(&self) -> &DeliveryPolicy {
-        &self.inner.delivery_policy
+        self.shared().deliveries.policy()
     }
 
-    /// The state, with every webhook degraded for longer than the policy
-    /// allows turned inactive first, so each read sees the status the
-    /// clock implies.
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        let mut state = self
-            .inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let limit = self.inner.delivery_policy.inactive_after;
-        state
-            .store
-            .expire_degraded(|| self.inner.clock.now(), limit);
-        state
+    /// Delivers `event` the way Attio would: to every `active` or
+    /// `degraded` webhook with a subscription of the event's type whose
+    /// filter passes ([`attio_webhooks::Subscription::accepts`]), once per
+    /// webhook, as `{"webhook_id", "events": [event]}` signed with the
+    /// webhook's secret. Returns the queued messages; the POSTs happen on a
+    /// background task (see [`FakeAttio::settle_deliveries`]).
+    ///
+    /// At each attempt the target must pass the fake's target URL policy,
+    /// be plain `http://` (so, under the policy, a loopback host: the fake
+    /// never connects beyond this machine and speaks no TLS) and not be a
+    /// port the fake itself listens on; any other target gets a
+    /// [`crate::DeliveryOutcome::Skipped`] log entry with the signed body,
+    /// so tests still see what would have been sent.
+    ///
+    /// Must be called inside a tokio runtime for the deliveries to start
+    /// at once; otherwise they start at the next `settle_deliveries`.
+    pub fn emit(&self, event: Event) -> Vec<QueuedDelivery> {
+        self.shared().emit(&event, self.clock().now())
     }
 
-    pub(crate) fn deliveries(&self) -> &Arc<Deliveries> {
-        &self.inner.deliveries
+    /// Every delivery attempt so far, in the order they finished, within
+    /// the delivery-log limits of [`Limits`].
+    pub fn delivery_log(&self) -> LogSnapshot<DeliveryAttempt> {
+        self.shared().delivery_log()
     }
 
-    pub(crate) fn downgrade(&self) -> Weak<Inner> {
-        Arc::downgrade(&self.inner)
+    /// Waits until every attempt that is due by the fake's clock has been
+    /// made: nothing in flight, nothing overdue. With a manual clock,
+    /// `clock.advance(...)` then `settle_deliveries().await` runs every
+    /// retry the jump made due.
+    pub async fn settle_deliveries(&self) {
+        self.shared().deliveries.settle().await;
     }
 
-    pub(crate) fn upgrade(inner: &Weak<Inner>) -> Option<Self> {
-        inner.upgrade().map(|inner| Self { inner })
+    /// A default fake ([`FakeAttio::new`]) served on `127.0.0.1` with an
+    /// OS-chosen port.
+    ///
+    /// # Panics
+    ///
+    /// If no loopback port can be bound; use [`FakeAttio::serve`] to get the error.
+    pub async fn start() -> FakeServer {
+        FakeAttio::new()
+            .serve()
+            .await
+            .expect("could not bind a loopback port for the fake")
     }
 
-    /// A delivery got through: a degraded webhook is active again.
-    pub(crate) fn delivery_succeeded(&self, webhook_id: WebhookId) {
-        let mut state = self.state();
-        state.store.change_status(
-            webhook_id,
-            WebhookStatus::Degraded,
-            WebhookStatus::Active,
-            None,
-        );
+    /// Serves this fake on `127.0.0.1` with an OS-chosen port.
+    pub async fn serve(&self) -> io::Result<FakeServer> {
+        self.serve_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// A delivery failed its last retry (scheduled `at`): an active
-    /// webhook turns degraded from then on. (If the inactive deadline has
-    /// already passed on a manual clock, the next read turns it inactive.)
-    pub(crate) fn delivery_gave_up(&self, webhook_id: WebhookId, at: Timestamp) {
-        let mut state = self.state();
-        state.store.change_status(
-            webhook_id,
-            WebhookStatus::Active,
-            WebhookStatus::Degraded,
-            Some(at),
-        );
-    }
-
-    /// Handles one request, whichever front door it came through.
-    pub(crate) fn handle(&self, request: http::Request<Bytes>) -> Reply {
-        let path = request.uri().path();
-        if path == CONTROL_PREFIX || path.starts_with(concat!("/__fake", "/")) {
-            return Reply::Respond(crate::control::handle(self, &request), None);
-        }
-        let fault = {
-            let mut state = self.state();
-            if self.inner.max_recorded > 0 {
-                if state.requests.len() >= self.inner.max_recorded {
-                    state.requests.pop_front();
-                }
-                state
-                    .requests
-                    .push_back(Arrival::new(&request, self.inner.clock.now()));
-            }
-            state.faults.take(request.method(), path)
+    /// Serves this fake on `addr` (port 0 picks a free one). The server
+    /// applies the connection limits of [`Limits`].
+    pub async fn serve_on(&self, addr: SocketAddr) -> io::Result<FakeServer> {
+        let listening =
+            Listening::bind(Arc::clone(&self.dispatcher), addr, self.log_requests).await?;
+        let bound = listening.addr();
+        let reachable = match bound.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
         };
-        match fault {
-            None => Reply::Respond(self.api(&request), None),
-            Some(Fault::Status { status }) => {
-                Reply::Respond(responses::error(&errors::for_status(status)), None)
-            }
-            Some(Fault::RateLimited) => {
-                Reply::Respond(responses::error(&errors::rate_limited()), None)
-            }
-            Some(Fault::Delay { millis }) => {
-                Reply::Respond(self.api(&request), Some(Duration::from_millis(millis)))
-            }
-            Some(Fault::MalformedBody { status }) => Reply::Respond(
-                responses::raw(
-                    status,
-                    Bytes::from_static(b"{\"data\": [<html>Bad Gateway</html>"),
-                ),
-                None,
-            ),
-            Some(Fault::TruncatedBody) => {
-                let full = self.api(&request);
-                let (parts, body) = full.into_parts();
-                let half = body.slice(..body.len() / 2);
-                Reply::Respond(http::Response::from_parts(parts, half), None)
-            }
-            Some(Fault::DropConnection) => Reply::Drop,
-        }
+        Ok(FakeServer {
+            fake: self.clone(),
+            base_url: format!("http://{}", SocketAddr::new(reachable, bound.port())),
+            listening: Some(listening),
+            addr: bound,
+        })
+    }
+}
+
+/// A [`FakeAttio`] served over HTTP/1.1 and HTTP/2 (cleartext).
+/// Dereferences to the fake, so its controls work on the server too. The
+/// server stops when this is dropped, or gracefully with
+/// [`FakeServer::shutdown`].
+///
+/// ```
+/// use attio_webhooks_testkit::FakeAttio;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), attio_webhooks::Error> {
+/// let server = FakeAttio::start().await;
+/// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+/// let webhooks = server.client().list_webhooks(Default::default()).await?;
+/// assert!(webhooks.is_empty());
+/// assert_eq!(server.requests().len(), 1);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct FakeServer {
+    fake: FakeAttio,
+    addr: SocketAddr,
+    base_url: String,
+    listening: Option<Listening>,
+}
+
+impl FakeServer {
+    /// The base URL to give a client: `http://127.0.0.1:<port>`. When
+    /// bound to all interfaces (`0.0.0.0` or `::`), the loopback address of
+    /// the same family, which a client on the same host can use.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
-    /// The `/v2` API: route, auth, size limit, rate limit, then the operation.
-    fn api(&self, request: &http::Request<Bytes>) -> http::Response<Bytes> {
-        match self.api_result(request) {
-            Ok(response) => response,
-            Err(body) => responses::error(&body),
-        }
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
-    fn api_result(
-        &self,
-        request: &http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, ApiErrorBody> {
-        let method = request.method().as_str();
-        let path = request.uri().path();
-        let id = match path.strip_prefix("/v2/webhooks") {
-            Some("") => None,
-            Some(rest) if rest.starts_with('/') && !rest[1..].contains('/') => Some(&rest[1..]),
-            _ => return Err(errors::no_such_route(method, path)),
-        };
-        let write = !matches!(method, "GET" | "HEAD");
-        self.inner.tokens.authorize(
-            request.headers(),
-            if write { Scope::ReadWrite } else { Scope::Read },
-        )?;
-        if request.body().len() > MAX_BODY_BYTES {
-            return Err(errors::payload_too_large(MAX_BODY_BYTES));
+    /// The fake behind the server.
+    pub fn fake(&self) -> &FakeAttio {
+        &self.fake
+    }
+
+    /// A `Client<HyperTransport>` for this server with the fake's first
+    /// token, its target URL policy and short-backoff retries.
+    pub fn client(&self) -> Client<HyperTransport> {
+        self.client_with_token(self.fake.token())
+    }
+
+    /// Like [`FakeServer::client`], with another token.
+    ///
+    /// # Panics
+    ///
+    /// If `token` is empty or cannot be a header value.
+    pub fn client_with_token(&self, token: &str) -> Client<HyperTransport> {
+        Client::builder(token)
+            .base_url(self.base_url.as_str())
+            .target_url_policy(self.fake.target_url_policy())
+            .retry_policy(test_retry_policy())
+            .build(HyperTransport::new().expect("rustls with the ring provider sets up"))
+            .expect("the fake's own client settings are valid")
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (for at
+    /// most [`Limits::shutdown_grace`]) and closes every connection.
+    pub async fn shutdown(mut self) {
+        if let Some(listening) = self.listening.take() {
+            listening.shutdown().await;
         }
-        let targets = self.inner.targets;
-        let body = request.body();
-        let now = self.inner.clock.now();
-        let mut state = self.state();
-        if let Some(limiter) = &mut state.limiter {
-            if !limiter.admit(write, std::time::SystemTime::now()) {
-                return Err(errors::rate_limited());
-            }
-        }
-        match (method, id) {
-            ("GET", None) => {
-                let (limit, offset) = crate::validate::list_query(request.uri().query())?;
-                Ok(responses::raw(200, state.store.list(limit, offset)))
-            }
-            ("POST", None) => {
-                let new = crate::validate::create_body(body, targets)?;
-                Ok(responses::raw(
-                    200,
-                    data_created(state.store.create(new, now)?),
-                ))
-            }
-            ("GET", Some(id)) => Ok(responses::raw(200, data_one(state.store.get(id)?))),
-            ("PATCH", Some(id)) => {
-                let changes = crate::validate::update_body(body, targets)?;
-                Ok(responses::raw(
-                    200,
-                    data_one(state.store.update(id, changes)?),
-                ))
-            }
-            ("DELETE", Some(id)) => {
-                state.store.delete(id)?;
-                Ok(responses::json(200, &serde_json::json!({})))
-            }
-            _ => Err(errors::no_such_route(method, path)),
-        }
+    }
+}
+
+impl Deref for FakeServer {
+    type Target = FakeAttio;
+    fn deref(&self) -> &FakeAttio {
+        &self.fake
     }
 }
 

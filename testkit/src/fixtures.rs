@@ -31,8 +31,30 @@ use attio_webhooks::{
 use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, Request, Respond, ResponseTemplate};
 
-use crate::store::Store;
-use crate::{errors, responses, validate};
+use crate::api::{errors, parse, responses};
+use crate::workspace::{check_changes, check_new, random_secret, Prepared, WorkspaceError};
+
+/// The create body, checked with the fake's strict reading and rules.
+fn create_checked(
+    body: &[u8],
+    policy: TargetUrlPolicy,
+) -> Option<Result<crate::workspace::CheckedWebhook, WorkspaceError>> {
+    let (url, subs) = parse::create_body(&bytes::Bytes::copy_from_slice(body)).ok()?;
+    Some(check_new(url, subs, policy))
+}
+
+/// Whether a create body is well-formed (a repeated subscription is
+/// well-formed: Attio reads it and refuses it with 409).
+fn create_ok(body: &[u8], policy: TargetUrlPolicy) -> bool {
+    matches!(create_checked(body, policy), Some(Ok(_)))
+}
+
+/// Whether an update body is well-formed, as [`create_ok`].
+fn update_ok(body: &[u8], policy: TargetUrlPolicy) -> bool {
+    parse::update_body(&bytes::Bytes::copy_from_slice(body))
+        .ok()
+        .is_some_and(|(url, subs)| check_changes(url, subs, policy).is_ok())
+}
 
 /// The example bodies of Attio's OpenAPI document.
 pub mod examples {
@@ -185,7 +207,7 @@ pub fn delete_webhook(webhook_id: WebhookId) -> Mock {
 
 /// `route` answering `status` with Attio's error body for it: 404 with
 /// `Webhook with ID "<id>" was not found.`, 429 with a `Retry-After` of the
-/// next second, and [`errors::for_status`] otherwise.
+/// next second, and the testkit's body for that status otherwise (see the crate docs).
 ///
 /// For create and update, the body decides too, as it would at Attio: a
 /// 400 fixture matches only bodies Attio would reject, and a 409 fixture
@@ -234,7 +256,7 @@ struct AttioError(ApiErrorBody);
 impl Respond for AttioError {
     fn respond(&self, _: &Request) -> ResponseTemplate {
         // `responses::error` adds the 429's `Retry-After` as of now.
-        template(responses::error(&self.0))
+        template(responses::error(&self.0, std::time::SystemTime::now()))
     }
 }
 
@@ -244,16 +266,25 @@ struct EchoCreate {
 
 impl Respond for EchoCreate {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        // A one-off store makes the webhook exactly as the fake's create does.
-        let created =
-            validate::create_body(&request.body, TargetUrlPolicy::HttpsOnly).and_then(|new| {
-                Store::new(self.workspace_id)
-                    .create(new, Timestamp::now())
-                    .map(|s| s.created())
-            });
-        match created {
-            Ok(created) => data(&created),
-            Err(body) => template(responses::error(&body)),
+        // Built exactly as the fake's create builds a webhook.
+        match create_checked(&request.body, TargetUrlPolicy::HttpsOnly) {
+            Some(Ok(checked)) if checked.repeat.is_none() => {
+                let now = Timestamp::now();
+                let prepared = Prepared::new(
+                    self.workspace_id,
+                    WebhookId::from_uuid(uuid::Uuid::new_v4()),
+                    checked,
+                    attio_webhooks::WebhookStatus::Active,
+                    now,
+                    random_secret(),
+                    now,
+                );
+                data(&prepared.0.created())
+            }
+            _ => template(responses::error(
+                &errors::validation("Body payload validation error."),
+                std::time::SystemTime::now(),
+            )),
         }
     }
 }
@@ -293,9 +324,9 @@ impl BodyCheck {
     fn accepts(update: bool, policy: TargetUrlPolicy, request: &Request) -> bool {
         is_json(request)
             && if update {
-                validate::update_body(&request.body, policy).is_ok()
+                update_ok(&request.body, policy)
             } else {
-                validate::create_body(&request.body, policy).is_ok()
+                create_ok(&request.body, policy)
             }
     }
 }
@@ -333,7 +364,7 @@ pub struct ValidListQuery;
 
 impl Match for ValidListQuery {
     fn matches(&self, request: &Request) -> bool {
-        validate::list_query(request.url.query()).is_ok()
+        parse::list_query(request.url.query()).is_ok()
     }
 }
 

@@ -16,24 +16,80 @@
 //! | failures: 5xx, 429, delays, bad bodies, dropped connections | [`FakeAttio::inject`] with a [`FaultRule`] |
 //! | deliveries to your receiver, with Attio's multi-day retry schedule | [`FakeAttio::emit`], a manual [`Clock`], [`FakeAttio::settle_deliveries`] |
 //!
+//! # How it is built
+//!
+//! Four layers, each importing only the ones below it:
+//!
+//! - **workspace**: the state and Attio's rules on typed input (storage,
+//!   uniqueness by hash of the canonical (target URL, event type, filter),
+//!   status changes). No HTTP, no tokio; time comes in as an argument.
+//! - **delivery**: queue, worker and schedule; it sees the workspace and
+//!   the clock.
+//! - **api**: one sans-IO dispatcher, `http::Request` plus the time to a
+//!   reply, for the API and the control routes alike, in this order: size
+//!   cap, route (control routes are answered here), record, auth, rate
+//!   limit, faults, parse and check (outside any lock), one short lock on
+//!   the workspace, answer.
+//! - **doors**: the in-process transport and the HTTP server (the
+//!   `fake-attio` binary is the server with flags), each a thin adapter
+//!   onto the dispatcher. [`FakeAttio`] is a small facade over all of it.
+//!
+//! Every lock of the fake is reached through one closure-based type that
+//! cannot be held across an `.await` and refuses (panics) to be taken
+//! while another is held, so there is no lock order to get wrong.
+//!
+//! # Where the doors differ
+//!
+//! Every door hands the same request to the same dispatcher, so status,
+//! body and recording are the same. They differ only where HTTP decides:
+//!
+//! - Over HTTP, hyper adds `host` and `content-length` headers to the
+//!   request, which the recording shows; in-process has only the headers
+//!   the client set. HTTP answers carry `date` and `content-length`.
+//! - A [`Fault::DropConnection`] closes the socket over HTTP and is an
+//!   [`InProcessError::ConnectionDropped`] in-process.
+//! - Only HTTP can be slow: a body not sent within
+//!   [`Limits::body_read_timeout`] gets 408 from the server itself, headers
+//!   not sent within [`Limits::header_read_timeout`] or a connection idle
+//!   past [`Limits::idle_timeout`] are closed, and headers too large for
+//!   hyper to parse get hyper's own 431.
+//! - `GET /__fake/requests` shows `Authorization` values as
+//!   `Bearer <redacted>`; [`FakeAttio::requests`] in Rust shows them as
+//!   sent (the test owns them).
+//!
+//! # Safe where others can reach it
+//!
+//! The control routes under [`CONTROL_PREFIX`] can read every secret and
+//! wipe the state. By default they are open, for tests on loopback;
+//! [`FakeAttioBuilder::control_token`] makes them need a bearer token and
+//! [`FakeAttioBuilder::without_control_routes`] removes them. The binary
+//! refuses to listen beyond loopback unless one of the two is set. Every
+//! log, queue and store has a limit ([`Limits`]); deliveries follow the
+//! target URL policy at each attempt and never go to the fake's own port.
+//!
 //! # Choices the fake makes where Attio's docs are silent
 //!
 //! - Request bodies are read strictly: unknown keys, `null` for a required
-//!   value, unknown event types and unknown operators are 400s (see
-//!   [`validate`]). Unknown query parameters are ignored.
+//!   value, unknown event types and unknown operators are 400s. Unknown
+//!   query parameters are ignored.
 //! - A `limit` outside 10..=100, or a non-integer `limit`/`offset`, is a 400.
-//! - Malformed ids in paths get the same 404 as unknown ones.
-//! - Bodies over 1 MiB get 413. Every answer is `application/json`.
-//! - 401/403/5xx bodies use the shapes listed in [`errors`].
+//! - Malformed ids in paths get the same 404 as unknown ones; an unknown
+//!   path or method gets 404 before any token check.
+//! - Bodies over 1 MiB get 413, before anything else (not recorded).
+//! - 401/403/5xx bodies use the same shape as Attio's documented errors:
+//!   `authentication_error`/`unauthorized` (401),
+//!   `authorization_error`/`missing_scope` (403),
+//!   `internal_server_error`/`internal_error` (5xx),
+//!   `invalid_request_error`/`payload_too_large` (413).
 //! - `webhook:read-write` also grants reads.
 //! - A `Delay` fault handles the request at once and holds back the answer,
 //!   like a server that did the work but answered late.
 //! - Rate limits count per wall-clock second across all tokens; `Retry-After`
 //!   is wall-clock time too, even with a manual [`Clock`].
-//! - Deliveries go only to `http://` loopback targets; others are logged as
-//!   skipped with the signed body. A delivery that succeeds makes a
-//!   degraded webhook active again. Retries use the target URL the webhook
-//!   had when the event was emitted.
+//! - A delivery that succeeds makes a degraded webhook active again.
+//!   Retries use the target URL the webhook had when the event was emitted.
+//! - Past [`Limits::webhooks`] webhooks (or [`Limits::stored_bytes`]),
+//!   create answers 400 `validation_type`.
 //!
 //! # Example
 //!
@@ -52,35 +108,30 @@
 
 #![warn(missing_docs)]
 
-mod auth;
+mod api;
+mod bounded;
 mod clock;
-mod control;
 mod delivery;
-pub mod errors;
+mod doors;
 mod fake;
-mod faults;
 pub mod fixtures;
-mod in_process;
-mod rate_limit;
-mod recorded;
-mod responses;
-mod server;
-mod store;
-pub mod validate;
+mod limits;
+mod locked;
+mod lossy;
+mod workspace;
 
-pub use auth::{Scope, UnknownScope};
+pub use api::{
+    retry_after_next_second, Fault, FaultRule, RecordedRequest, Scope, UnknownScope,
+    CONTROL_PREFIX, READS_PER_SECOND, WRITES_PER_SECOND,
+};
+pub use bounded::LogSnapshot;
 pub use clock::Clock;
 pub use delivery::{
     DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, QueuedDelivery, DELIVERY_USER_AGENT,
 };
+pub use doors::{InProcessError, InProcessTransport};
 pub use fake::{
-    test_retry_policy, FakeAttio, FakeAttioBuilder, CONTROL_PREFIX, DEFAULT_MAX_RECORDED_REQUESTS,
-    DEFAULT_TOKEN, IN_PROCESS_BASE_URL, MAX_BODY_BYTES,
+    test_retry_policy, FakeAttio, FakeAttioBuilder, FakeServer, DEFAULT_TOKEN, IN_PROCESS_BASE_URL,
 };
-pub use faults::{Fault, FaultRule};
-pub use in_process::{InProcessError, InProcessTransport};
-pub use rate_limit::{READS_PER_SECOND, WRITES_PER_SECOND};
-pub use recorded::RecordedRequest;
-pub use responses::retry_after_next_second;
-pub use server::FakeServer;
-pub use store::Seed;
+pub use limits::{Limits, DEFAULT_MAX_RECORDED_REQUESTS, MAX_BODY_BYTES};
+pub use workspace::Seed;

@@ -1,130 +1,266 @@
 //! `fake-attio`: the testkit's fake Attio webhooks API as a standalone
 //! server, for tests in any language.
 //!
-//! Prints one line, its base URL, once it is listening; serves until killed.
+//! Prints one line, its base URL, once it is listening; serves until
+//! SIGTERM or SIGINT, then lets running requests finish and exits 0.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use attio_webhooks::{Timestamp, WorkspaceId};
-use attio_webhooks_testkit::{Clock, FakeAttio, Scope};
+use attio_webhooks_testkit::{Clock, FakeAttio, Limits, Scope, DEFAULT_TOKEN};
 
 const USAGE: &str = "\
 usage: fake-attio [options]
 
-Serves a fake Attio webhooks API (REST v2) until killed. Prints its base URL
-on one line once it is listening.
+Serves a fake Attio webhooks API (REST v2). Prints its base URL on one line
+once it is listening; stops on SIGTERM or SIGINT, letting running requests
+finish.
 
 options:
   --port PORT              port to listen on; 0 picks a free one (default 0)
-  --host ADDR              address to bind (default 127.0.0.1)
+  --host ADDR              address to bind: an IP address or localhost
+                           (default 127.0.0.1). Beyond loopback it needs
+                           --control-token or --no-control.
   --token TOKEN[=SCOPES]   accept this bearer token; SCOPES is a comma list of
                            webhook:read and webhook:read-write (default
-                           webhook:read-write). Repeatable. Without any, the
-                           token fake-attio-token is accepted.
+                           webhook:read-write). Repeatable. Without any token
+                           from any source, fake-attio-token is accepted.
+  --tokens-file FILE       read tokens from FILE, one TOKEN[=SCOPES] a line
+                           (# comments); keeps them out of `ps`
+  --control-token TOKEN    the control routes (/__fake/...) need
+                           Authorization: Bearer TOKEN (else 401)
+  --no-control             no control routes at all (404)
   --workspace-id UUID      workspace id of every webhook (default random)
   --allow-http-targets     also accept http:// target URLs on loopback hosts
   --rate-limit             enforce Attio's 100 reads/s and 25 writes/s
   --manual-clock           run on a manual clock that starts now and moves
-                           only by POST /__fake/clock/advance (to run days of
-                           delivery retries in moments)
+                           only by POST /__fake/clock/advance
+  --log                    one JSON line per request on stderr (method,
+                           path, status, micros; never a token or a body)
+  --header-timeout SECS    close connections that take longer to send
+                           request headers (default 10)
+  --idle-timeout SECS      close keep-alive connections idle this long
+                           (default 60)
+  --max-connections N      serve at most N connections at once (default 256)
+  --version                print the version
   --help                   print this help
+
+environment:
+  FAKE_ATTIO_TOKENS         TOKEN[=SCOPES],... as --token, comma-separated
+                            (a scope after a token belongs to it)
+  FAKE_ATTIO_CONTROL_TOKEN  as --control-token
 
 Test controls live under /__fake (reset, seed, requests, faults, events,
 deliveries, clock): see the README of attio-webhooks.";
 
+#[derive(Debug)]
 struct Options {
     host: IpAddr,
+    host_given: String,
     port: u16,
     tokens: Vec<(String, Vec<Scope>)>,
+    control_token: Option<String>,
+    no_control: bool,
     workspace_id: Option<WorkspaceId>,
     allow_http_targets: bool,
     rate_limit: bool,
     manual_clock: bool,
+    log: bool,
+    limits: Limits,
 }
 
-fn parse_token(spec: &str) -> Result<(String, Vec<Scope>), String> {
-    let (token, scopes) = match spec.split_once('=') {
-        Some((token, scopes)) => {
-            let scopes = scopes
-                .split(',')
-                .map(|s| s.trim().parse::<Scope>().map_err(|e| e.to_string()))
-                .collect::<Result<Vec<_>, _>>()?;
-            (token, scopes)
-        }
-        None => (spec, vec![Scope::ReadWrite]),
-    };
+enum Parsed {
+    Run(Box<Options>),
+    Help,
+    Version,
+}
+
+fn parse_scopes(token: &str, scopes: &str) -> Result<(String, Vec<Scope>), String> {
+    let scopes = scopes
+        .split(',')
+        .map(|s| s.trim().parse::<Scope>().map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    token_with(token, scopes)
+}
+
+fn token_with(token: &str, scopes: Vec<Scope>) -> Result<(String, Vec<Scope>), String> {
     if token.is_empty() {
-        return Err("--token needs a non-empty token".to_owned());
+        return Err("a token must not be empty".to_owned());
     }
     Ok((token.to_owned(), scopes))
 }
 
-fn parse_args() -> Result<Option<Options>, String> {
+/// `TOKEN` or `TOKEN=SCOPE,SCOPE`.
+fn parse_token(spec: &str) -> Result<(String, Vec<Scope>), String> {
+    match spec.split_once('=') {
+        Some((token, scopes)) => parse_scopes(token, scopes),
+        None => token_with(spec, vec![Scope::ReadWrite]),
+    }
+}
+
+/// `TOKEN[=SCOPES],...`: an item that is a scope name belongs to the token before it.
+fn parse_token_list(list: &str) -> Result<Vec<(String, Vec<Scope>)>, String> {
+    let mut tokens: Vec<(String, Vec<Scope>)> = Vec::new();
+    let mut explicit = false;
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if let (Ok(scope), true) = (item.parse::<Scope>(), explicit) {
+            if let Some((_, scopes)) = tokens.last_mut() {
+                scopes.push(scope);
+                continue;
+            }
+        }
+        explicit = item.contains('=');
+        tokens.push(parse_token(item)?);
+    }
+    Ok(tokens)
+}
+
+fn parse_tokens_file(path: &str) -> Result<Vec<(String, Vec<Scope>)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--tokens-file: cannot read {path}: {e}"))?;
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| parse_token(line).map_err(|e| format!("--tokens-file {path}: {e}")))
+        .collect()
+}
+
+fn parse_host(value: &str) -> Result<IpAddr, String> {
+    if let Ok(ip) = value.parse() {
+        return Ok(ip);
+    }
+    if value.eq_ignore_ascii_case("localhost") {
+        // Resolved like a client would, preferring IPv4.
+        let resolved: Vec<IpAddr> = ("localhost", 0)
+            .to_socket_addrs()
+            .map(|addrs| addrs.map(|a| a.ip()).collect())
+            .unwrap_or_default();
+        return Ok(resolved
+            .iter()
+            .copied()
+            .find(IpAddr::is_ipv4)
+            .or(resolved.first().copied())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+    }
+    Err(format!(
+        "--host: {value:?} is not an IP address or localhost"
+    ))
+}
+
+fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{flag}: {value:?} is not a positive number of seconds"))
+}
+
+fn parse_args(
+    args: Vec<std::ffi::OsString>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Parsed, String> {
     use lexopt::prelude::*;
     let mut options = Options {
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        host_given: "127.0.0.1".to_owned(),
         port: 0,
         tokens: Vec::new(),
+        control_token: env("FAKE_ATTIO_CONTROL_TOKEN").filter(|t| !t.is_empty()),
+        no_control: false,
         workspace_id: None,
         allow_http_targets: false,
         rate_limit: false,
         manual_clock: false,
+        log: false,
+        limits: Limits::default(),
     };
-    let mut parser = lexopt::Parser::from_env();
-    let text = |value: std::ffi::OsString| {
-        value
+    if let Some(list) = env("FAKE_ATTIO_TOKENS") {
+        options.tokens = parse_token_list(&list).map_err(|e| format!("FAKE_ATTIO_TOKENS: {e}"))?;
+    }
+    let mut parser = lexopt::Parser::from_args(args);
+    let value = |parser: &mut lexopt::Parser| -> Result<String, String> {
+        parser
+            .value()
+            .map_err(|e| e.to_string())?
             .into_string()
             .map_err(|_| "arguments must be UTF-8".to_owned())
     };
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("port") => {
-                let value = text(parser.value().map_err(|e| e.to_string())?)?;
-                options.port = value
+                let v = value(&mut parser)?;
+                options.port = v
                     .parse()
-                    .map_err(|_| format!("--port: {value:?} is not a port number"))?;
+                    .map_err(|_| format!("--port: {v:?} is not a port number"))?;
             }
             Long("host") => {
-                let value = text(parser.value().map_err(|e| e.to_string())?)?;
-                options.host = value
-                    .parse()
-                    .map_err(|_| format!("--host: {value:?} is not an IP address"))?;
+                let v = value(&mut parser)?;
+                options.host = parse_host(&v)?;
+                options.host_given = v;
             }
-            Long("token") => options.tokens.push(parse_token(&text(
-                parser.value().map_err(|e| e.to_string())?,
-            )?)?),
+            Long("token") => options
+                .tokens
+                .push(parse_token(&value(&mut parser)?).map_err(|e| format!("--token: {e}"))?),
+            Long("tokens-file") => options
+                .tokens
+                .extend(parse_tokens_file(&value(&mut parser)?)?),
+            Long("control-token") => {
+                let v = value(&mut parser)?;
+                if v.is_empty() {
+                    return Err("--control-token needs a non-empty token".to_owned());
+                }
+                options.control_token = Some(v);
+            }
+            Long("no-control") => options.no_control = true,
             Long("workspace-id") => {
-                let value = text(parser.value().map_err(|e| e.to_string())?)?;
-                options.workspace_id =
-                    Some(value.parse().map_err(|e| format!("--workspace-id: {e}"))?);
+                let v = value(&mut parser)?;
+                options.workspace_id = Some(v.parse().map_err(|e| format!("--workspace-id: {e}"))?);
             }
             Long("allow-http-targets") => options.allow_http_targets = true,
             Long("rate-limit") => options.rate_limit = true,
             Long("manual-clock") => options.manual_clock = true,
-            Long("help") | Short('h') => return Ok(None),
+            Long("log") => options.log = true,
+            Long("header-timeout") => {
+                options.limits.header_read_timeout =
+                    seconds("--header-timeout", &value(&mut parser)?)?;
+            }
+            Long("idle-timeout") => {
+                options.limits.idle_timeout = seconds("--idle-timeout", &value(&mut parser)?)?;
+            }
+            Long("max-connections") => {
+                let v = value(&mut parser)?;
+                options.limits.max_connections =
+                    v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        format!("--max-connections: {v:?} is not a positive number")
+                    })?;
+            }
+            Long("version") | Short('V') => return Ok(Parsed::Version),
+            Long("help") | Short('h') => return Ok(Parsed::Help),
             other => return Err(other.unexpected().to_string()),
         }
     }
-    Ok(Some(options))
+    if options.no_control && options.control_token.is_some() {
+        return Err("--no-control and a control token exclude each other".to_owned());
+    }
+    if !options.host.is_loopback() && !options.no_control && options.control_token.is_none() {
+        return Err(format!(
+            "refusing to listen on {} (beyond loopback) with open control routes: anyone \
+             who can reach /__fake could read every webhook secret and the recorded \
+             requests, and wipe the state. Add --control-token TOKEN (or set \
+             FAKE_ATTIO_CONTROL_TOKEN), or --no-control.",
+            options.host_given
+        ));
+    }
+    Ok(Parsed::Run(Box::new(options)))
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let options = match parse_args() {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("fake-attio: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut builder = FakeAttio::builder();
-    for (token, scopes) in options.tokens {
-        builder = builder.token(token, scopes);
+fn build(options: &Options) -> FakeAttio {
+    let mut builder = FakeAttio::builder().limits(options.limits.clone());
+    for (token, scopes) in &options.tokens {
+        builder = builder.token(token.clone(), scopes.iter().copied());
     }
     if let Some(id) = options.workspace_id {
         builder = builder.workspace_id(id);
@@ -138,7 +274,66 @@ async fn main() -> ExitCode {
     if options.manual_clock {
         builder = builder.clock(Clock::manual(Timestamp::now()));
     }
-    let fake = builder.build();
+    if let Some(token) = &options.control_token {
+        builder = builder.control_token(token.clone());
+    }
+    if options.no_control {
+        builder = builder.without_control_routes();
+    }
+    if options.log {
+        builder = builder.log_requests();
+    }
+    builder.build()
+}
+
+/// Resolves when the process is asked to stop: SIGTERM or SIGINT (the
+/// handlers are installed even when the shell started the process with
+/// SIGINT ignored, as background jobs are).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match parse_args(std::env::args_os().skip(1).collect(), |k| {
+        std::env::var(k).ok()
+    }) {
+        Ok(Parsed::Run(options)) => options,
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Parsed::Version) => {
+            println!("fake-attio {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("fake-attio: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Installed before the base URL is printed, so a signal sent as soon
+    // as the URL is read is never missed.
+    let stop = tokio::spawn(stop_requested());
+    tokio::task::yield_now().await;
+    let fake = build(&options);
     let server = match fake
         .serve_on(SocketAddr::new(options.host, options.port))
         .await
@@ -153,6 +348,85 @@ async fn main() -> ExitCode {
         }
     };
     println!("{}", server.base_url());
-    std::future::pending::<()>().await;
+    if options.host.is_unspecified() {
+        eprintln!(
+            "fake-attio: listening on all interfaces ({}); clients on this host can use {}",
+            server.addr(),
+            server.base_url()
+        );
+    }
+    if !options.host.is_loopback() && fake.token() == DEFAULT_TOKEN {
+        eprintln!(
+            "fake-attio: warning: the API accepts the well-known default token {DEFAULT_TOKEN:?}; \
+             set your own with --tokens-file or FAKE_ATTIO_TOKENS"
+        );
+    }
+    let _ = stop.await;
+    server.shutdown().await;
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Parsed, String> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        parse_args(args.iter().map(Into::into).collect(), move |k| {
+            env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+        })
+    }
+
+    fn options(args: &[&str], env: &[(&str, &str)]) -> Options {
+        match parse(args, env) {
+            Ok(Parsed::Run(o)) => *o,
+            Ok(_) => panic!("help or version"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn token_lists_attach_scopes_to_the_token_before_them() {
+        let tokens =
+            parse_token_list("a=webhook:read,webhook:read-write,b,c=webhook:read").unwrap();
+        assert_eq!(
+            tokens,
+            [
+                ("a".to_owned(), vec![Scope::Read, Scope::ReadWrite]),
+                ("b".to_owned(), vec![Scope::ReadWrite]),
+                ("c".to_owned(), vec![Scope::Read]),
+            ]
+        );
+        assert!(parse_token_list("a=webhook:write").is_err());
+    }
+
+    #[test]
+    fn beyond_loopback_needs_a_control_token_or_no_control() {
+        for host in ["0.0.0.0", "::", "192.168.1.20"] {
+            let err = parse(&["--host", host], &[]).err().unwrap();
+            assert!(err.contains("--control-token"), "{err}");
+            options(&["--host", host, "--no-control"], &[]);
+            options(&["--host", host, "--control-token", "t"], &[]);
+            options(&["--host", host], &[("FAKE_ATTIO_CONTROL_TOKEN", "t")]);
+        }
+        assert!(options(&["--host", "localhost"], &[]).host.is_loopback());
+        assert!(parse(&["--host", "example.com"], &[]).is_err());
+        assert!(parse(&["--no-control", "--control-token", "t"], &[]).is_err());
+    }
+
+    #[test]
+    fn tokens_from_the_environment_and_flags_add_up() {
+        let o = options(
+            &["--token", "x=webhook:read"],
+            &[("FAKE_ATTIO_TOKENS", "y")],
+        );
+        assert_eq!(o.tokens.len(), 2);
+        let o = options(&["--header-timeout", "0.5", "--max-connections", "3"], &[]);
+        assert_eq!(o.limits.header_read_timeout, Duration::from_millis(500));
+        assert_eq!(o.limits.max_connections, 3);
+        assert!(parse(&["--idle-timeout", "0"], &[]).is_err());
+    }
 }

@@ -1,27 +1,24 @@
-//! A `Transport` that hands requests straight to a `FakeAttio`.
+//! A `Transport` that hands requests straight to the dispatcher.
+
+use std::sync::Arc;
 
 use attio_webhooks::Transport;
 use bytes::Bytes;
 
-use crate::fake::{FakeAttio, Reply};
+use crate::api::{Body, Dispatcher, Reply};
 
-/// Runs requests against a [`FakeAttio`] in the same process, with no
-/// sockets. Injected delays are real (tokio) sleeps; a dropped connection
-/// becomes [`InProcessError::ConnectionDropped`].
+/// Runs requests against a [`crate::FakeAttio`] in the same process, with
+/// no sockets ([`crate::FakeAttio::transport`]). Injected delays are real
+/// (tokio) sleeps; a dropped connection becomes
+/// [`InProcessError::ConnectionDropped`].
 #[derive(Clone, Debug)]
 pub struct InProcessTransport {
-    fake: FakeAttio,
+    dispatcher: Arc<Dispatcher>,
 }
 
 impl InProcessTransport {
-    /// A transport into `fake`.
-    pub fn new(fake: FakeAttio) -> Self {
-        Self { fake }
-    }
-
-    /// The fake behind this transport.
-    pub fn fake(&self) -> &FakeAttio {
-        &self.fake
+    pub(crate) fn new(dispatcher: Arc<Dispatcher>) -> Self {
+        Self { dispatcher }
     }
 }
 
@@ -29,7 +26,7 @@ impl InProcessTransport {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InProcessError {
-    /// An injected [`crate::Fault::DropConnection`].
+    /// An injected [`crate::Fault::DropConnection`] (or its after-handling form).
     #[error("the fake dropped the connection (injected fault)")]
     ConnectionDropped,
 }
@@ -42,7 +39,8 @@ impl Transport for InProcessTransport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, InProcessError> {
-        match self.fake.handle(request) {
+        let now = self.dispatcher.shared().clock.read();
+        match self.dispatcher.handle(request.map(Body::Read), now) {
             Reply::Respond(response, None) => Ok(response),
             Reply::Respond(response, Some(delay)) => {
                 tokio::time::sleep(delay).await;

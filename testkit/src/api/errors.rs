@@ -4,19 +4,22 @@
 //! `invalid_request_error`, codes `validation_type`, `not_found`,
 //! `uniqueness_conflict`) and 429 (`rate_limit_error`,
 //! `rate_limit_exceeded`). For the statuses it does not document, the
-//! testkit uses the same shape with these choices:
+//! testkit uses the same shape with these choices (listed in the crate docs):
 //!
 //! | status | `type` | `code` |
 //! |---|---|---|
 //! | 401 | `authentication_error` | `unauthorized` |
 //! | 403 | `authorization_error` | `missing_scope` |
+//! | 408 | `invalid_request_error` | `request_timeout` |
 //! | 413 | `invalid_request_error` | `payload_too_large` |
 //! | 5xx | `internal_server_error` | `internal_error` |
 
 use attio_webhooks::{ApiErrorBody, ErrorCode, ErrorType};
 
+use crate::workspace::WorkspaceError;
+
 /// 400 `validation_type`: the body or query is not valid.
-pub fn validation(message: impl Into<String>) -> ApiErrorBody {
+pub(crate) fn validation(message: impl Into<String>) -> ApiErrorBody {
     ApiErrorBody::new(
         400,
         ErrorType::InvalidRequest,
@@ -27,7 +30,7 @@ pub fn validation(message: impl Into<String>) -> ApiErrorBody {
 
 /// 404 `not_found` for a webhook id, with Attio's message:
 /// `Webhook with ID "<id>" was not found.`
-pub fn not_found(webhook_id: &str) -> ApiErrorBody {
+pub(crate) fn not_found(webhook_id: &str) -> ApiErrorBody {
     ApiErrorBody::new(
         404,
         ErrorType::InvalidRequest,
@@ -37,7 +40,7 @@ pub fn not_found(webhook_id: &str) -> ApiErrorBody {
 }
 
 /// 404 `not_found` for a path the API does not have.
-pub fn no_such_route(method: &str, path: &str) -> ApiErrorBody {
+pub(crate) fn no_such_route(method: &str, path: &str) -> ApiErrorBody {
     ApiErrorBody::new(
         404,
         ErrorType::InvalidRequest,
@@ -47,7 +50,7 @@ pub fn no_such_route(method: &str, path: &str) -> ApiErrorBody {
 }
 
 /// 409 `uniqueness_conflict`.
-pub fn conflict(message: impl Into<String>) -> ApiErrorBody {
+pub(crate) fn conflict(message: impl Into<String>) -> ApiErrorBody {
     ApiErrorBody::new(
         409,
         ErrorType::InvalidRequest,
@@ -57,27 +60,27 @@ pub fn conflict(message: impl Into<String>) -> ApiErrorBody {
 }
 
 /// 401: missing, malformed or unknown bearer token.
-pub fn unauthorized(message: impl Into<String>) -> ApiErrorBody {
+pub(crate) fn unauthorized(message: impl Into<String>) -> ApiErrorBody {
     ApiErrorBody::new(
         401,
-        ErrorType::Authentication,
+        ErrorType::from("authentication_error"),
         ErrorCode::Unauthorized,
         message,
     )
 }
 
 /// 403: the token lacks `scope`.
-pub fn forbidden(scope: &str) -> ApiErrorBody {
+pub(crate) fn forbidden(scope: &str) -> ApiErrorBody {
     ApiErrorBody::new(
         403,
-        ErrorType::Authorization,
+        ErrorType::from("authorization_error"),
         ErrorCode::MissingScope,
         format!("This request requires the \"{scope}\" scope."),
     )
 }
 
 /// 429 `rate_limit_exceeded`.
-pub fn rate_limited() -> ApiErrorBody {
+pub(crate) fn rate_limited() -> ApiErrorBody {
     ApiErrorBody::new(
         429,
         ErrorType::RateLimit,
@@ -87,7 +90,7 @@ pub fn rate_limited() -> ApiErrorBody {
 }
 
 /// 413: the request body is over `limit` bytes.
-pub fn payload_too_large(limit: usize) -> ApiErrorBody {
+pub(crate) fn payload_too_large(limit: usize) -> ApiErrorBody {
     ApiErrorBody::new(
         413,
         ErrorType::InvalidRequest,
@@ -96,11 +99,21 @@ pub fn payload_too_large(limit: usize) -> ApiErrorBody {
     )
 }
 
+/// 408: the request body did not arrive in time.
+pub(crate) fn request_timeout() -> ApiErrorBody {
+    ApiErrorBody::new(
+        408,
+        ErrorType::InvalidRequest,
+        ErrorCode::from("request_timeout"),
+        "The request body did not arrive in time.",
+    )
+}
+
 /// 5xx `internal_error`.
-pub fn server_error(status: u16) -> ApiErrorBody {
+pub(crate) fn server_error(status: u16) -> ApiErrorBody {
     ApiErrorBody::new(
         status,
-        ErrorType::InternalServer,
+        ErrorType::from("internal_server_error"),
         ErrorCode::InternalError,
         "An unexpected error occurred.",
     )
@@ -108,7 +121,7 @@ pub fn server_error(status: u16) -> ApiErrorBody {
 
 /// The body the testkit sends for any error `status` when nothing more
 /// specific is known (fault injection, fixtures).
-pub fn for_status(status: u16) -> ApiErrorBody {
+pub(crate) fn for_status(status: u16) -> ApiErrorBody {
     match status {
         400 => validation("Body payload validation error."),
         401 => unauthorized("Invalid or missing bearer token."),
@@ -120,7 +133,7 @@ pub fn for_status(status: u16) -> ApiErrorBody {
             "Webhook not found",
         ),
         409 => conflict("A webhook with this target URL, event type and filter already exists."),
-        413 => payload_too_large(crate::fake::MAX_BODY_BYTES),
+        413 => payload_too_large(crate::limits::MAX_BODY_BYTES),
         429 => rate_limited(),
         s if s >= 500 => server_error(s),
         s => ApiErrorBody::new(
@@ -129,5 +142,19 @@ pub fn for_status(status: u16) -> ApiErrorBody {
             ErrorCode::from("error"),
             "Request failed.",
         ),
+    }
+}
+
+/// Attio's answer to a refusal of the workspace. `prefix` is the JSON path
+/// of the webhook in the request body (`data` for create and update,
+/// `data[2]` for the third seed).
+pub(crate) fn from_workspace(error: WorkspaceError, prefix: &str) -> ApiErrorBody {
+    match error {
+        WorkspaceError::Invalid { at, reason } => validation(format!(
+            "Body payload validation error at {prefix}.{at}: {reason}"
+        )),
+        WorkspaceError::Conflict(message) => conflict(message),
+        WorkspaceError::NotFound(id) => not_found(&id),
+        WorkspaceError::Refused(message) => validation(message),
     }
 }

@@ -6,18 +6,38 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 
 /// How a request fails.
+///
+/// Faults apply to API requests that passed authentication and the rate
+/// limit (see the order in the crate docs). "Before handling" faults leave
+/// the workspace untouched; "after handling" faults let the operation take
+/// effect and then spoil the answer: the ambiguous outcomes a client must
+/// survive without losing or repeating a write.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Fault {
-    /// Answer `status` with the Attio error body for it (see [`crate::errors::for_status`]);
-    /// 429 also gets a `Retry-After`.
+    /// Answer `status` with the Attio error body for it, without handling
+    /// the request; 429 also gets a `Retry-After`.
     Status {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Handle the request (its effects happen), then answer `status` with
+    /// the Attio error body for it: a server that did the work and failed
+    /// to say so.
+    StatusAfterHandling {
         /// The HTTP status.
         status: u16,
     },
     /// Answer 429 `rate_limit_exceeded` with `Retry-After` set to the next
     /// whole second as an HTTP date, as Attio does.
     RateLimited,
+    /// Answer 429 `rate_limit_exceeded` with `Retry-After` as a number of
+    /// seconds (the other form HTTP allows).
+    RateLimitedFor {
+        /// The `Retry-After` value.
+        seconds: u64,
+    },
     /// Handle the request at once (its effects happen), but hold the answer
     /// back this long: a server that did the work and answered late.
     Delay {
@@ -32,8 +52,12 @@ pub enum Fault {
     /// Handle the request normally, then cut the JSON body in half (the
     /// HTTP framing stays valid; the JSON does not).
     TruncatedBody,
-    /// Close the connection without answering (in-process: a transport error).
+    /// Close the connection without answering and without handling the
+    /// request (in-process: a transport error).
     DropConnection,
+    /// Handle the request (its effects happen), then close the connection
+    /// without answering.
+    DropConnectionAfterHandling,
 }
 
 impl Fault {
@@ -63,6 +87,8 @@ impl Fault {
 /// assert_eq!(rule.times, 2);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FaultRule {
     /// The failure.
     pub fault: Fault,
@@ -126,33 +152,52 @@ impl FaultRule {
     }
 }
 
-/// The pending rules.
-#[derive(Debug, Default)]
-pub(crate) struct Faults(Vec<FaultRule>);
+/// The pending rules, at most `capacity` of them.
+#[derive(Debug)]
+pub(crate) struct Faults {
+    rules: Vec<FaultRule>,
+    capacity: usize,
+}
+
+/// The pending rules are at their limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooManyFaults(pub(crate) usize);
 
 impl Faults {
-    pub(crate) fn add(&mut self, rule: FaultRule) {
-        if rule.times > 0 {
-            self.0.push(rule);
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            rules: Vec::new(),
+            capacity,
         }
     }
 
+    pub(crate) fn add(&mut self, rule: FaultRule) -> Result<(), TooManyFaults> {
+        if rule.times == 0 {
+            return Ok(());
+        }
+        if self.rules.len() >= self.capacity {
+            return Err(TooManyFaults(self.capacity));
+        }
+        self.rules.push(rule);
+        Ok(())
+    }
+
     pub(crate) fn clear(&mut self) {
-        self.0.clear();
+        self.rules.clear();
     }
 
     pub(crate) fn pending(&self) -> Vec<FaultRule> {
-        self.0.clone()
+        self.rules.clone()
     }
 
     /// Takes one use of the first matching rule.
     pub(crate) fn take(&mut self, method: &Method, path: &str) -> Option<Fault> {
-        let index = self.0.iter().position(|r| r.matches(method, path))?;
-        let rule = &mut self.0[index];
+        let index = self.rules.iter().position(|r| r.matches(method, path))?;
+        let rule = &mut self.rules[index];
         rule.times -= 1;
         let fault = rule.fault.clone();
         if rule.times == 0 {
-            self.0.remove(index);
+            self.rules.remove(index);
         }
         Some(fault)
     }
@@ -164,14 +209,20 @@ mod tests {
 
     #[test]
     fn rules_apply_in_order_and_run_out() {
-        let mut faults = Faults::default();
-        faults.add(
-            FaultRule::new(Fault::status(503))
-                .method("get")
-                .path("/v2/webhooks/*")
-                .times(2),
+        let mut faults = Faults::new(2);
+        faults
+            .add(
+                FaultRule::new(Fault::status(503))
+                    .method("get")
+                    .path("/v2/webhooks/*")
+                    .times(2),
+            )
+            .unwrap();
+        faults.add(FaultRule::new(Fault::DropConnection)).unwrap();
+        assert_eq!(
+            faults.add(FaultRule::new(Fault::TruncatedBody)),
+            Err(TooManyFaults(2))
         );
-        faults.add(FaultRule::new(Fault::DropConnection));
         assert_eq!(
             faults.take(&Method::GET, "/v2/webhooks/abc"),
             Some(Fault::status(503))
@@ -198,5 +249,12 @@ mod tests {
             serde_json::from_str(r#"{"fault":{"type":"status","status":500},"method":"POST"}"#)
                 .unwrap();
         assert_eq!(rule, FaultRule::new(Fault::status(500)).method("POST"));
+        let rule: FaultRule =
+            serde_json::from_str(r#"{"fault":{"type":"rate_limited_for","seconds":2},"times":3}"#)
+                .unwrap();
+        assert_eq!(
+            rule,
+            FaultRule::new(Fault::RateLimitedFor { seconds: 2 }).times(3)
+        );
     }
 }

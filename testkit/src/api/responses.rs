@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use attio_webhooks::ApiErrorBody;
+use attio_webhooks::{ApiErrorBody, Envelope};
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, StatusCode};
@@ -30,24 +30,24 @@ pub(crate) fn raw(status: u16, body: Bytes) -> http::Response<Bytes> {
     response
 }
 
-/// `{"data": ...}`, the envelope of Attio's bodies and of the control API's.
-#[derive(Serialize, serde::Deserialize)]
-pub(crate) struct Data<T> {
-    pub(crate) data: T,
-}
-
 /// `{"data": value}` with 200.
 pub(crate) fn data<T: Serialize + ?Sized>(value: &T) -> http::Response<Bytes> {
-    json(200, &Data { data: value })
+    json(200, &Envelope { data: value })
 }
 
-/// An Attio error body with its status; a 429 also gets `Retry-After`.
-pub(crate) fn error(body: &ApiErrorBody) -> http::Response<Bytes> {
+/// `{}` with 200.
+pub(crate) fn empty() -> http::Response<Bytes> {
+    raw(200, Bytes::from_static(b"{}"))
+}
+
+/// An Attio error body with its status; a 429 also gets `Retry-After` for
+/// the next whole second after `wall`.
+pub(crate) fn error(body: &ApiErrorBody, wall: SystemTime) -> http::Response<Bytes> {
     let mut response = json(body.status_code, body);
     if body.status_code == 429 {
         response
             .headers_mut()
-            .insert(RETRY_AFTER, retry_after_next_second(SystemTime::now()));
+            .insert(RETRY_AFTER, retry_after_next_second(wall));
     }
     response
 }

@@ -1,0 +1,201 @@
+//! The one dispatcher behind every door: a request and the time in, a
+//! reply out. No sockets, no sleeping: a door reads the body, calls
+//! [`Dispatcher::handle`] and carries out the [`Reply`].
+//!
+//! Every request goes through the same steps, in this order:
+//!
+//! 1. **Size cap**: a body over [`crate::Limits::max_body_bytes`] (or one
+//!    a door stopped reading) gets 413 and nothing else happens.
+//! 2. **Route** from method and path. Control routes (`/__fake/...`) go to
+//!    the control check (404 when control is off, 401 without the control
+//!    token when one is set) and are answered; they are never recorded
+//!    or faulted.
+//! 3. **Record**: every other request is recorded here, whatever its answer.
+//! 4. Unknown route: 404.
+//! 5. **Auth**: 401 for a missing or unknown token, 403 for a missing scope.
+//! 6. **Rate limit**: 429 with `Retry-After` when over budget.
+//! 7. **Faults**: the first matching rule is used up; "before handling"
+//!    faults answer now.
+//! 8. **Parse and check** the query or body, outside any lock: 400.
+//! 9. **One short lock** on the workspace applies the operation: 404, 409
+//!    or 200.
+//! 10. "After handling" faults spoil the answer (status, truncation,
+//!     dropped connection, delay).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::auth::{ControlAccess, Scope};
+use super::errors;
+use super::faults::Fault;
+use super::responses;
+use super::route::Route;
+use super::state::Shared;
+use super::webhooks::{self, Answer};
+use crate::clock::Now;
+
+/// A request body as a door hands it over.
+#[derive(Clone, Debug)]
+pub(crate) enum Body {
+    /// The whole body.
+    Read(Bytes),
+    /// The body was larger than the limit; the door stopped reading it.
+    TooLarge,
+}
+
+/// What a door does with a request.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// Send this answer, after `delay` if there is one.
+    Respond(http::Response<Bytes>, Option<Duration>),
+    /// Close the connection without an answer.
+    Drop,
+}
+
+/// Handles requests for one fake; see the module docs for the order.
+#[derive(Debug)]
+pub(crate) struct Dispatcher {
+    shared: Shared,
+}
+
+impl Dispatcher {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// The largest body a door should read before handing over [`Body::TooLarge`].
+    pub(crate) fn max_body_bytes(&self) -> usize {
+        self.shared.config.limits.max_body_bytes
+    }
+
+    pub(crate) fn limits(&self) -> &crate::limits::Limits {
+        &self.shared.config.limits
+    }
+
+    /// A door listens on `port`: deliveries never go there.
+    pub(crate) fn listening_on(&self, port: u16) {
+        self.shared.deliveries.add_own_port(port);
+    }
+
+    /// A door stopped listening on `port`.
+    pub(crate) fn stopped_listening(&self, port: u16) {
+        self.shared.deliveries.remove_own_port(port);
+    }
+
+    /// Handles one request received at `now`.
+    pub(crate) fn handle(&self, request: http::Request<Body>, now: Now) -> Reply {
+        let shared = &self.shared;
+        let limit = self.max_body_bytes();
+        let (parts, body) = request.into_parts();
+        let body = match body {
+            Body::Read(bytes) if bytes.len() <= limit => bytes,
+            _ => return error(&errors::payload_too_large(limit), now),
+        };
+        let request = http::Request::from_parts(parts, body);
+        let path = request.uri().path();
+        let method = request.method();
+        let route = Route::of(method, path);
+        if let Route::Control(rest) = route {
+            let control = &shared.config.control;
+            if *control == ControlAccess::Off {
+                return error(&errors::no_such_route(method.as_str(), path), now);
+            }
+            let answer = control.authorize(request.headers()).and_then(|()| {
+                super::control::handle(shared, method, rest, path, request.body(), now.at)
+            });
+            return respond(answer, now);
+        }
+        shared.record(&request, now.at);
+        if route == Route::Unknown {
+            return error(&errors::no_such_route(method.as_str(), path), now);
+        }
+        let needed = if route.writes() {
+            Scope::ReadWrite
+        } else {
+            Scope::Read
+        };
+        if let Err(body) = shared.config.tokens.authorize(request.headers(), needed) {
+            return error(&body, now);
+        }
+        if !shared.admit(route.writes(), now.wall) {
+            return error(&errors::rate_limited(), now);
+        }
+        let fault = shared.take_fault(method, path);
+        match fault {
+            Some(Fault::Status { status }) => return error(&errors::for_status(status), now),
+            Some(Fault::RateLimited) => return error(&errors::rate_limited(), now),
+            Some(Fault::RateLimitedFor { seconds }) => {
+                let mut response = responses::json(429, &errors::rate_limited());
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, seconds.into());
+                return Reply::Respond(response, None);
+            }
+            Some(Fault::MalformedBody { status }) => {
+                return Reply::Respond(
+                    responses::raw(
+                        status,
+                        Bytes::from_static(b"{\"data\": [<html>Bad Gateway</html>"),
+                    ),
+                    None,
+                )
+            }
+            Some(Fault::DropConnection) => return Reply::Drop,
+            _ => {}
+        }
+        let answer = respond(operation(shared, route, &request, now), now);
+        match (fault, answer) {
+            (None, answer) => answer,
+            (Some(Fault::Delay { millis }), Reply::Respond(response, _)) => {
+                Reply::Respond(response, Some(Duration::from_millis(millis)))
+            }
+            (Some(Fault::TruncatedBody), Reply::Respond(response, delay)) => {
+                let (parts, body) = response.into_parts();
+                let half = body.slice(..body.len() / 2);
+                Reply::Respond(http::Response::from_parts(parts, half), delay)
+            }
+            (Some(Fault::StatusAfterHandling { status }), _) => {
+                error(&errors::for_status(status), now)
+            }
+            (Some(Fault::DropConnectionAfterHandling), _) => Reply::Drop,
+            (Some(_), answer) => answer,
+        }
+    }
+}
+
+/// Steps 8 and 9 for an API route.
+fn operation(
+    shared: &Shared,
+    route: Route<'_>,
+    request: &http::Request<Bytes>,
+    now: Now,
+) -> Answer {
+    let at = now.at;
+    match route {
+        Route::List => webhooks::list(shared, request.uri().query(), at),
+        Route::Create => webhooks::create(shared, request.body(), at),
+        Route::Get(id) => webhooks::get(shared, id, at),
+        Route::Update(id) => webhooks::update(shared, id, request.body(), at),
+        Route::Delete(id) => webhooks::delete(shared, id, at),
+        Route::Control(_) | Route::Unknown => Err(errors::no_such_route(
+            request.method().as_str(),
+            request.uri().path(),
+        )),
+    }
+}
+
+fn respond(answer: Answer, now: Now) -> Reply {
+    match answer {
+        Ok(response) => Reply::Respond(response, None),
+        Err(body) => error(&body, now),
+    }
+}
+
+fn error(body: &attio_webhooks::ApiErrorBody, now: Now) -> Reply {
+    Reply::Respond(responses::error(body, now.wall), None)
+}

@@ -1,0 +1,28 @@
+//! The sans-IO dispatcher: one `http::Request` plus the time in, one
+//! reply out, for the API and the control routes alike. See
+//! [`dispatcher`] for the order of the steps.
+
+mod auth;
+mod control;
+mod dispatcher;
+pub(crate) mod errors;
+mod faults;
+pub(crate) mod parse;
+mod rate_limit;
+mod recording;
+pub(crate) mod responses;
+mod route;
+mod state;
+mod webhooks;
+
+pub use auth::{Scope, UnknownScope};
+pub use faults::{Fault, FaultRule};
+pub use rate_limit::{READS_PER_SECOND, WRITES_PER_SECOND};
+pub use recording::RecordedRequest;
+pub use responses::retry_after_next_second;
+pub use route::CONTROL_PREFIX;
+
+pub(crate) use auth::{ControlAccess, Tokens};
+pub(crate) use dispatcher::{Body, Dispatcher, Reply};
+pub(crate) use parse::SeedInput;
+pub(crate) use state::{Config, Shared};

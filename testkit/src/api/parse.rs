@@ -1,0 +1,278 @@
+//! Strict reading of request bodies and queries, before any lock.
+//!
+//! The fake is stricter than the client's decoder on purpose: a test should
+//! fail when a request would not pass Attio. Bodies are read into mirror
+//! types that reject unknown keys, `null` where a value is required and
+//! values of the wrong type; the 400 message names the JSON path of the
+//! first problem. What is left (event types, operators, target URLs,
+//! uniqueness) are Attio's rules on the typed values, in
+//! [`crate::workspace`].
+
+use attio_webhooks::operations::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
+use attio_webhooks::{
+    decode_json, ApiErrorBody, Condition, EventType, Filter, Operator, Secret, Subscription,
+    Timestamp, WebhookId, WebhookStatus,
+};
+use bytes::Bytes;
+use http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use super::errors;
+
+/// `{"data": ...}` with nothing else beside `data`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Strict<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    target_url: String,
+    subscriptions: Vec<StrictSubscription>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    target_url: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    subscriptions: Option<Vec<StrictSubscription>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedBody {
+    target_url: String,
+    subscriptions: Vec<StrictSubscription>,
+    #[serde(default, deserialize_with = "present")]
+    status: Option<WebhookStatus>,
+    #[serde(default, deserialize_with = "present")]
+    webhook_id: Option<WebhookId>,
+    #[serde(default, deserialize_with = "present")]
+    created_at: Option<Timestamp>,
+    #[serde(default, deserialize_with = "present")]
+    secret: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictSubscription {
+    event_type: String,
+    #[serde(deserialize_with = "nullable")]
+    filter: Option<StrictFilter>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+enum StrictFilter {
+    #[serde(rename = "$and")]
+    And(Vec<StrictCondition>),
+    #[serde(rename = "$or")]
+    Or(Vec<StrictCondition>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictCondition {
+    field: String,
+    operator: String,
+    value: String,
+}
+
+impl From<StrictSubscription> for Subscription {
+    fn from(s: StrictSubscription) -> Self {
+        let condition =
+            |c: StrictCondition| Condition::new(c.field, Operator::from(c.operator), c.value);
+        let subscription = Subscription::new(EventType::from(s.event_type));
+        match s.filter {
+            None => subscription,
+            Some(StrictFilter::And(c)) => {
+                subscription.with_filter(Filter::And(c.into_iter().map(condition).collect()))
+            }
+            Some(StrictFilter::Or(c)) => {
+                subscription.with_filter(Filter::Or(c.into_iter().map(condition).collect()))
+            }
+        }
+    }
+}
+
+fn subscriptions(strict: Vec<StrictSubscription>) -> Vec<Subscription> {
+    strict.into_iter().map(Subscription::from).collect()
+}
+
+/// An optional key that, when present, must not be `null`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A required key whose value may be `null`.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
+}
+
+/// Reads `body` as `T`, or the 400 that names the JSON path of the problem.
+pub(crate) fn read<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiErrorBody> {
+    decode_json(StatusCode::OK, body).map_err(|e| {
+        if e.malformed {
+            errors::validation(format!("Body is not valid JSON: {}", e.message))
+        } else {
+            errors::validation(format!(
+                "Body payload validation error at {}: {}",
+                e.path, e.message
+            ))
+        }
+    })
+}
+
+/// A create body, typed: `(target_url, subscriptions)`.
+pub(crate) fn create_body(body: &Bytes) -> Result<(String, Vec<Subscription>), ApiErrorBody> {
+    let Strict { data } = read::<Strict<CreateBody>>(body)?;
+    Ok((data.target_url, subscriptions(data.subscriptions)))
+}
+
+/// An update body, typed; `None` leaves a field as it is.
+pub(crate) fn update_body(
+    body: &Bytes,
+) -> Result<(Option<String>, Option<Vec<Subscription>>), ApiErrorBody> {
+    let Strict { data } = read::<Strict<UpdateBody>>(body)?;
+    Ok((data.target_url, data.subscriptions.map(subscriptions)))
+}
+
+/// A seed, typed; see [`crate::Seed`].
+pub(crate) struct SeedInput {
+    pub(crate) target_url: String,
+    pub(crate) subscriptions: Vec<Subscription>,
+    pub(crate) status: Option<WebhookStatus>,
+    pub(crate) webhook_id: Option<WebhookId>,
+    pub(crate) created_at: Option<Timestamp>,
+    pub(crate) secret: Option<Secret>,
+}
+
+/// `{"data":[Seed, ...]}`, as strictly as a create body.
+pub(crate) fn seeds_body(body: &Bytes) -> Result<Vec<SeedInput>, ApiErrorBody> {
+    let Strict { data } = read::<Strict<Vec<SeedBody>>>(body)?;
+    Ok(data
+        .into_iter()
+        .map(|s| SeedInput {
+            target_url: s.target_url,
+            subscriptions: subscriptions(s.subscriptions),
+            status: s.status,
+            webhook_id: s.webhook_id,
+            created_at: s.created_at,
+            secret: s.secret.map(Secret::new),
+        })
+        .collect())
+}
+
+/// `{"data": T}` for the other control routes (fault rules, events, clock).
+pub(crate) fn control_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiErrorBody> {
+    read::<Strict<T>>(body).map(|s| s.data)
+}
+
+/// Reads `limit` (10..=100, default 10) and `offset` (default 0) from a
+/// list query. Other parameters are ignored, as HTTP APIs usually do.
+pub(crate) fn list_query(query: Option<&str>) -> Result<(usize, usize), ApiErrorBody> {
+    let mut limit = DEFAULT_LIMIT as usize;
+    let mut offset = 0usize;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match &*key {
+            "limit" => {
+                limit = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|l| (MIN_LIMIT..=MAX_LIMIT).contains(l))
+                    .ok_or_else(|| {
+                        errors::validation(format!(
+                            "limit must be an integer between {MIN_LIMIT} and {MAX_LIMIT}, got {value:?}"
+                        ))
+                    })? as usize;
+            }
+            "offset" => {
+                offset = value.parse::<usize>().map_err(|_| {
+                    errors::validation(format!(
+                        "offset must be a non-negative integer, got {value:?}"
+                    ))
+                })?;
+            }
+            _ => {}
+        }
+    }
+    Ok((limit, offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create_err(body: &str) -> String {
+        create_body(&Bytes::copy_from_slice(body.as_bytes()))
+            .unwrap_err()
+            .message
+    }
+
+    #[test]
+    fn accepts_the_spec_example() {
+        let body = r#"{"data":{"target_url":"https://example.com/webhook","subscriptions":[{"event_type":"note.created","filter":{"$and":[{"field":"parent_object_id","operator":"equals","value":"97052eb9-e65e-443f-a297-f2d9a4a7f795"}]}}]}}"#;
+        let (_, subs) = create_body(&Bytes::from_static(body.as_bytes())).unwrap();
+        assert_eq!(subs[0].event_type, EventType::NoteCreated);
+    }
+
+    #[test]
+    fn rejections_name_the_problem() {
+        let sub = r#"{"event_type":"note.created","filter":null}"#;
+        assert!(create_err("{").contains("not valid JSON"));
+        assert!(create_err(r#"{"data":{"target_url":"https://x.com","subscriptions":[{"event_type":"note.created"}]}}"#).contains("missing field `filter`"));
+        assert!(create_err(&format!(
+            r#"{{"data":{{"target_url":"https://x.com","subscriptions":[{sub}],"extra":1}}}}"#
+        ))
+        .contains("unknown field `extra`"));
+        assert!(
+            create_err(r#"{"data":{"target_url":5,"subscriptions":[]}}"#)
+                .contains("data.target_url")
+        );
+        assert!(create_err(&format!(
+            r#"{{"data":{{"target_url":"https://x.com","subscriptions":[{sub}]}}}} trailing"#
+        ))
+        .contains("not valid JSON"));
+        assert!(create_err(r#"{"data":{"target_url":"https://x.com","subscriptions":[{"event_type":"note.created","filter":{"$and":[{"field":"a","operator":"equals","value":1}]}}]}}"#)
+            .contains("data.subscriptions[0].filter"));
+    }
+
+    #[test]
+    fn update_fields_are_optional_but_not_null() {
+        let (url, subs) = update_body(&Bytes::from_static(br#"{"data":{}}"#)).unwrap();
+        assert_eq!((url, subs), (None, None));
+        assert!(update_body(&Bytes::from_static(br#"{"data":{"target_url":null}}"#)).is_err());
+    }
+
+    #[test]
+    fn list_query_bounds() {
+        assert_eq!(list_query(None).unwrap(), (10, 0));
+        assert_eq!(
+            list_query(Some("limit=100&offset=7&x=y")).unwrap(),
+            (100, 7)
+        );
+        for bad in ["limit=5", "limit=101", "limit=abc", "offset=-1", "limit="] {
+            assert_eq!(list_query(Some(bad)).unwrap_err().status_code, 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn seeds_are_read_as_strictly_as_creates() {
+        let ok = br#"{"data":[{"target_url":"https://x.test/","subscriptions":[{"event_type":"note.created","filter":null}],"status":"degraded","webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","secret":"s"}]}"#;
+        let seeds = seeds_body(&Bytes::from_static(ok)).unwrap();
+        assert_eq!(seeds[0].status, Some(WebhookStatus::Degraded));
+        for bad in [
+            &br#"{"data":[{"target_url":"https://x.test/","subscriptions":[{"event_type":"note.created"}]}]}"#[..],
+            br#"{"data":[{"target_url":"https://x.test/","subscriptions":[],"colour":"red"}]}"#,
+            br#"{"data":[{"target_url":"https://x.test/","subscriptions":[],"webhook_id":"nope"}]}"#,
+            br#"{"data":{"target_url":"https://x.test/","subscriptions":[]}}"#,
+        ] {
+            assert!(seeds_body(&Bytes::copy_from_slice(bad)).is_err());
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! What the fake remembers of the requests it received, within a budget.
+
+use attio_webhooks::Timestamp;
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::bounded::{BoundedLog, LogSnapshot};
+use crate::lossy::lossy_utf8;
+
+/// One request as the fake received it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// Path and query, e.g. `/v2/webhooks?limit=20`.
+    pub path: String,
+    /// Every header in arrival order, names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes (as a UTF-8 string, lossily, in JSON).
+    #[serde(serialize_with = "lossy_utf8")]
+    pub body: Bytes,
+    /// When it arrived, by the fake's clock.
+    pub received_at: Timestamp,
+}
+
+impl RecordedRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The same request with the credentials of its `Authorization` header
+    /// replaced by `<redacted>`: what the fake shows over HTTP.
+    pub(crate) fn redacted(mut self) -> Self {
+        for (name, value) in &mut self.headers {
+            if name == "authorization" {
+                *value = match value.split_once(' ') {
+                    Some((scheme, _)) => format!("{scheme} <redacted>"),
+                    None => "<redacted>".to_owned(),
+                };
+            }
+        }
+        self
+    }
+}
+
+/// A request as kept on arrival: cheap clones of the parts (the header
+/// values and body share the received buffers), turned into a
+/// [`RecordedRequest`] only when a test asks.
+#[derive(Debug)]
+struct Arrival {
+    method: http::Method,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+    body: Bytes,
+    received_at: Timestamp,
+}
+
+impl Arrival {
+    fn recorded(&self) -> RecordedRequest {
+        RecordedRequest {
+            method: self.method.as_str().to_owned(),
+            path: self
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: self.body.clone(),
+            received_at: self.received_at,
+        }
+    }
+}
+
+/// The recorded requests, within a count cap and a byte budget.
+#[derive(Debug)]
+pub(crate) struct Recording(BoundedLog<Arrival>);
+
+impl Recording {
+    pub(crate) fn new(max_requests: usize, max_bytes: usize) -> Self {
+        Self(BoundedLog::new(max_requests, max_bytes))
+    }
+
+    /// Keeps `request` (the oldest go first when the budget is spent).
+    pub(crate) fn record(&mut self, request: &http::Request<Bytes>, received_at: Timestamp) {
+        let headers: usize = request
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 16)
+            .sum();
+        let uri = request.uri();
+        let size = request.body().len()
+            + headers
+            + uri.path_and_query().map_or(1, |p| p.as_str().len())
+            + uri.authority().map_or(0, |a| a.as_str().len())
+            + 64;
+        let arrival = Arrival {
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            headers: request.headers().clone(),
+            body: request.body().clone(),
+            received_at,
+        };
+        self.0.push(arrival, size);
+    }
+
+    pub(crate) fn snapshot(&self) -> LogSnapshot<RecordedRequest> {
+        self.0.snapshot(Arrival::recorded)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+}

@@ -1,0 +1,78 @@
+//! Which route a request is for, from its method and path alone.
+
+use http::Method;
+
+/// The path prefix of the fake's own test-control routes.
+pub const CONTROL_PREFIX: &str = "/__fake";
+
+/// The API operations and the control routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route<'a> {
+    /// `GET /v2/webhooks`
+    List,
+    /// `POST /v2/webhooks`
+    Create,
+    /// `GET /v2/webhooks/{id}`
+    Get(&'a str),
+    /// `PATCH /v2/webhooks/{id}`
+    Update(&'a str),
+    /// `DELETE /v2/webhooks/{id}`
+    Delete(&'a str),
+    /// Anything under [`CONTROL_PREFIX`]: the rest of the path.
+    Control(&'a str),
+    /// No such route (404).
+    Unknown,
+}
+
+impl<'a> Route<'a> {
+    /// The route of `method` and `path`.
+    pub(crate) fn of(method: &Method, path: &'a str) -> Self {
+        if let Some(rest) = path.strip_prefix(CONTROL_PREFIX) {
+            if rest.is_empty() || rest.starts_with('/') {
+                return Route::Control(rest);
+            }
+        }
+        let id = match path.strip_prefix("/v2/webhooks") {
+            Some("") => None,
+            Some(rest) => match rest.strip_prefix('/') {
+                Some(id) if !id.is_empty() && !id.contains('/') => Some(id),
+                _ => return Route::Unknown,
+            },
+            None => return Route::Unknown,
+        };
+        match (method.as_str(), id) {
+            ("GET", None) => Route::List,
+            ("POST", None) => Route::Create,
+            ("GET", Some(id)) => Route::Get(id),
+            ("PATCH", Some(id)) => Route::Update(id),
+            ("DELETE", Some(id)) => Route::Delete(id),
+            _ => Route::Unknown,
+        }
+    }
+
+    /// Whether the route changes the workspace (needs `webhook:read-write`).
+    pub(crate) fn writes(self) -> bool {
+        matches!(self, Route::Create | Route::Update(_) | Route::Delete(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let r = |m: Method, p| Route::of(&m, p);
+        assert_eq!(r(Method::GET, "/v2/webhooks"), Route::List);
+        assert_eq!(r(Method::POST, "/v2/webhooks"), Route::Create);
+        assert_eq!(r(Method::PATCH, "/v2/webhooks/x"), Route::Update("x"));
+        assert_eq!(r(Method::PUT, "/v2/webhooks/x"), Route::Unknown);
+        assert_eq!(r(Method::GET, "/v2/webhooks/"), Route::Unknown);
+        assert_eq!(r(Method::GET, "/v2/webhooks/x/y"), Route::Unknown);
+        assert_eq!(r(Method::GET, "/v2/webhooksx"), Route::Unknown);
+        assert_eq!(r(Method::POST, "/__fake/reset"), Route::Control("/reset"));
+        assert_eq!(r(Method::GET, "/__fake"), Route::Control(""));
+        assert_eq!(r(Method::GET, "/__fakes"), Route::Unknown);
+        assert!(Route::Delete("x").writes() && !Route::Get("x").writes());
+    }
+}

@@ -1,0 +1,87 @@
+//! What the delivery log holds: one entry per attempt.
+
+use attio_webhooks::{Timestamp, WebhookId};
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::lossy::lossy_utf8;
+
+/// The `User-Agent` of the fake's deliveries.
+pub const DELIVERY_USER_AGENT: &str = concat!(
+    "Attio-Webhooks/1.0 (attio-webhooks-testkit ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
+
+/// One delivery attempt, as the fake logs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DeliveryAttempt {
+    /// The webhook delivered to.
+    pub webhook_id: WebhookId,
+    /// The `Idempotency-Key`: one per message, the same on every retry.
+    pub idempotency_key: String,
+    /// 1 for the first attempt, 2 for the first retry, ...
+    pub attempt: u32,
+    /// Where it went.
+    pub target_url: String,
+    /// When the schedule said to make it, by the fake's clock.
+    pub scheduled_at: Timestamp,
+    /// When it was made, by the fake's clock.
+    pub attempted_at: Timestamp,
+    /// What happened.
+    pub outcome: DeliveryOutcome,
+    /// The body sent (UTF-8 JSON).
+    #[serde(serialize_with = "lossy_utf8")]
+    pub body: Bytes,
+    /// The `Attio-Signature` sent.
+    pub signature: String,
+}
+
+impl DeliveryAttempt {
+    /// The bytes this entry holds, for the log's budget.
+    pub(crate) fn size(&self) -> usize {
+        self.body.len()
+            + self.idempotency_key.len()
+            + self.target_url.len()
+            + self.signature.len()
+            + 128
+    }
+}
+
+/// The result of one attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeliveryOutcome {
+    /// The receiver answered 200 or 202.
+    Delivered {
+        /// The status.
+        status: u16,
+    },
+    /// Another status, a timeout or a connection failure; retried while
+    /// retries last.
+    Failed {
+        /// The status, if there was an answer.
+        status: Option<u16>,
+        /// What went wrong without an answer.
+        error: Option<String>,
+    },
+    /// Not sent, not retried: the webhook was deleted or turned inactive,
+    /// the target is not one the fake connects to (see
+    /// [`crate::FakeAttio::emit`]), or the queue was full.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A message queued by [`crate::FakeAttio::emit`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct QueuedDelivery {
+    /// The webhook it goes to.
+    pub webhook_id: WebhookId,
+    /// Its `Idempotency-Key`.
+    pub idempotency_key: String,
+}

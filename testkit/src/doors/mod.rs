@@ -1,0 +1,10 @@
+//! The doors into the dispatcher: in-process and HTTP. Each reads a
+//! request, hands it to [`crate::api`]'s dispatcher with the time, and
+//! carries out the reply; nothing else.
+
+mod in_process;
+mod server;
+
+pub use in_process::{InProcessError, InProcessTransport};
+
+pub(crate) use server::Listening;

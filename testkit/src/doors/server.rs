@@ -1,0 +1,326 @@
+//! The HTTP door: the dispatcher served over HTTP/1.1 and HTTP/2
+//! (cleartext) with the limits of [`crate::Limits`]: a connection cap, a
+//! header-read timeout, an idle timeout, a body-read timeout, and a
+//! graceful stop that lets running requests finish.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::api::{errors, responses, Body, Dispatcher, Reply};
+
+/// A dispatcher listening on a socket. Dropping it stops everything at
+/// once; [`Listening::shutdown`] stops gracefully.
+#[derive(Debug)]
+pub(crate) struct Listening {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+    dispatcher: Arc<Dispatcher>,
+}
+
+impl Listening {
+    /// Binds `addr` and serves `dispatcher` on it. With `log`, each request
+    /// writes one JSON line to stderr (method, path, status, microseconds).
+    pub(crate) async fn bind(
+        dispatcher: Arc<Dispatcher>,
+        addr: SocketAddr,
+        log: bool,
+    ) -> io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        dispatcher.listening_on(addr.port());
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&dispatcher), stopped, log));
+        Ok(Self {
+            addr,
+            stop,
+            task: Some(task),
+            dispatcher,
+        })
+    }
+
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets requests in flight finish (for at most
+    /// [`crate::Limits::shutdown_grace`]), then closes every connection.
+    pub(crate) async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        // Dropping the accept loop drops its JoinSet, which aborts every
+        // connection task: nothing keeps serving.
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+        self.dispatcher.stopped_listening(self.addr.port());
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    dispatcher: Arc<Dispatcher>,
+    mut stopped: watch::Receiver<bool>,
+    log: bool,
+) {
+    let limits = dispatcher.limits().clone();
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut connections = JoinSet::new();
+    loop {
+        // At the cap, no accept is made: further connections wait in the
+        // OS backlog until one closes.
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            _ = stopped.changed() => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tracing::warn!(%error, "fake-attio: accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = stopped.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        connections.spawn(connection(
+            stream,
+            Arc::clone(&dispatcher),
+            stopped.clone(),
+            permit,
+            log,
+        ));
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let drain = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(limits.shutdown_grace, drain).await;
+    // Dropping the JoinSet aborts whatever did not finish in time.
+}
+
+/// When a connection last moved a byte, and how many requests it is
+/// handling, for the idle timeout.
+#[derive(Debug)]
+struct Activity {
+    start: Instant,
+    last_nanos: AtomicU64,
+    busy: AtomicUsize,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            last_nanos: AtomicU64::new(0),
+            busy: AtomicUsize::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// How long the connection has been idle: zero while a request runs.
+    fn idle_for(&self) -> Duration {
+        if self.busy.load(Ordering::Relaxed) > 0 {
+            return Duration::ZERO;
+        }
+        let last = Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed));
+        self.start.elapsed().saturating_sub(last)
+    }
+}
+
+/// Counts a request as running while it lives.
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn new(activity: &Arc<Activity>) -> Self {
+        activity.busy.fetch_add(1, Ordering::Relaxed);
+        Busy(Arc::clone(activity))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A stream that notes each byte moved in its [`Activity`].
+struct Tracked {
+    stream: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.stream).poll_write(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        poll
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Serves one connection until it ends, is idle for too long, or the
+/// server stops (then gracefully: running requests finish first).
+async fn connection(
+    stream: TcpStream,
+    dispatcher: Arc<Dispatcher>,
+    mut stopped: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+    log: bool,
+) {
+    let limits = dispatcher.limits().clone();
+    let activity = Arc::new(Activity::new());
+    let io = TokioIo::new(Tracked {
+        stream,
+        activity: Arc::clone(&activity),
+    });
+    let service = {
+        let activity = Arc::clone(&activity);
+        service_fn(move |request| {
+            serve_one(Arc::clone(&dispatcher), Arc::clone(&activity), request, log)
+        })
+    };
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let conn = builder.serve_connection(io, service);
+    tokio::pin!(conn);
+    let tick = (limits.idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut ticker = tokio::time::interval(tick);
+    let mut closing: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = stopped.changed(), if closing.is_none() => {
+                conn.as_mut().graceful_shutdown();
+                closing = Some(Box::pin(tokio::time::sleep(limits.shutdown_grace)));
+            }
+            _ = ticker.tick(), if closing.is_none() => {
+                if activity.idle_for() >= limits.idle_timeout {
+                    conn.as_mut().graceful_shutdown();
+                    closing = Some(Box::pin(tokio::time::sleep(limits.shutdown_grace)));
+                }
+            }
+            // A connection that does not close within the grace is dropped.
+            _ = async { closing.as_mut().expect("guarded").await }, if closing.is_some() => return,
+        }
+    }
+}
+
+/// Why a connection was closed without an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped")]
+struct Dropped;
+
+async fn serve_one(
+    dispatcher: Arc<Dispatcher>,
+    activity: Arc<Activity>,
+    request: hyper::Request<Incoming>,
+    log: bool,
+) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
+    let _busy = Busy::new(&activity);
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let line = log.then(|| (parts.method.clone(), parts.uri.path().to_owned()));
+    let limits = dispatcher.limits();
+    let read = Limited::new(body, dispatcher.max_body_bytes()).collect();
+    let reply = match tokio::time::timeout(limits.body_read_timeout, read).await {
+        // Only HTTP has a body that can be slow to arrive: this answer is
+        // the door's own, not the dispatcher's.
+        Err(_) => Reply::Respond(
+            responses::error(&errors::request_timeout(), std::time::SystemTime::now()),
+            None,
+        ),
+        Ok(Err(error)) if !error.is::<http_body_util::LengthLimitError>() => Reply::Drop,
+        Ok(read) => {
+            let body = match read {
+                Ok(collected) => Body::Read(collected.to_bytes()),
+                Err(_) => Body::TooLarge,
+            };
+            let now = dispatcher.shared().clock.read();
+            dispatcher.handle(http::Request::from_parts(parts, body), now)
+        }
+    };
+    let result = match reply {
+        Reply::Respond(response, delay) => {
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            Ok(response.map(Full::new))
+        }
+        Reply::Drop => Err(Dropped),
+    };
+    if let Some((method, path)) = line {
+        let status = result.as_ref().map_or(0, |r| r.status().as_u16());
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        eprintln!(
+            "{}",
+            serde_json::json!({"method": method.as_str(), "path": path, "status": status, "micros": micros})
+        );
+    }
+    result
+}

@@ -1,0 +1,94 @@
+//! Every limit of the fake in one place, with its default.
+
+use std::time::Duration;
+
+/// The limits that keep a fake bounded whatever it is sent.
+///
+/// The defaults are generous for tests and small enough that a fake
+/// reachable by others cannot be made to hold more than a few hundred MiB:
+///
+/// | limit | default | when it is reached |
+/// |---|---|---|
+/// | `max_body_bytes` | 1 MiB | 413 `payload_too_large`, before anything else |
+/// | `recorded_requests` / `recorded_bytes` | 10,000 / 64 MiB | the oldest recorded requests are dropped (counted) |
+/// | `delivery_log_entries` / `delivery_log_bytes` | 10,000 / 64 MiB | the oldest attempts are dropped (counted) |
+/// | `queued_deliveries` | 10,000 | a further message is logged as skipped, not queued |
+/// | `webhooks` / `stored_bytes` | 10,000 / 256 MiB | create and seed answer 400 `validation_type` |
+/// | `fault_rules` | 1,000 | adding a rule answers 400 |
+/// | `header_read_timeout` | 10 s | the connection is closed |
+/// | `idle_timeout` | 60 s | an idle keep-alive connection is closed |
+/// | `body_read_timeout` | 30 s | a request body not fully sent by then is answered 408 |
+/// | `max_connections` | 256 | further connections wait in the OS backlog |
+/// | `shutdown_grace` | 5 s | requests still running at shutdown are cut off |
+///
+/// The last five apply to the HTTP doors ([`crate::FakeAttio::serve`] and
+/// the `fake-attio` binary).
+///
+/// ```
+/// use std::time::Duration;
+/// use attio_webhooks_testkit::{FakeAttio, Limits};
+/// let mut limits = Limits::default();
+/// limits.recorded_bytes = 1 << 20;
+/// limits.header_read_timeout = Duration::from_secs(2);
+/// let fake = FakeAttio::builder().limits(limits).build();
+/// # let _ = fake;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The largest request body read (larger ones get 413).
+    pub max_body_bytes: usize,
+    /// How many received requests are kept.
+    pub recorded_requests: usize,
+    /// How many bytes of received requests (bodies, headers, paths) are kept.
+    pub recorded_bytes: usize,
+    /// How many delivery attempts the delivery log keeps.
+    pub delivery_log_entries: usize,
+    /// How many bytes of delivery attempts (bodies mostly) the log keeps.
+    pub delivery_log_bytes: usize,
+    /// How many deliveries may wait in the queue.
+    pub queued_deliveries: usize,
+    /// How many webhooks the workspace holds.
+    pub webhooks: usize,
+    /// How many bytes of webhooks (as JSON) the workspace holds.
+    pub stored_bytes: usize,
+    /// How many fault rules may be pending.
+    pub fault_rules: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// How long a keep-alive connection may sit idle between requests.
+    pub idle_timeout: Duration,
+    /// How long a client may take to send a request's body.
+    pub body_read_timeout: Duration,
+    /// How many connections are served at once.
+    pub max_connections: usize,
+    /// How long a stopping server lets running requests finish.
+    pub shutdown_grace: Duration,
+}
+
+/// The largest request body the fake reads by default: 1 MiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How many requests the fake records by default (the oldest are dropped).
+pub const DEFAULT_MAX_RECORDED_REQUESTS: usize = 10_000;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: MAX_BODY_BYTES,
+            recorded_requests: DEFAULT_MAX_RECORDED_REQUESTS,
+            recorded_bytes: 64 << 20,
+            delivery_log_entries: 10_000,
+            delivery_log_bytes: 64 << 20,
+            queued_deliveries: 10_000,
+            webhooks: 10_000,
+            stored_bytes: 256 << 20,
+            fault_rules: 1_000,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}

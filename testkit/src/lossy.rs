@@ -1,0 +1,9 @@
+//! Bytes shown as text in the fake's JSON answers.
+
+use bytes::Bytes;
+use serde::Serializer;
+
+/// Writes bytes as a JSON string, replacing invalid UTF-8.
+pub(crate) fn lossy_utf8<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&String::from_utf8_lossy(body))
+}

@@ -1,0 +1,19 @@
+//! The fake's state and Attio's rules, on typed input that was parsed
+//! before any lock is taken.
+//!
+//! Nothing here knows about HTTP, tokio or the clock: the time of each
+//! operation comes in as an argument, and so do fresh ids and secrets.
+
+mod error;
+mod rules;
+mod seed;
+mod store;
+mod stored;
+mod unique;
+
+pub use seed::Seed;
+
+pub(crate) use error::WorkspaceError;
+pub(crate) use rules::{check_changes, check_new, CheckedWebhook};
+pub(crate) use store::{Workspace, WorkspaceLimits};
+pub(crate) use stored::{random_secret, Prepared};

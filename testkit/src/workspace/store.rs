@@ -1,0 +1,476 @@
+//! The workspace: every webhook in creation order, the uniqueness index,
+//! and the status changes deliveries cause.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use attio_webhooks::{CreatedWebhook, Event, Secret, Timestamp, Webhook, WebhookId, WebhookStatus};
+use bytes::Bytes;
+
+use super::error::WorkspaceError;
+use super::rules::CheckedChanges;
+use super::stored::{data_list, data_one, Prepared, StoredWebhook};
+use super::unique::Uniqueness;
+
+/// The workspace's own limits and timings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WorkspaceLimits {
+    /// How many webhooks it holds.
+    pub(crate) webhooks: usize,
+    /// How many bytes of webhook JSON it holds.
+    pub(crate) stored_bytes: usize,
+    /// How long a webhook stays degraded before it turns inactive.
+    pub(crate) inactive_after: Duration,
+}
+
+/// A webhook an event goes to, with what signing and sending need.
+#[derive(Clone, Debug)]
+pub(crate) struct Recipient {
+    pub(crate) webhook_id: WebhookId,
+    pub(crate) target_url: String,
+    pub(crate) secret: Secret,
+}
+
+/// All webhooks of the fake's one workspace.
+///
+/// Every operation takes the time it happens at and first turns inactive
+/// each webhook that has been degraded for longer than `inactive_after`,
+/// so each answer shows the status that time implies.
+#[derive(Debug)]
+pub(crate) struct Workspace {
+    limits: WorkspaceLimits,
+    /// By insertion sequence number: creation order.
+    webhooks: BTreeMap<u64, StoredWebhook>,
+    by_id: HashMap<WebhookId, u64>,
+    unique: Uniqueness,
+    next: u64,
+    /// How many webhooks are degraded, so expiry costs nothing when none is.
+    degraded: usize,
+    bytes: usize,
+}
+
+impl Workspace {
+    pub(crate) fn new(limits: WorkspaceLimits) -> Self {
+        Self {
+            limits,
+            webhooks: BTreeMap::new(),
+            by_id: HashMap::new(),
+            unique: Uniqueness::default(),
+            next: 0,
+            degraded: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Forgets every webhook.
+    pub(crate) fn clear(&mut self) {
+        self.webhooks.clear();
+        self.by_id.clear();
+        self.unique.clear();
+        self.degraded = 0;
+        self.bytes = 0;
+    }
+
+    /// `{"data":[...]}` for one page.
+    pub(crate) fn list(&mut self, now: Timestamp, limit: usize, offset: usize) -> Bytes {
+        self.expire(now);
+        data_list(self.webhooks.values().skip(offset).take(limit))
+    }
+
+    /// `{"data":<webhook>}` for the webhook with this id (as given in the path).
+    pub(crate) fn get(&mut self, now: Timestamp, id: &str) -> Result<Bytes, WorkspaceError> {
+        self.expire(now);
+        let seq = self.find(id)?;
+        Ok(data_one(&self.webhooks[&seq]))
+    }
+
+    /// Stores webhooks built before the lock, all or none: refused when an
+    /// id is taken, a subscription clashes with another webhook's (or with
+    /// another of the batch), or a limit would be passed.
+    pub(crate) fn insert(
+        &mut self,
+        now: Timestamp,
+        batch: Vec<Prepared>,
+    ) -> Result<(), WorkspaceError> {
+        self.expire(now);
+        let added: usize = batch.iter().map(|p| p.0.size()).sum();
+        if self.webhooks.len() + batch.len() > self.limits.webhooks {
+            return Err(WorkspaceError::Refused(format!(
+                "The workspace already holds {} webhooks; the fake holds at most {}.",
+                self.webhooks.len(),
+                self.limits.webhooks
+            )));
+        }
+        if self.bytes + added > self.limits.stored_bytes {
+            return Err(WorkspaceError::Refused(format!(
+                "The fake holds at most {} bytes of webhooks.",
+                self.limits.stored_bytes
+            )));
+        }
+        for (i, Prepared(new, repeat)) in batch.iter().enumerate() {
+            if let Some(repeat) = repeat {
+                return Err(repeat.clone());
+            }
+            let id = new.id();
+            let earlier = &batch[..i];
+            if self.by_id.contains_key(&id) || earlier.iter().any(|p| p.0.id() == id) {
+                return Err(WorkspaceError::Refused(format!(
+                    "A webhook with ID \"{id}\" already exists."
+                )));
+            }
+            let target = &new.webhook().target_url;
+            if let Some((key, holder)) = self.unique.clash(target, new.keys(), None) {
+                return Err(conflict(target, &key.0, holder));
+            }
+            for Prepared(other, _) in earlier {
+                if other.webhook().target_url == *target {
+                    if let Some(key) = new.keys().iter().find(|k| other.keys().contains(k)) {
+                        return Err(conflict(target, &key.0, other.id()));
+                    }
+                }
+            }
+        }
+        for Prepared(new, _) in batch {
+            self.unique
+                .insert(&new.webhook().target_url, new.keys(), new.id());
+            self.degraded += usize::from(new.degraded_since().is_some());
+            self.bytes += new.size();
+            self.by_id.insert(new.id(), self.next);
+            self.webhooks.insert(self.next, new);
+            self.next += 1;
+        }
+        Ok(())
+    }
+
+    /// Applies checked changes to the webhook with this id; 409 when the
+    /// result would hold a triple another webhook holds (a new target URL
+    /// re-checks the existing subscriptions). Returns `{"data":<webhook>}`.
+    pub(crate) fn update(
+        &mut self,
+        now: Timestamp,
+        id: &str,
+        changes: CheckedChanges,
+    ) -> Result<Bytes, WorkspaceError> {
+        self.expire(now);
+        let seq = self.find(id)?;
+        if let Some(repeat) = changes.repeat {
+            return Err(repeat);
+        }
+        let current = &self.webhooks[&seq];
+        let target = changes
+            .target_url
+            .as_deref()
+            .unwrap_or(&current.webhook().target_url);
+        let keys = changes
+            .subscriptions
+            .as_ref()
+            .map_or(current.keys(), |(_, keys)| keys);
+        if let Some((key, holder)) = self.unique.clash(target, keys, Some(current.id())) {
+            return Err(conflict(target, &key.0, holder));
+        }
+        let stored = self.webhooks.get_mut(&seq).expect("found above");
+        self.unique
+            .remove(&stored.webhook().target_url, stored.keys());
+        self.bytes -= stored.size();
+        stored.apply(changes.target_url, changes.subscriptions);
+        self.bytes += stored.size();
+        self.unique
+            .insert(&stored.webhook().target_url, stored.keys(), stored.id());
+        Ok(data_one(stored))
+    }
+
+    /// Deletes the webhook with this id.
+    pub(crate) fn delete(&mut self, now: Timestamp, id: &str) -> Result<(), WorkspaceError> {
+        self.expire(now);
+        let seq = self.find(id)?;
+        let removed = self.webhooks.remove(&seq).expect("found above");
+        self.by_id.remove(&removed.id());
+        self.unique
+            .remove(&removed.webhook().target_url, removed.keys());
+        self.degraded -= usize::from(removed.degraded_since().is_some());
+        self.bytes -= removed.size();
+        Ok(())
+    }
+
+    /// Every webhook, in creation order.
+    pub(crate) fn webhooks(&mut self, now: Timestamp) -> Vec<Webhook> {
+        self.expire(now);
+        self.webhooks
+            .values()
+            .map(|s| s.webhook().clone())
+            .collect()
+    }
+
+    /// Every webhook with its secret, in creation order.
+    pub(crate) fn with_secrets(&mut self, now: Timestamp) -> Vec<CreatedWebhook> {
+        self.expire(now);
+        self.webhooks.values().map(StoredWebhook::created).collect()
+    }
+
+    /// The webhooks `event` goes to, as Attio decides: `active` or
+    /// `degraded`, with a subscription of the event's type whose filter
+    /// passes; each webhook once.
+    pub(crate) fn recipients(&mut self, now: Timestamp, event: &Event) -> Vec<Recipient> {
+        self.expire(now);
+        self.webhooks
+            .values()
+            .map(StoredWebhook::webhook)
+            .zip(self.webhooks.values().map(StoredWebhook::secret))
+            .filter(|(webhook, _)| {
+                webhook.status.receives_events()
+                    && webhook.subscriptions.iter().any(|s| s.accepts(event))
+            })
+            .map(|(webhook, secret)| Recipient {
+                webhook_id: webhook.webhook_id(),
+                target_url: webhook.target_url.clone(),
+                secret: secret.clone(),
+            })
+            .collect()
+    }
+
+    /// The status of webhook `id`, or `None` once it is deleted.
+    pub(crate) fn status(&mut self, now: Timestamp, id: WebhookId) -> Option<WebhookStatus> {
+        self.expire(now);
+        let seq = self.by_id.get(&id)?;
+        Some(self.webhooks[seq].webhook().status.clone())
+    }
+
+    /// A delivery got through: a degraded webhook is active again.
+    pub(crate) fn delivered(&mut self, now: Timestamp, id: WebhookId) {
+        self.expire(now);
+        self.change_status(id, WebhookStatus::Degraded, WebhookStatus::Active, None);
+    }
+
+    /// A message failed its last retry (scheduled `at`): an active webhook
+    /// is degraded from then on (and inactive `inactive_after` later).
+    pub(crate) fn gave_up(&mut self, now: Timestamp, id: WebhookId, at: Timestamp) {
+        self.change_status(id, WebhookStatus::Active, WebhookStatus::Degraded, Some(at));
+        self.expire(now);
+    }
+
+    fn change_status(
+        &mut self,
+        id: WebhookId,
+        from: WebhookStatus,
+        to: WebhookStatus,
+        degraded_since: Option<Timestamp>,
+    ) {
+        let Some(seq) = self.by_id.get(&id) else {
+            return;
+        };
+        let stored = self.webhooks.get_mut(seq).expect("indexed");
+        if stored.webhook().status != from {
+            return;
+        }
+        let was_degraded = stored.degraded_since().is_some();
+        stored.set_status(to, degraded_since);
+        self.degraded =
+            self.degraded + usize::from(degraded_since.is_some()) - usize::from(was_degraded);
+    }
+
+    /// Turns inactive every webhook degraded for `inactive_after` or longer.
+    fn expire(&mut self, now: Timestamp) {
+        if self.degraded == 0 {
+            return;
+        }
+        let limit = self.limits.inactive_after;
+        for stored in self.webhooks.values_mut() {
+            if stored
+                .degraded_since()
+                .is_some_and(|since| since.saturating_add(limit) <= now)
+            {
+                stored.set_status(WebhookStatus::Inactive, None);
+                self.degraded -= 1;
+            }
+        }
+    }
+
+    /// The sequence number of the webhook with this path id; 404 with
+    /// Attio's message for an unknown id or one that is not a UUID.
+    fn find(&self, id: &str) -> Result<u64, WorkspaceError> {
+        WebhookId::parse(id)
+            .ok()
+            .and_then(|id| self.by_id.get(&id).copied())
+            .ok_or_else(|| WorkspaceError::NotFound(id.to_owned()))
+    }
+}
+
+fn conflict(
+    target_url: &str,
+    event_type: &attio_webhooks::EventType,
+    holder: WebhookId,
+) -> WorkspaceError {
+    WorkspaceError::Conflict(format!(
+        "Webhook with ID \"{holder}\" already subscribes target URL \"{target_url}\" to \"{event_type}\" with the same filter."
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::rules::{check_changes, check_new};
+    use attio_webhooks::{
+        Condition, EventType, Filter, Subscription, TargetUrlPolicy, WorkspaceId,
+    };
+
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+
+    fn workspace() -> Workspace {
+        Workspace::new(WorkspaceLimits {
+            webhooks: 3,
+            stored_bytes: 1 << 20,
+            inactive_after: DAY,
+        })
+    }
+
+    fn prepared(id: u128, url: &str, subs: Vec<Subscription>, status: WebhookStatus) -> Prepared {
+        let checked = check_new(url.to_owned(), subs, TargetUrlPolicy::HttpsOnly).unwrap();
+        Prepared::new(
+            WorkspaceId::from_u128(1),
+            WebhookId::from_u128(id),
+            checked,
+            status,
+            Timestamp::UNIX_EPOCH,
+            Secret::new("s"),
+            Timestamp::UNIX_EPOCH,
+        )
+    }
+
+    fn note(filter: Filter) -> Vec<Subscription> {
+        vec![Subscription::new(EventType::NoteCreated).with_filter(filter)]
+    }
+
+    #[test]
+    fn uniqueness_is_per_target_and_canonical_filter() {
+        let mut ws = workspace();
+        let t = Timestamp::UNIX_EPOCH;
+        let (a, b) = (Condition::equals("a", "1"), Condition::equals("b", "2"));
+        let ab = Filter::Or(vec![a.clone(), b.clone()]);
+        let ba = Filter::Or(vec![b, a]);
+        ws.insert(
+            t,
+            vec![prepared(
+                1,
+                "https://x.test/1",
+                note(ab),
+                WebhookStatus::Active,
+            )],
+        )
+        .unwrap();
+        let clash = ws.insert(
+            t,
+            vec![prepared(
+                2,
+                "https://x.test/1",
+                note(ba.clone()),
+                WebhookStatus::Active,
+            )],
+        );
+        assert!(
+            matches!(clash, Err(WorkspaceError::Conflict(m)) if m.contains("00000000-0000-0000-0000-000000000001"))
+        );
+        // The same triple on another URL is fine; moving it onto the first URL is not.
+        ws.insert(
+            t,
+            vec![prepared(
+                2,
+                "https://x.test/2",
+                note(ba),
+                WebhookStatus::Active,
+            )],
+        )
+        .unwrap();
+        let moved = check_changes(
+            Some("https://x.test/1".into()),
+            None,
+            TargetUrlPolicy::HttpsOnly,
+        )
+        .unwrap();
+        let id2 = WebhookId::from_u128(2).to_string();
+        assert!(matches!(
+            ws.update(t, &id2, moved),
+            Err(WorkspaceError::Conflict(_))
+        ));
+        // Deleting the holder frees the triple.
+        ws.delete(t, &WebhookId::from_u128(1).to_string()).unwrap();
+        let moved = check_changes(
+            Some("https://x.test/1".into()),
+            None,
+            TargetUrlPolicy::HttpsOnly,
+        )
+        .unwrap();
+        ws.update(t, &id2, moved).unwrap();
+    }
+
+    #[test]
+    fn a_batch_is_stored_whole_or_not_at_all() {
+        let mut ws = workspace();
+        let t = Timestamp::UNIX_EPOCH;
+        let subs = || note(Filter::And(vec![]));
+        let batch = vec![
+            prepared(1, "https://x.test/", subs(), WebhookStatus::Active),
+            prepared(2, "https://x.test/", subs(), WebhookStatus::Active),
+        ];
+        assert!(matches!(
+            ws.insert(t, batch),
+            Err(WorkspaceError::Conflict(_))
+        ));
+        let twice = vec![
+            prepared(1, "https://x.test/a", subs(), WebhookStatus::Active),
+            prepared(1, "https://x.test/b", subs(), WebhookStatus::Active),
+        ];
+        assert!(matches!(
+            ws.insert(t, twice),
+            Err(WorkspaceError::Refused(_))
+        ));
+        assert!(ws.webhooks(t).is_empty());
+        let four = (1..=4)
+            .map(|i| {
+                prepared(
+                    i,
+                    &format!("https://x.test/{i}"),
+                    subs(),
+                    WebhookStatus::Active,
+                )
+            })
+            .collect();
+        assert!(
+            matches!(ws.insert(t, four), Err(WorkspaceError::Refused(m)) if m.contains("at most 3"))
+        );
+        assert!(ws.webhooks(t).is_empty());
+    }
+
+    #[test]
+    fn degraded_turns_inactive_after_the_limit_and_active_on_success() {
+        let mut ws = workspace();
+        let t0 = Timestamp::UNIX_EPOCH;
+        ws.insert(
+            t0,
+            vec![prepared(
+                1,
+                "https://x.test/",
+                note(Filter::And(vec![])),
+                WebhookStatus::Active,
+            )],
+        )
+        .unwrap();
+        let id = WebhookId::from_u128(1);
+        ws.gave_up(t0, id, t0);
+        assert_eq!(ws.status(t0, id), Some(WebhookStatus::Degraded));
+        ws.delivered(t0, id);
+        assert_eq!(ws.status(t0, id), Some(WebhookStatus::Active));
+        ws.gave_up(t0, id, t0);
+        let almost = t0.saturating_add(DAY - Duration::from_nanos(1));
+        assert_eq!(ws.status(almost, id), Some(WebhookStatus::Degraded));
+        assert_eq!(
+            ws.status(t0.saturating_add(DAY), id),
+            Some(WebhookStatus::Inactive)
+        );
+        // An inactive webhook is not revived by a late success.
+        ws.delivered(t0.saturating_add(DAY), id);
+        assert_eq!(
+            ws.status(t0.saturating_add(DAY), id),
+            Some(WebhookStatus::Inactive)
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! A webhook as the workspace keeps it, with its JSON already written.
+
+use attio_webhooks::{
+    CreatedWebhook, Secret, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus,
+    WorkspaceId,
+};
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::error::WorkspaceError;
+use super::rules::{CheckedWebhook, SubscriptionKey};
+
+/// What Attio shows of a webhook, also kept serialized (reads copy bytes
+/// instead of serializing again), its secret, its uniqueness keys and
+/// delivery bookkeeping. Every change goes through a method that keeps the
+/// serialized form in step.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredWebhook {
+    webhook: Webhook,
+    json: Bytes,
+    secret: Secret,
+    keys: Vec<SubscriptionKey>,
+    degraded_since: Option<Timestamp>,
+}
+
+/// A webhook built and serialized before the workspace is locked, ready to
+/// be inserted, with the 409 its request earned by repeating a subscription.
+#[derive(Clone, Debug)]
+pub(crate) struct Prepared(pub(crate) StoredWebhook, pub(crate) Option<WorkspaceError>);
+
+impl Prepared {
+    /// Builds the webhook a create or seed stores: `status` (`active` unless
+    /// seeded otherwise), degraded from `now` when degraded.
+    pub(crate) fn new(
+        workspace_id: WorkspaceId,
+        webhook_id: WebhookId,
+        checked: CheckedWebhook,
+        status: WebhookStatus,
+        created_at: Timestamp,
+        secret: Secret,
+        now: Timestamp,
+    ) -> Self {
+        let degraded_since = (status == WebhookStatus::Degraded).then_some(now);
+        let webhook = Webhook {
+            target_url: checked.target_url,
+            subscriptions: checked.subscriptions,
+            id: WebhookIdentifier {
+                workspace_id,
+                webhook_id,
+            },
+            status,
+            created_at,
+        };
+        Prepared(
+            StoredWebhook {
+                json: serialize(&webhook),
+                webhook,
+                secret,
+                keys: checked.keys,
+                degraded_since,
+            },
+            checked.repeat,
+        )
+    }
+
+    /// `{"data":<webhook with "secret">}`: what create answers.
+    pub(crate) fn created_body(&self) -> Bytes {
+        data_created(&self.0)
+    }
+}
+
+impl StoredWebhook {
+    pub(crate) fn webhook(&self) -> &Webhook {
+        &self.webhook
+    }
+
+    pub(crate) fn id(&self) -> WebhookId {
+        self.webhook.id.webhook_id
+    }
+
+    pub(crate) fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    pub(crate) fn keys(&self) -> &[SubscriptionKey] {
+        &self.keys
+    }
+
+    pub(crate) fn degraded_since(&self) -> Option<Timestamp> {
+        self.degraded_since
+    }
+
+    /// The bytes this webhook takes in the workspace's budget.
+    pub(crate) fn size(&self) -> usize {
+        self.json.len() + self.secret.expose().len()
+    }
+
+    /// The webhook with its secret, as create answers.
+    pub(crate) fn created(&self) -> CreatedWebhook {
+        CreatedWebhook {
+            webhook: self.webhook.clone(),
+            secret: self.secret.clone(),
+        }
+    }
+
+    pub(crate) fn set_status(&mut self, status: WebhookStatus, degraded_since: Option<Timestamp>) {
+        self.webhook.status = status;
+        self.degraded_since = degraded_since;
+        self.json = serialize(&self.webhook);
+    }
+
+    /// Applies an update whose rules were checked.
+    pub(crate) fn apply(
+        &mut self,
+        target_url: Option<String>,
+        subscriptions: Option<(Vec<attio_webhooks::Subscription>, Vec<SubscriptionKey>)>,
+    ) {
+        if let Some(url) = target_url {
+            self.webhook.target_url = url;
+        }
+        if let Some((subscriptions, keys)) = subscriptions {
+            self.webhook.subscriptions = subscriptions;
+            self.keys = keys;
+        }
+        self.json = serialize(&self.webhook);
+    }
+}
+
+fn serialize(webhook: &Webhook) -> Bytes {
+    // A webhook is plain data with string keys: serializing cannot fail.
+    Bytes::from(serde_json::to_vec(webhook).unwrap_or_default())
+}
+
+/// `{"data":<webhook>}` from the stored bytes.
+pub(crate) fn data_one(stored: &StoredWebhook) -> Bytes {
+    let mut out = BytesMut::with_capacity(stored.json.len() + 9);
+    out.put_slice(b"{\"data\":");
+    out.put_slice(&stored.json);
+    out.put_u8(b'}');
+    out.freeze()
+}
+
+/// `{"data":<webhook with "secret">}` from the stored bytes: the webhook
+/// object with `"secret":"..."` as its last key.
+fn data_created(stored: &StoredWebhook) -> Bytes {
+    // The stored JSON is an object, so it ends with `}`.
+    let object = &stored.json[..stored.json.len().saturating_sub(1)];
+    let secret = stored.secret.expose();
+    let mut out = BytesMut::with_capacity(object.len() + secret.len() + 24);
+    out.put_slice(b"{\"data\":");
+    out.put_slice(object);
+    out.put_slice(b",\"secret\":");
+    // A hex secret needs no escaping, but a seeded one might.
+    let quoted = serde_json::to_vec(secret).unwrap_or_else(|_| b"\"\"".to_vec());
+    out.put_slice(&quoted);
+    out.put_slice(b"}}");
+    out.freeze()
+}
+
+/// `{"data":[<webhook>,...]}` from the stored bytes.
+pub(crate) fn data_list<'a>(page: impl Iterator<Item = &'a StoredWebhook> + Clone) -> Bytes {
+    let size: usize = page.clone().map(|s| s.json.len() + 1).sum();
+    let mut out = BytesMut::with_capacity(size + 11);
+    out.put_slice(b"{\"data\":[");
+    for (i, stored) in page.enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        out.put_slice(&stored.json);
+    }
+    out.put_slice(b"]}");
+    out.freeze()
+}
+
+/// 32 random bytes as 64 lowercase hex characters, like Attio's secrets.
+pub(crate) fn random_secret() -> Secret {
+    let mut bytes = [0u8; 32];
+    // ThreadRng: ChaCha seeded from the OS, without a system call per secret.
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    Secret::new(const_hex::encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::rules::check_new;
+    use attio_webhooks::{EventType, Subscription, TargetUrlPolicy};
+
+    #[test]
+    fn the_stored_bytes_answer_exactly_what_serializing_would() {
+        let checked = check_new(
+            "https://example.com/\"quoted\"".into(),
+            vec![Subscription::new(EventType::NoteCreated)],
+            TargetUrlPolicy::HttpsOnly,
+        )
+        .unwrap();
+        let prepared = Prepared::new(
+            WorkspaceId::from_u128(7),
+            WebhookId::from_u128(9),
+            checked,
+            WebhookStatus::Active,
+            Timestamp::UNIX_EPOCH,
+            Secret::new("odd \"secret\" \\ value"),
+            Timestamp::UNIX_EPOCH,
+        );
+        let stored = &prepared.0;
+        let created: serde_json::Value = serde_json::from_slice(&prepared.created_body()).unwrap();
+        assert_eq!(created, serde_json::json!({"data": stored.created()}));
+        let one: serde_json::Value = serde_json::from_slice(&data_one(stored)).unwrap();
+        assert_eq!(one, serde_json::json!({"data": stored.webhook()}));
+        let list: serde_json::Value =
+            serde_json::from_slice(&data_list([stored].into_iter())).unwrap();
+        assert_eq!(list, serde_json::json!({"data": [stored.webhook()]}));
+        let empty: serde_json::Value =
+            serde_json::from_slice(&data_list(std::iter::empty())).unwrap();
+        assert_eq!(empty, serde_json::json!({"data": []}));
+    }
+}

@@ -1,0 +1,57 @@
+//! The uniqueness index: which webhook holds each (target URL, event type,
+//! canonical filter) triple, so a create or update checks its own
+//! subscriptions by hash lookup, whatever the size of the workspace.
+
+use std::collections::HashMap;
+
+use attio_webhooks::WebhookId;
+
+use super::rules::SubscriptionKey;
+
+/// Target URL, then subscription key, to the webhook that holds it.
+#[derive(Debug, Default)]
+pub(crate) struct Uniqueness {
+    by_target: HashMap<String, HashMap<SubscriptionKey, WebhookId>>,
+}
+
+impl Uniqueness {
+    /// The first of `keys` that a webhook other than `except` holds for
+    /// `target_url`, with that webhook.
+    pub(crate) fn clash<'k>(
+        &self,
+        target_url: &str,
+        keys: &'k [SubscriptionKey],
+        except: Option<WebhookId>,
+    ) -> Option<(&'k SubscriptionKey, WebhookId)> {
+        let held = self.by_target.get(target_url)?;
+        keys.iter().find_map(|key| {
+            held.get(key)
+                .filter(|holder| Some(**holder) != except)
+                .map(|holder| (key, *holder))
+        })
+    }
+
+    /// Records that `id` holds `keys` for `target_url`.
+    pub(crate) fn insert(&mut self, target_url: &str, keys: &[SubscriptionKey], id: WebhookId) {
+        let held = self.by_target.entry(target_url.to_owned()).or_default();
+        for key in keys {
+            held.insert(key.clone(), id);
+        }
+    }
+
+    /// Forgets `keys` for `target_url`.
+    pub(crate) fn remove(&mut self, target_url: &str, keys: &[SubscriptionKey]) {
+        if let Some(held) = self.by_target.get_mut(target_url) {
+            for key in keys {
+                held.remove(key);
+            }
+            if held.is_empty() {
+                self.by_target.remove(target_url);
+            }
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.by_target.clear();
+    }
+}
