@@ -38,6 +38,17 @@
 //! cannot be held across an `.await` and refuses (panics) to be taken
 //! while another is held, so there is no lock order to get wrong.
 //!
+//! # Features
+//!
+//! | feature | default | gives |
+//! |---|---|---|
+//! | `server` | yes | [`FakeAttio::serve`], `FakeServer` and the `fake-attio` binary (hyper server, HTTP/2, TLS client for `FakeServer::client`) |
+//! | `fixtures` | yes | the wiremock [`fixtures`] |
+//!
+//! With `default-features = false` the in-process fake, fault injection
+//! and delivery to loopback receivers remain, without wiremock, the server
+//! or TLS.
+//!
 //! # Where the doors differ
 //!
 //! Every door hands the same request to the same dispatcher, so status,
@@ -107,6 +118,7 @@
 //! ```
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
 mod bounded;
@@ -114,10 +126,14 @@ mod clock;
 mod delivery;
 mod doors;
 mod fake;
+#[cfg(feature = "fixtures")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fixtures")))]
 pub mod fixtures;
 mod limits;
 mod locked;
 mod lossy;
+#[cfg(feature = "server")]
+mod serve;
 mod workspace;
 
 pub use api::{
@@ -131,7 +147,10 @@ pub use delivery::{
 };
 pub use doors::{InProcessError, InProcessTransport};
 pub use fake::{
-    test_retry_policy, FakeAttio, FakeAttioBuilder, FakeServer, DEFAULT_TOKEN, IN_PROCESS_BASE_URL,
+    test_retry_policy, FakeAttio, FakeAttioBuilder, DEFAULT_TOKEN, IN_PROCESS_BASE_URL,
 };
 pub use limits::{Limits, DEFAULT_MAX_RECORDED_REQUESTS, MAX_BODY_BYTES};
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub use serve::FakeServer;
 pub use workspace::Seed;

@@ -41,6 +41,7 @@ pub(crate) enum Body {
     /// The whole body.
     Read(Bytes),
     /// The body was larger than the limit; the door stopped reading it.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     TooLarge,
 }
 
@@ -73,16 +74,19 @@ impl Dispatcher {
         self.shared.config.limits.max_body_bytes
     }
 
+    #[cfg(feature = "server")]
     pub(crate) fn limits(&self) -> &crate::limits::Limits {
         &self.shared.config.limits
     }
 
     /// A door listens on `port`: deliveries never go there.
+    #[cfg(feature = "server")]
     pub(crate) fn listening_on(&self, port: u16) {
         self.shared.deliveries.add_own_port(port);
     }
 
     /// A door stopped listening on `port`.
+    #[cfg(feature = "server")]
     pub(crate) fn stopped_listening(&self, port: u16) {
         self.shared.deliveries.remove_own_port(port);
     }

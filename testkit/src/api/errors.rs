@@ -100,6 +100,7 @@ pub(crate) fn payload_too_large(limit: usize) -> ApiErrorBody {
 }
 
 /// 408: the request body did not arrive in time.
+#[cfg(feature = "server")]
 pub(crate) fn request_timeout() -> ApiErrorBody {
     ApiErrorBody::new(
         408,

@@ -94,11 +94,13 @@ impl Deliveries {
     }
 
     /// A port the fake listens on: never a delivery target.
+    #[cfg(feature = "server")]
     pub(crate) fn add_own_port(&self, port: u16) {
         self.own_ports.with(|ports| ports.push(port));
     }
 
     /// The fake stopped listening on `port`.
+    #[cfg(feature = "server")]
     pub(crate) fn remove_own_port(&self, port: u16) {
         self.own_ports.with(|ports| {
             if let Some(i) = ports.iter().position(|p| *p == port) {

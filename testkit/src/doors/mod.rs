@@ -3,8 +3,10 @@
 //! carries out the reply; nothing else.
 
 mod in_process;
+#[cfg(feature = "server")]
 mod server;
 
 pub use in_process::{InProcessError, InProcessTransport};
 
+#[cfg(feature = "server")]
 pub(crate) use server::Listening;

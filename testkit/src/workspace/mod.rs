@@ -14,6 +14,8 @@ mod unique;
 pub use seed::Seed;
 
 pub(crate) use error::WorkspaceError;
-pub(crate) use rules::{check_changes, check_new, CheckedWebhook};
+#[cfg(feature = "fixtures")]
+pub(crate) use rules::CheckedWebhook;
+pub(crate) use rules::{check_changes, check_new};
 pub(crate) use store::{Workspace, WorkspaceLimits};
 pub(crate) use stored::{random_secret, Prepared};
