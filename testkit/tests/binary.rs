@@ -1,33 +1,17 @@
 //! The `fake-attio` binary, run as another language's test would run it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 
 use attio_webhooks::operations::ListWebhooks;
 use attio_webhooks::{Client, EventType, HyperTransport, Subscription};
+use common::Binary;
 
-/// Kills the child even when the test panics.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(args: &[&str]) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-attio"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (Running(child), line.trim().to_owned())
+fn start(args: &[&str]) -> (Binary, String) {
+    let binary = Binary::start(args, &[]);
+    let base_url = binary.base_url.clone();
+    (binary, base_url)
 }
 
 fn client(base_url: &str, token: &str) -> Client<HyperTransport> {
