@@ -64,6 +64,7 @@ mod in_process;
 mod rate_limit;
 mod recorded;
 mod responses;
+pub mod samples;
 mod server;
 mod store;
 pub mod validate;
