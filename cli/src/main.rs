@@ -2,6 +2,8 @@
 //! in a file (`plan`/`apply`), and develop a receiver locally (`dev`,
 //! `trigger`, `listen`). See `attio-webhooks --help` and the README.
 
+#![warn(missing_docs)]
+
 mod args;
 mod commands;
 mod connect;

@@ -54,6 +54,11 @@ impl SecretsFile {
         })
     }
 
+    /// Opens the file if one was given (`--secrets-out`).
+    pub fn open_if_given(path: Option<&Path>) -> Result<Option<Self>, Failure> {
+        path.map(Self::open).transpose()
+    }
+
     /// Adds the secret of a newly created webhook and rewrites the file.
     pub fn add(&mut self, created: &CreatedWebhook) -> Result<(), Failure> {
         self.entries.push(SecretEntry {

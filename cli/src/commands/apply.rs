@@ -5,14 +5,12 @@ use attio_webhooks::{Client, HyperTransport, Webhook};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{warn_unknown_event_types, Ctx, Status};
+use super::{Ctx, Status};
 use crate::args::ApplyArgs;
-use crate::connect;
 use crate::failure::Failure;
 use crate::output::line;
-use crate::reconcile::{self, Change};
+use crate::reconcile::Change;
 use crate::secrets_file::SecretsFile;
-use crate::webhook_file;
 
 /// What apply did, as `--json` prints it.
 #[derive(Debug, Default, Serialize)]
@@ -25,17 +23,12 @@ struct Applied {
     deleted: Vec<Webhook>,
 }
 
+/// Makes the changes `plan` lists, in its order, stopping at the first failure
+/// (after printing what was done, secrets included).
 pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
-    let specs = webhook_file::read_list(&args.plan.file)?;
-    warn_unknown_event_types(specs.iter().flat_map(|s| &s.subscriptions), ctx.out);
-    let mut secrets = args
-        .secrets_out
-        .as_deref()
-        .map(SecretsFile::open)
-        .transpose()?;
-    let client = connect::client(ctx.global)?;
-    let current = super::list::fetch_all(&client, super::plan::PAGE_SIZE, ctx.out).await?;
-    let plan = reconcile::plan(&specs, &current, args.plan.prune);
+    // An unreadable secrets file stops the run before anything changes.
+    let mut secrets = SecretsFile::open_if_given(args.secrets_out.as_deref())?;
+    let (client, plan) = super::plan::compute(&args.plan, ctx).await?;
 
     let mut applied = Applied::default();
     let total = plan.changes.len();
@@ -52,10 +45,7 @@ pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     if ctx.out.json {
         ctx.out.json(&applied)?;
     } else if total == 0 {
-        line(&format!(
-            "No changes: the workspace matches the file ({} webhooks).",
-            plan.unchanged.len()
-        ));
+        line(&super::plan::no_changes(&plan));
     } else {
         line(&format!(
             "Apply {}: {} created, {} updated, {} deleted.",
@@ -69,11 +59,8 @@ pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
             applied.deleted.len()
         ));
     }
-    if !plan.unmanaged.is_empty() {
-        ctx.out.progress(&format!(
-            "{} webhooks in the workspace are not in the file; left alone (--prune deletes them).",
-            plan.unmanaged.len()
-        ));
+    if let Some(note) = super::plan::unmanaged_note(&plan) {
+        ctx.out.progress(&format!("{note}."));
     }
     match failure {
         Some(e) => Err(e),

@@ -8,6 +8,7 @@ use crate::output::{created_details, line, webhook_details};
 use crate::secrets_file::SecretsFile;
 use crate::webhook_file;
 
+/// Creates a webhook; its secret is printed once or added to `--secrets-out`.
 pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     let (target_url, subscriptions) = match (&args.from, args.url) {
         (Some(path), _) => {
@@ -22,11 +23,7 @@ pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
         }
     };
     warn_unknown_event_types(&subscriptions, ctx.out);
-    let mut secrets = args
-        .secrets_out
-        .as_deref()
-        .map(SecretsFile::open)
-        .transpose()?;
+    let mut secrets = SecretsFile::open_if_given(args.secrets_out.as_deref())?;
     let client = connect::client(ctx.global)?;
     let created = client.create_webhook(target_url, subscriptions).await?;
     match &mut secrets {

@@ -6,6 +6,7 @@ use crate::connect;
 use crate::failure::Failure;
 use crate::output::line;
 
+/// Deletes one webhook.
 pub async fn run(args: IdArg, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     connect::client(ctx.global)?.delete_webhook(args.id).await?;
     if ctx.out.json {

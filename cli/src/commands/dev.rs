@@ -55,6 +55,7 @@ impl Schedule {
     }
 }
 
+/// Runs the fake, creates the webhook, and shows deliveries until Ctrl-C.
 pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     if let Some(url) = &args.forward_to {
         if !is_loopback_http_url(url) {

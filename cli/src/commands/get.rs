@@ -6,6 +6,7 @@ use crate::connect;
 use crate::failure::Failure;
 use crate::output::{line, webhook_details};
 
+/// Shows one webhook.
 pub async fn run(args: IdArg, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     let webhook = connect::client(ctx.global)?.get_webhook(args.id).await?;
     if ctx.out.json {

@@ -12,6 +12,7 @@ use crate::connect;
 use crate::failure::Failure;
 use crate::output::{line, webhook_table, Output};
 
+/// Lists every webhook (or one page) as a table or JSON.
 pub async fn run(args: ListArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     let client = connect::client(ctx.global)?;
     let webhooks = if args.limit.is_some() || args.offset.is_some() {

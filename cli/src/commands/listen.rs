@@ -10,6 +10,7 @@ use crate::args::ListenArgs;
 use crate::failure::Failure;
 use crate::receiver::Receiver;
 
+/// Serves the receiver until Ctrl-C.
 pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     let secret = match (args.secret, args.secret_env) {
         (Some(secret), _) => secret,

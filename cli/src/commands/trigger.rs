@@ -12,7 +12,7 @@ use super::{Ctx, Status};
 use crate::args::TriggerArgs;
 use crate::dev_state;
 use crate::failure::Failure;
-use crate::output::line;
+use crate::output::{count, line};
 
 /// How long to wait for `dev` to take the event.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,6 +29,7 @@ struct Answer {
     data: Vec<Queued>,
 }
 
+/// Sends (or prints, or lists) a sample event.
 pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     if args.list {
         for event_type in EventType::KNOWN {
@@ -72,9 +73,9 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
         ));
     } else {
         line(&format!(
-            "Sent {} to {} webhook(s); `dev` shows each delivery attempt.",
+            "Sent {} to {}; `dev` shows each delivery attempt.",
             event.event_type,
-            queued.len()
+            count(queued.len(), "webhook")
         ));
         for q in &queued {
             line(&format!(

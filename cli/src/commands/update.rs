@@ -8,6 +8,7 @@ use crate::connect;
 use crate::failure::Failure;
 use crate::output::{line, webhook_details};
 
+/// Changes a webhook's target URL and/or replaces its subscriptions.
 pub async fn run(args: UpdateArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     let client = connect::client(ctx.global)?;
     let mut update = UpdateWebhook::new(args.id);
