@@ -1,6 +1,5 @@
 //! Why a command failed, and the exit code each reason maps to.
 
-use std::error::Error as _;
 use std::fmt;
 
 /// Exit code: the command did what it was asked.
@@ -69,13 +68,7 @@ impl fmt::Display for Failure {
             | Failure::Unreachable(message)
             | Failure::Local(message) => f.write_str(message),
             Failure::Api(error) => {
-                write!(f, "{error}")?;
-                // The transport's own cause ("connection refused", ...).
-                let mut source = error.source();
-                while let Some(cause) = source {
-                    write!(f, ": {cause}")?;
-                    source = cause.source();
-                }
+                f.write_str(&with_causes(error))?;
                 if error.is_unauthorized() {
                     f.write_str("\nhint: check the token in ATTIO_API_KEY (or --token)")?;
                 } else if error.is_forbidden() {
@@ -87,6 +80,22 @@ impl fmt::Display for Failure {
             }
         }
     }
+}
+
+/// An error's message followed by each cause ("connection refused", ...)
+/// that the message does not already include.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl From<attio_webhooks::Error> for Failure {

@@ -731,3 +731,114 @@ fn every_command_has_help_with_an_example() {
     let root = Cli::new().args(["--help"]).run().expect_code(0);
     assert!(root.stdout.contains("Exit codes"));
 }
+
+#[test]
+fn apply_stops_at_the_first_failure_and_prune_deletes_first() {
+    let fake = Fake::start();
+    let client = fake.client();
+    let scratch = Scratch::new();
+    let sub = |t: EventType| vec![Subscription::new(t)];
+    fake.block_on(async {
+        client
+            .create_webhook("https://example.com/c", sub(EventType::NoteCreated))
+            .await
+            .unwrap();
+        client
+            .create_webhook("https://example.com/a", sub(EventType::NoteCreated))
+            .await
+            .unwrap();
+        client
+            .create_webhook("https://example.com/a", sub(EventType::TaskCreated))
+            .await
+            .unwrap();
+    });
+    let before = fake.server.webhooks_with_secrets();
+    // The oldest webhook for /a is the match; moving it to task.created
+    // collides with the newer one (409) unless --prune deletes that first.
+    let file = scratch.write(
+        "webhooks.json",
+        r#"[{"target_url":"https://example.com/c","subscriptions":[{"event_type":"note.updated"}]},
+            {"target_url":"https://example.com/a","subscriptions":[{"event_type":"task.created"}]},
+            {"target_url":"https://example.com/b","subscriptions":[{"event_type":"list.created"}]}]"#,
+    );
+    let stopped = fake
+        .cli()
+        .args(["apply", "-f"])
+        .arg_path(&file)
+        .run()
+        .expect_code(3);
+    assert!(
+        stopped.stderr.contains("uniqueness_conflict"),
+        "{}",
+        stopped.stderr
+    );
+    assert!(stopped.stdout.contains(&format!(
+        "updated  {}  https://example.com/c",
+        before[0].webhook.webhook_id()
+    )));
+    assert!(
+        stopped
+            .stdout
+            .contains("Apply stopped: 0 created, 1 updated, 0 deleted."),
+        "{}",
+        stopped.stdout
+    );
+    let after = fake.server.webhooks_with_secrets();
+    assert_eq!(after.len(), 3, "nothing after the failure was done");
+    assert_eq!(after[1], before[1]);
+
+    let pruned = fake
+        .cli()
+        .args(["apply", "--prune", "-f"])
+        .arg_path(&file)
+        .run()
+        .expect_code(0);
+    let now = fake.server.webhooks_with_secrets();
+    let summary: Vec<(String, String)> = now
+        .iter()
+        .map(|c| {
+            (
+                c.webhook.target_url.clone(),
+                c.webhook.subscriptions[0].event_type.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "https://example.com/c".to_owned(),
+                "note.updated".to_owned()
+            ),
+            (
+                "https://example.com/a".to_owned(),
+                "task.created".to_owned()
+            ),
+            (
+                "https://example.com/b".to_owned(),
+                "list.created".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(now[1].webhook.webhook_id(), before[1].webhook.webhook_id());
+    let lines: Vec<&str> = pruned.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("deleted  {}", before[2].webhook.webhook_id())),
+        "{}",
+        pruned.stdout
+    );
+    assert!(
+        lines[1].starts_with(&format!("updated  {}", before[1].webhook.webhook_id())),
+        "{}",
+        pruned.stdout
+    );
+    // Without --secrets-out the new webhook's secret is printed, once.
+    assert_eq!(
+        lines[2],
+        format!(
+            "created  {}  https://example.com/b",
+            now[2].webhook.webhook_id()
+        )
+    );
+    assert_eq!(lines[3], format!("  secret  {}", now[2].secret.expose()));
+}

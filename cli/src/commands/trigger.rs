@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{Ctx, Status};
 use crate::args::TriggerArgs;
 use crate::dev_state;
-use crate::failure::Failure;
+use crate::failure::{with_causes, Failure};
 use crate::output::{count, line};
 
 /// How long to wait for `dev` to take the event.
@@ -105,15 +105,7 @@ async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<Queued>, Fail
     };
     let response = match tokio::time::timeout(TIMEOUT, transport.send(request)).await {
         Err(_) => return Err(unreachable(format!("no answer within {TIMEOUT:?}"))),
-        Ok(Err(e)) => {
-            let mut why = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                why.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            return Err(unreachable(why));
-        }
+        Ok(Err(e)) => return Err(unreachable(with_causes(&e))),
         Ok(Ok(response)) => response,
     };
     let status = response.status();
