@@ -169,6 +169,7 @@ Examples:
 Examples:
   attio-webhooks trigger record.created
   attio-webhooks trigger record.created --set id.object_id=people
+  attio-webhooks trigger note.created --set actor.type=system --set actor.id=null
   attio-webhooks trigger note.created --print     # show the sample, send nothing
   attio-webhooks trigger --list                   # every event type"
     )]
@@ -292,7 +293,7 @@ pub struct TriggerArgs {
     /// The event type, e.g. record.created.
     #[arg(value_name = "TYPE", required_unless_present = "list")]
     pub event_type: Option<String>,
-    /// Change a field of the sample: id.object_id=people, actor.type=system, parent_record_id=...
+    /// Change a field of the sample: id.object_id=people, parent_record_id=..., actor.type=system (with actor.id=null); repeatable
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
     /// Print the sample event and send nothing.

@@ -137,7 +137,9 @@ async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<Queued>, Fail
 }
 
 /// Applies `--set PATH=VALUE` to the sample: a dot path into the event's
-/// JSON (`id.object_id`, `actor.type`, `parent_record_id`), set to a string.
+/// JSON (`id.object_id`, `actor.type`, `parent_record_id`), set to a
+/// string, or to JSON `null` for the value `null` (`actor.id=null`, as for
+/// the system actor).
 fn apply_sets(event: Event, sets: &[String]) -> Result<Event, Failure> {
     if sets.is_empty() {
         return Ok(event);
@@ -165,7 +167,11 @@ fn apply_sets(event: Event, sets: &[String]) -> Result<Event, Failure> {
                 .entry((*segment).to_owned())
                 .or_insert_with(|| Value::Object(Default::default()));
         }
-        *at = Value::String(new.to_owned());
+        *at = if new == "null" {
+            Value::Null
+        } else {
+            Value::String(new.to_owned())
+        };
     }
     serde_json::from_value(value)
         .map_err(|e| Failure::Usage(format!("--set made the event invalid: {e}")))
@@ -181,12 +187,14 @@ mod tests {
         let sets = [
             "id.object_id=people",
             "actor.type=system",
+            "actor.id=null",
             "parent_record_id=r1",
         ]
         .map(str::to_owned);
         let event = apply_sets(sample, &sets).unwrap();
         assert_eq!(event.id.get("object_id"), Some("people"));
         assert_eq!(event.actor.kind.as_str(), "system");
+        assert_eq!(event.actor.id, None);
         assert_eq!(event.parent_record_id(), Some("r1"));
         assert_eq!(event.note_id(), Some(samples::NOTE_ID));
         for bad in [
