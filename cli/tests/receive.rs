@@ -37,7 +37,8 @@ fn raw_request(addr: SocketAddr, method: &str, headers: &[(&str, &str)], body: &
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
+    // A refused body may be cut short by the server's answer: keep reading.
+    let _ = stream.write_all(body);
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     answer
@@ -114,6 +115,13 @@ fn listen_verifies_and_prints_a_delivery_from_the_fake() {
     );
     assert!(listen.stderr_line(WAIT).contains("400"));
     assert_eq!(raw_request(addr, "GET", &[], b""), 405);
+    let oversized = vec![b' '; 1024 * 1024 + 1];
+    let signed = hmac_hex(created.secret.expose(), &oversized);
+    assert_eq!(
+        raw_request(addr, "POST", &[("attio-signature", &signed)], &oversized),
+        413
+    );
+    assert!(listen.stderr_line(WAIT).contains("413"));
     // A correct signature computed here, not by the fake, is accepted.
     let good = hmac_hex(created.secret.expose(), &body);
     assert_eq!(

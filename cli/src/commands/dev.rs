@@ -90,23 +90,16 @@ pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
         .map_err(|e| Failure::Local(format!("cannot listen on {addr}: {e}")))?;
 
     // With no app, deliveries go to a built-in receiver on a free port.
-    let builtin = match &args.forward_to {
-        Some(_) => None,
-        None => Some(
-            TcpListener::bind("127.0.0.1:0")
-                .await
-                .map_err(|e| Failure::Local(format!("cannot start the built-in receiver: {e}")))?,
-        ),
-    };
-    let target = match (&args.forward_to, &builtin) {
-        (Some(url), _) => url.clone(),
-        (None, Some(listener)) => format!(
-            "http://{}/attio",
-            listener
-                .local_addr()
-                .map_err(|e| Failure::Local(format!("cannot read the receiver's address: {e}")))?
-        ),
-        (None, None) => unreachable!("a built-in receiver exists when there is no --forward-to"),
+    let (target, builtin) = match &args.forward_to {
+        Some(url) => (url.clone(), None),
+        None => {
+            let local = |e: std::io::Error| {
+                Failure::Local(format!("cannot start the built-in receiver: {e}"))
+            };
+            let listener = TcpListener::bind("127.0.0.1:0").await.map_err(local)?;
+            let url = format!("http://{}/attio", listener.local_addr().map_err(local)?);
+            (url, Some(listener))
+        }
     };
     let subscriptions = if args.event.is_empty() {
         EventType::KNOWN
