@@ -646,6 +646,35 @@ fn exit_codes() {
         timed_out.stderr
     );
 
+    // 1: a local failure. The webhook is created but its secret cannot be
+    // written to --secrets-out, so it is printed instead of lost.
+    let unwritable = scratch.path("no/such/dir/secrets.json");
+    let lost = fake
+        .cli()
+        .args([
+            "create",
+            "--url",
+            "https://example.com/kept",
+            "--event",
+            "note.created",
+            "--secrets-out",
+        ])
+        .arg_path(&unwritable)
+        .run()
+        .expect_code(1);
+    let kept = fake.server.webhooks_with_secrets().pop().unwrap();
+    assert_eq!(kept.webhook.target_url, "https://example.com/kept");
+    assert!(
+        lost.stdout.contains(kept.secret.expose()),
+        "{}",
+        lost.stdout
+    );
+    assert!(
+        lost.stderr.contains("the secret was printed instead"),
+        "{}",
+        lost.stderr
+    );
+
     // 5: plan found differences (and 0 when there are none).
     let file = scratch.write("one.json", r#"[{"target_url":"https://example.com/dup","subscriptions":[{"event_type":"task.created"}]}]"#);
     fake.cli()

@@ -90,12 +90,12 @@ async fn apply_one(
             let created = client
                 .create_webhook(target_url.clone(), subscriptions.clone())
                 .await?;
-            let shown = match secrets {
-                Some(file) => {
-                    file.add(&created)?;
-                    encode(&created.webhook)?
-                }
-                None => encode(&created)?,
+            // If the secrets file cannot be written, the secret is shown
+            // instead (it cannot be fetched again) and apply stops.
+            let kept = secrets.map(|file| file.add(&created));
+            let shown = match kept {
+                Some(Ok(())) => encode(&created.webhook)?,
+                _ => encode(&created)?,
             };
             if !ctx.out.json {
                 line(&format!(
@@ -108,6 +108,11 @@ async fn apply_one(
                 }
             }
             applied.created.push(shown);
+            if let Some(Err(e)) = kept {
+                return Err(Failure::Local(format!(
+                    "{e}; the secret was printed instead"
+                )));
+            }
         }
         Change::Update {
             current,

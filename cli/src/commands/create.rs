@@ -26,27 +26,30 @@ pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     let mut secrets = SecretsFile::open_if_given(args.secrets_out.as_deref())?;
     let client = connect::client(ctx.global)?;
     let created = client.create_webhook(target_url, subscriptions).await?;
-    match &mut secrets {
-        Some(file) => {
-            file.add(&created)?;
-            ctx.out
-                .progress(&format!("secret added to {}", file.path().display()));
-            if ctx.out.json {
-                ctx.out.json(&created.webhook)?;
-            } else {
-                line(&webhook_details(&created.webhook));
-            }
+    // If the secrets file cannot be written, the secret is shown instead
+    // (it cannot be fetched again) and the command fails.
+    let kept = secrets.as_mut().map(|file| file.add(&created));
+    match (&kept, ctx.out.json) {
+        (Some(Ok(())), true) => ctx.out.json(&created.webhook)?,
+        (Some(Ok(())), false) => line(&webhook_details(&created.webhook)),
+        (_, true) => ctx.out.json(&created)?,
+        (_, false) => {
+            line(&created_details(&created));
+            ctx.out.progress(
+                "Keep the secret: Attio shows it only this once, and it signs every delivery.",
+            );
         }
-        None => {
-            if ctx.out.json {
-                ctx.out.json(&created)?;
-            } else {
-                line(&created_details(&created));
-                ctx.out.progress(
-                    "Keep the secret: Attio shows it only this once, and it signs every delivery.",
-                );
-            }
+    }
+    match (kept, secrets) {
+        (Some(Err(e)), _) => {
+            return Err(Failure::Local(format!(
+                "{e}; the secret was printed instead"
+            )))
         }
+        (Some(Ok(())), Some(file)) => ctx
+            .out
+            .progress(&format!("secret added to {}", file.path().display())),
+        _ => {}
     }
     Ok(Status::Done)
 }
