@@ -48,6 +48,21 @@ impl TargetUrlPolicy {
         }
         reject("Attio only delivers to https:// URLs")
     }
+
+    /// `true` for a plain `http://` URL whose host is loopback
+    /// (`localhost`, `127.x.x.x`, `[::1]`): the only plain-HTTP target
+    /// URLs [`TargetUrlPolicy::AllowLoopbackHttp`] accepts, and the only
+    /// plain-HTTP base URLs the client talks to by default.
+    ///
+    /// ```
+    /// use attio_webhooks::TargetUrlPolicy;
+    /// assert!(TargetUrlPolicy::is_loopback_http("http://127.0.0.1:8080/hook"));
+    /// assert!(!TargetUrlPolicy::is_loopback_http("http://example.com/hook"));
+    /// assert!(!TargetUrlPolicy::is_loopback_http("https://localhost/hook"));
+    /// ```
+    pub fn is_loopback_http(url: &str) -> bool {
+        is_loopback_http_url(url)
+    }
 }
 
 /// `true` for an `http://` URL whose host is loopback (`localhost`,

@@ -49,6 +49,29 @@ impl Subscription {
     pub fn accepts(&self, event: &crate::Event) -> bool {
         self.event_type == event.event_type && Filter::passes(self.filter.as_ref(), event)
     }
+
+    /// The same subscription as Attio sees it when it checks uniqueness:
+    /// same event type and [`equivalent`](Filter::equivalent) filters, a
+    /// `null` filter being equivalent only to `null`. Two subscriptions
+    /// for one target URL that are equivalent conflict (409); a tool that
+    /// reconciles webhooks compares them this way.
+    ///
+    /// ```
+    /// use attio_webhooks::{Condition, EventType, Filter, Subscription};
+    /// let (a, b) = (Condition::equals("a", "1"), Condition::equals("b", "2"));
+    /// let ab = Subscription::new(EventType::NoteCreated).with_filter(Filter::Or(vec![a.clone(), b.clone()]));
+    /// let ba = Subscription::new(EventType::NoteCreated).with_filter(Filter::Or(vec![b, a]));
+    /// assert!(ab.equivalent(&ba));
+    /// assert!(!ab.equivalent(&Subscription::new(EventType::NoteCreated)));
+    /// ```
+    pub fn equivalent(&self, other: &Subscription) -> bool {
+        self.event_type == other.event_type
+            && match (&self.filter, &other.filter) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.equivalent(b),
+                _ => false,
+            }
+    }
 }
 
 /// Reads an `Option` whose key must be present (its value may be `null`).

@@ -132,6 +132,7 @@ pub mod fixtures;
 mod limits;
 mod locked;
 mod lossy;
+pub mod samples;
 #[cfg(feature = "server")]
 mod serve;
 mod workspace;

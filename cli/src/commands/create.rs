@@ -1,0 +1,55 @@
+//! `create --url URL --event TYPE[:FILTER]...` or `create --from FILE`.
+
+use super::{warn_unknown_event_types, Ctx, Status};
+use crate::args::CreateArgs;
+use crate::connect;
+use crate::failure::Failure;
+use crate::output::{created_details, line, webhook_details};
+use crate::secrets_file::SecretsFile;
+use crate::webhook_file;
+
+/// Creates a webhook; its secret is printed once or added to `--secrets-out`.
+pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+    let (target_url, subscriptions) = match (&args.from, args.url) {
+        (Some(path), _) => {
+            let spec = webhook_file::read_one(path)?;
+            (spec.target_url, spec.subscriptions)
+        }
+        (None, Some(url)) => (url, args.event),
+        (None, None) => {
+            return Err(Failure::Usage(
+                "give --url and --event, or --from FILE".to_owned(),
+            ))
+        }
+    };
+    warn_unknown_event_types(&subscriptions, ctx.out);
+    let mut secrets = SecretsFile::open_if_given(args.secrets_out.as_deref())?;
+    let client = connect::client(ctx.global)?;
+    let created = client.create_webhook(target_url, subscriptions).await?;
+    // If the secrets file cannot be written, the secret is shown instead
+    // (it cannot be fetched again) and the command fails.
+    let kept = secrets.as_mut().map(|file| file.add(&created));
+    match (&kept, ctx.out.json) {
+        (Some(Ok(())), true) => ctx.out.json(&created.webhook)?,
+        (Some(Ok(())), false) => line(&webhook_details(&created.webhook)),
+        (_, true) => ctx.out.json(&created)?,
+        (_, false) => {
+            line(&created_details(&created));
+            ctx.out.progress(
+                "Keep the secret: Attio shows it only this once, and it signs every delivery.",
+            );
+        }
+    }
+    match (kept, secrets) {
+        (Some(Err(e)), _) => {
+            return Err(Failure::Local(format!(
+                "{e}; the secret was printed instead"
+            )))
+        }
+        (Some(Ok(())), Some(file)) => ctx
+            .out
+            .progress(&format!("secret added to {}", file.path().display())),
+        _ => {}
+    }
+    Ok(Status::Done)
+}

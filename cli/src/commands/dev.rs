@@ -1,0 +1,319 @@
+//! `dev`: a fake Attio on 127.0.0.1 that delivers signed events to your
+//! app, with every delivery attempt shown as it happens.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use attio_webhooks::{
+    Client, CreatedWebhook, Delivery, EventType, HyperTransport, Subscription, TargetUrlPolicy,
+};
+use attio_webhooks_testkit::{
+    samples, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, FakeAttio, FakeAttioBuilder,
+    FakeServer, Scope,
+};
+use tokio::net::TcpListener;
+
+use super::{warn_unknown_event_types, Ctx, Status};
+use crate::args::DevArgs;
+use crate::dev_state::{self, DevState};
+use crate::failure::Failure;
+use crate::output::{line, Output};
+use crate::receiver::{clock_time, Receiver};
+
+/// How long one delivery attempt may take before it counts as failed.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the delivery log is read.
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
+/// The retry schedule of deliveries in `dev`.
+#[derive(Clone, Copy, Debug)]
+struct Schedule {
+    retries: u32,
+    first_retry_after: Duration,
+}
+
+impl Schedule {
+    /// The wait before retry `n` (1 for the first): doubling, as Attio does.
+    fn wait_before_retry(&self, n: u32) -> Duration {
+        self.first_retry_after
+            .saturating_mul(1u32 << n.saturating_sub(1).min(31))
+    }
+
+    fn describe(&self) -> String {
+        if self.retries == 0 {
+            return "Failed deliveries are not retried".to_owned();
+        }
+        let waits: Vec<String> = (1..=self.retries)
+            .map(|n| format!("{}s", self.wait_before_retry(n).as_secs()))
+            .collect();
+        format!(
+            "Failed deliveries are retried after {} (Attio itself waits 255s, doubling, 10 times)",
+            waits.join(", ")
+        )
+    }
+}
+
+/// Runs the fake, creates the webhook, and shows deliveries until Ctrl-C.
+pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+    if let Some(url) = &args.forward_to {
+        if !TargetUrlPolicy::is_loopback_http(url) {
+            return Err(Failure::Usage(format!(
+                "--forward-to {url:?}: dev delivers only to http:// URLs on this machine (localhost, 127.0.0.1, [::1])"
+            )));
+        }
+    }
+    warn_unknown_event_types(&args.event, ctx.out);
+    let state_path = dev_state::path(args.state_file.as_deref())?;
+    let schedule = Schedule {
+        retries: args.retries,
+        first_retry_after: Duration::from_secs(args.first_retry_after),
+    };
+    let api_token = random_token()?;
+    let control_token = random_token()?;
+    let builder = FakeAttio::builder()
+        .token(api_token.clone(), [Scope::ReadWrite])
+        .workspace_id(samples::WORKSPACE_ID)
+        .allow_loopback_http_targets()
+        .delivery_policy(
+            DeliveryPolicy::default()
+                .retries(schedule.retries)
+                .first_retry_after(schedule.first_retry_after)
+                .attempt_timeout(ATTEMPT_TIMEOUT),
+        );
+    let fake = require_control_token(builder, &control_token).build();
+    let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let server = fake
+        .serve_on(addr)
+        .await
+        .map_err(|e| Failure::Local(format!("cannot listen on {addr}: {e}")))?;
+
+    // With no app, deliveries go to a built-in receiver on a free port.
+    let (target, builtin) = match &args.forward_to {
+        Some(url) => (url.clone(), None),
+        None => {
+            let local = |e: std::io::Error| {
+                Failure::Local(format!("cannot start the built-in receiver: {e}"))
+            };
+            let listener = TcpListener::bind("127.0.0.1:0").await.map_err(local)?;
+            let url = format!("http://{}/attio", listener.local_addr().map_err(local)?);
+            (url, Some(listener))
+        }
+    };
+    let subscriptions = if args.event.is_empty() {
+        EventType::KNOWN
+            .iter()
+            .cloned()
+            .map(Subscription::new)
+            .collect()
+    } else {
+        args.event
+    };
+    let client = Client::builder(api_token.as_str())
+        .base_url(server.base_url())
+        .target_url_policy(TargetUrlPolicy::AllowLoopbackHttp)
+        .build(
+            HyperTransport::new()
+                .map_err(|e| Failure::Local(format!("could not set up HTTP: {e}")))?,
+        )?;
+    let created = client.create_webhook(target.clone(), subscriptions).await?;
+    let _receiver = builtin.map(|listener| {
+        tokio::spawn(
+            Receiver::new(created.secret.clone(), ctx.out, "app received  ").serve(listener),
+        )
+    });
+
+    if state_path.exists() {
+        ctx.out.warn(&format!(
+            "replacing {}: `trigger` will now talk to this dev",
+            state_path.display()
+        ));
+    }
+    dev_state::write(
+        &state_path,
+        &DevState {
+            url: server.base_url().to_owned(),
+            control_token,
+            pid: std::process::id(),
+            webhook_id: created.webhook.webhook_id(),
+        },
+    )?;
+    banner(
+        &server,
+        &created,
+        &api_token,
+        &state_path,
+        schedule,
+        args.forward_to.is_none(),
+        ctx.out,
+    )?;
+
+    let result = watch(&server, schedule, ctx.out).await;
+    dev_state::remove_own(&state_path);
+    result.map(|()| Status::Done)
+}
+
+/// Makes the fake's `/__fake` control routes require `Authorization:
+/// Bearer <token>`, so that only `trigger` (which reads the token from the
+/// private state file) can send events or read secrets.
+fn require_control_token(builder: FakeAttioBuilder, token: &str) -> FakeAttioBuilder {
+    builder.control_token(token)
+}
+
+/// 32 random bytes, in hex.
+fn random_token() -> Result<String, Failure> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Failure::Local(format!("no randomness from the OS: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn banner(
+    server: &FakeServer,
+    created: &CreatedWebhook,
+    api_token: &str,
+    state_path: &Path,
+    schedule: Schedule,
+    builtin: bool,
+    out: Output,
+) -> Result<(), Failure> {
+    if out.json {
+        out.json_line(&serde_json::json!({
+            "fake_url": server.base_url(),
+            "api_token": api_token,
+            "state_file": state_path,
+            "webhook": created,
+        }));
+        return Ok(());
+    }
+    let webhook = &created.webhook;
+    line(&format!(
+        "Fake Attio on {} (workspace {})",
+        server.base_url(),
+        webhook.id.workspace_id
+    ));
+    line(&format!(
+        "Webhook {} -> {}{} ({} subscriptions)",
+        webhook.webhook_id(),
+        webhook.target_url,
+        if builtin {
+            ", a built-in receiver that prints what it gets"
+        } else {
+            ""
+        },
+        webhook.subscriptions.len()
+    ));
+    line(&format!(
+        "Signing secret (shown once): {}",
+        created.secret.expose()
+    ));
+    line(&format!(
+        "Manage it: ATTIO_BASE_URL={} ATTIO_API_KEY={api_token} attio-webhooks list",
+        server.base_url()
+    ));
+    line(&format!("{}.", schedule.describe()));
+    line(&format!(
+        "Send events from another terminal: attio-webhooks trigger record.created   (state: {})",
+        state_path.display()
+    ));
+    line("Ctrl-C to stop.");
+    line("");
+    Ok(())
+}
+
+/// Prints delivery attempts as the fake makes them, until Ctrl-C or SIGTERM.
+async fn watch(server: &FakeServer, schedule: Schedule, out: Output) -> Result<(), Failure> {
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut ticker = tokio::time::interval(POLL_EVERY);
+    let mut seen: u64 = 0;
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            _ = ticker.tick() => {
+                // The log keeps its newest entries and counts the dropped
+                // ones: dropped + kept numbers every attempt ever logged.
+                let log = server.delivery_log();
+                let total = log.dropped() + log.len() as u64;
+                if total < seen {
+                    seen = 0; // the fake was reset
+                }
+                let new = usize::try_from(total - seen).unwrap_or(usize::MAX).min(log.len());
+                for attempt in &log[log.len() - new..] {
+                    print_attempt(attempt, schedule, out);
+                }
+                seen = total;
+            }
+        }
+    }
+}
+
+fn print_attempt(attempt: &DeliveryAttempt, schedule: Schedule, out: Output) {
+    let event_type = Delivery::parse(&attempt.body)
+        .ok()
+        .and_then(|d| d.events.first().map(|e| e.event_type.as_str().to_owned()))
+        .unwrap_or_else(|| "?".to_owned());
+    let failed = matches!(attempt.outcome, DeliveryOutcome::Failed { .. });
+    let retry_in = (failed && attempt.attempt <= schedule.retries)
+        .then(|| schedule.wait_before_retry(attempt.attempt));
+    if out.json {
+        out.json_line(&serde_json::json!({
+            "attempted_at": attempt.attempted_at,
+            "event_type": event_type,
+            "webhook_id": attempt.webhook_id,
+            "idempotency_key": attempt.idempotency_key,
+            "attempt": attempt.attempt,
+            "outcome": attempt.outcome,
+            "retry_in_seconds": retry_in.map(|d| d.as_secs()),
+        }));
+        return;
+    }
+    let result = if let DeliveryOutcome::Delivered { status } = &attempt.outcome {
+        format!("{status} delivered")
+    } else if let DeliveryOutcome::Failed { status, error } = &attempt.outcome {
+        let what = match (status, error) {
+            (Some(status), _) => format!("{status} failed"),
+            (None, Some(error)) => format!("failed: {error}"),
+            (None, None) => "failed".to_owned(),
+        };
+        match retry_in {
+            Some(wait) => format!("{what}; retry in {}s", wait.as_secs()),
+            None => format!("{what}; gave up, the webhook is now degraded"),
+        }
+    } else if let DeliveryOutcome::Skipped { reason } = &attempt.outcome {
+        format!("skipped: {reason}")
+    } else {
+        format!("{:?}", attempt.outcome)
+    };
+    let key: String = attempt.idempotency_key.chars().take(8).collect();
+    line(&format!(
+        "{}  {:<26}  attempt {}  {result}  (key {key})",
+        clock_time(attempt.attempted_at),
+        event_type,
+        attempt.attempt
+    ));
+}
+
+/// Resolves on Ctrl-C, or SIGTERM on Unix.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let terminate = async {
+            match signal(SignalKind::terminate()) {
+                Ok(mut stream) => {
+                    stream.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,210 @@
+//! `trigger TYPE`: send a sample event through a running `dev`.
+
+use std::time::Duration;
+
+use attio_webhooks::{Event, EventType, HyperTransport, TargetUrlPolicy, Transport};
+use attio_webhooks_testkit::samples;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Ctx, Status};
+use crate::args::TriggerArgs;
+use crate::dev_state;
+use crate::failure::{with_causes, Failure};
+use crate::output::{count, line};
+
+/// How long to wait for `dev` to take the event.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One delivery `dev` queued, as the fake's control route answers.
+#[derive(Debug, Deserialize, serde::Serialize)]
+struct Queued {
+    webhook_id: String,
+    idempotency_key: String,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    data: Vec<Queued>,
+}
+
+/// Sends (or prints, or lists) a sample event.
+pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+    if args.list {
+        for event_type in EventType::KNOWN {
+            line(event_type.as_str());
+        }
+        return Ok(Status::Done);
+    }
+    let name = args.event_type.as_deref().unwrap_or_default();
+    let sample = samples::event(&EventType::from(name)).ok_or_else(|| {
+        Failure::Usage(format!(
+            "no sample for {name:?}; `attio-webhooks trigger --list` shows the {} event types",
+            EventType::KNOWN.len()
+        ))
+    })?;
+    let event = apply_sets(sample, &args.set)?;
+    if args.print {
+        ctx.out.json(&event)?;
+        return Ok(Status::Done);
+    }
+
+    let (url, token) = match (args.dev_url, args.control_token) {
+        (Some(url), Some(token)) => (url, token),
+        _ => {
+            let state = dev_state::read(&dev_state::path(args.state_file.as_deref())?)?;
+            (state.url, state.control_token)
+        }
+    };
+    if !TargetUrlPolicy::is_loopback_http(&url) {
+        return Err(Failure::Usage(format!(
+            "the dev URL {url:?} is not http:// on a loopback host; the control token is only sent to this machine"
+        )));
+    }
+    let queued = send(&url, &token, &event).await?;
+    if ctx.out.json {
+        ctx.out
+            .json(&serde_json::json!({ "event": event, "queued": queued }))?;
+    } else if queued.is_empty() {
+        ctx.out.warn(&format!(
+            "no webhook of the running dev receives this {} (check its --event filters)",
+            event.event_type
+        ));
+    } else {
+        line(&format!(
+            "Sent {} to {}; `dev` shows each delivery attempt.",
+            event.event_type,
+            count(queued.len(), "webhook")
+        ));
+        for q in &queued {
+            line(&format!(
+                "  webhook {}  Idempotency-Key {}",
+                q.webhook_id, q.idempotency_key
+            ));
+        }
+    }
+    Ok(Status::Done)
+}
+
+/// POSTs `{"data": event}` to the fake's `/__fake/events` with the control token.
+async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<Queued>, Failure> {
+    let body = serde_json::to_vec(&serde_json::json!({ "data": event }))
+        .map_err(|e| Failure::Local(format!("could not encode the event: {e}")))?;
+    let request = http::Request::post(format!("{}/__fake/events", url.trim_end_matches('/')))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Bytes::from(body))
+        .map_err(|e| Failure::Usage(format!("the dev URL {url:?} does not form a request: {e}")))?;
+    let transport =
+        HyperTransport::new().map_err(|e| Failure::Local(format!("could not set up HTTP: {e}")))?;
+    let unreachable = |why: String| {
+        Failure::Unreachable(format!(
+            "could not reach `attio-webhooks dev` at {url}: {why} (is it still running?)"
+        ))
+    };
+    let response = match tokio::time::timeout(TIMEOUT, transport.send(request)).await {
+        Err(_) => return Err(unreachable(format!("no answer within {TIMEOUT:?}"))),
+        Ok(Err(e)) => return Err(unreachable(with_causes(&e))),
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status();
+    let body = response.into_body();
+    if status.is_success() {
+        return serde_json::from_slice::<Answer>(&body)
+            .map(|answer| answer.data)
+            .map_err(|e| unreachable(format!("an unexpected answer ({e})")));
+    }
+    let message = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+    let hint = if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN
+    {
+        " (the control token does not match: is the state file from another run?)"
+    } else {
+        ""
+    };
+    let failure = format!(
+        "`dev` refused the event with {}: {message}{hint}",
+        status.as_u16()
+    );
+    if status.is_client_error() {
+        Err(Failure::Refused(failure))
+    } else {
+        Err(Failure::Unreachable(failure))
+    }
+}
+
+/// Applies `--set PATH=VALUE` to the sample: a dot path into the event's
+/// JSON (`id.object_id`, `actor.type`, `parent_record_id`), set to a
+/// string, or to JSON `null` for the value `null` (`actor.id=null`, as for
+/// the system actor).
+fn apply_sets(event: Event, sets: &[String]) -> Result<Event, Failure> {
+    if sets.is_empty() {
+        return Ok(event);
+    }
+    let mut value = serde_json::to_value(&event).map_err(|e| Failure::Local(e.to_string()))?;
+    for set in sets {
+        let (path, new) = set
+            .split_once('=')
+            .filter(|(path, _)| !path.is_empty())
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--set {set:?}: write PATH=VALUE, e.g. id.object_id=people"
+                ))
+            })?;
+        let mut at = &mut value;
+        let segments: Vec<&str> = path.split('.').collect();
+        for (i, segment) in segments.iter().enumerate() {
+            let Some(object) = at.as_object_mut() else {
+                return Err(Failure::Usage(format!(
+                    "--set {set:?}: {} is not an object",
+                    segments[..i].join(".")
+                )));
+            };
+            at = object
+                .entry((*segment).to_owned())
+                .or_insert_with(|| Value::Object(Default::default()));
+        }
+        *at = if new == "null" {
+            Value::Null
+        } else {
+            Value::String(new.to_owned())
+        };
+    }
+    serde_json::from_value(value)
+        .map_err(|e| Failure::Usage(format!("--set made the event invalid: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_changes_ids_actor_and_fields() {
+        let sample = samples::event(&EventType::NoteCreated).unwrap();
+        let sets = [
+            "id.object_id=people",
+            "actor.type=system",
+            "actor.id=null",
+            "parent_record_id=r1",
+        ]
+        .map(str::to_owned);
+        let event = apply_sets(sample, &sets).unwrap();
+        assert_eq!(event.id.get("object_id"), Some("people"));
+        assert_eq!(event.actor.kind.as_str(), "system");
+        assert_eq!(event.actor.id, None);
+        assert_eq!(event.parent_record_id(), Some("r1"));
+        assert_eq!(event.note_id(), Some(samples::NOTE_ID));
+        for bad in [
+            "novalue",
+            "=x",
+            "id.workspace_id=not-a-uuid",
+            "event_type.x=1",
+        ] {
+            let sample = samples::event(&EventType::NoteCreated).unwrap();
+            assert!(apply_sets(sample, &[bad.to_owned()]).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Why a command failed, and the exit code each reason maps to.
+
+use std::fmt;
+
+/// Exit code: the command did what it was asked.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a local failure (a file that cannot be written, ...).
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: the command line or an input file is wrong; nothing was sent.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: Attio (or the fake) refused the request with a 4xx answer.
+pub const EXIT_API: u8 = 3;
+/// Exit code: no usable answer: network failure, timeout, 429 or 5xx after retries.
+pub const EXIT_UNREACHABLE: u8 = 4;
+/// Exit code: `plan` found differences between the file and the workspace.
+pub const EXIT_DIFFERENCES: u8 = 5;
+
+/// A failed command. `Display` is the message printed after `error: `.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad arguments or input files (exit 2).
+    Usage(String),
+    /// The client's error talking to Attio; its kind picks the exit code.
+    Api(attio_webhooks::Error),
+    /// A 4xx from a service other than the API (the `dev` control port).
+    Refused(String),
+    /// Nothing answered, or not usefully (exit 4).
+    Unreachable(String),
+    /// A local failure (exit 1).
+    Local(String),
+}
+
+impl Failure {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => EXIT_USAGE,
+            Failure::Refused(_) => EXIT_API,
+            Failure::Unreachable(_) => EXIT_UNREACHABLE,
+            Failure::Local(_) => EXIT_FAILURE,
+            Failure::Api(error) => api_exit_code(error),
+        }
+    }
+}
+
+/// 4xx answers are the caller's to fix (3); everything that may pass on its
+/// own — connection failures, timeouts, 429 and 5xx after the client's
+/// retries, undecodable 2xx/5xx answers — is 4; input the client refused
+/// before sending is a usage error (2).
+fn api_exit_code(error: &attio_webhooks::Error) -> u8 {
+    use attio_webhooks::Error;
+    match error {
+        Error::InvalidInput(_) => EXIT_USAGE,
+        Error::RateLimited(_) | Error::Transport(_) | Error::Timeout(_) => EXIT_UNREACHABLE,
+        _ => match error.status() {
+            Some(status) if status.is_client_error() => EXIT_API,
+            Some(_) => EXIT_UNREACHABLE,
+            None => EXIT_FAILURE,
+        },
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(message)
+            | Failure::Refused(message)
+            | Failure::Unreachable(message)
+            | Failure::Local(message) => f.write_str(message),
+            Failure::Api(error) => {
+                f.write_str(&with_causes(error))?;
+                if error.is_unauthorized() {
+                    f.write_str("\nhint: check the token in ATTIO_API_KEY (or --token)")?;
+                } else if error.is_forbidden() {
+                    f.write_str(
+                        "\nhint: the token needs the webhook:read-write scope to change webhooks",
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An error's message followed by each cause ("connection refused", ...)
+/// that the message does not already include.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+impl From<attio_webhooks::Error> for Failure {
+    fn from(error: attio_webhooks::Error) -> Self {
+        Failure::Api(error)
+    }
+}
+
+impl From<attio_webhooks::InvalidInput> for Failure {
+    fn from(error: attio_webhooks::InvalidInput) -> Self {
+        Failure::Usage(error.to_string())
+    }
+}

@@ -1,0 +1,175 @@
+//! The local webhook receiver of `listen`, and of `dev` when there is no
+//! app yet: verifies each delivery's signature, prints each event.
+//!
+//! Safe to expose through a tunnel: at most [`MAX_CONNECTIONS`] connections
+//! at once, [`READ_TIMEOUT`] to send the headers and again the body, bodies
+//! up to [`MAX_BODY_BYTES`]; nothing is stored.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use attio_webhooks::{Delivery, Event, ReceiveError, Secret, Timestamp};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::output::{line, Output};
+
+/// The largest delivery body read: 1 MiB (Attio sends one small event per delivery).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Connections served at once; more wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 64;
+/// Time allowed to send the request head, and again the body.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Verifies and prints deliveries signed with one webhook's secret.
+pub struct Receiver {
+    secret: Secret,
+    out: Output,
+    /// Put before each printed event in table mode (`dev` uses it).
+    label: &'static str,
+}
+
+impl Receiver {
+    /// A receiver for deliveries signed with `secret`.
+    pub fn new(secret: Secret, out: Output, label: &'static str) -> Self {
+        Self { secret, out, label }
+    }
+
+    /// Serves `listener` until the task is dropped.
+    pub async fn serve(self, listener: TcpListener) {
+        let receiver = Arc::new(self);
+        let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        loop {
+            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                return;
+            };
+            let (stream, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(_) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let receiver = Arc::clone(&receiver);
+            tokio::spawn(async move {
+                let _permit = permit;
+                let service = service_fn(move |request| {
+                    let receiver = Arc::clone(&receiver);
+                    async move { Ok::<_, Infallible>(receiver.handle(peer, request).await) }
+                });
+                let _ = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(READ_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    }
+
+    async fn handle(&self, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        if request.method() != Method::POST {
+            return answer(StatusCode::METHOD_NOT_ALLOWED, "deliveries are POSTs");
+        }
+        let (parts, body) = request.into_parts();
+        let body =
+            match tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect())
+                .await
+            {
+                Err(_) => {
+                    return self.refuse(
+                        peer,
+                        StatusCode::REQUEST_TIMEOUT,
+                        "the body did not arrive in time",
+                    )
+                }
+                Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                    return self.refuse(
+                        peer,
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the body is over 1 MiB",
+                    )
+                }
+                Ok(Err(_)) => {
+                    return self.refuse(peer, StatusCode::BAD_REQUEST, "the body could not be read")
+                }
+                Ok(Ok(collected)) => collected.to_bytes(),
+            };
+        match Delivery::verify_and_parse(&self.secret, &parts.headers, &body) {
+            Ok(delivery) => {
+                for event in &delivery.events {
+                    self.print(event);
+                }
+                answer(StatusCode::OK, "ok")
+            }
+            Err(ReceiveError::Signature(e)) => {
+                self.refuse(peer, StatusCode::UNAUTHORIZED, &e.to_string())
+            }
+            Err(e) => self.refuse(peer, StatusCode::BAD_REQUEST, &e.to_string()),
+        }
+    }
+
+    fn refuse(&self, peer: SocketAddr, status: StatusCode, why: &str) -> Response<Full<Bytes>> {
+        eprintln!(
+            "refused a request from {peer} with {}: {why}",
+            status.as_u16()
+        );
+        answer(status, "refused")
+    }
+
+    fn print(&self, event: &Event) {
+        if self.out.json {
+            self.out.json_line(event);
+        } else {
+            line(&format!(
+                "{}  {}{}",
+                clock_time(Timestamp::now()),
+                self.label,
+                describe_event(event)
+            ));
+        }
+    }
+}
+
+fn answer(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response
+}
+
+/// `HH:MM:SS` (UTC) of a timestamp.
+pub fn clock_time(at: Timestamp) -> String {
+    let text = at.to_string();
+    text.get(11..19).unwrap_or(&text).to_owned()
+}
+
+/// An event on one line: its type, every id and field as `key=value`, and the actor.
+pub fn describe_event(event: &Event) -> String {
+    let mut out = event.event_type.as_str().to_owned();
+    let pairs = event.id.ids.iter().chain(event.fields.iter());
+    for (key, value) in pairs {
+        out.push_str(&format!("  {key}={}", plain(value)));
+    }
+    out.push_str(&format!("  actor={}", event.actor.kind));
+    if let Some(id) = &event.actor.id {
+        out.push_str(&format!(":{id}"));
+    }
+    out
+}
+
+fn plain(value: &Value) -> String {
+    match value.as_str() {
+        Some(text) => text.to_owned(),
+        None => value.to_string(),
+    }
+}

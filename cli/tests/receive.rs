@@ -1,0 +1,453 @@
+//! The receiving side, through the built binary: `listen` verifying
+//! deliveries from the fake, and `dev` + `trigger` delivering a sample of
+//! every event type to a receiver that checks signatures with `hmac` and
+//! `sha2` directly.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use attio_webhooks::operations::UpdateWebhook;
+use attio_webhooks::{Event, EventType, Subscription};
+use attio_webhooks_testkit::{samples, DeliveryOutcome};
+use bytes::Bytes;
+use common::{hmac_hex, Cli, Fake, Scratch};
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Sends one raw HTTP/1.1 request and returns the status code.
+fn raw_request(addr: SocketAddr, method: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let mut head = format!(
+        "{method} /attio HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    // A refused body may be cut short by the server's answer: keep reading.
+    let _ = stream.write_all(body);
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn listen_verifies_and_prints_a_delivery_from_the_fake() {
+    let fake = Fake::start();
+    let client = fake.client();
+    let created = fake
+        .block_on(client.create_webhook(
+            "http://127.0.0.1:9/not-yet",
+            vec![Subscription::new(EventType::RecordCreated)],
+        ))
+        .unwrap();
+    let listen = Cli::new()
+        .env("HOOK_SECRET", created.secret.expose())
+        .args([
+            "listen",
+            "--port",
+            "0",
+            "--secret-env",
+            "HOOK_SECRET",
+            "--json",
+        ])
+        .spawn();
+    let announced = listen.stderr_line(WAIT);
+    let url = announced
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line: {announced}"))
+        .to_owned();
+    let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    fake.block_on(client.update_webhook(
+        UpdateWebhook::new(created.webhook.webhook_id()).target_url(format!("{url}/attio")),
+    ))
+    .unwrap();
+
+    let event = samples::event(&EventType::RecordCreated).unwrap();
+    let queued = fake.block_on(async { fake.server.emit(event.clone()) });
+    assert_eq!(queued.len(), 1);
+    let printed: Event = serde_json::from_str(&listen.stdout_line(WAIT)).unwrap();
+    assert_eq!(printed, event);
+    fake.block_on(fake.server.settle_deliveries());
+    let log = fake.server.delivery_log();
+    assert_eq!(log.len(), 1);
+    assert!(
+        matches!(log[0].outcome, DeliveryOutcome::Delivered { status: 200 }),
+        "{:?}",
+        log[0].outcome
+    );
+
+    // What listen refuses, each with a line on stderr.
+    let body = log[0].body.clone();
+    let forged = hmac_hex("not the secret", &body);
+    assert_eq!(
+        raw_request(addr, "POST", &[("attio-signature", &forged)], &body),
+        401
+    );
+    assert!(listen
+        .stderr_line(WAIT)
+        .contains("401: the signature does not match the body"));
+    assert_eq!(raw_request(addr, "POST", &[], &body), 401);
+    assert!(listen.stderr_line(WAIT).contains("401"));
+    let garbage = b"{\"not\": \"a delivery\"}";
+    let signed = hmac_hex(created.secret.expose(), garbage);
+    assert_eq!(
+        raw_request(addr, "POST", &[("x-attio-signature", &signed)], garbage),
+        400
+    );
+    assert!(listen.stderr_line(WAIT).contains("400"));
+    assert_eq!(raw_request(addr, "GET", &[], b""), 405);
+    let oversized = vec![b' '; 1024 * 1024 + 1];
+    let signed = hmac_hex(created.secret.expose(), &oversized);
+    assert_eq!(
+        raw_request(addr, "POST", &[("attio-signature", &signed)], &oversized),
+        413
+    );
+    assert!(listen.stderr_line(WAIT).contains("413"));
+    // A correct signature computed here, not by the fake, is accepted.
+    let good = hmac_hex(created.secret.expose(), &body);
+    assert_eq!(
+        raw_request(addr, "POST", &[("attio-signature", &good)], &body),
+        200
+    );
+    assert_eq!(
+        serde_json::from_str::<Event>(&listen.stdout_line(WAIT)).unwrap(),
+        event
+    );
+}
+
+/// One request the test receiver got.
+struct Received {
+    headers: http::HeaderMap,
+    body: Bytes,
+    status: u16,
+}
+
+/// A receiver on 127.0.0.1 that records every request and answers 500 to
+/// the first delivery of `fail_once` (to see `dev` retry), 200 otherwise.
+async fn receiver(fail_once: &'static str) -> (SocketAddr, Arc<Mutex<Vec<Received>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let received = Arc::new(Mutex::new(Vec::<Received>::new()));
+    let log = Arc::clone(&received);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    let log = Arc::clone(&log);
+                    async move {
+                        let (parts, body) = request.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let mut log = log.lock().unwrap();
+                        let is_target = serde_json::from_slice::<Value>(&body)
+                            .is_ok_and(|v| v["events"][0]["event_type"] == fail_once);
+                        let already = log.iter().any(|r| {
+                            serde_json::from_slice::<Value>(&r.body)
+                                .is_ok_and(|v| v["events"][0]["event_type"] == fail_once)
+                        });
+                        let status = if is_target && !already { 500 } else { 200 };
+                        log.push(Received {
+                            headers: parts.headers,
+                            body,
+                            status,
+                        });
+                        let mut response = hyper::Response::new(Full::new(Bytes::from_static(b"")));
+                        *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+                        Ok::<_, Infallible>(response)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (addr, received)
+}
+
+#[test]
+fn dev_delivers_every_event_types_sample_signed_with_retries() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (addr, received) = runtime.block_on(receiver("task.deleted"));
+    let scratch = Scratch::new();
+    let state = scratch.path("state/dev.json");
+    let mut dev = Cli::new()
+        .args([
+            "dev",
+            "--json",
+            "--forward-to",
+            &format!("http://127.0.0.1:{}/hook", addr.port()),
+            "--state-file",
+        ])
+        .arg_path(&state)
+        .spawn();
+    let banner: Value = serde_json::from_str(&dev.stdout_line(WAIT)).unwrap();
+    let secret = banner["webhook"]["secret"].as_str().unwrap().to_owned();
+    let webhook_id = banner["webhook"]["id"]["webhook_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(secret.len(), 64);
+    assert_eq!(
+        banner["webhook"]["subscriptions"].as_array().unwrap().len(),
+        34
+    );
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(saved["url"], banner["fake_url"]);
+    #[cfg(unix)]
+    assert_eq!(common::mode(&state), 0o600);
+
+    for event_type in EventType::KNOWN {
+        let sent = Cli::new()
+            .args(["trigger", event_type.as_str(), "--state-file"])
+            .arg_path(&state)
+            .run()
+            .expect_code(0);
+        assert!(
+            sent.stdout
+                .starts_with(&format!("Sent {event_type} to 1 webhook")),
+            "{}",
+            sent.stdout
+        );
+    }
+
+    // dev shows each attempt as it happens: 34 delivered, after one retry.
+    let mut delivered = BTreeSet::new();
+    let lines = dev.stdout_until(WAIT, |line| {
+        let attempt: Value = serde_json::from_str(line).unwrap();
+        if attempt["outcome"]["type"] == "delivered" {
+            delivered.insert(attempt["event_type"].as_str().unwrap().to_owned());
+        }
+        delivered.len() == EventType::KNOWN.len()
+    });
+    let attempts: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(attempts.len(), 35, "{lines:#?}");
+    let retried: Vec<&Value> = attempts
+        .iter()
+        .filter(|a| a["event_type"] == "task.deleted")
+        .collect();
+    assert_eq!(retried.len(), 2);
+    assert_eq!(retried[0]["attempt"], 1);
+    assert_eq!(
+        retried[0]["outcome"],
+        json!({"type": "failed", "status": 500, "error": null})
+    );
+    assert_eq!(retried[0]["retry_in_seconds"], 1);
+    assert_eq!(retried[1]["attempt"], 2);
+    assert_eq!(
+        retried[1]["outcome"],
+        json!({"type": "delivered", "status": 200})
+    );
+    assert_eq!(retried[0]["idempotency_key"], retried[1]["idempotency_key"]);
+
+    // The receiver's view: every delivery signed with dev's secret, carrying the sample.
+    let received = received.lock().unwrap();
+    assert_eq!(received.len(), 35);
+    let mut by_type: BTreeMap<String, Vec<u16>> = BTreeMap::new();
+    for request in received.iter() {
+        let signature = request.headers["attio-signature"].to_str().unwrap();
+        assert_eq!(request.headers["x-attio-signature"], signature);
+        assert_eq!(
+            signature,
+            hmac_hex(&secret, &request.body),
+            "a delivery failed signature verification"
+        );
+        let delivery: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(delivery["webhook_id"], webhook_id.as_str());
+        let event = &delivery["events"][0];
+        let event_type = event["event_type"].as_str().unwrap().to_owned();
+        assert_eq!(
+            event["id"]["workspace_id"],
+            "14beef7a-99f7-4534-a87e-70b564330a4c"
+        );
+        let sample = samples::event(&EventType::from(event_type.as_str())).unwrap();
+        assert_eq!(event, &serde_json::to_value(&sample).unwrap());
+        by_type.entry(event_type).or_default().push(request.status);
+    }
+    assert_eq!(by_type.len(), 34);
+    assert_eq!(by_type["task.deleted"], [500, 200]);
+    assert!(by_type
+        .iter()
+        .filter(|(t, _)| *t != "task.deleted")
+        .all(|(_, s)| s == &[200]));
+    drop(received);
+
+    // The fake's control routes need dev's token: a process that knows the
+    // URL but not the token gets a 401 (exit 3), and nothing is delivered.
+    let fake_url = banner["fake_url"].as_str().unwrap();
+    let guessed = Cli::new()
+        .args([
+            "trigger",
+            "note.created",
+            "--dev-url",
+            fake_url,
+            "--control-token",
+            "guess",
+        ])
+        .run()
+        .expect_code(3);
+    assert!(guessed.stderr.contains("401"), "{}", guessed.stderr);
+    let refused = runtime.block_on(async {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<http_body_util::Full<bytes::Bytes>>();
+        client
+            .get(format!("{fake_url}/__fake/webhooks").parse().unwrap())
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(
+        refused, 401,
+        "the secrets are not readable without the token"
+    );
+
+    // Ctrl-C ends dev cleanly and removes its state file.
+    let status = dev.interrupt(WAIT).expect("dev stops on Ctrl-C");
+    assert!(status.success(), "{status:?}");
+    assert!(!state.exists());
+    let stale = Cli::new()
+        .args(["trigger", "note.created", "--state-file"])
+        .arg_path(&state)
+        .run()
+        .expect_code(4);
+    assert!(
+        stale
+            .stderr
+            .contains("no running `attio-webhooks dev` found"),
+        "{}",
+        stale.stderr
+    );
+}
+
+#[test]
+fn dev_without_an_app_prints_what_its_built_in_receiver_gets() {
+    let scratch = Scratch::new();
+    let state = scratch.path("dev.json");
+    let dev = Cli::new()
+        .args(["dev", "--state-file"])
+        .arg_path(&state)
+        .spawn();
+    let banner = dev.stdout_until(WAIT, |line| line == "Ctrl-C to stop.");
+    let secret_line = banner
+        .iter()
+        .find(|l| l.starts_with("Signing secret (shown once): "))
+        .unwrap();
+    assert_eq!(
+        secret_line.len(),
+        "Signing secret (shown once): ".len() + 64
+    );
+
+    Cli::new()
+        .args([
+            "trigger",
+            "record.merged",
+            "--set",
+            "id.object_id=people",
+            "--state-file",
+        ])
+        .arg_path(&state)
+        .run()
+        .expect_code(0);
+    let mut lines = Vec::new();
+    lines.extend(dev.stdout_until(WAIT, |line| line.contains("attempt 1")));
+    let received = lines
+        .iter()
+        .find(|l| l.contains("app received"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    for part in [
+        "record.merged",
+        "object_id=people",
+        "record_id=bf071e1f-6035-429d-b874-d83ea64ea13b",
+        "duplicate_record_id=3405be95-8375-46a0-bde0-03b3753f8c79",
+        "actor=workspace-member:50cf242c-7fa3-4cad-87d0-75b1af71c57b",
+    ] {
+        assert!(received.contains(part), "{part:?} missing from {received}");
+    }
+    let attempt = lines.last().unwrap();
+    assert!(
+        attempt.contains("record.merged") && attempt.contains("attempt 1  200 delivered"),
+        "{attempt}"
+    );
+}
+
+#[test]
+fn trigger_prints_lists_and_refuses_what_it_cannot_send() {
+    let printed = Cli::new()
+        .args(["trigger", "comment.created", "--print"])
+        .run()
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        printed,
+        serde_json::to_value(samples::event(&EventType::CommentCreated).unwrap()).unwrap()
+    );
+    let listed = Cli::new()
+        .args(["trigger", "--list"])
+        .run()
+        .expect_code(0)
+        .stdout;
+    let expected: Vec<&str> = EventType::KNOWN.iter().map(EventType::as_str).collect();
+    assert_eq!(listed.lines().collect::<Vec<_>>(), expected);
+    Cli::new()
+        .args(["trigger", "meeting.created", "--print"])
+        .run()
+        .expect_code(2);
+    Cli::new()
+        .args([
+            "trigger",
+            "note.created",
+            "--set",
+            "id.workspace_id=x",
+            "--print",
+        ])
+        .run()
+        .expect_code(2);
+    // The control token only ever goes to this machine.
+    let remote = Cli::new()
+        .args([
+            "trigger",
+            "note.created",
+            "--dev-url",
+            "http://example.com:8080",
+            "--control-token",
+            "t",
+        ])
+        .run()
+        .expect_code(2);
+    assert!(remote.stderr.contains("loopback"), "{}", remote.stderr);
+    Cli::new()
+        .args(["dev", "--forward-to", "https://example.com/attio"])
+        .run()
+        .expect_code(2);
+}
