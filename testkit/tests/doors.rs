@@ -316,14 +316,14 @@ async fn every_door_answers_the_table_alike() {
             "server",
             Door::Http {
                 base_url: server.base_url().to_owned(),
-                client: common::raw_client(),
+                client: Box::new(common::raw_client()),
             },
         ),
         (
             "binary",
             Door::Http {
                 base_url: binary.base_url.clone(),
-                client: common::raw_client(),
+                client: Box::new(common::raw_client()),
             },
         ),
     ];
