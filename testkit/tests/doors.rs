@@ -223,7 +223,7 @@ enum Door {
     InProcess(InProcessTransport),
     Http {
         base_url: String,
-        client: common::Raw,
+        client: Box<common::Raw>,
     },
 }
 
