@@ -110,6 +110,12 @@ impl Shared {
         let mut batch = Vec::with_capacity(seeds.len());
         for (i, seed) in seeds.into_iter().enumerate() {
             let prefix = format!("data[{i}]");
+            if let Some(status) = seed.status.as_ref().filter(|s| !s.is_known()) {
+                return Err(errors::validation(format!(
+                    "Body payload validation error at {prefix}.status: unknown status {:?}, expected \"active\", \"degraded\" or \"inactive\"",
+                    status.as_str()
+                )));
+            }
             let checked = check_new(seed.target_url, seed.subscriptions, self.config.targets)
                 .map_err(|e| errors::from_workspace(e, &prefix))?;
             batch.push(Prepared::new(

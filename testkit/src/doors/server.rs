@@ -134,6 +134,8 @@ struct Activity {
     start: Instant,
     last_nanos: AtomicU64,
     busy: AtomicUsize,
+    /// Requests begun on this connection.
+    requests: AtomicUsize,
 }
 
 impl Activity {
@@ -142,6 +144,7 @@ impl Activity {
             start: Instant::now(),
             last_nanos: AtomicU64::new(0),
             busy: AtomicUsize::new(0),
+            requests: AtomicUsize::new(0),
         }
     }
 
@@ -166,6 +169,7 @@ struct Busy(Arc<Activity>);
 impl Busy {
     fn new(activity: &Arc<Activity>) -> Self {
         activity.busy.fetch_add(1, Ordering::Relaxed);
+        activity.requests.fetch_add(1, Ordering::Relaxed);
         Busy(Arc::clone(activity))
     }
 }
@@ -252,9 +256,21 @@ async fn connection(
     let tick = (limits.idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut ticker = tokio::time::interval(tick);
     let mut closing: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    // hyper's header timeout starts once HTTP/1 is chosen; before that the
+    // connection is read only to tell HTTP/1 from HTTP/2. Its first request
+    // must begin within the header timeout all the same.
+    let first_request = tokio::time::sleep(limits.header_read_timeout);
+    tokio::pin!(first_request);
+    let mut waiting_for_first = true;
     loop {
         tokio::select! {
             _ = conn.as_mut() => return,
+            _ = &mut first_request, if waiting_for_first => {
+                if activity.requests.load(Ordering::Relaxed) == 0 {
+                    return;
+                }
+                waiting_for_first = false;
+            }
             _ = stopped.changed(), if closing.is_none() => {
                 conn.as_mut().graceful_shutdown();
                 closing = Some(Box::pin(tokio::time::sleep(limits.shutdown_grace)));

@@ -1,0 +1,555 @@
+//! The fake where someone else can reach it: control token, redaction,
+//! seeds checked like creates, deliveries that follow the target URL
+//! policy, bounded logs, connection timeouts and caps, and a workspace
+//! lock short enough that reads do not wait for large writes.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use attio_webhooks::{
+    Actor, Event, EventType, Secret, Subscription, WebhookId, WebhookStatus, WorkspaceId,
+};
+use attio_webhooks_testkit::{DeliveryOutcome, FakeAttio, Limits, Scope, Seed, DEFAULT_TOKEN};
+use common::{raw_client, send};
+use serde_json::{json, Value};
+
+const BEARER: &str = "Bearer fake-attio-token";
+
+#[tokio::test]
+async fn a_control_token_guards_every_control_route_and_nothing_else() {
+    let fake = FakeAttio::builder().control_token("ctl-secret").build();
+    fake.seed([Seed::new(
+        "https://x.test/a",
+        vec![Subscription::new(EventType::NoteCreated)],
+    )])
+    .unwrap();
+    let server = fake.serve().await.unwrap();
+    let http = raw_client();
+    let url = |p: &str| format!("{}{p}", server.base_url());
+    let routes = [
+        ("POST", "/__fake/reset"),
+        ("GET", "/__fake/webhooks"),
+        ("POST", "/__fake/webhooks"),
+        ("GET", "/__fake/requests"),
+        ("DELETE", "/__fake/requests"),
+        ("GET", "/__fake/faults"),
+        ("POST", "/__fake/faults"),
+        ("DELETE", "/__fake/faults"),
+        ("POST", "/__fake/events"),
+        ("GET", "/__fake/deliveries"),
+        ("GET", "/__fake/clock"),
+        ("POST", "/__fake/clock/advance"),
+    ];
+    for (method, path) in routes {
+        for auth in [None, Some("Bearer wrong"), Some(BEARER), Some("ctl-secret")] {
+            let headers: Vec<(&str, &str)> =
+                auth.map(|a| ("authorization", a)).into_iter().collect();
+            let answer = send(&http, method, &url(path), &headers, "").await.unwrap();
+            assert_eq!(answer.status, 401, "{method} {path} with {auth:?}");
+            assert_eq!(answer.json()["code"], "unauthorized");
+        }
+    }
+    // Nothing was wiped or read; with the token the routes work.
+    assert_eq!(fake.webhooks().len(), 1);
+    let ok = send(
+        &http,
+        "GET",
+        &url("/__fake/webhooks"),
+        &[("authorization", "Bearer ctl-secret")],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.json()["data"].as_array().unwrap().len(), 1);
+    // The API itself still takes its own tokens, not the control token.
+    let api = send(
+        &http,
+        "GET",
+        &url("/v2/webhooks"),
+        &[("authorization", BEARER)],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(api.status, 200);
+    let api = send(
+        &http,
+        "GET",
+        &url("/v2/webhooks"),
+        &[("authorization", "Bearer ctl-secret")],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(api.status, 401);
+}
+
+#[tokio::test]
+async fn without_control_routes_they_do_not_exist() {
+    let fake = FakeAttio::builder().without_control_routes().build();
+    fake.seed([Seed::new(
+        "https://x.test/a",
+        vec![Subscription::new(EventType::NoteCreated)],
+    )])
+    .unwrap();
+    let server = fake.serve().await.unwrap();
+    let http = raw_client();
+    for (method, path) in [
+        ("POST", "/__fake/reset"),
+        ("GET", "/__fake/webhooks"),
+        ("GET", "/__fake/requests"),
+    ] {
+        let answer = send(
+            &http,
+            method,
+            &format!("{}{path}", server.base_url()),
+            &[("authorization", BEARER)],
+            "",
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status, 404, "{method} {path}");
+    }
+    assert_eq!(fake.webhooks().len(), 1, "the reset did not happen");
+    // The Rust API of the test that owns the fake still works.
+    fake.reset();
+    assert!(fake.webhooks().is_empty());
+}
+
+#[tokio::test]
+async fn recorded_credentials_are_redacted_over_http_but_not_in_rust() {
+    let server = FakeAttio::start().await;
+    let http = raw_client();
+    let url = format!("{}/v2/webhooks", server.base_url());
+    send(&http, "GET", &url, &[("authorization", BEARER)], "")
+        .await
+        .unwrap();
+    send(
+        &http,
+        "GET",
+        &url,
+        &[("authorization", "Basic dXNlcjpwYXNz")],
+        "",
+    )
+    .await
+    .unwrap();
+    send(&http, "GET", &url, &[("authorization", "sk_no_scheme")], "")
+        .await
+        .unwrap();
+    let shown = send(
+        &http,
+        "GET",
+        &format!("{}/__fake/requests", server.base_url()),
+        &[],
+        "",
+    )
+    .await
+    .unwrap();
+    let text = String::from_utf8(shown.body.to_vec()).unwrap();
+    for secret in [DEFAULT_TOKEN, "dXNlcjpwYXNz", "sk_no_scheme"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let auth: Vec<String> = shown.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h[0] == "authorization")
+                .map(|h| h[1].as_str().unwrap().to_owned())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        auth,
+        ["Bearer <redacted>", "Basic <redacted>", "<redacted>"]
+    );
+    assert_eq!(server.requests()[0].header("authorization"), Some(BEARER));
+}
+
+#[tokio::test]
+async fn seeds_are_checked_like_creates_and_stored_all_or_nothing() {
+    let server = FakeAttio::start().await;
+    let http = raw_client();
+    let url = format!("{}/__fake/webhooks", server.base_url());
+    let good = json!({"target_url": "https://x.test/ok", "subscriptions": [{"event_type": "note.created", "filter": null}]});
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (
+            json!({"target_url": "not a url", "subscriptions": [{"event_type": "note.created", "filter": null}]}),
+            400,
+            "data[1].target_url",
+        ),
+        (
+            json!({"target_url": "http://127.0.0.1:8009/x", "subscriptions": [{"event_type": "note.created", "filter": null}]}),
+            400,
+            "https://",
+        ),
+        (
+            json!({"target_url": "https://x.test/b", "subscriptions": []}),
+            400,
+            "at least one",
+        ),
+        (
+            json!({"target_url": "https://x.test/b", "subscriptions": [{"event_type": "meeting.created", "filter": null}]}),
+            400,
+            "unknown event type",
+        ),
+        (
+            json!({"target_url": "https://x.test/b", "subscriptions": [{"event_type": "note.created", "filter": {"$and": [{"field": "a", "operator": "like", "value": "b"}]}}]}),
+            400,
+            "unknown operator",
+        ),
+        (
+            json!({"target_url": "https://x.test/b", "subscriptions": [{"event_type": "note.created"}]}),
+            400,
+            "filter",
+        ),
+        (
+            json!({"target_url": "https://x.test/b", "subscriptions": [{"event_type": "note.created", "filter": null}], "colour": "red"}),
+            400,
+            "colour",
+        ),
+        (
+            json!({"target_url": "https://x.test/b", "subscriptions": [{"event_type": "note.created", "filter": null}], "status": "sleeping"}),
+            400,
+            "status",
+        ),
+        (good.clone(), 409, "already subscribes"),
+    ];
+    for (second, status, says) in cases {
+        let body = json!({"data": [good.clone(), second]}).to_string();
+        let answer = send(
+            &http,
+            "POST",
+            &url,
+            &[("content-type", "application/json")],
+            body,
+        )
+        .await
+        .unwrap();
+        let error = answer.json();
+        assert_eq!(answer.status, status, "{error}");
+        assert_eq!(error["status_code"], status);
+        assert!(error["type"].is_string() && error["code"].is_string());
+        assert!(error["message"].as_str().unwrap().contains(says), "{error}");
+        assert!(
+            server.webhooks().is_empty(),
+            "nothing of a refused batch is stored"
+        );
+    }
+    // The same rules from Rust, including an id that is taken.
+    let id = WebhookId::from_u128(7);
+    let seed = || {
+        Seed::new(
+            "https://x.test/c",
+            vec![Subscription::new(EventType::NoteCreated)],
+        )
+        .webhook_id(id)
+    };
+    server.seed([seed()]).unwrap();
+    let taken = server
+        .seed([Seed::new(
+            "https://x.test/d",
+            vec![Subscription::new(EventType::TaskCreated)],
+        )
+        .webhook_id(id)])
+        .unwrap_err();
+    assert_eq!(taken.status_code, 400);
+    assert_eq!(server.webhooks().len(), 1);
+}
+
+fn event() -> Event {
+    Event::new(
+        EventType::NoteCreated,
+        WorkspaceId::from_u128(1),
+        Actor::system(),
+    )
+}
+
+#[tokio::test]
+async fn a_webhook_aimed_at_the_fake_itself_is_never_delivered_to() {
+    let fake = FakeAttio::builder().allow_loopback_http_targets().build();
+    let server = fake.serve().await.unwrap();
+    let port = server.addr().port();
+    let subs = || vec![Subscription::new(EventType::NoteCreated)];
+    for host in ["127.0.0.1", "localhost", "[::1]", "127.0.0.2"] {
+        fake.seed([Seed::new(
+            format!("http://{host}:{port}/__fake/reset"),
+            subs(),
+        )])
+        .unwrap();
+    }
+    fake.seed([Seed::new("https://x.test/elsewhere", subs())])
+        .unwrap();
+    assert_eq!(fake.emit(event()).len(), 5);
+    fake.settle_deliveries().await;
+    let log = fake.delivery_log();
+    assert_eq!(log.len(), 5);
+    for attempt in log.iter() {
+        let DeliveryOutcome::Skipped { reason } = &attempt.outcome else {
+            panic!("delivered to {}: {:?}", attempt.target_url, attempt.outcome);
+        };
+        if attempt.target_url.starts_with("https://") {
+            assert!(reason.contains("only connects to http://"), "{reason}");
+        } else {
+            assert!(reason.contains("own listening port"), "{reason}");
+        }
+    }
+    assert_eq!(
+        fake.webhooks().len(),
+        5,
+        "no delivery reached /__fake/reset"
+    );
+    // Nothing was POSTed to the fake: its recording holds no request at all.
+    assert!(fake.requests().is_empty());
+    // In https-only mode such a webhook cannot even be stored.
+    let strict = FakeAttio::new();
+    assert_eq!(
+        strict
+            .seed([Seed::new(format!("http://127.0.0.1:{port}/x"), subs())])
+            .unwrap_err()
+            .status_code,
+        400
+    );
+}
+
+#[tokio::test]
+async fn the_delivery_log_and_queue_are_bounded() {
+    let mut limits = Limits::default();
+    limits.delivery_log_entries = 20;
+    limits.queued_deliveries = 3;
+    let fake = FakeAttio::builder().limits(limits).build();
+    fake.seed([Seed::new(
+        "https://x.test/a",
+        vec![Subscription::new(EventType::NoteCreated)],
+    )])
+    .unwrap();
+    for _ in 0..50 {
+        fake.emit(event());
+    }
+    fake.settle_deliveries().await;
+    let log = fake.delivery_log();
+    assert_eq!((log.len(), log.dropped()), (20, 30));
+    // A burst larger than the queue: the overflow is logged, not queued.
+    fake.reset();
+    for i in 0..10 {
+        fake.seed([Seed::new(
+            format!("https://x.test/{i}"),
+            vec![Subscription::new(EventType::NoteCreated)],
+        )])
+        .unwrap();
+    }
+    let queued = fake.emit(event());
+    assert_eq!(queued.len(), 3);
+    fake.settle_deliveries().await;
+    let full = fake
+        .delivery_log()
+        .iter()
+        .filter(|a| matches!(&a.outcome, DeliveryOutcome::Skipped { reason } if reason.contains("queue is full")))
+        .count();
+    assert_eq!(full, 7);
+}
+
+fn limits_with(f: impl FnOnce(&mut Limits)) -> Limits {
+    let mut limits = Limits::default();
+    f(&mut limits);
+    limits
+}
+
+/// Reads until the server closes the connection; how long that took.
+fn time_until_closed(stream: &mut TcpStream, limit: Duration) -> Duration {
+    let start = Instant::now();
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return start.elapsed(),
+            Ok(_) => continue,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                panic!("still open after {limit:?}")
+            }
+            Err(_) => return start.elapsed(),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_and_idle_connections_are_closed() {
+    let timeout = Duration::from_millis(300);
+    let fake = FakeAttio::builder()
+        .limits(limits_with(|l| {
+            l.header_read_timeout = timeout;
+            l.idle_timeout = timeout;
+        }))
+        .build();
+    let server = fake.serve().await.unwrap();
+    let addr = server.addr();
+    tokio::task::spawn_blocking(move || {
+        // Headers that start and never end.
+        let mut slow = TcpStream::connect(addr).unwrap();
+        slow.write_all(b"GET /v2/webhooks HTTP/1.1\r\nHost: x\r\n").unwrap();
+        let took = time_until_closed(&mut slow, Duration::from_secs(10));
+        assert!(took >= timeout / 2, "closed too soon: {took:?}");
+        // Headers dripped a byte at a time: the whole header still has to
+        // arrive within the timeout.
+        let mut drip = TcpStream::connect(addr).unwrap();
+        let started = Instant::now();
+        let mut closed = false;
+        for byte in b"GET /v2/webhooks HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+            if drip.write_all(&[*byte]).is_err() {
+                closed = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        assert!(closed || time_until_closed(&mut drip, Duration::from_secs(10)) < Duration::from_secs(10));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        // A connection that never sends a byte.
+        let mut silent = TcpStream::connect(addr).unwrap();
+        time_until_closed(&mut silent, Duration::from_secs(10));
+        // A keep-alive connection idle after one answer.
+        let mut idle = TcpStream::connect(addr).unwrap();
+        idle.write_all(b"GET /v2/webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer fake-attio-token\r\n\r\n")
+            .unwrap();
+        let took = time_until_closed(&mut idle, Duration::from_secs(10));
+        assert!(took >= timeout / 2, "closed too soon: {took:?}");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_connection_cap_new_connections_wait_for_a_free_slot() {
+    let timeout = Duration::from_secs(1);
+    let fake = FakeAttio::builder()
+        .limits(limits_with(|l| {
+            l.max_connections = 2;
+            l.header_read_timeout = timeout;
+        }))
+        .build();
+    let server = fake.serve().await.unwrap();
+    let addr = server.addr();
+    // Two silent connections take both slots until the header timeout.
+    let _a = TcpStream::connect(addr).unwrap();
+    let _b = TcpStream::connect(addr).unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    let answer = send(
+        &raw_client(),
+        "GET",
+        &format!("{}/v2/webhooks", server.base_url()),
+        &[("authorization", BEARER)],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 200);
+    let waited = started.elapsed();
+    assert!(
+        waited >= timeout * 3 / 4,
+        "answered at the cap after {waited:?}"
+    );
+    assert!(waited < timeout * 10, "never got a slot: {waited:?}");
+}
+
+/// A create of `filters` distinct subscriptions on one target URL: about 1 MiB.
+fn large_create(target: &str, filters: usize, salt: usize) -> String {
+    let subscriptions: Vec<Value> = (0..filters)
+        .map(|i| {
+            json!({"event_type": "note.created", "filter": {"$or": [
+            {"field": "f", "operator": "equals", "value": format!("{salt}-{i:05}")}]}})
+        })
+        .collect();
+    json!({"data": {"target_url": target, "subscriptions": subscriptions}}).to_string()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Large creates hold the workspace lock only for their hash inserts, so a
+/// concurrent GET does not wait for their parsing and checking. The bound
+/// is relative (a GET's p99 against a create's median, same run), so a
+/// slow machine slows both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_do_not_wait_for_large_creates() {
+    let fake = FakeAttio::builder().token("t", [Scope::ReadWrite]).build();
+    let server = fake.serve().await.unwrap();
+    let seeded = fake
+        .seed([Seed::new(
+            "https://x.test/small",
+            vec![Subscription::new(EventType::NoteCreated)],
+        )])
+        .unwrap();
+    let base = server.base_url().to_owned();
+    let get_url = format!("{base}/v2/webhooks/{}", seeded[0].webhook.webhook_id());
+    let bodies: Vec<String> = (0..4)
+        .map(|i| large_create("https://x.test/big", 10_300, i))
+        .collect();
+    assert!(bodies[0].len() > 900_000 && bodies[0].len() <= attio_webhooks_testkit::MAX_BODY_BYTES);
+    let creates = tokio::spawn(async move {
+        let http = raw_client();
+        let mut took = Vec::new();
+        for body in bodies {
+            let started = Instant::now();
+            let answer = send(
+                &http,
+                "POST",
+                &format!("{base}/v2/webhooks"),
+                &[
+                    ("authorization", "Bearer t"),
+                    ("content-type", "application/json"),
+                ],
+                body,
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                answer.status,
+                200,
+                "{}",
+                String::from_utf8_lossy(&answer.body[..200.min(answer.body.len())])
+            );
+            took.push(started.elapsed());
+        }
+        took
+    });
+    let http = raw_client();
+    let mut gets = Vec::new();
+    while !creates.is_finished() {
+        let started = Instant::now();
+        let answer = send(&http, "GET", &get_url, &[("authorization", "Bearer t")], "")
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+        gets.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut creates = creates.await.unwrap();
+    creates.sort();
+    gets.sort();
+    let create_median = percentile(&creates, 0.5);
+    let get_p99 = percentile(&gets, 0.99);
+    eprintln!(
+        "{} GETs, p99 {get_p99:?}; creates (10,300 filters) median {create_median:?}",
+        gets.len()
+    );
+    assert!(gets.len() >= 20, "too few GETs to judge: {}", gets.len());
+    assert!(
+        get_p99 * 4 < create_median,
+        "GET p99 {get_p99:?} vs create median {create_median:?}"
+    );
+    assert_eq!(fake.webhooks().len(), 5);
+    let _ = WebhookStatus::Active;
+    let _ = Secret::new("");
+}
