@@ -7,6 +7,8 @@
 //! update of an unknown webhook is a 404 whatever its body repeats.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::sync::{Arc, OnceLock};
 
 use attio_webhooks::{EventType, Filter, Operator, Subscription, TargetUrlPolicy};
 
@@ -15,14 +17,47 @@ use super::error::WorkspaceError;
 /// What makes a subscription unique for one target URL: its event type and
 /// its filter in canonical form (conditions sorted), so that filters Attio
 /// considers the same compare and hash equal.
-pub(crate) type SubscriptionKey = (EventType, Option<Filter>);
+///
+/// The hash is computed once, here, before any lock (with a key random to
+/// the process, so nobody can aim collisions at it); inside the lock a key
+/// costs a reference count and a `u64`, never a string hash or a copy.
+#[derive(Clone, Debug)]
+pub(crate) struct SubscriptionKey {
+    hash: u64,
+    key: Arc<(EventType, Option<Filter>)>,
+}
 
-/// The uniqueness key of `subscription`.
-fn key(subscription: &Subscription) -> SubscriptionKey {
-    (
-        subscription.event_type.clone(),
-        subscription.filter.as_ref().map(Filter::canonical),
-    )
+impl SubscriptionKey {
+    /// The key of `subscription`.
+    fn of(subscription: &Subscription) -> Self {
+        static KEYS: OnceLock<RandomState> = OnceLock::new();
+        let key = (
+            subscription.event_type.clone(),
+            subscription.filter.as_ref().map(Filter::canonical),
+        );
+        Self {
+            hash: KEYS.get_or_init(RandomState::new).hash_one(&key),
+            key: Arc::new(key),
+        }
+    }
+
+    pub(crate) fn event_type(&self) -> &EventType {
+        &self.key.0
+    }
+}
+
+impl PartialEq for SubscriptionKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.key == other.key
+    }
+}
+
+impl Eq for SubscriptionKey {}
+
+impl Hash for SubscriptionKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
 }
 
 /// A target URL and subscriptions that passed every rule that does not
@@ -139,7 +174,7 @@ fn check_subscriptions(
                 }
             }
         }
-        let key = key(subscription);
+        let key = SubscriptionKey::of(subscription);
         if !seen.insert(key.clone()) && repeat.is_none() {
             let target = target_url
                 .map(|url| format!(" for target URL \"{url}\""))

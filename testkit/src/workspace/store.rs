@@ -120,12 +120,12 @@ impl Workspace {
             }
             let target = &new.webhook().target_url;
             if let Some((key, holder)) = self.unique.clash(target, new.keys(), None) {
-                return Err(conflict(target, &key.0, holder));
+                return Err(conflict(target, key.event_type(), holder));
             }
             for Prepared(other, _) in earlier {
                 if other.webhook().target_url == *target {
                     if let Some(key) = new.keys().iter().find(|k| other.keys().contains(k)) {
-                        return Err(conflict(target, &key.0, other.id()));
+                        return Err(conflict(target, key.event_type(), other.id()));
                     }
                 }
             }
@@ -166,7 +166,7 @@ impl Workspace {
             .as_ref()
             .map_or(current.keys(), |(_, keys)| keys);
         if let Some((key, holder)) = self.unique.clash(target, keys, Some(current.id())) {
-            return Err(conflict(target, &key.0, holder));
+            return Err(conflict(target, key.event_type(), holder));
         }
         let stored = self.webhooks.get_mut(&seq).expect("found above");
         self.unique

@@ -3,15 +3,38 @@
 //! subscriptions by hash lookup, whatever the size of the workspace.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use attio_webhooks::WebhookId;
 
 use super::rules::SubscriptionKey;
 
+/// Passes on the hash a [`SubscriptionKey`] carries: the map does no
+/// hashing of its own, so neither inserts nor growth rehash strings.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used by `SubscriptionKey`; fold anything else.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Held = HashMap<SubscriptionKey, WebhookId, BuildHasherDefault<Prehashed>>;
+
 /// Target URL, then subscription key, to the webhook that holds it.
 #[derive(Debug, Default)]
 pub(crate) struct Uniqueness {
-    by_target: HashMap<String, HashMap<SubscriptionKey, WebhookId>>,
+    by_target: HashMap<String, Held>,
 }
 
 impl Uniqueness {
@@ -34,6 +57,7 @@ impl Uniqueness {
     /// Records that `id` holds `keys` for `target_url`.
     pub(crate) fn insert(&mut self, target_url: &str, keys: &[SubscriptionKey], id: WebhookId) {
         let held = self.by_target.entry(target_url.to_owned()).or_default();
+        held.reserve(keys.len());
         for key in keys {
             held.insert(key.clone(), id);
         }
