@@ -104,12 +104,7 @@ impl RawFake {
 
     /// `POST /v2/webhooks` with `body`; the status.
     async fn create(&self, body: &Value) -> u16 {
-        let request = http::Request::post(format!("{IN_PROCESS_BASE_URL}/v2/webhooks"))
-            .header("authorization", format!("Bearer {}", self.fake.token()))
-            .header("content-type", "application/json")
-            .body(Bytes::from(serde_json::to_vec(body).unwrap()))
-            .unwrap();
-        self.send(request).await
+        self.create_raw(body.to_string()).await
     }
 
     /// `POST /v2/webhooks` with this raw body text; the status.
@@ -119,10 +114,6 @@ impl RawFake {
             .header("content-type", "application/json")
             .body(Bytes::from(body))
             .unwrap();
-        self.send(request).await
-    }
-
-    async fn send(&self, request: http::Request<Bytes>) -> u16 {
         let response = self.fake.transport().send(request).await.unwrap();
         response.status().as_u16()
     }
