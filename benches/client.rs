@@ -1,5 +1,6 @@
-//! The client against its baselines, each pair measured in the same run:
-//! GET over loopback (client vs hand-written hyper + `Value`), decoding a
+//! The client against its baselines, each pair measured in the same run
+//! and interleaved (`common::interleaved`): GET over loopback (client vs
+//! hand-written hyper decoding into the same typed `Webhook`), decoding a
 //! 100-webhook page (typed vs `Value`), encoding a 10-subscription create
 //! (typed vs `json!` value), and a create/get/update/delete cycle against
 //! the in-process fake (client vs raw requests into the same transport).
@@ -9,7 +10,9 @@ mod common;
 use std::time::Duration;
 
 use attio_webhooks::operations::ListWebhooks;
-use attio_webhooks::{Client, EventType, HyperTransport, Request, Subscription, Transport};
+use attio_webhooks::{
+    Client, EventType, HyperTransport, Request, Subscription, Transport, Webhook,
+};
 use attio_webhooks_testkit::{FakeAttio, Scope, Seed, IN_PROCESS_BASE_URL};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -44,43 +47,48 @@ fn get_over_loopback(c: &mut Criterion) {
     let authorization = format!("Bearer {}", common::TOKEN);
 
     let typed = || async { client.get_webhook(id).await.unwrap() };
-    let raw_value = || async {
+    // The same request and the same typed result, without the client: no
+    // input checks, retry loop, timeout or error mapping.
+    let raw_typed = || async {
         let request = http::Request::get(uri.clone())
             .header("authorization", authorization.as_str())
             .body(Full::new(Bytes::new()))
             .unwrap();
-        let body = raw
-            .request(request)
-            .await
-            .unwrap()
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes();
-        serde_json::from_slice::<Value>(&body).unwrap()
+        let response = raw.request(request).await.unwrap();
+        assert!(response.status().is_success());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice::<Data<Webhook>>(&body).unwrap().data
     };
+    assert_eq!(
+        runtime.block_on(typed()),
+        runtime.block_on(raw_typed()),
+        "both sides get the same webhook"
+    );
     let mut group = c.benchmark_group("get_over_loopback");
     group.throughput(Throughput::Elements(1));
     group.bench_function("client_typed", |b| {
-        common::interleaved_async(b, &runtime, typed, raw_value)
+        common::interleaved_async(b, &runtime, typed, raw_typed)
     });
-    group.bench_function("raw_hyper_value", |b| {
-        common::interleaved_async(b, &runtime, raw_value, typed)
+    group.bench_function("raw_hyper_typed", |b| {
+        common::interleaved_async(b, &runtime, raw_typed, typed)
     });
     group.finish();
+}
+
+/// `{"data": ...}`, Attio's envelope, for the hand-written baseline.
+#[derive(serde::Deserialize)]
+struct Data<T> {
+    data: T,
 }
 
 fn decode_list_page(c: &mut Criterion) {
     let body = common::list_page(100);
     let mut group = c.benchmark_group("decode_list_page_100");
     group.throughput(Throughput::Bytes(body.len() as u64));
-    group.bench_function("typed", |b| {
-        b.iter(|| ListWebhooks::decode(http::Response::new(body.clone())).unwrap())
-    });
-    group.bench_function("serde_json_value", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(&body).unwrap())
-    });
+    let typed = || ListWebhooks::decode(http::Response::new(body.clone())).unwrap();
+    let value = || serde_json::from_slice::<Value>(&body).unwrap();
+    group.bench_function("typed", |b| common::interleaved(b, typed, value));
+    group.bench_function("serde_json_value", |b| common::interleaved(b, value, typed));
     group.finish();
 }
 
@@ -91,10 +99,10 @@ fn encode_create(c: &mut Criterion) {
         value
     );
     let mut group = c.benchmark_group("encode_create_10_subscriptions");
-    group.bench_function("typed", |b| b.iter(|| create.body().unwrap()));
-    group.bench_function("json_value", |b| {
-        b.iter(|| serde_json::to_vec(&value).unwrap())
-    });
+    let typed = || create.body().unwrap();
+    let json_value = || serde_json::to_vec(&value).unwrap();
+    group.bench_function("typed", |b| common::interleaved(b, typed, json_value));
+    group.bench_function("json_value", |b| common::interleaved(b, json_value, typed));
     group.finish();
 }
 

@@ -1,9 +1,16 @@
 //! Server throughput: the fake over loopback against a wiremock
 //! `MockServer` answering the same bytes, with 1, 8 and 64 concurrent
 //! keep-alive connections doing GET one webhook and list (10 webhooks).
-//! Both servers run on a thread of their own with a current-thread runtime
-//! (wiremock's own arrangement); the load runs on one current-thread
-//! runtime and is as lean as a load generator can be (see `Load`).
+//!
+//! The two servers are set up alike: each runs on a thread of its own with
+//! a current-thread runtime (wiremock's own arrangement), neither records
+//! requests (`disable_request_recording` for wiremock,
+//! `max_recorded_requests(0)` for the fake), and both answer on sockets with
+//! `TCP_NODELAY` (the fake sets it on each connection; wiremock gets a
+//! listener with it set, which Linux hands on to accepted sockets; checked
+//! at start). The two are measured interleaved (`common::interleaved_async`).
+//! The load runs on one current-thread runtime and is as lean as a load
+//! generator can be (see `Load`).
 
 mod common;
 
@@ -102,6 +109,28 @@ impl Load {
     }
 }
 
+/// A loopback listener with `TCP_NODELAY` set, for wiremock. Linux gives
+/// accepted sockets the listener's `TCP_NODELAY`; this checks that it does
+/// here, so that the comparison is never silently unequal.
+async fn nodelay_listener() -> std::net::TcpListener {
+    let listen = || {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_nodelay(true).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        socket.listen(1024).unwrap()
+    };
+    let probe = listen();
+    let _client = TcpStream::connect(probe.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (accepted, _) = probe.accept().await.unwrap();
+    assert!(
+        accepted.nodelay().unwrap(),
+        "accepted sockets do not inherit TCP_NODELAY here: wiremock would answer without it"
+    );
+    listen().into_std().unwrap()
+}
+
 fn throughput(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -110,6 +139,7 @@ fn throughput(c: &mut Criterion) {
 
     let fake = FakeAttio::builder()
         .token(common::TOKEN, [Scope::ReadWrite])
+        .max_recorded_requests(0)
         .build();
     let seeds = (0..100u128).map(|i| {
         let w = common::webhook(i);
@@ -131,7 +161,11 @@ fn throughput(c: &mut Criterion) {
     let listed = ListWebhooks::decode(http::Response::new(page.clone())).unwrap();
     assert_eq!(listed.len(), 10, "Attio's default page of 10");
     let mock = runtime.block_on(async {
-        let server = MockServer::start().await;
+        let server = MockServer::builder()
+            .listener(nodelay_listener().await)
+            .disable_request_recording()
+            .start()
+            .await;
         Mock::given(method("GET"))
             .and(path(format!("/v2/webhooks/{id}")))
             .respond_with(ResponseTemplate::new(200).set_body_raw(one.to_vec(), "application/json"))
@@ -151,16 +185,14 @@ fn throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("server_get_and_list");
     group.throughput(Throughput::Elements(REQUESTS as u64));
     for concurrency in [1, 8, 64] {
-        group.bench_with_input(
-            BenchmarkId::new("fake_attio", concurrency),
-            &concurrency,
-            |b, &n| b.to_async(&runtime).iter(|| fake_load.run(n)),
-        );
-        group.bench_with_input(
-            BenchmarkId::new("wiremock", concurrency),
-            &concurrency,
-            |b, &n| b.to_async(&runtime).iter(|| mock_load.run(n)),
-        );
+        let fake = || fake_load.run(concurrency);
+        let wiremock = || mock_load.run(concurrency);
+        group.bench_function(BenchmarkId::new("fake_attio", concurrency), |b| {
+            common::interleaved_async(b, &runtime, fake, wiremock)
+        });
+        group.bench_function(BenchmarkId::new("wiremock", concurrency), |b| {
+            common::interleaved_async(b, &runtime, wiremock, fake)
+        });
     }
     group.finish();
     drop(mock);

@@ -188,7 +188,6 @@ pub fn decode_json<T: DeserializeOwned>(
 mod tests {
     use super::*;
     use crate::operations::GetWebhook;
-    use crate::WebhookId;
 
     fn response(status: u16, body: &'static str) -> http::Response<Bytes> {
         http::Response::builder()
@@ -218,9 +217,7 @@ mod tests {
     }
 
     #[test]
-    fn arbitrary_bytes_never_panic() {
-        let id = WebhookId::from_u128(7);
-        let _ = GetWebhook::new(id);
+    fn odd_bodies_are_errors_for_every_status() {
         for status in [200u16, 201, 204, 301, 400, 404, 429, 500, 503] {
             for body in [
                 "",
@@ -233,6 +230,44 @@ mod tests {
             ] {
                 let result = GetWebhook::decode(response(status, body));
                 assert!(result.is_err(), "{status} {body:?}");
+            }
+        }
+    }
+
+    /// Bytes that are anything at all, or JSON-like text that gets further
+    /// into the parser.
+    fn body() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..256),
+            r#"\{("data"|"status_code"|"type"|"code"|"message"|[\[\]{}:,0-9a-z" ]){0,24}"#
+                .prop_map(String::into_bytes),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_and_errors_keep_them(
+            status in 100u16..600,
+            body in body(),
+        ) {
+            let status = StatusCode::from_u16(status).unwrap();
+            let response = http::Response::builder()
+                .status(status)
+                .body(Bytes::from(body.clone()))
+                .unwrap();
+            match GetWebhook::decode(response) {
+                Ok(webhook) => proptest::prop_assert!(false, "decoded {webhook:?}"),
+                Err(Error::Decode(e)) => {
+                    proptest::prop_assert_eq!(e.status, status);
+                    proptest::prop_assert_eq!(&e.body[..], &body[..]);
+                }
+                Err(Error::RateLimited(_)) => proptest::prop_assert_eq!(status.as_u16(), 429),
+                Err(Error::Api(e)) => {
+                    proptest::prop_assert!(!status.is_success() && status.as_u16() != 429);
+                    proptest::prop_assert_eq!(e.status, status);
+                }
+                Err(other) => proptest::prop_assert!(false, "{other:?}"),
             }
         }
     }

@@ -618,8 +618,13 @@ async fn invalid_input_is_caught_before_sending() {
         .unwrap_err();
     assert!(
         matches!(err, Error::Decode(_) | Error::Api(_)),
-        "it was sent: {err}"
+        "the server's answer came back: {err}"
     );
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1, "exactly the one create was sent");
+    assert_eq!(sent[0].method, http::Method::POST);
+    let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert_eq!(body["data"]["target_url"], "http://127.0.0.1:9/hook");
 }
 
 #[tokio::test]

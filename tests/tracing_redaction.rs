@@ -46,8 +46,17 @@ async fn spans_name_the_request_but_never_the_token() {
         )
         .build(HyperTransport::new().unwrap())
         .unwrap();
-    let _ = client.get_webhook(WebhookId::from_u128(9)).await;
-    let _ = format!("{client:?}");
+    let err = client
+        .get_webhook(WebhookId::from_u128(9))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err}");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "both attempts were made, so the retry was logged"
+    );
+    let debug = format!("{client:?}");
 
     let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(output.contains("attio.request"), "{output}");
@@ -57,5 +66,10 @@ async fn spans_name_the_request_but_never_the_token() {
         "{output}"
     );
     assert!(!output.contains("do_not_log_me"), "{output}");
-    assert!(!format!("{client:?}").contains("do_not_log_me"));
+    assert!(!format!("{err:?}").contains("do_not_log_me"));
+    assert!(
+        debug.contains(&server.uri()),
+        "the Debug output says something: {debug}"
+    );
+    assert!(!debug.contains("do_not_log_me"), "{debug}");
 }

@@ -352,9 +352,21 @@ mod tests {
         let p = RetryPolicy::default()
             .backoff(Duration::MAX, Duration::MAX)
             .max_total_wait(Duration::MAX);
-        for jitter in [f64::NAN, f64::INFINITY, -1.0, 0.999_999_999, 1.0] {
-            let _ = p.decide(&Failure::Connection, true, 3, Duration::ZERO, jitter);
-        }
+        let at = |jitter| p.decide(&Failure::Connection, true, 3, Duration::ZERO, jitter);
+        // NaN and negative jitter mean no wait; 1 and above the whole ceiling,
+        // which here does not fit in an f64 of seconds and is kept as is.
+        assert_eq!(at(f64::NAN), RetryDecision::Retry(Duration::ZERO));
+        assert_eq!(at(-1.0), RetryDecision::Retry(Duration::ZERO));
+        assert_eq!(at(1.0), RetryDecision::Retry(Duration::MAX));
+        assert_eq!(at(f64::INFINITY), RetryDecision::Retry(Duration::MAX));
+        let RetryDecision::Retry(almost) = at(0.999_999_999) else {
+            panic!("a retry")
+        };
+        assert!(almost < Duration::MAX);
+        assert!(
+            almost > Duration::from_secs(u64::MAX / 100 * 99),
+            "{almost:?}"
+        );
         assert_eq!(
             RetryPolicy::default().decide(&Failure::Connection, true, 1, Duration::ZERO, f64::NAN),
             RetryDecision::Retry(Duration::ZERO)

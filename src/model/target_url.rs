@@ -34,11 +34,18 @@ impl TargetUrlPolicy {
                 reason,
             })
         };
+        // `http::Uri` is more lenient than RFC 3986, which Attio's `format: uri` means.
+        if !is_rfc3986(url) {
+            return reject("not a valid URI: a character URIs do not allow, or a bad % escape");
+        }
         let Ok(uri) = url.parse::<http::Uri>() else {
             return reject("not a valid absolute URL");
         };
         if uri.host().is_none_or(str::is_empty) {
             return reject("the URL has no host");
+        }
+        if uri.authority().is_some_and(|a| has_bad_port(a.as_str())) {
+            return reject("the port is not a number");
         }
         if url.starts_with("https://") {
             return Ok(());
@@ -63,6 +70,26 @@ impl TargetUrlPolicy {
     pub fn is_loopback_http(url: &str) -> bool {
         is_loopback_http_url(url)
     }
+}
+
+/// Only RFC 3986's characters, and every `%` starts a two-hex-digit escape.
+fn is_rfc3986(url: &str) -> bool {
+    let bytes = url.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| match b {
+        b'%' => bytes
+            .get(i + 1..i + 3)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)),
+        _ => b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&b),
+    })
+}
+
+/// Whether an authority (`user@host:port`) has a port that is not digits.
+fn has_bad_port(authority: &str) -> bool {
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let after_host = host_port.rsplit(']').next().unwrap_or(host_port);
+    after_host
+        .split_once(':')
+        .is_some_and(|(_, port)| !port.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `true` for an `http://` URL whose host is loopback (`localhost`,

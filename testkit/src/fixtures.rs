@@ -1,67 +1,57 @@
 //! wiremock fixtures: Attio-exact answers for each operation and each
 //! documented error, mounted on a [`wiremock::MockServer`].
 //!
-//! Each function returns a [`Mock`] whose matchers check what Attio would
-//! check: the method and path, a `Bearer` token, and for create, update and
-//! list a body or query that the fake itself would accept (the same strict
-//! checks as [`crate::FakeAttio`]). A request the real API would reject
-//! matches no fixture, so wiremock answers 404 and the test fails loudly.
-//! Chain `.expect(n)` to also check how often it was called.
+//! [`Fixtures`] knows the bearer tokens the test hands its client. Each of
+//! its methods returns a [`Fixture`] whose matchers check what Attio would
+//! check: the method and path, one of those exact tokens (with the scope
+//! the route needs), and a path, query and body that Attio's OpenAPI
+//! document accepts ([`spec`], an independent reading of the document that
+//! shares no code with [`crate::FakeAttio`]). Fixtures that answer with a
+//! given webhook also require the request to ask for that webhook: create
+//! and update bodies must carry its target URL and subscriptions. A request
+//! the real API would reject matches no fixture, so wiremock answers 404
+//! and the test fails loudly.
+//!
+//! Add matchers of your own with [`Fixture::and`] (an exact
+//! `wiremock::matchers::body_json`, say), then turn it into a
+//! [`wiremock::Mock`] with [`Fixture::mock`] and chain `.expect(n)` to
+//! check how often it was called.
 //!
 //! ```
 //! use attio_webhooks::{Client, HyperTransport};
-//! use attio_webhooks_testkit::fixtures::{self, examples, Route};
+//! use attio_webhooks_testkit::fixtures::{examples, Fixtures, Route};
 //! use wiremock::MockServer;
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), attio_webhooks::Error> {
 //! let server = MockServer::start().await;
-//! fixtures::get_webhook(&examples::webhook()).expect(1).mount(&server).await;
-//! fixtures::error(Route::Delete(examples::webhook().webhook_id()), 404).mount(&server).await;
+//! let fixtures = Fixtures::new("sk_test");
+//! fixtures.get_webhook(&examples::webhook()).mock().expect(1).mount(&server).await;
+//! fixtures.error(Route::Delete(examples::webhook().webhook_id()), 404).mock().mount(&server).await;
 //!
 //! let client = Client::builder("sk_test").base_url(server.uri()).build(HyperTransport::new()?)?;
 //! let webhook = client.get_webhook(examples::webhook().webhook_id()).await?;
 //! assert_eq!(webhook, examples::webhook());
 //! assert!(client.delete_webhook(webhook.webhook_id()).await.unwrap_err().is_not_found());
+//!
+//! // Another token matches no fixture: wiremock's 404 has no Attio body.
+//! let stranger = Client::builder("sk_other").base_url(server.uri()).build(HyperTransport::new()?)?;
+//! assert!(stranger.get_webhook(webhook.webhook_id()).await.is_err());
 //! # Ok(()) }
 //! ```
 
-use attio_webhooks::{
-    ApiErrorBody, CreatedWebhook, TargetUrlPolicy, Timestamp, Webhook, WebhookId, WorkspaceId,
-};
+pub mod spec;
+
+use attio_webhooks::{ApiErrorBody, CreatedWebhook, Timestamp, Webhook, WebhookId, WorkspaceId};
+use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
-use wiremock::{Match, Mock, Request, Respond, ResponseTemplate};
+use wiremock::{Match, Mock, MockBuilder, Request, Respond, ResponseTemplate};
 
-use crate::api::{errors, parse, responses};
-use crate::workspace::{check_changes, check_new, random_secret, Prepared, WorkspaceError};
-
-/// The create body, checked with the fake's strict reading and rules.
-fn create_checked(
-    body: &[u8],
-    policy: TargetUrlPolicy,
-) -> Option<Result<crate::workspace::CheckedWebhook, WorkspaceError>> {
-    let (url, subs) = parse::create_body(&bytes::Bytes::copy_from_slice(body)).ok()?;
-    Some(check_new(url, subs, policy))
-}
-
-/// Whether a create body is well-formed (a repeated subscription is
-/// well-formed: Attio reads it and refuses it with 409).
-fn create_ok(body: &[u8], policy: TargetUrlPolicy) -> bool {
-    matches!(create_checked(body, policy), Some(Ok(_)))
-}
-
-/// Whether an update body is well-formed, as [`create_ok`].
-fn update_ok(body: &[u8], policy: TargetUrlPolicy) -> bool {
-    parse::update_body(&bytes::Bytes::copy_from_slice(body))
-        .ok()
-        .is_some_and(|(url, subs)| check_changes(url, subs, policy).is_ok())
-}
+use crate::api::errors;
 
 /// The example bodies of Attio's OpenAPI document.
 pub mod examples {
-    use attio_webhooks::{
-        Condition, CreatedWebhook, EventType, Filter, Secret, Subscription, Webhook,
-        WebhookIdentifier, WebhookStatus,
-    };
+    use attio_webhooks::{Condition, CreatedWebhook, EventType, Filter, Subscription, Webhook};
+    use serde_json::json;
 
     /// The example `workspace_id`.
     pub const WORKSPACE_ID: &str = "14beef7a-99f7-4534-a87e-70b564330a4c";
@@ -84,30 +74,29 @@ pub mod examples {
         )]))
     }
 
+    fn created_json() -> serde_json::Value {
+        json!({
+            "target_url": TARGET_URL,
+            "subscriptions": [subscription()],
+            "id": {"workspace_id": WORKSPACE_ID, "webhook_id": WEBHOOK_ID},
+            "status": "active",
+            "created_at": CREATED_AT,
+            "secret": SECRET,
+        })
+    }
+
     /// The example webhook.
     pub fn webhook() -> Webhook {
-        Webhook {
-            target_url: TARGET_URL.to_owned(),
-            subscriptions: vec![subscription()],
-            id: WebhookIdentifier {
-                workspace_id: WORKSPACE_ID.parse().expect("a valid UUID"),
-                webhook_id: WEBHOOK_ID.parse().expect("a valid UUID"),
-            },
-            status: WebhookStatus::Active,
-            created_at: CREATED_AT.parse().expect("a valid timestamp"),
-        }
+        serde_json::from_value(created_json()).expect("the spec's example is a webhook")
     }
 
     /// The example webhook as create returns it, with the example secret.
     pub fn created_webhook() -> CreatedWebhook {
-        CreatedWebhook {
-            webhook: webhook(),
-            secret: Secret::new(SECRET),
-        }
+        serde_json::from_value(created_json()).expect("the spec's example is a created webhook")
     }
 }
 
-/// Which operation an error fixture answers.
+/// Which operation a fixture answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
     /// `GET /v2/webhooks`
@@ -141,230 +130,403 @@ impl Route {
         }
     }
 
-    fn mock(self) -> wiremock::MockBuilder {
-        Mock::given(method(self.method()))
-            .and(path(self.path()))
-            .and(BearerToken)
+    /// Whether the route changes state (and so needs `webhook:read-write`).
+    pub fn is_write(self) -> bool {
+        !matches!(self, Route::List | Route::Get(_))
     }
 }
 
-/// `GET /v2/webhooks` with any valid `limit`/`offset`, answering `page`.
-pub fn list_webhooks(page: &[Webhook]) -> Mock {
-    Route::List
-        .mock()
-        .and(ValidListQuery)
-        .respond_with(data(page))
-}
-
-/// `GET /v2/webhooks` with exactly this `limit` and `offset` (as the client
-/// sends them: only when set), answering `page`.
-pub fn list_webhooks_at(limit: Option<u32>, offset: Option<u32>, page: &[Webhook]) -> Mock {
-    Route::List
-        .mock()
-        .and(ExactQuery { limit, offset })
-        .respond_with(data(page))
-}
-
-/// `POST /v2/webhooks` with a body Attio accepts, answering `created`.
-pub fn create_webhook(created: &CreatedWebhook) -> Mock {
-    Route::Create
-        .mock()
-        .and(ValidCreateBody(TargetUrlPolicy::HttpsOnly))
-        .respond_with(data(created))
-}
-
-/// `POST /v2/webhooks` with a body Attio accepts, answering what Attio
-/// would: the request's target and subscriptions with a fresh id in
-/// `workspace_id`, status `active`, `created_at` now and a random secret.
-pub fn create_webhook_echo(workspace_id: WorkspaceId) -> Mock {
-    Route::Create
-        .mock()
-        .and(ValidCreateBody(TargetUrlPolicy::HttpsOnly))
-        .respond_with(EchoCreate { workspace_id })
-}
-
-/// `GET /v2/webhooks/{id}` answering `webhook`.
-pub fn get_webhook(webhook: &Webhook) -> Mock {
-    Route::Get(webhook.webhook_id())
-        .mock()
-        .respond_with(data(webhook))
-}
-
-/// `PATCH /v2/webhooks/{id}` with a body Attio accepts, answering `updated`.
-pub fn update_webhook(updated: &Webhook) -> Mock {
-    Route::Update(updated.webhook_id())
-        .mock()
-        .and(ValidUpdateBody(TargetUrlPolicy::HttpsOnly))
-        .respond_with(data(updated))
-}
-
-/// `DELETE /v2/webhooks/{id}` answering `{}`.
-pub fn delete_webhook(webhook_id: WebhookId) -> Mock {
-    Route::Delete(webhook_id)
-        .mock()
-        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/json"))
-}
-
-/// `route` answering `status` with Attio's error body for it: 404 with
-/// `Webhook with ID "<id>" was not found.`, 429 with a `Retry-After` of the
-/// next second, and the testkit's body for that status otherwise (see the crate docs).
+/// The tokens a test's clients send, and the fixtures that answer them.
 ///
-/// For create and update, the body decides too, as it would at Attio: a
-/// 400 fixture matches only bodies Attio would reject, and a 409 fixture
-/// only bodies it would accept (a conflict needs a valid request). Other
-/// statuses match any body.
-pub fn error(route: Route, status: u16) -> Mock {
-    let body = match (route, status) {
-        (Route::Get(id) | Route::Update(id) | Route::Delete(id), 404) => {
-            errors::not_found(&id.to_string())
-        }
-        _ => errors::for_status(status),
-    };
-    let update = matches!(route, Route::Update(_));
-    let mock = route.mock();
-    let mock = match (route, status) {
-        (Route::Create | Route::Update(_), 400) => mock.and(BodyCheck {
-            update,
-            valid: false,
-        }),
-        (Route::Create | Route::Update(_), 409) => mock.and(BodyCheck {
-            update,
-            valid: true,
-        }),
-        _ => mock,
-    };
-    mock.respond_with(AttioError(body))
+/// A read-write token (`webhook:read-write`) may use every route; a
+/// read-only token (`webhook:read`) only list and get.
+#[derive(Clone, Debug)]
+pub struct Fixtures {
+    read_write: Vec<String>,
+    read_only: Vec<String>,
 }
 
+impl Fixtures {
+    /// Fixtures for a client that sends `Authorization: Bearer <token>`,
+    /// a token with `webhook:read-write`.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            read_write: vec![token.into()],
+            read_only: Vec::new(),
+        }
+    }
+
+    /// Also knows `token`, with `webhook:read` only.
+    pub fn read_only_token(mut self, token: impl Into<String>) -> Self {
+        self.read_only.push(token.into());
+        self
+    }
+
+    /// The tokens allowed on `route`.
+    fn allowed(&self, route: Route) -> BearerToken {
+        let mut tokens = self.read_write.clone();
+        if !route.is_write() {
+            tokens.extend(self.read_only.iter().cloned());
+        }
+        BearerToken { tokens }
+    }
+
+    /// Method, path and an allowed token for `route`.
+    fn given(&self, route: Route) -> MockBuilder {
+        Mock::given(method(route.method()))
+            .and(path(route.path()))
+            .and(self.allowed(route))
+    }
+
+    /// A request to `route` that the spec accepts, by an allowed token,
+    /// answered with `template`.
+    pub fn respond(&self, route: Route, template: ResponseTemplate) -> Fixture {
+        Fixture::new(
+            self.given(route).and(SpecRequest::valid()),
+            Answer::Template(template),
+        )
+    }
+
+    /// `GET /v2/webhooks` with any valid `limit`/`offset`, answering `page`.
+    pub fn list_webhooks(&self, page: &[Webhook]) -> Fixture {
+        Fixture::new(
+            self.given(Route::List).and(SpecRequest::valid()),
+            Answer::Template(data(page)),
+        )
+    }
+
+    /// `GET /v2/webhooks` with exactly this `limit` and `offset` (as the
+    /// client sends them: only when set), answering `page`.
+    pub fn list_webhooks_at(
+        &self,
+        limit: Option<u32>,
+        offset: Option<u32>,
+        page: &[Webhook],
+    ) -> Fixture {
+        Fixture::new(
+            self.given(Route::List)
+                .and(SpecRequest::valid())
+                .and(ExactQuery { limit, offset }),
+            Answer::Template(data(page)),
+        )
+    }
+
+    /// `POST /v2/webhooks` with a valid body asking for `created`'s target
+    /// URL and subscriptions (as JSON, in the same order), answering `created`.
+    pub fn create_webhook(&self, created: &CreatedWebhook) -> Fixture {
+        Fixture::new(
+            self.given(Route::Create)
+                .and(SpecRequest::valid())
+                .and(BodyAsks::for_webhook(&created.webhook, true)),
+            Answer::Template(data(created)),
+        )
+    }
+
+    /// `POST /v2/webhooks` with a valid body, answering what Attio would:
+    /// the request's target and subscriptions with a fresh id in
+    /// `workspace_id`, status `active`, `created_at` now and a random secret.
+    pub fn create_webhook_echo(&self, workspace_id: WorkspaceId) -> Fixture {
+        Fixture::new(
+            self.given(Route::Create).and(SpecRequest::valid()),
+            Answer::Echo(EchoCreate { workspace_id }),
+        )
+    }
+
+    /// `GET /v2/webhooks/{id}` answering `webhook`.
+    pub fn get_webhook(&self, webhook: &Webhook) -> Fixture {
+        self.respond(Route::Get(webhook.webhook_id()), data(webhook))
+    }
+
+    /// `PATCH /v2/webhooks/{id}` with a valid body whose fields (each
+    /// optional) equal `updated`'s, answering `updated`.
+    pub fn update_webhook(&self, updated: &Webhook) -> Fixture {
+        Fixture::new(
+            self.given(Route::Update(updated.webhook_id()))
+                .and(SpecRequest::valid())
+                .and(BodyAsks::for_webhook(updated, false)),
+            Answer::Template(data(updated)),
+        )
+    }
+
+    /// `DELETE /v2/webhooks/{id}` answering `{}`.
+    pub fn delete_webhook(&self, webhook_id: WebhookId) -> Fixture {
+        self.respond(
+            Route::Delete(webhook_id),
+            ResponseTemplate::new(200).set_body_raw("{}", "application/json"),
+        )
+    }
+
+    /// `route` answering `status` with Attio's error body for it: 404 with
+    /// `Webhook with ID "<id>" was not found.`, 429 with a `Retry-After` of
+    /// the next second, and [`errors::for_status`] otherwise.
+    ///
+    /// Which requests it matches depends on the status, as at Attio:
+    ///
+    /// | status | matches |
+    /// |---|---|
+    /// | 401 | a missing, malformed or unknown token |
+    /// | 403 | a read-only token |
+    /// | 400 | an allowed token and a request the spec rejects |
+    /// | 409 | an allowed token and a request the spec accepts |
+    /// | others | an allowed token |
+    pub fn error(&self, route: Route, status: u16) -> Fixture {
+        let body = match (route, status) {
+            (Route::Get(id) | Route::Update(id) | Route::Delete(id), 404) => {
+                errors::not_found(&id.to_string())
+            }
+            _ => errors::for_status(status),
+        };
+        let on_route = Mock::given(method(route.method())).and(path(route.path()));
+        let given = match status {
+            401 => on_route.and(UnknownToken {
+                known: self
+                    .read_write
+                    .iter()
+                    .chain(&self.read_only)
+                    .cloned()
+                    .collect(),
+            }),
+            403 => on_route.and(BearerToken {
+                tokens: self.read_only.clone(),
+            }),
+            400 => self.given(route).and(SpecRequest::invalid()),
+            409 => self.given(route).and(SpecRequest::valid()),
+            _ => self.given(route),
+        };
+        Fixture::new(given, Answer::Error(body))
+    }
+}
+
+/// A fixture not yet mounted: its matchers and its answer.
+pub struct Fixture {
+    given: MockBuilder,
+    answer: Answer,
+}
+
+impl Fixture {
+    fn new(given: MockBuilder, answer: Answer) -> Self {
+        Self { given, answer }
+    }
+
+    /// Adds a matcher: the fixture answers only requests that also match it.
+    pub fn and<M: Match + 'static>(self, matcher: M) -> Self {
+        Self {
+            given: self.given.and(matcher),
+            answer: self.answer,
+        }
+    }
+
+    /// The [`wiremock::Mock`], ready for `.expect(n)` and `.mount(&server)`.
+    pub fn mock(self) -> Mock {
+        self.given.respond_with(self.answer)
+    }
+}
+
+/// What a fixture answers.
+enum Answer {
+    Template(ResponseTemplate),
+    Echo(EchoCreate),
+    Error(ApiErrorBody),
+}
+
+/// `{"data": value}` with 200.
 fn data<T: serde::Serialize + ?Sized>(value: &T) -> ResponseTemplate {
-    template(responses::data(value))
+    json_template(200, &json!({ "data": value }))
 }
 
-fn template(response: http::Response<bytes::Bytes>) -> ResponseTemplate {
-    let mut template = ResponseTemplate::new(response.status().as_u16());
-    for (name, value) in response.headers() {
-        if name != http::header::CONTENT_TYPE {
-            template = template.insert_header(name.as_str(), value.as_bytes());
+fn json_template(status: u16, value: &Value) -> ResponseTemplate {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    ResponseTemplate::new(status).set_body_raw(body, "application/json")
+}
+
+impl Respond for Answer {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        match self {
+            Answer::Template(template) => template.clone(),
+            Answer::Echo(echo) => echo.respond(request),
+            Answer::Error(body) => error_template(body),
         }
     }
-    template.set_body_raw(response.into_body().to_vec(), "application/json")
 }
 
-/// Answers an Attio error body, with `Retry-After` computed when the request arrives.
-struct AttioError(ApiErrorBody);
-
-impl Respond for AttioError {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        // `responses::error` adds the 429's `Retry-After` as of now.
-        template(responses::error(&self.0, std::time::SystemTime::now()))
+/// An Attio error body with its status; a 429 gets `Retry-After` as of now.
+fn error_template(body: &ApiErrorBody) -> ResponseTemplate {
+    let value = serde_json::to_value(body).unwrap_or_default();
+    let template = json_template(body.status_code, &value);
+    if body.status_code == 429 {
+        let at = crate::retry_after_next_second(std::time::SystemTime::now());
+        template.insert_header("retry-after", at)
+    } else {
+        template
     }
 }
 
+/// Answers a create with the webhook the request asks for.
 struct EchoCreate {
     workspace_id: WorkspaceId,
 }
 
-impl Respond for EchoCreate {
+impl EchoCreate {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        // Built exactly as the fake's create builds a webhook.
-        match create_checked(&request.body, TargetUrlPolicy::HttpsOnly) {
-            Some(Ok(checked)) if checked.repeat.is_none() => {
-                let now = Timestamp::now();
-                let prepared = Prepared::new(
-                    self.workspace_id,
-                    WebhookId::from_uuid(uuid::Uuid::new_v4()),
-                    checked,
-                    attio_webhooks::WebhookStatus::Active,
-                    now,
-                    random_secret(),
-                    now,
-                );
-                data(&prepared.0.created())
+        let checked = spec::check_request("POST", request.url.path(), None, &request.body)
+            .and_then(|()| {
+                serde_json::from_slice::<Value>(&request.body).map_err(|e| spec::Violation {
+                    at: "body".into(),
+                    message: e.to_string(),
+                })
+            });
+        let data = match checked {
+            Ok(mut body) => body["data"].take(),
+            Err(violation) => {
+                return error_template(&errors::validation(format!(
+                    "Body payload validation error at {violation}"
+                )))
             }
-            _ => template(responses::error(
-                &errors::validation("Body payload validation error."),
-                std::time::SystemTime::now(),
-            )),
+        };
+        let answer = json!({"data": {
+            "target_url": data["target_url"],
+            "subscriptions": data["subscriptions"],
+            "id": {
+                "workspace_id": self.workspace_id.to_string(),
+                "webhook_id": uuid::Uuid::new_v4().to_string(),
+            },
+            "status": "active",
+            "created_at": Timestamp::now().to_string(),
+            "secret": random_secret(),
+        }});
+        json_template(200, &answer)
+    }
+}
+
+/// 32 random bytes as 64 lowercase hex characters, like Attio's secrets.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    const_hex::encode(bytes)
+}
+
+/// The bearer token of a request, if it has the form `Bearer <token>`.
+fn bearer(request: &Request) -> Option<&str> {
+    request
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+/// Matches requests with `Authorization: Bearer <token>` for exactly one
+/// of these tokens.
+///
+/// ```
+/// use attio_webhooks_testkit::fixtures::BearerToken;
+/// use wiremock::Mock;
+/// let mock = Mock::given(BearerToken::one_of(["sk_test"]));
+/// # let _ = mock;
+/// ```
+#[derive(Debug, Clone)]
+pub struct BearerToken {
+    tokens: Vec<String>,
+}
+
+impl BearerToken {
+    /// Matches any of `tokens`, exactly.
+    pub fn one_of<T: Into<String>>(tokens: impl IntoIterator<Item = T>) -> Self {
+        Self {
+            tokens: tokens.into_iter().map(Into::into).collect(),
         }
     }
 }
 
-/// Matches requests with `Authorization: Bearer <non-empty token>`.
-#[derive(Debug, Clone, Copy)]
-pub struct BearerToken;
-
 impl Match for BearerToken {
     fn matches(&self, request: &Request) -> bool {
-        request
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|token| !token.trim().is_empty())
+        bearer(request).is_some_and(|token| self.tokens.iter().any(|t| t == token))
     }
 }
 
-fn is_json(request: &Request) -> bool {
-    request
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
+/// Matches a missing or malformed `Authorization`, or a token not in `known`.
+#[derive(Debug, Clone)]
+struct UnknownToken {
+    known: Vec<String>,
 }
 
-/// Whether a request's body passes (or, with `valid: false`, fails) the
-/// fake's checks for create or update, with Attio's https-only rule.
+impl Match for UnknownToken {
+    fn matches(&self, request: &Request) -> bool {
+        !bearer(request).is_some_and(|token| self.known.iter().any(|t| t == token))
+    }
+}
+
+/// Matches requests that Attio's OpenAPI document accepts (or, with
+/// [`SpecRequest::invalid`], rejects): path parameters, query parameters,
+/// and for operations with a body a JSON `Content-Type` and a body that
+/// fits the schema. See [`spec`] for the rules.
 #[derive(Debug, Clone, Copy)]
-struct BodyCheck {
-    update: bool,
+pub struct SpecRequest {
     valid: bool,
 }
 
-impl BodyCheck {
-    fn accepts(update: bool, policy: TargetUrlPolicy, request: &Request) -> bool {
-        is_json(request)
-            && if update {
-                update_ok(&request.body, policy)
-            } else {
-                create_ok(&request.body, policy)
-            }
+impl SpecRequest {
+    /// Matches requests the spec accepts.
+    pub fn valid() -> Self {
+        Self { valid: true }
+    }
+
+    /// Matches requests the spec rejects.
+    pub fn invalid() -> Self {
+        Self { valid: false }
+    }
+
+    fn accepts(request: &Request) -> bool {
+        let json = request
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        (request.body.is_empty() || json)
+            && spec::check_request(
+                request.method.as_str(),
+                request.url.path(),
+                request.url.query(),
+                &request.body,
+            )
+            .is_ok()
     }
 }
 
-impl Match for BodyCheck {
+impl Match for SpecRequest {
     fn matches(&self, request: &Request) -> bool {
-        Self::accepts(self.update, TargetUrlPolicy::HttpsOnly, request) == self.valid
+        Self::accepts(request) == self.valid
     }
 }
 
-/// Matches a JSON create body that Attio (and the fake) would accept.
-#[derive(Debug, Clone, Copy)]
-pub struct ValidCreateBody(pub TargetUrlPolicy);
+/// Matches a create or update body whose `target_url` and `subscriptions`
+/// are the webhook's (as JSON); on update each may be absent.
+#[derive(Debug, Clone)]
+struct BodyAsks {
+    target_url: Value,
+    subscriptions: Value,
+    required: bool,
+}
 
-impl Match for ValidCreateBody {
-    fn matches(&self, request: &Request) -> bool {
-        BodyCheck::accepts(false, self.0, request)
+impl BodyAsks {
+    fn for_webhook(webhook: &Webhook, required: bool) -> Self {
+        Self {
+            target_url: Value::from(webhook.target_url.as_str()),
+            subscriptions: serde_json::to_value(&webhook.subscriptions).unwrap_or_default(),
+            required,
+        }
     }
 }
 
-/// Matches a JSON update body that Attio (and the fake) would accept.
-#[derive(Debug, Clone, Copy)]
-pub struct ValidUpdateBody(pub TargetUrlPolicy);
-
-impl Match for ValidUpdateBody {
+impl Match for BodyAsks {
     fn matches(&self, request: &Request) -> bool {
-        BodyCheck::accepts(true, self.0, request)
-    }
-}
-
-/// Matches a list query with a `limit` in 10..=100 (if any) and an
-/// `offset` of 0 or more (if any).
-#[derive(Debug, Clone, Copy)]
-pub struct ValidListQuery;
-
-impl Match for ValidListQuery {
-    fn matches(&self, request: &Request) -> bool {
-        parse::list_query(request.url.query()).is_ok()
+        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+            return false;
+        };
+        let fits = |key: &str, expected: &Value| match body["data"].get(key) {
+            Some(sent) => sent == expected,
+            None => !self.required,
+        };
+        fits("target_url", &self.target_url) && fits("subscriptions", &self.subscriptions)
     }
 }
 
@@ -389,6 +551,6 @@ impl Match for ExactQuery {
             .query_pairs()
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        ValidListQuery.matches(request) && actual == expected
+        actual == expected
     }
 }

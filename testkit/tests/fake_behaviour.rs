@@ -274,16 +274,26 @@ async fn each_fault_kind_in_process_and_over_loopback() {
         .unwrap_err()
         .is_timeout());
 
-    // A 429 carries an HTTP-date Retry-After of the next second.
+    // A 429 carries an HTTP-date Retry-After of the next whole second after
+    // the request arrived: strictly after it was sent, at most a second
+    // after the answer came back.
     fake.inject(FaultRule::new(Fault::RateLimited));
+    let sent = std::time::SystemTime::now();
     let err = loopback.send_with(&list, &once).await.unwrap_err();
+    let answered = std::time::SystemTime::now();
     let Some(attio_webhooks::RetryAfter::At(at)) = err.retry_after() else {
         panic!("{err}")
     };
-    let ahead = at
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or_default();
-    assert!(ahead <= Duration::from_secs(1));
+    assert!(
+        at > sent,
+        "Retry-After {at:?} is not after the request {sent:?}"
+    );
+    assert!(
+        at <= answered + Duration::from_secs(1),
+        "{at:?} vs {answered:?}"
+    );
+    let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap();
+    assert_eq!(since_epoch.subsec_nanos(), 0, "a whole second");
     assert!(fake.pending_faults().is_empty());
 }
 
@@ -379,40 +389,51 @@ async fn rate_limits_mirror_attio() {
             .unwrap()
             .as_secs()
     }
+    // Attio's documented limits: 100 reads and 25 writes per second.
+    const READS: usize = 100;
+    const WRITES: usize = 25;
     let once = SendOptions::new().retry(RetryPolicy::disabled());
     // The limiter counts per wall-clock second. A burst that straddles two
     // seconds proves nothing, so it is run again (a slow machine may need a
     // few tries); a burst within one second must show the limits exactly.
     let mut checked = false;
     for _ in 0..5 {
-        let fake = FakeAttio::builder().rate_limits(5, 2).build();
+        let fake = FakeAttio::builder().attio_rate_limits().build();
         let client = fake.client();
         let started = second();
         let mut reads = Vec::new();
-        for _ in 0..6 {
+        for _ in 0..=READS {
             reads.push(client.send_with(&ListWebhooks::new(), &once).await);
         }
         let mut writes = Vec::new();
-        for i in 0..3 {
+        for i in 0..=WRITES {
             let create = CreateWebhook::new(format!("https://example.com/{i}"), subs());
             writes.push(client.send_with(&create, &once).await);
         }
         if second() != started {
             continue;
         }
-        assert!(reads[..5].iter().all(Result::is_ok));
-        let err = reads[5].as_ref().unwrap_err();
+        assert!(reads[..READS].iter().all(Result::is_ok));
+        let err = reads[READS].as_ref().unwrap_err();
         assert!(err.is_rate_limited());
         assert_eq!(
             err.api_error().unwrap().code.as_str(),
             "rate_limit_exceeded"
         );
         // Writes have their own budget.
-        assert!(writes[..2].iter().all(Result::is_ok));
-        assert!(writes[2].as_ref().unwrap_err().is_rate_limited());
+        assert!(writes[..WRITES].iter().all(Result::is_ok));
+        assert!(writes[WRITES].as_ref().unwrap_err().is_rate_limited());
+        assert_eq!(
+            fake.webhooks().len(),
+            WRITES,
+            "the refused create did nothing"
+        );
         // With retries on, the client waits for Retry-After and gets through.
         client
-            .send(&CreateWebhook::new("https://example.com/2", subs()))
+            .send(&CreateWebhook::new(
+                format!("https://example.com/{WRITES}"),
+                subs(),
+            ))
             .await
             .unwrap();
         checked = true;

@@ -1,24 +1,108 @@
-//! Model-based property test: random sequences of operations run through
-//! the client against the fake, each result checked against a small
-//! reference model of Attio's rules.
+//! Model-based property test: random sequences of operations run against
+//! the fake, each result checked against a small reference model of
+//! Attio's rules.
+//!
+//! Valid operations go through the client. Invalid ones (a target URL the
+//! spec rejects, an unknown event type or operator, a subscription without
+//! its `filter` key, no subscriptions, a `limit` outside 10..=100) go
+//! through the transport as raw requests, since the client would refuse to
+//! send them; the model expects a 400 `validation_type` and no change. The
+//! pools are small enough that duplicates, reordered conditions, repeated
+//! conditions and empty `$and`/`$or` come up often.
 
 use attio_webhooks::operations::{ListWebhooks, UpdateWebhook};
 use attio_webhooks::{
-    Condition, EventType, Filter, Subscription, Webhook, WebhookId, WebhookStatus,
+    Condition, EventType, Filter, Subscription, Transport, Webhook, WebhookId, WebhookStatus,
 };
-use attio_webhooks_testkit::FakeAttio;
+use attio_webhooks_testkit::{FakeAttio, IN_PROCESS_BASE_URL};
+use bytes::Bytes;
 use proptest::prelude::*;
+use serde_json::{json, Value};
 
-const URLS: [&str; 3] = [
+const URLS: [&str; 6] = [
     "https://a.example/h",
     "https://b.example/h",
     "https://c.example/h",
+    "https://a.example/h/2",
+    "https://a.example:8443/h",
+    "https://d.example/h?x=1",
 ];
+
+/// Target URLs the spec rejects.
+const BAD_URLS: [&str; 5] = [
+    "http://a.example/h",
+    "HTTPS://a.example/h",
+    "https://",
+    "ftp://a.example/h",
+    "https://a.example/{id}",
+];
+
+const EVENT_TYPES: [EventType; 8] = [
+    EventType::NoteCreated,
+    EventType::RecordUpdated,
+    EventType::RecordCreated,
+    EventType::ListEntryCreated,
+    EventType::CommentResolved,
+    EventType::TaskDeleted,
+    EventType::WorkspaceMemberCreated,
+    EventType::CallRecordingCreated,
+];
+
+const UNKNOWN_EVENT_TYPES: [&str; 3] = ["meeting.created", "Record.created", ""];
+
+const FILTERS: usize = 12;
+
+/// A pool of filters with many near-duplicates.
+fn filter(i: usize) -> Option<Filter> {
+    let a = Condition::equals("actor.type", "workspace-member");
+    let b = Condition::not_equals("id.object_id", "people");
+    let c = Condition::equals("id.object_id", "people");
+    match i {
+        0 => None,
+        1 => Some(Filter::And(vec![a.clone(), b.clone()])),
+        2 => Some(Filter::And(vec![b, a.clone()])),
+        3 => Some(Filter::Or(vec![a.clone()])),
+        4 => Some(Filter::And(vec![a.clone()])),
+        5 => Some(Filter::And(vec![])),
+        6 => Some(Filter::Or(vec![])),
+        7 => Some(Filter::And(vec![a.clone(), a.clone()])),
+        8 => Some(Filter::Or(vec![c.clone(), a.clone()])),
+        9 => Some(Filter::Or(vec![a, c.clone()])),
+        10 => Some(Filter::And(vec![c])),
+        _ => Some(Filter::And(vec![Condition::equals(
+            "id.object_id",
+            "People",
+        )])),
+    }
+}
+
+fn subscription((event, filter_index): (usize, usize)) -> Subscription {
+    let subscription = Subscription::new(EVENT_TYPES[event].clone());
+    match filter(filter_index) {
+        Some(f) => subscription.with_filter(f),
+        None => subscription,
+    }
+}
+
+/// What makes a raw request invalid.
+#[derive(Clone, Debug)]
+enum Defect {
+    BadUrl(usize),
+    UnknownEventType(usize),
+    UnknownOperator,
+    MissingFilterKey,
+    NoSubscriptions,
+    NullTarget,
+}
 
 #[derive(Clone, Debug)]
 enum Op {
     Create {
         url: usize,
+        subs: Vec<(usize, usize)>,
+    },
+    CreateInvalid {
+        defect: Defect,
         subs: Vec<(usize, usize)>,
     },
     Get {
@@ -29,40 +113,57 @@ enum Op {
         url: Option<usize>,
         subs: Option<Vec<(usize, usize)>>,
     },
+    UpdateInvalid {
+        slot: usize,
+        defect: Defect,
+        subs: Vec<(usize, usize)>,
+    },
     Delete {
         slot: usize,
     },
     List {
-        limit: u32,
-        offset: u32,
+        limit: Option<u32>,
+        offset: Option<u32>,
+    },
+    ListInvalid {
+        limit: &'static str,
     },
 }
 
-/// A small pool of event types and filters so that duplicates happen often.
-fn subscription((event, filter): (usize, usize)) -> Subscription {
-    let event_type = [EventType::NoteCreated, EventType::RecordUpdated][event].clone();
-    let a = Condition::equals("actor.type", "workspace-member");
-    let b = Condition::not_equals("id.object_id", "people");
-    match filter {
-        0 => Subscription::new(event_type),
-        1 => Subscription::new(event_type).with_filter(Filter::And(vec![a, b])),
-        2 => Subscription::new(event_type).with_filter(Filter::And(vec![b.clone(), a.clone()])),
-        _ => Subscription::new(event_type).with_filter(Filter::Or(vec![a])),
-    }
+fn subs() -> impl Strategy<Value = Vec<(usize, usize)>> {
+    proptest::collection::vec((0..EVENT_TYPES.len(), 0..FILTERS), 1..4)
 }
 
-fn subs() -> impl Strategy<Value = Vec<(usize, usize)>> {
-    proptest::collection::vec((0..2usize, 0..4usize), 1..3)
+fn defect() -> impl Strategy<Value = Defect> {
+    prop_oneof![
+        (0..BAD_URLS.len()).prop_map(Defect::BadUrl),
+        (0..UNKNOWN_EVENT_TYPES.len()).prop_map(Defect::UnknownEventType),
+        Just(Defect::UnknownOperator),
+        Just(Defect::MissingFilterKey),
+        Just(Defect::NoSubscriptions),
+        Just(Defect::NullTarget),
+    ]
 }
+
+const SLOTS: usize = 12;
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (0..3usize, subs()).prop_map(|(url, subs)| Op::Create { url, subs }),
-        2 => (0..8usize).prop_map(|slot| Op::Get { slot }),
-        2 => (0..8usize, proptest::option::of(0..3usize), proptest::option::of(subs()))
+        4 => (0..URLS.len(), subs()).prop_map(|(url, subs)| Op::Create { url, subs }),
+        1 => (defect(), subs()).prop_map(|(defect, subs)| Op::CreateInvalid { defect, subs }),
+        2 => (0..SLOTS).prop_map(|slot| Op::Get { slot }),
+        2 => (0..SLOTS, proptest::option::of(0..URLS.len()), proptest::option::of(subs()))
             .prop_map(|(slot, url, subs)| Op::Update { slot, url, subs }),
-        1 => (0..8usize).prop_map(|slot| Op::Delete { slot }),
-        1 => (10..12u32, 0..6u32).prop_map(|(limit, offset)| Op::List { limit, offset }),
+        1 => (0..SLOTS, defect(), subs())
+            .prop_map(|(slot, defect, subs)| Op::UpdateInvalid { slot, defect, subs }),
+        1 => (0..SLOTS).prop_map(|slot| Op::Delete { slot }),
+        2 => (
+            proptest::option::of(prop_oneof![Just(10u32), Just(100), 10..=100u32]),
+            proptest::option::of(0..12u32),
+        )
+            .prop_map(|(limit, offset)| Op::List { limit, offset }),
+        1 => proptest::sample::select(&["0", "9", "101", "1000", "-1", "ten", ""][..])
+            .prop_map(|limit| Op::ListInvalid { limit }),
     ]
 }
 
@@ -112,6 +213,49 @@ impl Model {
     }
 }
 
+/// The `data` of a body with one defect; the rest is valid.
+fn invalid_data(defect: &Defect, subs: &[(usize, usize)]) -> Value {
+    let mut subscriptions: Vec<Value> = subs
+        .iter()
+        .map(|&s| serde_json::to_value(subscription(s)).unwrap())
+        .collect();
+    let mut target_url = json!(URLS[0]);
+    match defect {
+        Defect::BadUrl(i) => target_url = json!(BAD_URLS[*i]),
+        Defect::UnknownEventType(i) => {
+            subscriptions[0]["event_type"] = json!(UNKNOWN_EVENT_TYPES[*i])
+        }
+        Defect::UnknownOperator => {
+            subscriptions[0]["filter"] =
+                json!({"$and": [{"field": "actor.type", "operator": "like", "value": "x"}]})
+        }
+        Defect::MissingFilterKey => {
+            subscriptions[0].as_object_mut().unwrap().remove("filter");
+        }
+        Defect::NoSubscriptions => subscriptions.clear(),
+        Defect::NullTarget => target_url = Value::Null,
+    }
+    json!({"target_url": target_url, "subscriptions": subscriptions})
+}
+
+/// Sends a raw request past the client's own checks; status and body.
+async fn raw(fake: &FakeAttio, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("{IN_PROCESS_BASE_URL}{path}"))
+        .header("authorization", format!("Bearer {}", fake.token()))
+        .header("content-type", "application/json")
+        .body(body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string())))
+        .unwrap();
+    let response = fake.transport().send(request).await.unwrap();
+    let body = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
+    (response.status().as_u16(), body)
+}
+
+fn is_validation_error((status, body): &(u16, Value)) -> bool {
+    *status == 400 && body["code"] == "validation_type"
+}
+
 async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let fake = FakeAttio::new();
     let client = fake.client();
@@ -131,6 +275,11 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     model.ids.push(created.webhook.webhook_id());
                     model.webhooks.push(created.webhook);
                 }
+            }
+            Op::CreateInvalid { defect, subs } => {
+                let body = json!({"data": invalid_data(&defect, &subs)});
+                let answer = raw(&fake, "POST", "/v2/webhooks", Some(body)).await;
+                prop_assert!(is_validation_error(&answer), "{:?}: {:?}", defect, answer);
             }
             Op::Get { slot } => {
                 let id = model.id(slot);
@@ -171,6 +320,17 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     }
                 }
             }
+            Op::UpdateInvalid { slot, defect, subs } => {
+                // The fake reads the body before it looks for the webhook:
+                // an invalid body is a 400 whether or not the id exists.
+                let mut data = invalid_data(&defect, &subs);
+                if !matches!(defect, Defect::BadUrl(_) | Defect::NullTarget) {
+                    data.as_object_mut().unwrap().remove("target_url");
+                }
+                let path = format!("/v2/webhooks/{}", model.id(slot));
+                let answer = raw(&fake, "PATCH", &path, Some(json!({ "data": data }))).await;
+                prop_assert!(is_validation_error(&answer), "{:?}: {:?}", defect, answer);
+            }
             Op::Delete { slot } => {
                 let id = model.id(slot);
                 let result = client.delete_webhook(id).await;
@@ -183,18 +343,32 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::List { limit, offset } => {
-                let page = client
-                    .list_webhooks(ListWebhooks::new().limit(limit).offset(offset))
-                    .await
-                    .unwrap();
+                let mut list = ListWebhooks::new();
+                if let Some(limit) = limit {
+                    list = list.limit(limit);
+                }
+                if let Some(offset) = offset {
+                    list = list.offset(offset);
+                }
+                let page = client.list_webhooks(list).await.unwrap();
+                // Attio's defaults: limit 10, offset 0.
                 let expected: Vec<Webhook> = model
                     .webhooks
                     .iter()
-                    .skip(offset as usize)
-                    .take(limit as usize)
+                    .skip(offset.unwrap_or(0) as usize)
+                    .take(limit.unwrap_or(10) as usize)
                     .cloned()
                     .collect();
                 prop_assert_eq!(page, expected);
+            }
+            Op::ListInvalid { limit } => {
+                let answer = raw(&fake, "GET", &format!("/v2/webhooks?limit={limit}"), None).await;
+                prop_assert!(
+                    is_validation_error(&answer),
+                    "limit={}: {:?}",
+                    limit,
+                    answer
+                );
             }
         }
     }
@@ -206,7 +380,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
-    fn the_fake_agrees_with_the_reference_model(ops in proptest::collection::vec(op(), 1..40)) {
+    fn the_fake_agrees_with_the_reference_model(ops in proptest::collection::vec(op(), 1..60)) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(run(ops))?;
     }

@@ -7,7 +7,7 @@ mod control;
 mod dispatcher;
 pub(crate) mod errors;
 mod faults;
-pub(crate) mod parse;
+mod parse;
 mod rate_limit;
 mod recording;
 pub(crate) mod responses;

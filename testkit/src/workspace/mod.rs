@@ -14,8 +14,6 @@ mod unique;
 pub use seed::Seed;
 
 pub(crate) use error::WorkspaceError;
-#[cfg(feature = "fixtures")]
-pub(crate) use rules::CheckedWebhook;
 pub(crate) use rules::{check_changes, check_new};
 pub(crate) use store::{Workspace, WorkspaceLimits};
 pub(crate) use stored::{random_secret, Prepared};

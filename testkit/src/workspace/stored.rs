@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn the_stored_bytes_answer_exactly_what_serializing_would() {
         let checked = check_new(
-            "https://example.com/\"quoted\"".into(),
+            "https://example.com/a?b=c&d=%22".into(),
             vec![Subscription::new(EventType::NoteCreated)],
             TargetUrlPolicy::HttpsOnly,
         )

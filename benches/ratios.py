@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Runs the criterion benchmarks several times and reports every pair.
+
+Each run is a full `cargo bench --bench <name>`; after it, the median of
+each side of each pair is read from criterion's
+`target/criterion/<group>/<bench>/new/estimates.json`. Over all runs the
+script prints, for every row of BENCHMARKS.md, the minimum, median and
+maximum of each side and of the ratio, and says "met" only when the worst
+run meets the target.
+
+    python3 benches/ratios.py                  # 5 runs of every bench
+    python3 benches/ratios.py --runs 7 --bench client --bench signature
+    python3 benches/ratios.py --runs 1 -- --warm-up-time 0.2 --measurement-time 0.5
+
+Arguments after `--` go to criterion. Needs only Python 3 and cargo.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CRITERION = os.path.join(ROOT, "target", "criterion")
+
+
+def per_second(count):
+    """Turns nanoseconds per iteration into `count` items per second."""
+    return lambda ns: count * 1e9 / ns
+
+
+def per_iteration_us(ns):
+    return ns / 1e3
+
+
+# Each row: what it measures, its bench, the criterion ids of our side and of
+# the baseline, how a time (ns per iteration) is shown, how the ratio is
+# formed from the two times, and the target with the direction it must hold.
+ROWS = [
+    {
+        "row": "1",
+        "what": "GET one webhook over loopback: client vs hand-written hyper-util, both decoding the typed Webhook",
+        "bench": "client",
+        "ours": "get_over_loopback/client_typed",
+        "base": "get_over_loopback/raw_hyper_typed",
+        "unit": ("us", per_iteration_us),
+        "ratio": ("time ours / base", lambda ours, base: ours / base),
+        "target": ("<=", 1.05),
+    },
+    {
+        "row": "2",
+        "what": "decode a list page of 100 webhooks: typed vs serde_json::Value",
+        "bench": "client",
+        "ours": "decode_list_page_100/typed",
+        "base": "decode_list_page_100/serde_json_value",
+        "unit": ("us", per_iteration_us),
+        "ratio": ("speed-up base / ours", lambda ours, base: base / ours),
+        "target": (">=", 1.0),
+    },
+    {
+        "row": "3",
+        "what": "encode CreateWebhook with 10 subscriptions: typed vs to_vec of the same json! value",
+        "bench": "client",
+        "ours": "encode_create_10_subscriptions/typed",
+        "base": "encode_create_10_subscriptions/json_value",
+        "unit": ("us", per_iteration_us),
+        "ratio": ("speed-up base / ours", lambda ours, base: base / ours),
+        "target": None,
+    },
+    {
+        "row": "4",
+        "what": "create/get/update/delete through the client, in-process fake (raw requests into the same transport as baseline)",
+        "bench": "client",
+        "ours": "in_process_cycle/client/create_get_update_delete",
+        "base": "in_process_cycle/raw_transport/create_get_update_delete",
+        "unit": ("ops/s", per_second(4)),
+        "ratio": ("throughput ours / base", lambda ours, base: base / ours),
+        "target": ("ops>=", 200_000),
+    },
+]
+for connections in (64, 8, 1):
+    ROWS.append(
+        {
+            "row": "5",
+            "what": f"GET and list over loopback, {connections} connection(s): the fake vs wiremock with the same bytes",
+            "bench": "fake_server",
+            "ours": f"server_get_and_list/fake_attio/{connections}",
+            "base": f"server_get_and_list/wiremock/{connections}",
+            "unit": ("req/s", per_second(256)),
+            "ratio": ("throughput ours / base", lambda ours, base: base / ours),
+            "target": (">=", 2.0) if connections == 64 else None,
+        }
+    )
+for size, label in ((1024, "1 KiB"), (65536, "64 KiB")):
+    ROWS.append(
+        {
+            "row": "6",
+            "what": f"verify a signature, {label} body: signature::verify vs raw hmac + sha2",
+            "bench": "signature",
+            "ours": f"verify_signature/attio_webhooks/{size}",
+            "base": f"verify_signature/raw_hmac_sha2/{size}",
+            "unit": ("MiB/s", lambda ns, size=size: size / ns * 1e9 / 2**20),
+            "ratio": ("throughput ours / base", lambda ours, base: base / ours),
+            "target": (">=", 0.9),
+        }
+    )
+
+
+def median_ns(bench_id):
+    path = os.path.join(CRITERION, *bench_id.split("/"), "new", "estimates.json")
+    with open(path) as f:
+        return json.load(f)["median"]["point_estimate"]
+
+
+def spread(values, fmt):
+    return "{} / {} / {}".format(
+        fmt(min(values)), fmt(statistics.median(values)), fmt(max(values))
+    )
+
+
+def number(x):
+    if x >= 10_000:
+        return f"{x / 1000:.1f} k"
+    if x >= 100:
+        return f"{x:.0f}"
+    return f"{x:.3g}"
+
+
+def verdict(target, ratios, ours_values):
+    if target is None:
+        return ""
+    kind, bound = target
+    if kind == "<=":
+        worst = max(ratios)
+        return "met" if worst <= bound else f"NOT met (worst {worst:.3f})"
+    if kind == ">=":
+        worst = min(ratios)
+        return "met" if worst >= bound else f"NOT met (worst {worst:.3f})"
+    worst = min(ours_values)
+    return "met" if worst >= bound else f"NOT met (worst {number(worst)})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--bench", action="append", help="client, fake_server or signature")
+    parser.add_argument("criterion", nargs="*", help="arguments for criterion (after --)")
+    args = parser.parse_args()
+    benches = args.bench or ["client", "fake_server", "signature"]
+    rows = [r for r in ROWS if r["bench"] in benches]
+    times = {r["ours"]: [] for r in rows} | {r["base"]: [] for r in rows}
+
+    started = time.time()
+    for run in range(1, args.runs + 1):
+        for bench in benches:
+            command = ["cargo", "bench", "--bench", bench, "--", "--noplot", *args.criterion]
+            print(f"run {run}/{args.runs}: {' '.join(command)}", file=sys.stderr, flush=True)
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
+            for r in rows:
+                if r["bench"] == bench:
+                    times[r["ours"]].append(median_ns(r["ours"]))
+                    times[r["base"]].append(median_ns(r["base"]))
+    elapsed = time.time() - started
+
+    print(f"{args.runs} runs, {elapsed:.0f} s; each cell is min / median / max over the runs\n")
+    print("| # | what | ours | baseline | ratio | target | |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        unit, show = r["unit"]
+        ours = [show(ns) for ns in times[r["ours"]]]
+        base = [show(ns) for ns in times[r["base"]]]
+        name, form = r["ratio"]
+        ratios = [form(o, b) for o, b in zip(times[r["ours"]], times[r["base"]])]
+        target = ""
+        if r["target"]:
+            kind, bound = r["target"]
+            target = f"{kind.replace('ops', '')} {number(bound)}" + (" ops/s" if kind == "ops>=" else "")
+        print(
+            "| {} | {} | {} {} | {} {} | {} ({}) | {} | {} |".format(
+                r["row"],
+                r["what"],
+                spread(ours, number),
+                unit,
+                spread(base, number),
+                unit,
+                spread(ratios, lambda x: f"{x:.3f}"),
+                name,
+                target,
+                verdict(r["target"], ratios, ours),
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
