@@ -158,9 +158,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("50cf242c-7fa3-4cad-87d0-75b1af71c57b".into()),
     );
     let record = |id: &str| {
-        Event::new(EventType::RecordCreated, fake.workspace_id(), member.clone())
-            .with_id("object_id", "people")
-            .with_id("record_id", id)
+        Event::new(
+            EventType::RecordCreated,
+            fake.workspace_id(),
+            member.clone(),
+        )
+        .with_id("object_id", "people")
+        .with_id("record_id", id)
     };
 
     println!("\n1. a delivery whose first attempt fails is retried and handled once");

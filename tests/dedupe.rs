@@ -144,11 +144,9 @@ async fn a_dropped_handler_keeps_its_claim_until_the_lease_runs_out() {
         runs.fetch_add(1, Ordering::SeqCst);
         std::future::pending::<Result<u32, &str>>().await
     });
-    assert!(
-        tokio::time::timeout(Duration::from_millis(10), abandoned)
-            .await
-            .is_err()
-    );
+    assert!(tokio::time::timeout(Duration::from_millis(10), abandoned)
+        .await
+        .is_err());
     assert_eq!(
         code(&once.run(Some("k"), || count(&runs)).await),
         ("in_progress", 409)
@@ -174,7 +172,12 @@ async fn memory_is_bounded_by_the_capacity_and_the_oldest_key_goes_first() {
         assert!(keys.len() <= 1000);
     }
     // The newest handled key is remembered; the oldest ones were forgotten.
-    assert_eq!(keys.claim(&format!("key-49999-{}", "long".repeat(49999 % 50))).await.unwrap(), Claim::Done);
+    assert_eq!(
+        keys.claim(&format!("key-49999-{}", "long".repeat(49999 % 50)))
+            .await
+            .unwrap(),
+        Claim::Done
+    );
     assert_eq!(keys.claim("key-1-long").await.unwrap(), Claim::Claimed);
 
     let once = Once::new(MemorySeenKeys::new().with_capacity(3));
@@ -183,8 +186,14 @@ async fn memory_is_bounded_by_the_capacity_and_the_oldest_key_goes_first() {
         once.run(Some(key), || count(&runs)).await;
     }
     // "a" was pushed out by "d": its retry runs again; "d" does not.
-    assert!(matches!(once.run(Some("a"), || count(&runs)).await, Outcome::Handled(5)));
-    assert_eq!(code(&once.run(Some("d"), || count(&runs)).await).0, "already_handled");
+    assert!(matches!(
+        once.run(Some("a"), || count(&runs)).await,
+        Outcome::Handled(5)
+    ));
+    assert_eq!(
+        code(&once.run(Some("d"), || count(&runs)).await).0,
+        "already_handled"
+    );
 }
 
 /// A store whose every call fails, as a shared store does when it is down.
