@@ -60,6 +60,7 @@ fn hex_hmac(body: &[u8]) -> String {
 
 fn receive(c: &mut Criterion) {
     let body = body();
+    eprintln!("a delivery of 10 events: {} bytes", body.len());
     let signature = hex_hmac(&body);
     let mut group = c.benchmark_group("receive_10_events");
     group.throughput(Throughput::Elements(1));

@@ -103,7 +103,7 @@
 //! | `hyper-transport` | yes | [`HyperTransport`]; implies `tokio` |
 //! | `tokio` | yes | [`TokioSleep`], the client's default timer |
 //! | `axum` | no | [`receive::VerifiedDelivery`] as an axum extractor (axum-core only; no runtime) |
-//! | `tower` | no | [`receive::VerifyLayer`] for any tower `http` service (tower-layer, tower-service, http-body-util) |
+//! | `tower` | no | `receive::VerifyLayer` for any tower `http` service (tower-layer, tower-service, http-body-util) |
 
 #![warn(missing_docs)]
 

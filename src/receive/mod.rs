@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | [`Verifier`] | — | body limit, signature against a set of [`Secrets`](crate::Secrets), parse; gives a [`VerifiedDelivery`] or a [`ReceiveError`](crate::ReceiveError) with its 401/400/413 answer |
 //! | [`VerifiedDelivery`] as an axum extractor | `axum` | reads the raw body and verifies it with the app state's [`Verifier`] (`FromRef`) |
-//! | [`VerifyLayer`] | `tower` | the same checks in front of any tower `http` service; puts the [`VerifiedDelivery`] in the request's extensions |
+//! | `VerifyLayer` | `tower` | the same checks in front of any tower `http` service; puts the [`VerifiedDelivery`] in the request's extensions |
 //! | [`Once`], [`SeenKeys`], [`MemorySeenKeys`] | — | run a handler once per `Idempotency-Key` across Attio's retries |
 //!
 //! All of them go through [`Verifier::verify`], so every front door
@@ -53,7 +53,7 @@
 //! shared store for several processes.
 //!
 //! ```
-//! use attio_webhooks::receive::{Once, Outcome, Verifier};
+//! use attio_webhooks::receive::{Once, Verifier};
 //! use attio_webhooks::{signature, Secret};
 //!
 //! # futures::executor::block_on(async {
@@ -65,17 +65,19 @@
 //! headers.insert("attio-signature", signature::sign(&secret, body).parse().unwrap());
 //! headers.insert("idempotency-key", "k-1".parse().unwrap());
 //!
-//! // Two attempts of the same message: the first handles it, the retry is a no-op.
-//! for expected in [200, 200] {
+//! // A message, then Attio's retry of it: the handler runs for the first only.
+//! let runs = std::cell::Cell::new(0);
+//! for expected in ["handled", "already_handled"] {
 //!     let verified = verifier.verify(&headers, body).unwrap();
 //!     let outcome = once
 //!         .run(verified.idempotency_key(), || async {
-//!             println!("{} events", verified.delivery().events.len());
-//!             Ok::<_, std::io::Error>(())
+//!             runs.set(runs.get() + 1);
+//!             Ok::<_, std::io::Error>(verified.delivery().events.len())
 //!         })
 //!         .await;
-//!     assert_eq!(outcome.status(), expected);
+//!     assert_eq!((outcome.code(), outcome.status().as_u16()), (expected, 200));
 //! }
+//! assert_eq!(runs.get(), 1);
 //! # });
 //! ```
 

@@ -121,9 +121,8 @@ impl Verifier {
 /// A delivery whose signature matched one of the accepted secrets, with
 /// what else the request said about it.
 ///
-/// It is the axum extractor (feature `axum`) and what
-/// [`VerifyLayer`](crate::receive::VerifyLayer) (feature `tower`) puts in
-/// the request's extensions.
+/// It is the axum extractor (feature `axum`) and what `VerifyLayer`
+/// (feature `tower`) puts in the request's extensions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedDelivery {
     delivery: Delivery,
