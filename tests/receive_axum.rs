@@ -57,32 +57,4 @@ async fn start(verifier: Verifier, once: Once, probe: Arc<Probe>) -> SocketAddr 
     addr
 }
 
-#[tokio::test]
-async fn valid_deliveries_reach_the_handler_typed() {
-    receive_common::valid_deliveries_reach_the_handler_typed(start).await;
-}
-
-#[tokio::test]
-async fn bad_requests_are_refused_before_the_handler() {
-    receive_common::bad_requests_are_refused_before_the_handler(start).await;
-}
-
-#[tokio::test]
-async fn an_oversized_delivery_from_the_fake_gets_413() {
-    receive_common::an_oversized_delivery_from_the_fake_gets_413(start).await;
-}
-
-#[tokio::test]
-async fn a_handler_failing_twice_handles_the_message_once() {
-    receive_common::a_handler_failing_twice_handles_the_message_once(start).await;
-}
-
-#[tokio::test]
-async fn retries_of_a_handled_message_do_not_run_it_again() {
-    receive_common::retries_of_a_handled_message_do_not_run_it_again(start).await;
-}
-
-#[tokio::test]
-async fn deliveries_signed_by_either_of_two_secrets_pass() {
-    receive_common::deliveries_signed_by_either_of_two_secrets_pass(start).await;
-}
+scenarios!(start);

@@ -217,19 +217,55 @@ pub async fn post(
     (status, json, headers)
 }
 
+/// A fake with `retries`, a receiver started with `verifier` and `once`,
+/// and one webhook to it signing with [`SECRET_A`].
+pub async fn one_webhook(
+    start: &impl Start,
+    verifier: Verifier,
+    once: Once,
+    probe: &Arc<Probe>,
+    retries: u32,
+) -> (FakeAttio, Clock, attio_webhooks::WebhookId) {
+    let (fake, clock) = fake_attio(retries);
+    let addr = start(verifier, once, probe.clone()).await;
+    let webhook = seed(&fake, format!("http://{addr}/attio"), SECRET_A);
+    (fake, clock, webhook)
+}
+
+fn accepting_a() -> Verifier {
+    Verifier::new(Secret::new(SECRET_A))
+}
+
+/// One `#[tokio::test]` per scenario, for a test file's `start`.
+#[macro_export]
+macro_rules! scenarios {
+    ($start:path) => {
+        $crate::scenarios!(@each $start,
+            valid_deliveries_reach_the_handler_typed,
+            bad_requests_are_refused_before_the_handler,
+            an_oversized_delivery_from_the_fake_gets_413,
+            a_handler_failing_twice_handles_the_message_once,
+            retries_of_a_handled_message_do_not_run_it_again,
+            deliveries_signed_by_either_of_two_secrets_pass
+        );
+    };
+    (@each $start:path, $($name:ident),*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                receive_common::$name($start).await;
+            }
+        )*
+    };
+}
+
 // ---------------------------------------------------------------- scenarios
 
 /// Two events from the fake reach the handler as typed deliveries.
 pub async fn valid_deliveries_reach_the_handler_typed(start: impl Start) {
     let probe = Arc::new(Probe::default());
-    let (fake, clock) = fake_attio(2);
-    let addr = start(
-        Verifier::new(Secret::new(SECRET_A)),
-        Once::in_memory(),
-        probe.clone(),
-    )
-    .await;
-    let webhook = seed(&fake, format!("http://{addr}/attio"), SECRET_A);
+    let (fake, clock, webhook) =
+        one_webhook(&start, accepting_a(), Once::in_memory(), &probe, 2).await;
 
     deliver(&fake, &clock, record_created(&fake, "rec-1")).await;
     let note = Event::new(EventType::NoteCreated, fake.workspace_id(), Actor::system())
@@ -362,10 +398,8 @@ pub async fn bad_requests_are_refused_before_the_handler(start: impl Start) {
 /// The fake's own oversized delivery gets 413 and no handler run.
 pub async fn an_oversized_delivery_from_the_fake_gets_413(start: impl Start) {
     let probe = Arc::new(Probe::default());
-    let (fake, clock) = fake_attio(1);
-    let verifier = Verifier::new(Secret::new(SECRET_A)).with_max_body_bytes(LIMIT);
-    let addr = start(verifier, Once::in_memory(), probe.clone()).await;
-    let webhook = seed(&fake, format!("http://{addr}/attio"), SECRET_A);
+    let verifier = accepting_a().with_max_body_bytes(LIMIT);
+    let (fake, clock, webhook) = one_webhook(&start, verifier, Once::in_memory(), &probe, 1).await;
     let event = record_created(&fake, "rec-1").with_field("notes", "y".repeat(LIMIT));
     deliver(&fake, &clock, event).await;
     assert_eq!(statuses(&fake.delivery_log(), webhook), [413, 413]);
@@ -377,14 +411,8 @@ pub async fn an_oversized_delivery_from_the_fake_gets_413(start: impl Start) {
 pub async fn a_handler_failing_twice_handles_the_message_once(start: impl Start) {
     let probe = Arc::new(Probe::default());
     probe.fail_runs.store(2, Ordering::SeqCst);
-    let (fake, clock) = fake_attio(5);
-    let addr = start(
-        Verifier::new(Secret::new(SECRET_A)),
-        Once::in_memory(),
-        probe.clone(),
-    )
-    .await;
-    let webhook = seed(&fake, format!("http://{addr}/attio"), SECRET_A);
+    let (fake, clock, webhook) =
+        one_webhook(&start, accepting_a(), Once::in_memory(), &probe, 5).await;
     deliver(&fake, &clock, record_created(&fake, "rec-1")).await;
 
     let log = fake.delivery_log();
@@ -403,14 +431,8 @@ pub async fn a_handler_failing_twice_handles_the_message_once(start: impl Start)
 pub async fn retries_of_a_handled_message_do_not_run_it_again(start: impl Start) {
     let probe = Arc::new(Probe::default());
     probe.lose_answers.store(2, Ordering::SeqCst);
-    let (fake, clock) = fake_attio(5);
-    let addr = start(
-        Verifier::new(Secret::new(SECRET_A)),
-        Once::in_memory(),
-        probe.clone(),
-    )
-    .await;
-    let webhook = seed(&fake, format!("http://{addr}/attio"), SECRET_A);
+    let (fake, clock, webhook) =
+        one_webhook(&start, accepting_a(), Once::in_memory(), &probe, 5).await;
     deliver(&fake, &clock, record_created(&fake, "rec-1")).await;
 
     assert_eq!(statuses(&fake.delivery_log(), webhook), [500, 500, 200]);
@@ -420,14 +442,8 @@ pub async fn retries_of_a_handled_message_do_not_run_it_again(start: impl Start)
     // Without dedupe the same receiver would have run it three times.
     let plain = Arc::new(Probe::default());
     plain.lose_answers.store(2, Ordering::SeqCst);
-    let (fake, clock) = fake_attio(5);
-    let addr = start(
-        Verifier::new(Secret::new(SECRET_A)),
-        Once::new(NeverSeen),
-        plain.clone(),
-    )
-    .await;
-    seed(&fake, format!("http://{addr}/attio"), SECRET_A);
+    let (fake, clock, _) =
+        one_webhook(&start, accepting_a(), Once::new(NeverSeen), &plain, 5).await;
     deliver(&fake, &clock, record_created(&fake, "rec-1")).await;
     assert_eq!(plain.runs(), 3);
 }
