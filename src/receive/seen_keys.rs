@@ -57,7 +57,7 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(73 * 3600);
 /// key over: 5 minutes, more than any delivery attempt lasts.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
 
-/// How many keys [`MemorySeenKeys`] holds by default: 100 000 (about 8 MB).
+/// How many keys [`MemorySeenKeys`] holds by default: 100 000.
 pub const DEFAULT_CAPACITY: usize = 100_000;
 
 /// The longest time-to-live or lease accepted; longer ones are cut to it.
@@ -67,10 +67,12 @@ const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 ///
 /// It holds at most `capacity` keys whatever the traffic: each is kept as
 /// its SHA-256 (32 bytes, so a long key costs no more than a short one)
-/// with its state and deadline, plus an insertion-order queue of at most
-/// about twice the capacity. When full, the oldest key is forgotten first,
-/// even if its time-to-live has not run out: under more distinct messages
-/// per time-to-live than the capacity, a very late retry may run again.
+/// with its state and deadline, plus a queue of keys in the order they
+/// were first claimed, at most one and a half times the capacity: under
+/// 200 bytes per key in all, about 20 MB at the default capacity. When
+/// full, the key claimed longest ago is forgotten first, even if its
+/// time-to-live has not run out: with more distinct messages per
+/// time-to-live than the capacity, a very late retry may run again.
 ///
 /// What it does not promise: anything across processes or restarts. Two
 /// replicas behind a load balancer each have their own memory, so a retry
@@ -218,7 +220,15 @@ impl Table {
     }
 
     fn complete(&mut self, key: Key, now: Instant, until: Instant, capacity: usize) {
-        self.write(key, State::Done, now, until, capacity);
+        match self.entries.get_mut(&key) {
+            // Keeps its place in the queue: the oldest claim goes first.
+            Some(entry) => {
+                entry.state = State::Done;
+                entry.until = until;
+            }
+            // Forgotten meanwhile (capacity): remembered anew.
+            None => self.write(key, State::Done, now, until, capacity),
+        }
     }
 
     fn release(&mut self, key: &Key) {
@@ -245,7 +255,8 @@ impl Table {
 
     /// Forgets the oldest keys while over capacity, then any expired or
     /// stale ones at the front, and compacts the queue when stale nodes
-    /// pile up, so both structures stay within about twice the capacity.
+    /// (left by releases and expired claims) pile up, so the queue stays
+    /// within one and a half times the capacity.
     fn sweep(&mut self, now: Instant, capacity: usize) {
         while let Some(front) = self.order.front() {
             let live = self.is_live(front);
@@ -258,7 +269,7 @@ impl Table {
                 self.entries.remove(&key);
             }
         }
-        if self.order.len() > 2 * capacity + 16 {
+        if self.order.len() > capacity + capacity / 2 + 16 {
             let order = std::mem::take(&mut self.order);
             self.order = order.into_iter().filter(|n| self.is_live(n)).collect();
         }
@@ -327,7 +338,7 @@ mod tests {
                 _ => table.release(&k),
             }
             assert!(table.entries.len() <= capacity);
-            assert!(table.order.len() <= 2 * capacity + 16);
+            assert!(table.order.len() <= capacity + capacity / 2 + 16);
             if step % 500 == 0 {
                 // Every entry still has its node, so the sweep can reach it.
                 assert!(table
