@@ -36,7 +36,7 @@ use crate::receive::verifier::Verifier;
 /// use tower::{service_fn, Layer, ServiceExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn main() -> Result<(), attio_webhooks::BoxError> {
 /// let secret = Secret::new("shh");
 /// let service = VerifyLayer::new(Verifier::new(secret.clone())).layer(service_fn(
 ///     |request: http::Request<Full<Bytes>>| async move {
