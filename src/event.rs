@@ -299,7 +299,8 @@ pub struct PayloadError {
     pub message: String,
 }
 
-/// Why a received delivery was refused.
+/// Why a received delivery was refused. [`ReceiveError::status`] gives the
+/// answer for each, [`ReceiveError::to_response`] a whole one.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReceiveError {
@@ -309,6 +310,16 @@ pub enum ReceiveError {
     /// The signature is right but the body is not a delivery: answer 400.
     #[error(transparent)]
     Payload(#[from] PayloadError),
+    /// The body is longer than the receiver accepts: answer 413. Nothing
+    /// past the limit was read or kept.
+    #[error("the body is larger than the {limit}-byte limit")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The body could not be read (the connection failed mid-body): answer 400.
+    #[error("the body could not be read: {0}")]
+    Body(String),
 }
 
 impl Delivery {

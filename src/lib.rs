@@ -22,6 +22,9 @@
 //!   `Attio-Signature`; [`Delivery`] and [`Event`] parse it, keeping every
 //!   field; [`Filter::matches`] evaluates a subscription filter against an
 //!   event; [`Delivery::verify_and_parse`] does both steps of a receiver.
+//!   [`receive`] puts it in a service: a [`receive::Verifier`] with a set
+//!   of [`Secrets`] (rotation), an axum extractor, a tower layer, and
+//!   [`receive::Once`] to handle each message once across Attio's retries.
 //! - **No runtime needed for the core.** With `default-features = false`
 //!   the crate has no tokio, hyper or TLS dependency: models, requests,
 //!   decoding, the retry decision and [`Endpoint`] are pure code. The
@@ -99,6 +102,8 @@
 //! |---|---|---|
 //! | `hyper-transport` | yes | [`HyperTransport`]; implies `tokio` |
 //! | `tokio` | yes | [`TokioSleep`], the client's default timer |
+//! | `axum` | no | [`receive::VerifiedDelivery`] as an axum extractor (axum-core only; no runtime) |
+//! | `tower` | no | `receive::VerifyLayer` for any tower `http` service (tower-layer, tower-service, http-body-util) |
 
 #![warn(missing_docs)]
 
@@ -113,6 +118,7 @@ mod json;
 mod model;
 mod open_enum;
 pub mod operations;
+pub mod receive;
 mod request;
 pub mod signature;
 mod sleep;
@@ -138,6 +144,7 @@ pub use model::{
     TargetUrlPolicy, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus, WorkspaceId,
 };
 pub use request::{decode_json, Envelope, Request};
+pub use signature::Secrets;
 #[cfg(feature = "tokio")]
 pub use sleep::TokioSleep;
 pub use sleep::{AsyncSleep, Sleep};

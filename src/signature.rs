@@ -63,10 +63,12 @@ pub fn sign(secret: &Secret, body: &[u8]) -> String {
 
 /// Checks a hex signature (either case) against `body`, in constant time.
 pub fn verify_hex(secret: &Secret, body: &[u8], signature: &str) -> Result<(), SignatureError> {
-    verify_hex_bytes(secret, body, signature.as_bytes())
+    let expected = decode_signature(signature.as_bytes())?;
+    check(secret, body, &expected)
 }
 
-fn verify_hex_bytes(secret: &Secret, body: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
+/// Decodes a 64-character hex signature into the 32 bytes of the MAC.
+fn decode_signature(signature: &[u8]) -> Result<[u8; 32], SignatureError> {
     if signature.len() != 64 {
         return Err(SignatureError::WrongLength {
             actual: signature.len(),
@@ -75,9 +77,24 @@ fn verify_hex_bytes(secret: &Secret, body: &[u8], signature: &[u8]) -> Result<()
     let mut expected = [0u8; 32];
     const_hex::decode_to_slice(signature, &mut expected)
         .map_err(|_| SignatureError::MalformedHex)?;
+    Ok(expected)
+}
+
+/// Compares the MAC of `body` under `secret` with `expected` in constant time.
+fn check(secret: &Secret, body: &[u8], expected: &[u8; 32]) -> Result<(), SignatureError> {
     mac(secret, body)
-        .verify_slice(&expected)
+        .verify_slice(expected)
         .map_err(|_| SignatureError::Mismatch)
+}
+
+/// The raw bytes of the signature header: `Attio-Signature` when present,
+/// `X-Attio-Signature` otherwise.
+fn header(headers: &http::HeaderMap) -> Result<&[u8], SignatureError> {
+    headers
+        .get(&SIGNATURE_HEADER)
+        .or_else(|| headers.get(&X_SIGNATURE_HEADER))
+        .map(http::HeaderValue::as_bytes)
+        .ok_or(SignatureError::MissingHeader)
 }
 
 /// Checks the signature header of a delivery against its raw `body`.
@@ -99,12 +116,93 @@ pub fn verify(
     body: &[u8],
     headers: &http::HeaderMap,
 ) -> Result<(), SignatureError> {
-    let value = headers
-        .get(&SIGNATURE_HEADER)
-        .or_else(|| headers.get(&X_SIGNATURE_HEADER))
-        .ok_or(SignatureError::MissingHeader)?;
     // Non-ASCII bytes are not hex digits either: MalformedHex.
-    verify_hex_bytes(secret, body, value.as_bytes())
+    let expected = decode_signature(header(headers)?)?;
+    check(secret, body, &expected)
+}
+
+/// The secrets a receiver accepts: the current one and, while a webhook
+/// is being replaced, the ones before it (secret rotation).
+///
+/// Never empty: it starts from one secret and grows with [`Secrets::and`].
+/// `Debug` shows how many there are, never their values.
+///
+/// ```
+/// use attio_webhooks::{Secret, Secrets};
+/// let secrets = Secrets::new(Secret::new("new")).and(Secret::new("old"));
+/// assert_eq!(format!("{secrets:?}"), "Secrets(2 × <redacted>)");
+/// assert_eq!(secrets.iter().count(), 2);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secrets(Vec<Secret>);
+
+impl Secrets {
+    /// A set of one secret.
+    pub fn new(secret: impl Into<Secret>) -> Self {
+        Self(vec![secret.into()])
+    }
+
+    /// Adds another accepted secret (e.g. the previous webhook's). Its
+    /// index in [`verify_any`]'s answer is the number added before it.
+    pub fn and(mut self, secret: impl Into<Secret>) -> Self {
+        self.0.push(secret.into());
+        self
+    }
+
+    /// The secrets, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &Secret> {
+        self.0.iter()
+    }
+}
+
+impl From<Secret> for Secrets {
+    fn from(secret: Secret) -> Self {
+        Self::new(secret)
+    }
+}
+
+impl core::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Secrets({} × <redacted>)", self.0.len())
+    }
+}
+
+/// Checks the signature header of a delivery against its raw `body` with
+/// each of `secrets`, and answers the index of the first that matches.
+///
+/// Every secret is tried, each with a constant-time comparison, whether or
+/// not an earlier one matched, so the time taken does not tell which
+/// secret signed the body. The header is read as in [`verify`].
+///
+/// ```
+/// use attio_webhooks::{signature, Secret, Secrets};
+/// let (old, new) = (Secret::new("old"), Secret::new("new"));
+/// let secrets = Secrets::new(new.clone()).and(old.clone());
+/// let body = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("attio-signature", signature::sign(&old, body).parse().unwrap());
+/// assert_eq!(signature::verify_any(&secrets, body, &headers), Ok(1));
+/// headers.insert("attio-signature", signature::sign(&new, body).parse().unwrap());
+/// assert_eq!(signature::verify_any(&secrets, body, &headers), Ok(0));
+/// assert_eq!(
+///     signature::verify_any(&Secrets::new(Secret::new("other")), body, &headers),
+///     Err(signature::SignatureError::Mismatch)
+/// );
+/// ```
+pub fn verify_any(
+    secrets: &Secrets,
+    body: &[u8],
+    headers: &http::HeaderMap,
+) -> Result<usize, SignatureError> {
+    let expected = decode_signature(header(headers)?)?;
+    let mut matched = None;
+    for (index, secret) in secrets.iter().enumerate() {
+        let ok = check(secret, body, &expected).is_ok();
+        if ok && matched.is_none() {
+            matched = Some(index);
+        }
+    }
+    matched.ok_or(SignatureError::Mismatch)
 }
 
 #[cfg(test)]
@@ -153,6 +251,33 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn any_of_several_secrets_passes_and_each_failure_is_told_apart() {
+        let (a, b) = (Secret::new("a"), Secret::new("b"));
+        let both = Secrets::new(a.clone()).and(b.clone());
+        let by_b = headers("x-attio-signature", &sign(&b, b"body"));
+        assert_eq!(verify_any(&both, b"body", &by_b), Ok(1));
+        assert_eq!(
+            verify_any(&Secrets::new(a), b"body", &by_b),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_any(&both, b"other body", &by_b),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_any(&both, b"body", &http::HeaderMap::new()),
+            Err(SignatureError::MissingHeader)
+        );
+        assert_eq!(
+            verify_any(&both, b"body", &headers("attio-signature", "abc")),
+            Err(SignatureError::WrongLength { actual: 3 })
+        );
+        // The same secret twice: the first index is the answer.
+        let twice = Secrets::new(b.clone()).and(b);
+        assert_eq!(verify_any(&twice, b"body", &by_b), Ok(0));
     }
 
     #[test]

@@ -1,0 +1,211 @@
+//! Running a handler once per `Idempotency-Key`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use crate::error::BoxError;
+use crate::receive::rejection::{json_response, ErrorBody, StatusBody};
+use crate::receive::seen_keys::{Claim, MemorySeenKeys, SeenKeys};
+
+/// Runs a delivery handler at most once per `Idempotency-Key`, across
+/// Attio's retries.
+///
+/// - A key seen for the first time runs the handler. If it succeeds the
+///   key is marked done; if it fails the claim is dropped, so Attio's next
+///   retry runs the handler again.
+/// - A retry of a key already done answers [`Outcome::AlreadyHandled`]
+///   (200) without running the handler.
+/// - A second delivery of a key while the first is still being handled
+///   (two attempts racing) answers [`Outcome::InProgress`] (409): Attio
+///   retries it later, and by then the first has either finished (so the
+///   retry gets 200) or failed (so the retry runs the handler).
+/// - A delivery without a key cannot be deduplicated: the handler runs.
+///
+/// "Once" holds as far as the [`SeenKeys`] store remembers: within its
+/// time-to-live and capacity, and, for [`MemorySeenKeys`], within one
+/// process. A handler that succeeds but whose process dies before the key
+/// is recorded runs again on the retry, so side effects that must never
+/// repeat need their own transaction keyed by the same key.
+///
+/// The `Idempotency-Key` is not signed: this guards against Attio's
+/// retries, not against someone replaying a captured delivery under a new
+/// key (Attio's signature has no timestamp to stop that; use HTTPS).
+///
+/// ```
+/// use attio_webhooks::receive::{Once, Outcome};
+/// # futures::executor::block_on(async {
+/// let once = Once::in_memory();
+/// let runs = std::cell::Cell::new(0);
+/// let handler = || async { runs.set(runs.get() + 1); Ok::<_, ()>(()) };
+/// let first = once.run(Some("key-1"), handler).await;
+/// assert!(matches!(first, Outcome::Handled(())));
+/// let retry = once.run(Some("key-1"), handler).await;
+/// assert!(matches!(retry, Outcome::AlreadyHandled));
+/// assert_eq!((runs.get(), retry.status().as_u16()), (1, 200));
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Once {
+    keys: Arc<dyn SeenKeys>,
+}
+
+impl core::fmt::Debug for Once {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Once").finish_non_exhaustive()
+    }
+}
+
+impl Default for Once {
+    fn default() -> Self {
+        Self::in_memory()
+    }
+}
+
+impl Once {
+    /// Deduplicates with `keys`.
+    pub fn new(keys: impl SeenKeys + 'static) -> Self {
+        Self {
+            keys: Arc::new(keys),
+        }
+    }
+
+    /// Deduplicates with a shared store.
+    pub fn from_arc(keys: Arc<dyn SeenKeys>) -> Self {
+        Self { keys }
+    }
+
+    /// Deduplicates in this process's memory, with [`MemorySeenKeys`]'s
+    /// defaults.
+    pub fn in_memory() -> Self {
+        Self::new(MemorySeenKeys::new())
+    }
+
+    /// Runs `handler` unless the delivery with `key` was handled already or
+    /// is being handled now; see [`Once`] for the rules.
+    pub async fn run<T, E, F, Fut>(&self, key: Option<&str>, handler: F) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let Some(key) = key else {
+            return match handler().await {
+                Ok(value) => Outcome::Handled(value),
+                Err(error) => Outcome::Failed(error),
+            };
+        };
+        match self.keys.claim(key).await {
+            Ok(Claim::Claimed) => {}
+            Ok(Claim::Done) => return Outcome::AlreadyHandled,
+            Ok(Claim::InProgress) => return Outcome::InProgress,
+            Err(error) => return Outcome::Unavailable(error),
+        }
+        match handler().await {
+            Ok(value) => {
+                if let Err(error) = self.keys.complete(key).await {
+                    tracing::warn!(
+                        idempotency_key = key,
+                        %error,
+                        "handled a delivery but could not record its key; a retry would run again"
+                    );
+                }
+                Outcome::Handled(value)
+            }
+            Err(failure) => {
+                if let Err(error) = self.keys.release(key).await {
+                    tracing::warn!(
+                        idempotency_key = key,
+                        %error,
+                        "could not release the key of a failed delivery; its retry waits for the lease"
+                    );
+                }
+                Outcome::Failed(failure)
+            }
+        }
+    }
+}
+
+/// What [`Once::run`] did, and what to answer Attio.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Outcome<T, E> {
+    /// The handler ran and succeeded; the key is recorded. Answer 200.
+    Handled(T),
+    /// The key was handled before; the handler did not run. Answer 200 so
+    /// Attio stops retrying.
+    AlreadyHandled,
+    /// Another delivery with the key is being handled; the handler did not
+    /// run. Answer 409 so Attio retries later.
+    InProgress,
+    /// The handler ran and failed; the key is free again. Answer an error
+    /// (500) so Attio retries.
+    Failed(E),
+    /// The [`SeenKeys`] store failed before the handler could run; it did
+    /// not run. Answer 503 so Attio retries.
+    Unavailable(BoxError),
+}
+
+impl<T, E> Outcome<T, E> {
+    /// The status to answer: 200 for [`Outcome::Handled`] and
+    /// [`Outcome::AlreadyHandled`], 409 for [`Outcome::InProgress`], 500 for
+    /// [`Outcome::Failed`], 503 for [`Outcome::Unavailable`].
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Outcome::Handled(_) | Outcome::AlreadyHandled => StatusCode::OK,
+            Outcome::InProgress => StatusCode::CONFLICT,
+            Outcome::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Outcome::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// A short machine-readable name: `handled`, `already_handled`,
+    /// `in_progress`, `failed` or `unavailable`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::Handled(_) => "handled",
+            Outcome::AlreadyHandled => "already_handled",
+            Outcome::InProgress => "in_progress",
+            Outcome::Failed(_) => "failed",
+            Outcome::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// A plain answer: [`Outcome::status`] with `{"status": code}` for the
+    /// two successes and `{"error": code, "message": ...}` otherwise. It
+    /// does not show the handler's value or error (the `axum` feature's
+    /// `IntoResponse` does).
+    ///
+    /// ```
+    /// use attio_webhooks::receive::Outcome;
+    /// let response = Outcome::<(), ()>::AlreadyHandled.to_response();
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.body().as_ref(), br#"{"status":"already_handled"}"#);
+    /// assert_eq!(Outcome::<(), ()>::InProgress.to_response().status(), 409);
+    /// ```
+    pub fn to_response(&self) -> http::Response<Bytes> {
+        let message = match self {
+            Outcome::Handled(_) | Outcome::AlreadyHandled => {
+                return json_response(
+                    self.status(),
+                    &StatusBody {
+                        status: self.code(),
+                    },
+                )
+            }
+            Outcome::InProgress => {
+                "a delivery with this Idempotency-Key is being handled; retry later"
+            }
+            Outcome::Failed(_) => "the delivery could not be handled; retry later",
+            Outcome::Unavailable(_) => "the store of handled deliveries failed; retry later",
+        };
+        json_response(
+            self.status(),
+            &ErrorBody {
+                error: self.code(),
+                message,
+            },
+        )
+    }
+}

@@ -1,0 +1,141 @@
+//! [`VerifyLayer`]: delivery verification in front of any tower service
+//! (feature `tower`).
+
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http_body_util::{Either, Full};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::error::BoxError;
+use crate::receive::body::read_limited;
+use crate::receive::verifier::Verifier;
+
+/// A tower [`Layer`] that verifies each request as an Attio delivery
+/// before the inner service sees it.
+///
+/// The wrapped service ([`Verify`]) reads the body up to
+/// [`Verifier::max_body_bytes`], checks the signature and parses the
+/// delivery. A refused request gets [`crate::ReceiveError::to_response`]
+/// (401, 400 or 413 with a short JSON body) and never reaches the inner
+/// service. An accepted one reaches it with the
+/// [`VerifiedDelivery`](crate::receive::VerifiedDelivery) in its
+/// extensions and the raw body, as read, as a `Full<Bytes>`.
+///
+/// It works for any service from `http::Request` to `http::Response`:
+/// axum routers and handlers, tonic-web, plain `tower::service_fn`, and
+/// hyper through hyper-util's `TowerToHyperService`.
+///
+/// ```
+/// use attio_webhooks::receive::{VerifiedDelivery, VerifyLayer, Verifier};
+/// use attio_webhooks::{signature, Secret};
+/// use bytes::Bytes;
+/// use http_body_util::{BodyExt, Full};
+/// use tower::{service_fn, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), attio_webhooks::BoxError> {
+/// let secret = Secret::new("shh");
+/// let service = VerifyLayer::new(Verifier::new(secret.clone())).layer(service_fn(
+///     |request: http::Request<Full<Bytes>>| async move {
+///         let verified = request.extensions().get::<VerifiedDelivery>().unwrap();
+///         let events = verified.delivery().events.len();
+///         Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(events.to_string()))))
+///     },
+/// ));
+///
+/// let body = r#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
+/// let signed = http::Request::post("/attio")
+///     .header("attio-signature", signature::sign(&secret, body.as_bytes()))
+///     .body(Full::new(Bytes::from(body)))?;
+/// let response = service.clone().oneshot(signed).await?;
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.into_body().collect().await?.to_bytes(), "0");
+///
+/// let unsigned = http::Request::post("/attio").body(Full::new(Bytes::from(body)))?;
+/// assert_eq!(service.oneshot(unsigned).await?.status(), 401);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct VerifyLayer {
+    verifier: Verifier,
+}
+
+impl VerifyLayer {
+    /// A layer that checks deliveries with `verifier`.
+    pub fn new(verifier: Verifier) -> Self {
+        Self { verifier }
+    }
+}
+
+impl<S> Layer<S> for VerifyLayer {
+    type Service = Verify<S>;
+
+    fn layer(&self, inner: S) -> Verify<S> {
+        Verify {
+            inner,
+            verifier: self.verifier.clone(),
+        }
+    }
+}
+
+/// The service [`VerifyLayer`] makes: verifies, then calls `S`.
+///
+/// Its answers are `Either<S's body, Full<Bytes>>`: the inner service's,
+/// or a refusal's JSON.
+#[derive(Clone, Debug)]
+pub struct Verify<S> {
+    inner: S,
+    verifier: Verifier,
+}
+
+impl<S, B, ResBody> Service<http::Request<B>> for Verify<S>
+where
+    S: Service<http::Request<Full<Bytes>>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = http::Response<Either<ResBody, Full<Bytes>>>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        // The clone that was made ready goes into the future; a fresh clone
+        // stays for the next call (tower's usual arrangement).
+        let fresh = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, fresh);
+        let verifier = self.verifier.clone();
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            let checked = match read_limited(&parts.headers, body, verifier.max_body_bytes()).await
+            {
+                Ok(body) => verifier
+                    .verify(&parts.headers, &body)
+                    .map(|verified| (verified, body)),
+                Err(error) => Err(error),
+            };
+            let (verified, body) = match checked {
+                Ok(checked) => checked,
+                Err(refused) => {
+                    return Ok(refused.to_response().map(|b| Either::Right(Full::new(b))))
+                }
+            };
+            parts.extensions.insert(verified);
+            let response = inner
+                .call(http::Request::from_parts(parts, Full::new(body)))
+                .await?;
+            Ok(response.map(Either::Left))
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! The one verification path every front door uses: secrets, body limit,
+//! signature, parse.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use http::HeaderName;
+
+use crate::event::{Delivery, ReceiveError};
+use crate::signature::{self, Secrets};
+
+/// The header Attio sends once per message and repeats on every retry.
+pub const IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// The body limit of a new [`Verifier`]: 1 MiB. Attio sends one event per
+/// delivery today, a few kilobytes at most.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Checks deliveries: the body size, the signature against a set of
+/// [`Secrets`], and the shape of the body.
+///
+/// Clones share their secrets: [`Verifier::set_secrets`] on one (for
+/// example the one in an axum app's state) changes what every clone
+/// accepts, so a secret can be rotated while the receiver runs.
+///
+/// ```
+/// use attio_webhooks::receive::Verifier;
+/// use attio_webhooks::{signature, ReceiveError, Secret, Secrets};
+///
+/// let (old, new) = (Secret::new("old secret"), Secret::new("new secret"));
+/// let verifier = Verifier::new(old.clone()).with_max_body_bytes(64 * 1024);
+/// let body = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("attio-signature", signature::sign(&new, body).parse().unwrap());
+/// headers.insert("idempotency-key", "8b7bc4a4-2b1c-4a4e-9d6c-0f9b8a0c1d2e".parse().unwrap());
+///
+/// let refused = verifier.verify(&headers, body).unwrap_err();
+/// assert_eq!(refused.status(), 401);
+///
+/// verifier.set_secrets(Secrets::new(new).and(old)); // rotation: both pass
+/// let verified = verifier.verify(&headers, body)?;
+/// assert_eq!(verified.secret_index(), 0);
+/// assert_eq!(verified.idempotency_key(), Some("8b7bc4a4-2b1c-4a4e-9d6c-0f9b8a0c1d2e"));
+/// assert!(verified.delivery().events.is_empty());
+/// # Ok::<(), ReceiveError>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    secrets: Arc<RwLock<Secrets>>,
+    max_body_bytes: usize,
+}
+
+impl core::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("secrets", &*self.read_secrets())
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// A verifier accepting `secrets` (one [`crate::Secret`] or a
+    /// [`Secrets`] set), with a body limit of [`DEFAULT_MAX_BODY_BYTES`].
+    pub fn new(secrets: impl Into<Secrets>) -> Self {
+        Self {
+            secrets: Arc::new(RwLock::new(secrets.into())),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// Sets the largest body accepted, in bytes; a longer one is refused
+    /// with [`ReceiveError::TooLarge`] (413) without being read past the limit.
+    pub fn with_max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// The largest body accepted, in bytes.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// Replaces the accepted secrets, for this verifier and every clone of it.
+    pub fn set_secrets(&self, secrets: impl Into<Secrets>) {
+        *self.secrets.write().unwrap_or_else(PoisonError::into_inner) = secrets.into();
+    }
+
+    fn read_secrets(&self) -> std::sync::RwLockReadGuard<'_, Secrets> {
+        self.secrets.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Checks one request: the body's size, then its signature against
+    /// every accepted secret ([`signature::verify_any`]), then its shape
+    /// ([`Delivery::parse`]). Reads the `Idempotency-Key` header too; it
+    /// is not signed, so it is reported as sent.
+    pub fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<VerifiedDelivery, ReceiveError> {
+        if body.len() > self.max_body_bytes {
+            return Err(ReceiveError::TooLarge {
+                limit: self.max_body_bytes,
+            });
+        }
+        let secret_index = signature::verify_any(&self.read_secrets(), body, headers)?;
+        let delivery = Delivery::parse(body)?;
+        let idempotency_key = headers
+            .get(&IDEMPOTENCY_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|key| !key.is_empty())
+            .map(str::to_owned);
+        Ok(VerifiedDelivery {
+            delivery,
+            idempotency_key,
+            secret_index,
+        })
+    }
+}
+
+/// A delivery whose signature matched one of the accepted secrets, with
+/// what else the request said about it.
+///
+/// It is the axum extractor (feature `axum`) and what `VerifyLayer`
+/// (feature `tower`) puts in the request's extensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedDelivery {
+    delivery: Delivery,
+    idempotency_key: Option<String>,
+    secret_index: usize,
+}
+
+impl VerifiedDelivery {
+    /// The parsed delivery.
+    pub fn delivery(&self) -> &Delivery {
+        &self.delivery
+    }
+
+    /// The parsed delivery, by value.
+    pub fn into_delivery(self) -> Delivery {
+        self.delivery
+    }
+
+    /// The `Idempotency-Key` header: one per message, the same on every
+    /// retry of it. `None` when absent, empty or not visible ASCII. Not
+    /// covered by the signature.
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
+    /// Which of the accepted [`Secrets`] signed it (0 for the first).
+    /// During a rotation, a delivery signed by a retiring secret tells you
+    /// the old webhook is still sending.
+    pub fn secret_index(&self) -> usize {
+        self.secret_index
+    }
+}
