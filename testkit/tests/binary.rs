@@ -154,3 +154,231 @@ fn bad_arguments_exit_with_usage() {
         .unwrap();
     assert!(help.status.success());
 }
+
+#[test]
+fn it_prints_its_version() {
+    let output = Command::new(env!("CARGO_BIN_EXE_fake-attio"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim(),
+        format!("fake-attio {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn beyond_loopback_it_refuses_to_start_with_open_control_routes() {
+    for host in ["0.0.0.0", "::"] {
+        let output = common::command(&["--host", host, "--port", "0"], &[])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{host}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("refusing to listen on"), "{stderr}");
+        assert!(
+            stderr.contains("--control-token") && stderr.contains("--no-control"),
+            "{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn on_all_interfaces_it_prints_a_loopback_url_and_guards_control() {
+    for envs in [&[][..], &[("FAKE_ATTIO_CONTROL_TOKEN", "ctl")][..]] {
+        let args: &[&str] = if envs.is_empty() {
+            &["--host", "0.0.0.0", "--control-token", "ctl"]
+        } else {
+            &["--host", "0.0.0.0"]
+        };
+        let mut binary = Binary::start(args, envs);
+        assert!(
+            binary.base_url.starts_with("http://127.0.0.1:"),
+            "{}",
+            binary.base_url
+        );
+        let http = common::raw_client();
+        let url = format!("{}/__fake/webhooks", binary.base_url);
+        let open = common::send(&http, "GET", &url, &[], "").await.unwrap();
+        assert_eq!(open.status, 401);
+        let guarded = common::send(&http, "GET", &url, &[("authorization", "Bearer ctl")], "")
+            .await
+            .unwrap();
+        assert_eq!(guarded.status, 200);
+        binary.signal("TERM");
+        assert!(binary
+            .wait_for_exit(std::time::Duration::from_secs(10))
+            .unwrap()
+            .success());
+        let stderr = binary.stderr();
+        assert!(stderr.contains("listening on all interfaces"), "{stderr}");
+        assert!(stderr.contains("well-known default token"), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn no_control_removes_the_control_routes() {
+    let binary = Binary::start(&["--no-control"], &[]);
+    let answer = common::send(
+        &common::raw_client(),
+        "POST",
+        &format!("{}/__fake/reset", binary.base_url),
+        &[],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 404);
+}
+
+#[tokio::test]
+async fn tokens_come_from_a_file_and_the_environment_too() {
+    let dir = std::env::temp_dir().join(format!("fake-attio-tokens-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tokens");
+    std::fs::write(
+        &file,
+        "# one token a line\nFILE_RW\n\nFILE_RO=webhook:read\n",
+    )
+    .unwrap();
+    let binary = Binary::start(
+        &["--tokens-file", file.to_str().unwrap()],
+        &[(
+            "FAKE_ATTIO_TOKENS",
+            "ENV_A=webhook:read,webhook:read-write,ENV_B",
+        )],
+    );
+    for (token, writes) in [
+        ("FILE_RW", true),
+        ("FILE_RO", false),
+        ("ENV_A", true),
+        ("ENV_B", true),
+    ] {
+        let client = client(&binary.base_url, token);
+        client.list_webhooks(ListWebhooks::new()).await.unwrap();
+        let created = client
+            .create_webhook(
+                format!("https://example.com/{token}"),
+                vec![Subscription::new(EventType::NoteCreated)],
+            )
+            .await;
+        assert_eq!(created.is_ok(), writes, "{token}: {created:?}");
+        if !writes {
+            assert!(created.unwrap_err().is_forbidden());
+        }
+    }
+    assert!(client(&binary.base_url, "fake-attio-token")
+        .list_webhooks(ListWebhooks::new())
+        .await
+        .unwrap_err()
+        .is_unauthorized());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn log_writes_one_json_line_per_request_without_credentials() {
+    let mut binary = Binary::start(&["--log", "--token", "sk_live_do_not_print"], &[]);
+    let http = common::raw_client();
+    let auth = [("authorization", "Bearer sk_live_do_not_print")];
+    common::send(
+        &http,
+        "GET",
+        &format!("{}/v2/webhooks?limit=10", binary.base_url),
+        &auth,
+        "",
+    )
+    .await
+    .unwrap();
+    common::send(
+        &http,
+        "GET",
+        &format!("{}/v2/webhooks/nope", binary.base_url),
+        &auth,
+        "",
+    )
+    .await
+    .unwrap();
+    binary.signal("TERM");
+    binary
+        .wait_for_exit(std::time::Duration::from_secs(10))
+        .unwrap();
+    let stderr = binary.stderr();
+    assert!(!stderr.contains("sk_live_do_not_print"), "{stderr}");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert_eq!(
+        (&lines[0]["method"], &lines[0]["path"], &lines[0]["status"]),
+        (&"GET".into(), &"/v2/webhooks".into(), &200.into())
+    );
+    assert_eq!(lines[1]["status"], 404);
+    assert!(lines.iter().all(|l| l["micros"].as_u64().is_some()));
+}
+
+/// A request held back by a `Delay` fault is in flight when the signal
+/// arrives: it is answered, then the process exits 0.
+async fn stops_gracefully(mut binary: Binary, signal: &str) {
+    let http = common::raw_client();
+    let fault = r#"{"data":{"fault":{"type":"delay","millis":700},"path":"/v2/webhooks"}}"#;
+    let added = common::send(
+        &http,
+        "POST",
+        &format!("{}/__fake/faults", binary.base_url),
+        &[],
+        fault,
+    )
+    .await
+    .unwrap();
+    assert_eq!(added.status, 200);
+    let url = format!("{}/v2/webhooks", binary.base_url);
+    let in_flight = tokio::spawn(async move {
+        common::send(
+            &http,
+            "GET",
+            &url,
+            &[("authorization", "Bearer fake-attio-token")],
+            "",
+        )
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    binary.signal(signal);
+    let answer = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(answer.status, 200);
+    let status = tokio::task::spawn_blocking(move || {
+        binary.wait_for_exit(std::time::Duration::from_secs(10))
+    })
+    .await
+    .unwrap()
+    .expect("it exits");
+    assert_eq!(status.code(), Some(0), "{signal}");
+    // Within the in-flight request's remaining delay plus a few seconds.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
+    stops_gracefully(Binary::start(&[], &[]), "TERM").await;
+}
+
+#[tokio::test]
+async fn sigint_stops_it_even_when_started_with_sigint_ignored() {
+    // What a non-interactive shell does to a background job.
+    let mut command = Command::new("sh");
+    command.args([
+        "-c",
+        &format!("trap '' INT; exec {}", env!("CARGO_BIN_EXE_fake-attio")),
+    ]);
+    stops_gracefully(Binary::spawn(command), "INT").await;
+}

@@ -23,7 +23,12 @@ pub struct Binary {
 impl Binary {
     /// Starts the binary and waits for the base URL it prints.
     pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let mut child = command(args, envs)
+        Self::spawn(command(args, envs))
+    }
+
+    /// Runs `command` (which runs the binary) and waits for the base URL.
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
