@@ -77,6 +77,9 @@
 //! refuses to listen beyond loopback unless one of the two is set. Every
 //! log, queue and store has a limit ([`Limits`]); deliveries follow the
 //! target URL policy at each attempt and never go to the fake's own port.
+//! The server closes connections that send headers too slowly or sit
+//! idle, and at its connection cap sheds sockets that only hold a slot
+//! rather than make a client with a request wait behind them.
 //!
 //! # Choices the fake makes where Attio's docs are silent
 //!

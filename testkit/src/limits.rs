@@ -18,7 +18,7 @@ use std::time::Duration;
 /// | `header_read_timeout` | 10 s | the connection is closed |
 /// | `idle_timeout` | 60 s | an idle keep-alive connection is closed |
 /// | `body_read_timeout` | 30 s | a request body not fully sent by then is answered 408 |
-/// | `max_connections` | 256 | further connections wait in the OS backlog |
+/// | `max_connections` | 256 | the connection that matters least is closed to make room: one that has not begun a request (oldest first, after a 250 ms grace), else the one idle longest; with every one running a request, new ones wait in the OS backlog |
 /// | `shutdown_grace` | 5 s | requests still running at shutdown are cut off |
 ///
 /// The last five apply to the HTTP doors ([`crate::FakeAttio::serve`] and

@@ -429,37 +429,69 @@ async fn slow_headers_and_idle_connections_are_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_the_connection_cap_new_connections_wait_for_a_free_slot() {
-    let timeout = Duration::from_secs(1);
+async fn at_the_connection_cap_idle_sockets_make_room_and_running_requests_do_not() {
     let fake = FakeAttio::builder()
         .limits(limits_with(|l| {
             l.max_connections = 2;
-            l.header_read_timeout = timeout;
+            l.header_read_timeout = Duration::from_secs(30);
+            l.idle_timeout = Duration::from_secs(30);
         }))
         .build();
     let server = fake.serve().await.unwrap();
     let addr = server.addr();
-    // Two silent connections take both slots until the header timeout.
-    let _a = TcpStream::connect(addr).unwrap();
-    let _b = TcpStream::connect(addr).unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let url = format!("{}/v2/webhooks", server.base_url());
+    // Two silent sockets fill the cap; timeouts are far away.
+    let mut silent: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
-    let answer = send(
-        &raw_client(),
-        "GET",
-        &format!("{}/v2/webhooks", server.base_url()),
-        &[("authorization", BEARER)],
-        "",
-    )
-    .await
-    .unwrap();
+    let answer = send(&raw_client(), "GET", &url, &[("authorization", BEARER)], "")
+        .await
+        .unwrap();
     assert_eq!(answer.status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited {:?} behind idle sockets",
+        started.elapsed()
+    );
+    // The oldest silent socket was the one closed to make room.
+    tokio::task::spawn_blocking(move || time_until_closed(&mut silent[0], Duration::from_secs(5)))
+        .await
+        .unwrap();
+
+    // Two requests running (held back 1 s each) are never shed: a third
+    // connection waits for one of them to finish.
+    fake.inject(
+        attio_webhooks_testkit::FaultRule::new(attio_webhooks_testkit::Fault::delay(
+            Duration::from_secs(1),
+        ))
+        .times(2),
+    );
+    let held: Vec<_> = (0..2)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                send(&raw_client(), "GET", &url, &[("authorization", BEARER)], "").await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let third = send(&raw_client(), "GET", &url, &[("authorization", BEARER)], "")
+        .await
+        .unwrap();
+    assert_eq!(third.status, 200);
     let waited = started.elapsed();
     assert!(
-        waited >= timeout * 3 / 4,
-        "answered at the cap after {waited:?}"
+        waited >= Duration::from_millis(500),
+        "a running request was cut for room: {waited:?}"
     );
-    assert!(waited < timeout * 10, "never got a slot: {waited:?}");
+    for request in held {
+        assert_eq!(
+            request.await.unwrap().unwrap().status,
+            200,
+            "held requests complete"
+        );
+    }
 }
 
 /// A create of `filters` distinct subscriptions on one target URL: about 1 MiB.

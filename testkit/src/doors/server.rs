@@ -2,6 +2,15 @@
 //! (cleartext) with the limits of [`crate::Limits`]: a connection cap, a
 //! header-read timeout, an idle timeout, a body-read timeout, and a
 //! graceful stop that lets running requests finish.
+//!
+//! At the connection cap the server sheds rather than stalls: to make room
+//! for a new connection it closes the connection that matters least (one
+//! that has not begun a request, oldest first; else the one idle longest
+//! between requests), never one with a request running and never one
+//! younger than [`SHED_GRACE`] (a client that just connected gets the time
+//! to send its request). Connections that only hold a socket (slow or
+//! silent headers, idle keep-alives) cannot lock out a client that sends
+//! its request.
 
 use std::io;
 use std::net::SocketAddr;
@@ -19,10 +28,11 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::api::{errors, responses, Body, Dispatcher, Reply};
+use crate::locked::Locked;
 
 /// A dispatcher listening on a socket. Dropping it stops everything at
 /// once; [`Listening::shutdown`] stops gracefully.
@@ -87,18 +97,19 @@ async fn accept_loop(
     log: bool,
 ) {
     let limits = dispatcher.limits().clone();
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let live = Arc::new(Live::default());
     let mut connections = JoinSet::new();
-    loop {
-        // At the cap, no accept is made: further connections wait in the
-        // OS backlog until one closes.
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-            _ = stopped.changed() => break,
-        };
+    'serving: loop {
+        // Room for one more: at the cap, shed a connection that holds a
+        // socket without using it; with every one busy, wait (the next
+        // connections wait in the OS backlog).
+        while !live.make_room(limits.max_connections.max(1)) {
+            tokio::select! {
+                _ = live.changed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = stopped.changed() => break 'serving,
+            }
+        }
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -112,11 +123,15 @@ async fn accept_loop(
             _ = stopped.changed() => break,
         };
         let _ = stream.set_nodelay(true);
+        let activity = live.add();
         connections.spawn(connection(
             stream,
             Arc::clone(&dispatcher),
             stopped.clone(),
-            permit,
+            Member {
+                live: Arc::clone(&live),
+                activity,
+            },
             log,
         ));
         while connections.try_join_next().is_some() {}
@@ -127,8 +142,79 @@ async fn accept_loop(
     // Dropping the JoinSet aborts whatever did not finish in time.
 }
 
+/// How long a new connection is safe from being shed at the cap.
+pub(crate) const SHED_GRACE: Duration = Duration::from_millis(250);
+
+/// The connections being served.
+#[derive(Debug)]
+struct Live {
+    members: Locked<Vec<Arc<Activity>>>,
+    /// A connection ended or finished a request.
+    changed: Notify,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            members: Locked::new("connections", Vec::new()),
+            changed: Notify::new(),
+        }
+    }
+}
+
+impl Live {
+    fn add(&self) -> Arc<Activity> {
+        let activity = Arc::new(Activity::new());
+        self.members.with(|m| m.push(Arc::clone(&activity)));
+        activity
+    }
+
+    fn remove(&self, activity: &Arc<Activity>) {
+        self.members
+            .with(|m| m.retain(|a| !Arc::ptr_eq(a, activity)));
+        self.changed.notify_one();
+    }
+
+    /// `true` when a connection may be accepted: below `cap`, or at it
+    /// after shedding the least useful idle connection.
+    fn make_room(&self, cap: usize) -> bool {
+        self.members.with(|members| {
+            if members.len() < cap {
+                return true;
+            }
+            let victim = members
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| {
+                    a.busy.load(Ordering::Relaxed) == 0 && a.start.elapsed() >= SHED_GRACE
+                })
+                .min_by_key(|(_, a)| a.shedding_order())
+                .map(|(i, _)| i);
+            match victim {
+                Some(i) => {
+                    members.swap_remove(i).evict.notify_one();
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+}
+
+/// A connection's place among the live ones, given up when it ends.
+struct Member {
+    live: Arc<Live>,
+    activity: Arc<Activity>,
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.live.remove(&self.activity);
+    }
+}
+
 /// When a connection last moved a byte, and how many requests it is
-/// handling, for the idle timeout.
+/// handling, for the idle timeout and shedding.
 #[derive(Debug)]
 struct Activity {
     start: Instant,
@@ -136,6 +222,8 @@ struct Activity {
     busy: AtomicUsize,
     /// Requests begun on this connection.
     requests: AtomicUsize,
+    /// Told to close to make room for another connection.
+    evict: Notify,
 }
 
 impl Activity {
@@ -145,7 +233,20 @@ impl Activity {
             last_nanos: AtomicU64::new(0),
             busy: AtomicUsize::new(0),
             requests: AtomicUsize::new(0),
+            evict: Notify::new(),
         }
+    }
+
+    /// Which idle connection goes first at the cap: one that never began
+    /// a request (the oldest first), then the one idle longest.
+    fn shedding_order(&self) -> (bool, Instant) {
+        let begun = self.requests.load(Ordering::Relaxed) > 0;
+        let since = if begun {
+            self.start + Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed))
+        } else {
+            self.start
+        };
+        (begun, since)
     }
 
     fn touch(&self) {
@@ -230,11 +331,11 @@ async fn connection(
     stream: TcpStream,
     dispatcher: Arc<Dispatcher>,
     mut stopped: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    member: Member,
     log: bool,
 ) {
     let limits = dispatcher.limits().clone();
-    let activity = Arc::new(Activity::new());
+    let activity = Arc::clone(&member.activity);
     let io = TokioIo::new(Tracked {
         stream,
         activity: Arc::clone(&activity),
@@ -265,6 +366,7 @@ async fn connection(
     loop {
         tokio::select! {
             _ = conn.as_mut() => return,
+            _ = activity.evict.notified() => return,
             _ = &mut first_request, if waiting_for_first => {
                 if activity.requests.load(Ordering::Relaxed) == 0 {
                     return;
