@@ -120,11 +120,20 @@ impl Error {
 
 /// An error status from Attio together with its parsed body.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status of the response.
     pub status: StatusCode,
     /// The `{status_code, type, code, message}` body.
     pub body: ApiErrorBody,
+}
+
+impl ApiError {
+    /// An answer with `status` and `body` (for test doubles that return
+    /// [`Error::Api`]).
+    pub fn new(status: StatusCode, body: ApiErrorBody) -> Self {
+        Self { status, body }
+    }
 }
 
 /// Attio's error body: `{"status_code","type","code","message"}`.
@@ -138,6 +147,7 @@ pub struct ApiError {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApiErrorBody {
     /// The HTTP status, repeated in the body.
     pub status_code: u16,
@@ -215,11 +225,20 @@ open_enum! {
 
 /// What a 429 said: its `Retry-After` (if readable) and body (if any).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimited {
     /// When Attio will take requests again.
     pub retry_after: Option<RetryAfter>,
     /// The `rate_limit_error` body, if it parsed.
     pub body: Option<ApiErrorBody>,
+}
+
+impl RateLimited {
+    /// A 429 with this `Retry-After` and body (for test doubles that
+    /// return [`Error::RateLimited`]).
+    pub fn new(retry_after: Option<RetryAfter>, body: Option<ApiErrorBody>) -> Self {
+        Self { retry_after, body }
+    }
 }
 
 /// A parsed `Retry-After` header: either an HTTP date (what Attio sends,
@@ -283,6 +302,7 @@ impl fmt::Display for RetryAfter {
 /// Keeps the raw bytes and the JSON path where decoding stopped.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("could not decode the {status} response at `{path}`: {message}")]
+#[non_exhaustive]
 pub struct DecodeError {
     /// The HTTP status of the response.
     pub status: StatusCode,

@@ -40,7 +40,8 @@ fn filter() -> impl Strategy<Value = Option<Filter>> {
 }
 
 fn subscription() -> impl Strategy<Value = Subscription> {
-    (event_type(), filter()).prop_map(|(event_type, filter)| Subscription { event_type, filter })
+    (event_type(), filter())
+        .prop_map(|(event_type, filter)| Subscription::from_parts(event_type, filter))
 }
 
 fn timestamp() -> impl Strategy<Value = Timestamp> {
@@ -57,18 +58,10 @@ fn webhook() -> impl Strategy<Value = Webhook> {
         open_value(WebhookStatus::KNOWN),
         timestamp(),
     )
-        .prop_map(
-            |(target_url, subscriptions, ws, wh, status, created_at)| Webhook {
-                target_url,
-                subscriptions,
-                id: WebhookIdentifier {
-                    workspace_id: WorkspaceId::from_u128(ws),
-                    webhook_id: WebhookId::from_u128(wh),
-                },
-                status,
-                created_at,
-            },
-        )
+        .prop_map(|(target_url, subscriptions, ws, wh, status, created_at)| {
+            let id = WebhookIdentifier::new(WorkspaceId::from_u128(ws), WebhookId::from_u128(wh));
+            Webhook::new(id, target_url, subscriptions, created_at).with_status(status)
+        })
 }
 
 fn round_trips<T>(value: &T) -> Result<(), TestCaseError>
@@ -130,7 +123,7 @@ proptest! {
 
     #[test]
     fn created_webhooks_round_trip(webhook in webhook(), secret in "[0-9a-f]{64}") {
-        let created = CreatedWebhook { webhook, secret: Secret::new(secret) };
+        let created = CreatedWebhook::new(webhook, Secret::new(secret));
         round_trips(&created)?;
         let json = serde_json::to_value(&created).unwrap();
         prop_assert_eq!(json.as_object().unwrap().len(), 6);

@@ -20,7 +20,11 @@ use crate::open_enum::open_enum;
 /// );
 /// # Ok::<(), serde_json::Error>(())
 /// ```
+///
+/// `#[non_exhaustive]`: should Attio add a combinator, a later version can
+/// add it as a variant; a `match` outside this crate needs a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Filter {
     /// `{"$and": [...]}`: every condition must hold (an empty list always passes).
     #[serde(rename = "$and")]
@@ -105,6 +109,7 @@ fn sorted(conditions: &[Condition]) -> Vec<&Condition> {
 /// Decoding ignores keys other than these three, so a response from a newer
 /// Attio still decodes; the testkit's fake is stricter and rejects them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Condition {
     /// Dot path into the event, e.g. `parent_object_id` or `actor.type`.
     pub field: String,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// How a request fails.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Fault {
     /// Answer `status` with the Attio error body for it (see [`crate::errors::for_status`]);
     /// 429 also gets a `Retry-After`.

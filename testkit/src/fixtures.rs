@@ -64,24 +64,21 @@ pub mod examples {
 
     /// The example webhook.
     pub fn webhook() -> Webhook {
-        Webhook {
-            target_url: TARGET_URL.to_owned(),
-            subscriptions: vec![subscription()],
-            id: WebhookIdentifier {
-                workspace_id: WORKSPACE_ID.parse().expect("a valid UUID"),
-                webhook_id: WEBHOOK_ID.parse().expect("a valid UUID"),
-            },
-            status: WebhookStatus::Active,
-            created_at: CREATED_AT.parse().expect("a valid timestamp"),
-        }
+        Webhook::new(
+            WebhookIdentifier::new(
+                WORKSPACE_ID.parse().expect("a valid UUID"),
+                WEBHOOK_ID.parse().expect("a valid UUID"),
+            ),
+            TARGET_URL,
+            vec![subscription()],
+            CREATED_AT.parse().expect("a valid timestamp"),
+        )
+        .with_status(WebhookStatus::Active)
     }
 
     /// The example webhook as create returns it, with the example secret.
     pub fn created_webhook() -> CreatedWebhook {
-        CreatedWebhook {
-            webhook: webhook(),
-            secret: Secret::new(SECRET),
-        }
+        CreatedWebhook::new(webhook(), Secret::new(SECRET))
     }
 }
 

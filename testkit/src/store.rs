@@ -45,10 +45,7 @@ impl StoredWebhook {
 
     /// The webhook with its secret, as create answers.
     pub(crate) fn created(&self) -> CreatedWebhook {
-        CreatedWebhook {
-            webhook: self.webhook.clone(),
-            secret: self.secret.clone(),
-        }
+        CreatedWebhook::new(self.webhook.clone(), self.secret.clone())
     }
 
     fn set_status(&mut self, status: WebhookStatus, degraded_since: Option<Timestamp>) {
@@ -288,16 +285,13 @@ impl Store {
         }
         let status = seed.status.unwrap_or(WebhookStatus::Active);
         let degraded_since = (status == WebhookStatus::Degraded).then_some(now);
-        let webhook = Webhook {
-            target_url: seed.target_url,
-            subscriptions: seed.subscriptions,
-            id: WebhookIdentifier {
-                workspace_id: self.workspace_id,
-                webhook_id,
-            },
-            status,
-            created_at: seed.created_at.unwrap_or(now),
-        };
+        let webhook = Webhook::new(
+            WebhookIdentifier::new(self.workspace_id, webhook_id),
+            seed.target_url,
+            seed.subscriptions,
+            seed.created_at.unwrap_or(now),
+        )
+        .with_status(status);
         let secret = seed.secret.unwrap_or_else(random_secret);
         self.degraded += usize::from(degraded_since.is_some());
         self.webhooks

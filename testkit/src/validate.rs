@@ -173,7 +173,7 @@ fn subscriptions(strict: Vec<StrictSubscription>) -> Result<Vec<Subscription>, A
                     at(&format!("filter.$or[{j}].operator"))
                 })?)),
             };
-            Ok(Subscription { event_type, filter })
+            Ok(Subscription::from_parts(event_type, filter))
         })
         .collect()
 }
