@@ -101,13 +101,12 @@
 //! | `tokio` | yes | [`TokioSleep`], the client's default timer |
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod endpoint;
 mod error;
 mod event;
-#[cfg(feature = "hyper-transport")]
-mod hyper_transport;
 mod json;
 mod model;
 mod open_enum;
@@ -119,7 +118,7 @@ mod transport;
 
 pub use client::{
     Client, ClientBuilder, Failure, RetryDecision, RetryPolicy, SendOptions, StopReason,
-    DEFAULT_TIMEOUT,
+    DEFAULT_DEADLINE, DEFAULT_TIMEOUT,
 };
 pub use endpoint::{Endpoint, DEFAULT_BASE_URL, USER_AGENT_VALUE};
 pub use error::{
@@ -129,8 +128,6 @@ pub use error::{
 pub use event::{
     Actor, ActorType, Delivery, Event, EventIds, FieldValue, PayloadError, ReceiveError,
 };
-#[cfg(feature = "hyper-transport")]
-pub use hyper_transport::{HyperTransport, HyperTransportError, DEFAULT_MAX_RESPONSE_BYTES};
 pub use model::{
     is_loopback_host, is_loopback_http_url, ApiToken, Condition, CreatedWebhook, EventType, Filter,
     Operator, Secret, Subscription, TargetUrlPolicy, Timestamp, Webhook, WebhookId,
@@ -138,9 +135,30 @@ pub use model::{
 };
 pub use request::Request;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use sleep::TokioSleep;
 pub use sleep::{AsyncSleep, Sleep};
-pub use transport::Transport;
+#[cfg(feature = "hyper-transport")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper-transport")))]
+pub use transport::hyper_transport::{
+    HyperBuildError, HyperTransport, HyperTransportBuilder, DEFAULT_MAX_RESPONSE_BYTES,
+};
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use transport::reqwest_transport::{ReqwestTransport, REQWEST_DEFAULT_MAX_RESPONSE_BYTES};
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use transport::tower_transport::{TowerTransport, TOWER_DEFAULT_MAX_RESPONSE_BYTES};
+pub use transport::{Transport, TransportError, TransportErrorKind};
+
+/// The `#[async_trait]` attribute that [`Transport`] implementations use,
+/// re-exported so that implementing one needs no dependency but this crate.
+pub use async_trait::async_trait;
+/// The `bytes` crate, re-exported: [`Transport`] exchanges `Bytes` bodies.
+pub use bytes;
+/// The `http` crate, re-exported: [`Transport`] exchanges `http::Request`s
+/// and `http::Response`s.
+pub use http;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

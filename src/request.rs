@@ -69,6 +69,16 @@ pub trait Request {
         self.method() != Method::POST
     }
 
+    /// What a 404 means after an earlier attempt of the same call had an
+    /// unknown outcome (a 5xx, a timeout, a connection lost after the
+    /// request may have been sent): `Some(response)` when the 404 shows
+    /// that attempt did the work, `None` (the default) to report the 404
+    /// as [`Error::Api`]. [`crate::operations::DeleteWebhook`] answers
+    /// `Some(())`: the webhook is gone, which is what was asked.
+    fn already_done(&self) -> Option<Self::Response> {
+        None
+    }
+
     /// Decodes the body of a 2xx response.
     fn decode_success(status: StatusCode, body: &Bytes) -> Result<Self::Response, DecodeError>;
 

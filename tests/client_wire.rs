@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use attio_webhooks::operations::{CreateWebhook, ListWebhooks, UpdateWebhook};
 use attio_webhooks::{
-    Client, Condition, Error, ErrorCode, EventType, Filter, HyperTransport, HyperTransportError,
-    InvalidInput, RetryPolicy, SendOptions, Subscription, TargetUrlPolicy, WebhookId,
+    Client, Condition, Error, ErrorCode, EventType, Filter, HyperTransport, InvalidInput,
+    RetryPolicy, SendOptions, Subscription, TargetUrlPolicy, TransportErrorKind, WebhookId,
     WebhookStatus,
 };
 use futures::TryStreamExt;
@@ -659,6 +659,21 @@ async fn a_refused_connection_is_a_transport_error() {
         .unwrap();
     let err = client.get_webhook(id()).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err}");
+    assert!(err.is_connect());
+    assert_eq!(
+        err.transport_error().map(|e| e.kind()),
+        Some(TransportErrorKind::Connect)
+    );
+    // One line: what happened, where, and the OS's words for it, once.
+    let shown = err.to_string();
+    let expected = format!("could not connect to {addr}: ");
+    assert!(shown.starts_with(&expected), "{shown}");
+    assert_eq!(
+        shown.to_lowercase().matches("refused").count(),
+        1,
+        "names the cause once: {shown}"
+    );
+    assert!(!shown.contains('\n'));
     assert!(std::error::Error::source(&err).is_some());
 }
 
@@ -675,13 +690,14 @@ async fn an_oversized_body_is_refused() {
         .build(HyperTransport::with_max_response_bytes(1024).unwrap())
         .unwrap();
     let err = client.get_webhook(id()).await.unwrap_err();
-    let Error::Transport(source) = &err else {
-        panic!("{err}")
-    };
-    assert!(matches!(
-        source.downcast_ref::<HyperTransportError>(),
-        Some(HyperTransportError::BodyTooLarge { limit: 1024 })
-    ));
+    let transport = err.transport_error().expect("a TransportError");
+    assert_eq!(transport.kind(), TransportErrorKind::BodyTooLarge);
+    assert_eq!(transport.body_limit(), Some(1024));
+    assert!(
+        err.to_string()
+            .ends_with("is over the 1024-byte limit (Content-Length: 4096)"),
+        "{err}"
+    );
     assert_eq!(
         server.received_requests().await.unwrap().len(),
         1,

@@ -1,6 +1,20 @@
-//! The one-method connector trait every HTTP stack (and every fake) implements.
+//! The one-method connector trait every HTTP stack (and every fake)
+//! implements, the error type the crate's own transports share, and those
+//! transports, each behind its feature.
+
+#[cfg(any(feature = "hyper-transport", feature = "tower"))]
+mod body;
+mod error;
+#[cfg(feature = "hyper-transport")]
+pub(crate) mod hyper_transport;
+#[cfg(feature = "reqwest")]
+pub(crate) mod reqwest_transport;
+#[cfg(feature = "tower")]
+pub(crate) mod tower_transport;
 
 use bytes::Bytes;
+
+pub use error::{TransportError, TransportErrorKind};
 
 /// Exchanges an HTTP request for an HTTP response.
 ///
@@ -13,15 +27,21 @@ use bytes::Bytes;
 /// An error counts as a connection failure for the retry policy (idempotent
 /// requests are retried after it, `POST` is not) unless
 /// [`Transport::is_retryable`] says trying again cannot help.
+/// [`TransportError`] is a ready-made error type that classifies the usual
+/// failures and says them in one line.
+///
+/// Everything an implementation needs is re-exported by this crate:
+/// [`http`](crate::http), [`bytes`](crate::bytes) and the
+/// [`async_trait`](crate::async_trait) attribute.
 ///
 /// ```
-/// use attio_webhooks::Transport;
-/// use bytes::Bytes;
+/// use attio_webhooks::bytes::Bytes;
+/// use attio_webhooks::{async_trait, http, Transport};
 ///
 /// /// Answers every request with an empty list, without any network.
 /// struct Canned;
 ///
-/// #[async_trait::async_trait]
+/// #[async_trait]
 /// impl Transport for Canned {
 ///     type Error = std::convert::Infallible;
 ///     async fn send(&self, _request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Self::Error> {
@@ -50,6 +70,21 @@ pub trait Transport: Send + Sync {
         let _ = error;
         true
     }
+
+    /// Whether the request may have reached the server before `error`.
+    /// `true` (unknown) by default; return `false` when the failure proves
+    /// nothing was sent (DNS, a refused connection, a failed TLS handshake).
+    ///
+    /// The client uses it to tell whether an earlier attempt's outcome is
+    /// unknown: a `DELETE` retried after such an attempt that then gets 404
+    /// was done by that attempt (see [`crate::Request::already_done`]).
+    fn request_may_have_been_sent(error: &Self::Error) -> bool
+    where
+        Self: Sized,
+    {
+        let _ = error;
+        true
+    }
 }
 
 #[async_trait::async_trait]
@@ -65,5 +100,9 @@ impl<T: Transport> Transport for std::sync::Arc<T> {
 
     fn is_retryable(error: &Self::Error) -> bool {
         T::is_retryable(error)
+    }
+
+    fn request_may_have_been_sent(error: &Self::Error) -> bool {
+        T::request_may_have_been_sent(error)
     }
 }
