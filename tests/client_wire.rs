@@ -794,3 +794,152 @@ async fn api_error_codes_are_open() {
     assert_eq!(body.code, ErrorCode::Unknown("short_and_stout".into()));
     assert_eq!(body.kind.as_str(), "teapot_error");
 }
+
+fn not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_json(error_json(
+        404,
+        "invalid_request_error",
+        "not_found",
+        &format!("Webhook with ID \"{WEBHOOK_ID}\" was not found."),
+    ))
+}
+
+fn unavailable() -> ResponseTemplate {
+    ResponseTemplate::new(503).set_body_json(error_json(
+        503,
+        "internal_server_error",
+        "internal_error",
+        "down",
+    ))
+}
+
+/// Mounts `answers` for one method, in order; returns the arrival log.
+async fn answer_in_turn(
+    server: &MockServer,
+    verb: &str,
+    answers: Vec<ResponseTemplate>,
+) -> Arc<Mutex<Vec<SystemTime>>> {
+    let (responder, arrivals) = script(answers);
+    Mock::given(method(verb))
+        .respond_with(responder)
+        .mount(server)
+        .await;
+    arrivals
+}
+
+#[tokio::test]
+async fn a_delete_retried_after_a_503_that_finds_it_gone_succeeds() {
+    // Attio deleted the webhook but answered 503; the retry gets 404.
+    let server = MockServer::start().await;
+    let arrivals = answer_in_turn(&server, "DELETE", vec![unavailable(), not_found()]).await;
+    client(&server).delete_webhook(id()).await.unwrap();
+    assert_eq!(arrivals.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_delete_that_gets_404_first_is_not_found() {
+    let server = MockServer::start().await;
+    let arrivals = answer_in_turn(&server, "DELETE", vec![not_found()]).await;
+    let err = client(&server).delete_webhook(id()).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(arrivals.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_404_after_a_429_stays_an_error() {
+    // A 429'd request was not processed: the 404 is the webhook's own.
+    let server = MockServer::start().await;
+    let limited = ResponseTemplate::new(429).insert_header("retry-after", "0");
+    let arrivals = answer_in_turn(&server, "DELETE", vec![limited, not_found()]).await;
+    let err = client(&server).delete_webhook(id()).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(arrivals.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_delete_retried_after_a_timeout_that_finds_it_gone_succeeds() {
+    let server = MockServer::start().await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(json!({}))
+        .set_delay(Duration::from_secs(2));
+    let arrivals = answer_in_turn(&server, "DELETE", vec![slow, not_found()]).await;
+    let client = Client::builder(TOKEN)
+        .base_url(server.uri())
+        .timeout(Duration::from_millis(200))
+        .retry_policy(fast_retries())
+        .build(HyperTransport::new().unwrap())
+        .unwrap();
+    client.delete_webhook(id()).await.unwrap();
+    assert_eq!(arrivals.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn only_delete_reads_a_late_404_as_done() {
+    let server = MockServer::start().await;
+    let arrivals = answer_in_turn(&server, "GET", vec![unavailable(), not_found()]).await;
+    let err = client(&server).get_webhook(id()).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(arrivals.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_deadline_bounds_the_whole_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let client = Client::builder(TOKEN)
+        .base_url(server.uri())
+        .timeout(Duration::from_secs(30))
+        .deadline(Duration::from_millis(300))
+        .retry_policy(fast_retries())
+        .build(HyperTransport::new().unwrap())
+        .unwrap();
+    let err = client.get_webhook(id()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Deadline(d) if d == Duration::from_millis(300)),
+        "{err}"
+    );
+    assert!(err.is_timeout());
+    assert!(err.to_string().contains("overall deadline"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    // Per call, SendOptions overrides it (both ways).
+    let quicker = SendOptions::new().deadline(Duration::from_millis(100));
+    let get = attio_webhooks::operations::GetWebhook::new(id());
+    let err = client.send_with(&get, &quicker).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Deadline(d) if d == Duration::from_millis(100)),
+        "{err}"
+    );
+    let unbounded = SendOptions::new()
+        .no_deadline()
+        .timeout(Duration::from_millis(150))
+        .retry(RetryPolicy::disabled());
+    let err = client.send_with(&get, &unbounded).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_retry_whose_wait_would_pass_the_deadline_is_not_made() {
+    let server = MockServer::start().await;
+    let limited = ResponseTemplate::new(429)
+        .insert_header("retry-after", "2")
+        .set_body_json(error_json(
+            429,
+            "rate_limit_error",
+            "rate_limit_exceeded",
+            "slow down",
+        ));
+    let arrivals = answer_in_turn(&server, "GET", vec![limited]).await;
+    let client = Client::builder(TOKEN)
+        .base_url(server.uri())
+        .deadline(Duration::from_secs(1))
+        .retry_policy(fast_retries())
+        .build(HyperTransport::new().unwrap())
+        .unwrap();
+    let err = client.get_webhook(id()).await.unwrap_err();
+    assert!(err.is_rate_limited(), "the last failure, not a wait: {err}");
+    assert_eq!(arrivals.lock().unwrap().len(), 1);
+}

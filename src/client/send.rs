@@ -240,3 +240,93 @@ impl From<Failed> for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::io;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::sleep::{AsyncSleep, Sleep};
+    use crate::transport::TransportError;
+    use crate::{ClientBuilder, WebhookId};
+
+    /// Plays back a script of outcomes, counting the attempts.
+    struct Scripted(Mutex<VecDeque<Result<http::Response<Bytes>, TransportError>>>);
+
+    #[async_trait::async_trait]
+    impl Transport for Scripted {
+        type Error = TransportError;
+        async fn send(
+            &self,
+            _: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, TransportError> {
+            self.0.lock().unwrap().pop_front().expect("no more answers")
+        }
+        fn is_retryable(error: &TransportError) -> bool {
+            error.is_retryable()
+        }
+        fn request_may_have_been_sent(error: &TransportError) -> bool {
+            error.request_may_have_been_sent()
+        }
+    }
+
+    #[derive(Debug)]
+    struct NoWait;
+    impl AsyncSleep for NoWait {
+        fn sleep(&self, _: Duration) -> Sleep {
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    fn not_found() -> http::Response<Bytes> {
+        let body = r#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"Webhook with ID \"00000000-0000-0000-0000-000000000001\" was not found."}"#;
+        http::Response::builder()
+            .status(404)
+            .body(Bytes::from_static(body.as_bytes()))
+            .unwrap()
+    }
+
+    fn delete_after(first: TransportError) -> (Result<(), Error>, usize) {
+        let script = Scripted(Mutex::new(VecDeque::from([Err(first), Ok(not_found())])));
+        let client = ClientBuilder::new("t").sleep(NoWait).build(script).unwrap();
+        let result =
+            futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
+        let left = client.transport().0.lock().unwrap().len();
+        (result, 2 - left)
+    }
+
+    #[test]
+    fn a_connection_lost_after_sending_makes_a_later_404_a_success() {
+        let reset = TransportError::from_source(io::Error::from(io::ErrorKind::ConnectionReset));
+        assert!(reset.request_may_have_been_sent());
+        let (result, attempts) = delete_after(reset);
+        assert_eq!(attempts, 2);
+        result.unwrap();
+    }
+
+    #[test]
+    fn a_refused_connection_sent_nothing_so_a_later_404_stands() {
+        let refused =
+            TransportError::from_source(io::Error::from(io::ErrorKind::ConnectionRefused));
+        assert!(!refused.request_may_have_been_sent());
+        let (result, attempts) = delete_after(refused);
+        assert_eq!(attempts, 2);
+        assert!(result.unwrap_err().is_not_found());
+    }
+
+    #[test]
+    fn a_404_without_attios_not_found_body_stands() {
+        let reset = TransportError::from_source(io::Error::from(io::ErrorKind::ConnectionReset));
+        let proxy_404 = http::Response::builder()
+            .status(404)
+            .body(Bytes::from_static(b"<html>no such route</html>"))
+            .unwrap();
+        let script = Scripted(Mutex::new(VecDeque::from([Err(reset), Ok(proxy_404)])));
+        let client = ClientBuilder::new("t").sleep(NoWait).build(script).unwrap();
+        let result =
+            futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
+        assert!(matches!(result, Err(Error::Decode(_))), "{result:?}");
+    }
+}

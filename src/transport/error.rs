@@ -72,11 +72,18 @@ impl TransportError {
     }
 
     /// An error classified from its `source` with [`TransportError::classify`].
+    /// A `TransportError` inside the chain (from a connector, say) lends
+    /// its server and body limit.
     pub fn from_source(source: impl Into<BoxError>) -> Self {
         let source = source.into();
         let (kind, while_connecting) = classify_chain(&*source);
+        let (server, body_limit) = chain(&*source)
+            .find_map(|e| e.downcast_ref::<TransportError>())
+            .map_or((None, None), |inner| (inner.server.clone(), inner.body_limit));
         let mut error = Self::bare(kind).with_source(source);
-        error.while_connecting = while_connecting;
+        error.while_connecting |= while_connecting;
+        error.server = server;
+        error.body_limit = body_limit;
         error
     }
 
@@ -113,6 +120,15 @@ impl TransportError {
     pub fn with_server(mut self, server: impl Into<String>) -> Self {
         self.server = Some(server.into());
         self
+    }
+
+    /// Names the server unless the error already names one.
+    pub(crate) fn or_server(self, server: &str) -> Self {
+        if self.server.is_some() {
+            self
+        } else {
+            self.with_server(server)
+        }
     }
 
     /// Marks the failure as one that happened while connecting, before
@@ -180,7 +196,7 @@ impl fmt::Display for TransportError {
         match self.kind {
             K::Dns => write!(f, "could not resolve {server}")?,
             K::Connect => write!(f, "could not connect to {server}")?,
-            K::Proxy => write!(f, "the proxy failed to reach {server}")?,
+            K::Proxy => write!(f, "could not reach {server}")?,
             K::Tls => write!(f, "TLS with {server} failed")?,
             K::Timeout if self.while_connecting => write!(f, "connecting to {server} timed out")?,
             K::Timeout => write!(f, "{server} did not answer in time")?,
@@ -238,26 +254,23 @@ fn next<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + '
     error.source()
 }
 
+/// The errors of a chain, outermost first; bounded, in case a chain loops.
+fn chain<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |e: &&'a (dyn StdError + 'static)| next(*e)).take(32)
+}
+
 /// The deepest error of a chain: the most specific message.
 fn root_cause<'a>(error: &'a (dyn StdError + 'static)) -> &'a (dyn StdError + 'static) {
-    let mut current = error;
-    // Bounded, in case a source chain loops.
-    for _ in 0..32 {
-        match next(current) {
-            Some(deeper) => current = deeper,
-            None => break,
-        }
-    }
-    current
+    chain(error).last().unwrap_or(error)
 }
 
 /// The kind of failure, and whether it happened while connecting.
 fn classify_chain(error: &(dyn StdError + 'static)) -> (TransportErrorKind, bool) {
     use TransportErrorKind as K;
     let mut connecting = false;
-    let mut current = Some(error);
-    for _ in 0..32 {
-        let Some(e) = current else { break };
+    for e in chain(error) {
         connecting |= is_connect_error(e);
         if let Some(kind) = specific_kind(e) {
             let connecting = connecting || matches!(kind, K::Dns | K::Connect | K::Proxy | K::Tls);
@@ -268,7 +281,6 @@ fn classify_chain(error: &(dyn StdError + 'static)) -> (TransportErrorKind, bool
             };
             return (kind, connecting);
         }
-        current = next(e);
     }
     if connecting {
         (K::Connect, true)
@@ -326,8 +338,12 @@ fn specific_kind(error: &(dyn StdError + 'static)) -> Option<TransportErrorKind>
     None
 }
 
-/// hyper-util's client marks failures of its connector.
+/// hyper-util's client marks failures of its connector, and a
+/// `TransportError` inside a chain knows whether it was connecting.
 fn is_connect_error(error: &(dyn StdError + 'static)) -> bool {
+    if let Some(inner) = error.downcast_ref::<TransportError>() {
+        return inner.while_connecting;
+    }
     #[cfg(feature = "hyper-transport")]
     if let Some(e) = error.downcast_ref::<hyper_util::client::legacy::Error>() {
         return e.is_connect();

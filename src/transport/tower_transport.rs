@@ -125,7 +125,7 @@ where
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, Self::Error> {
         let server = server_of(request.uri());
-        let fail = |e: S::Error| TransportError::from_source(e).with_server(&*server);
+        let fail = |e: S::Error| TransportError::from_source(e).or_server(&server);
         let mut service = self.service.clone();
         std::future::poll_fn(|cx| service.poll_ready(cx))
             .await
@@ -133,7 +133,7 @@ where
         let response = service.call(request.map(B::from)).await.map_err(fail)?;
         read_limited(response, self.max_response_bytes)
             .await
-            .map_err(|e| e.with_server(&*server))
+            .map_err(|e| e.or_server(&server))
     }
 
     fn is_retryable(error: &TransportError) -> bool {

@@ -157,10 +157,10 @@ impl Transport for HyperTransport {
             .client
             .request(request.map(Full::new))
             .await
-            .map_err(|e| TransportError::from_source(e).with_server(&*server))?;
+            .map_err(|e| TransportError::from_source(e).or_server(&server))?;
         read_limited(response, self.max_response_bytes)
             .await
-            .map_err(|e| e.with_server(server))
+            .map_err(|e| e.or_server(&server))
     }
 
     fn is_retryable(error: &TransportError) -> bool {

@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use crate::error::BoxError;
+use crate::transport::body::server_of;
 use crate::transport::{TransportError, TransportErrorKind};
 
 /// Where proxies come from, before they are turned into a [`Matcher`].
@@ -142,6 +143,7 @@ impl Service<Uri> for ProxyConnector {
             let proxy_uri = proxy.uri().clone();
             if proxy_uri.scheme_str() != Some("http") {
                 return Err(proxy_error(
+                    &dst,
                     &proxy,
                     TransportErrorKind::Unsupported,
                     "only http:// proxies are supported",
@@ -153,9 +155,9 @@ impl Service<Uri> for ProxyConnector {
                     tunnel = tunnel.with_auth(auth.clone());
                 }
                 let io = tunnel
-                    .call(dst)
+                    .call(dst.clone())
                     .await
-                    .map_err(|e| proxy_error(&proxy, TransportErrorKind::Proxy, e))?;
+                    .map_err(|e| proxy_error(&dst, &proxy, TransportErrorKind::Proxy, e))?;
                 Ok(ProxyStream {
                     io,
                     forwarding_proxy: false,
@@ -164,7 +166,7 @@ impl Service<Uri> for ProxyConnector {
                 let io = http
                     .call(proxy_uri)
                     .await
-                    .map_err(|e| proxy_error(&proxy, TransportErrorKind::Proxy, e))?;
+                    .map_err(|e| proxy_error(&dst, &proxy, TransportErrorKind::Proxy, e))?;
                 Ok(ProxyStream {
                     io,
                     forwarding_proxy: true,
@@ -174,16 +176,20 @@ impl Service<Uri> for ProxyConnector {
     }
 }
 
+/// A failure of the proxy on the way to `dst`, named by both.
 fn proxy_error(
+    dst: &Uri,
     proxy: &Intercept,
     kind: TransportErrorKind,
     cause: impl Into<BoxError>,
 ) -> BoxError {
-    let server = proxy
-        .uri()
-        .authority()
-        .map_or_else(String::new, |a| format!("proxy {}", a.as_str()));
-    Box::new(TransportError::new(kind, cause).with_server(server))
+    let via = proxy.uri().authority().map_or("", |a| a.as_str());
+    let server = format!("{} via proxy {via}", server_of(dst));
+    Box::new(
+        TransportError::new(kind, cause)
+            .with_server(server)
+            .while_connecting(),
+    )
 }
 
 impl Connection for ProxyStream {
