@@ -157,14 +157,17 @@ impl TlsServer {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
-                    let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                        let log = log.clone();
-                        async move {
-                            log.lock().unwrap().push(request.into_parts().0);
-                            let body = http_body_util::Full::new(Bytes::from_static(br#"{"data":[]}"#));
-                            Ok::<_, std::convert::Infallible>(http::Response::new(body))
-                        }
-                    });
+                    let service =
+                        service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                            let log = log.clone();
+                            async move {
+                                log.lock().unwrap().push(request.into_parts().0);
+                                let body = http_body_util::Full::new(Bytes::from_static(
+                                    br#"{"data":[]}"#,
+                                ));
+                                Ok::<_, std::convert::Infallible>(http::Response::new(body))
+                            }
+                        });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(tls), service)
                         .await;
@@ -216,7 +219,11 @@ async fn https_goes_through_a_connect_tunnel_with_tls_end_to_end() {
 
         let heads = proxy.heads();
         assert_eq!(heads.len(), 1, "{heads:?}");
-        assert!(heads[0].starts_with("CONNECT attio.test:443 HTTP/1.1\r\n"), "{}", heads[0]);
+        assert!(
+            heads[0].starts_with("CONNECT attio.test:443 HTTP/1.1\r\n"),
+            "{}",
+            heads[0]
+        );
         // base64("agent:pa:ss"); the proxy sees no request header, only the tunnel's.
         assert_eq!(
             header(&heads[0], "proxy-authorization"),
@@ -245,7 +252,11 @@ async fn plain_http_goes_to_a_forwarding_proxy_in_absolute_form() {
             .unwrap();
         let client = client_for(server.base_url(), server.token(), transport);
 
-        assert!(client.list_webhooks(Default::default()).await.unwrap().is_empty());
+        assert!(client
+            .list_webhooks(Default::default())
+            .await
+            .unwrap()
+            .is_empty());
         let heads = proxy.heads();
         assert_eq!(heads.len(), 1, "{heads:?}");
         let expected = format!("GET {}/v2/webhooks HTTP/1.1\r\n", server.base_url());
@@ -276,7 +287,11 @@ async fn no_proxy_destinations_go_direct() {
             .build()
             .unwrap();
         let client = client_for(server.base_url(), server.token(), transport);
-        assert!(client.list_webhooks(Default::default()).await.unwrap().is_empty());
+        assert!(client
+            .list_webhooks(Default::default())
+            .await
+            .unwrap()
+            .is_empty());
         assert!(proxy.heads().is_empty());
         assert_eq!(server.requests().len(), 1);
     })
@@ -328,7 +343,11 @@ async fn an_untrusted_certificate_is_a_tls_error_and_is_not_retried() {
             shown.starts_with("TLS with attio.test:443 failed: invalid peer certificate"),
             "{shown}"
         );
-        assert_eq!(proxy.heads().len(), 1, "a TLS failure would repeat: no retry");
+        assert_eq!(
+            proxy.heads().len(),
+            1,
+            "a TLS failure would repeat: no retry"
+        );
         assert!(tls.requests.lock().unwrap().is_empty());
     })
     .await
@@ -415,7 +434,11 @@ async fn from_client_takes_a_hyper_util_client_built_elsewhere() {
                 .build::<_, http_body_util::Full<Bytes>>(HttpConnector::new()),
         );
         let client = client_for(server.base_url(), server.token(), transport);
-        assert!(client.list_webhooks(Default::default()).await.unwrap().is_empty());
+        assert!(client
+            .list_webhooks(Default::default())
+            .await
+            .unwrap()
+            .is_empty());
     })
     .await
     .unwrap();

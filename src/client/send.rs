@@ -291,8 +291,7 @@ mod tests {
     fn delete_after(first: TransportError) -> (Result<(), Error>, usize) {
         let script = Scripted(Mutex::new(VecDeque::from([Err(first), Ok(not_found())])));
         let client = ClientBuilder::new("t").sleep(NoWait).build(script).unwrap();
-        let result =
-            futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
+        let result = futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
         let left = client.transport().0.lock().unwrap().len();
         (result, 2 - left)
     }
@@ -325,8 +324,7 @@ mod tests {
             .unwrap();
         let script = Scripted(Mutex::new(VecDeque::from([Err(reset), Ok(proxy_404)])));
         let client = ClientBuilder::new("t").sleep(NoWait).build(script).unwrap();
-        let result =
-            futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
+        let result = futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
         assert!(matches!(result, Err(Error::Decode(_))), "{result:?}");
     }
 }

@@ -79,7 +79,9 @@ impl TransportError {
         let (kind, while_connecting) = classify_chain(&*source);
         let (server, body_limit) = chain(&*source)
             .find_map(|e| e.downcast_ref::<TransportError>())
-            .map_or((None, None), |inner| (inner.server.clone(), inner.body_limit));
+            .map_or((None, None), |inner| {
+                (inner.server.clone(), inner.body_limit)
+            });
         let mut error = Self::bare(kind).with_source(source);
         error.while_connecting |= while_connecting;
         error.server = server;

@@ -42,14 +42,14 @@ pub trait Backend: Send + Sync + Sized {
     async fn expect_error(&self, _route: Route, _status: u16) {}
 }
 
-fn fake() -> FakeAttio {
+pub fn fake() -> FakeAttio {
     FakeAttio::builder()
         .token(TOKEN, [Scope::ReadWrite])
         .token(READ_ONLY_TOKEN, [Scope::Read])
         .build()
 }
 
-fn fault_rule(route: Route, status: u16, times: u32) -> FaultRule {
+pub fn fault_rule(route: Route, status: u16, times: u32) -> FaultRule {
     let fault = if status == 429 {
         Fault::RateLimited
     } else {

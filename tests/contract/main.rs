@@ -1,8 +1,11 @@
-//! One contract suite, run against three backends: the in-process fake, the
-//! fake over loopback HTTP, and the wiremock fixtures.
+//! One contract suite, run against every backend: the in-process fake, the
+//! fake over loopback HTTP, the wiremock fixtures, and the fake over
+//! loopback through the reqwest and tower transports.
 
 mod backends;
 mod suite;
+#[cfg(any(feature = "reqwest", feature = "tower"))]
+mod transports;
 
 macro_rules! contract_suite {
     ($($module:ident => $backend:ty),* $(,)?) => {$(
@@ -45,4 +48,14 @@ contract_suite! {
     in_process => crate::backends::InProcess,
     loopback => crate::backends::Loopback,
     wiremock => crate::backends::Wiremock,
+}
+
+#[cfg(feature = "reqwest")]
+contract_suite! {
+    reqwest => crate::transports::Reqwest,
+}
+
+#[cfg(feature = "tower")]
+contract_suite! {
+    tower => crate::transports::Tower,
 }
