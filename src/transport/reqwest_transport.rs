@@ -5,6 +5,7 @@ use bytes::{Bytes, BytesMut};
 use super::{Transport, TransportError, TransportErrorKind};
 
 /// The default largest response body of a [`ReqwestTransport`]: 16 MiB.
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub const REQWEST_DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// [`Transport`] over a [`reqwest::Client`], so the client shares the
@@ -39,6 +40,7 @@ pub const REQWEST_DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// # let _ = client; Ok(()) }
 /// # demo().unwrap();
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
     client: reqwest::Client,

@@ -12,6 +12,7 @@ use super::{Transport, TransportError};
 use crate::error::BoxError;
 
 /// The default largest response body of a [`TowerTransport`]: 16 MiB.
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub const TOWER_DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// [`Transport`] over any [`tower_service::Service`] that answers an
@@ -60,6 +61,7 @@ pub const TOWER_DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// assert!(client.list_webhooks(Default::default()).await?.is_empty());
 /// # Ok(()) }
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub struct TowerTransport<S, B = Bytes> {
     service: S,
     max_response_bytes: usize,

@@ -57,6 +57,7 @@ enum Roots {
 /// # let _ = transport;
 /// # Ok(()) }
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper-transport")))]
 #[derive(Clone, Debug)]
 pub struct HyperTransportBuilder {
     connect_timeout: Option<Duration>,
@@ -303,6 +304,7 @@ impl HyperTransportBuilder {
 }
 
 /// Why a [`HyperTransport`] could not be built.
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper-transport")))]
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HyperBuildError {

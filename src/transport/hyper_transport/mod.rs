@@ -18,6 +18,7 @@ use super::body::{read_limited, server_of};
 use super::{Transport, TransportError};
 
 /// The default largest response body: 16 MiB.
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper-transport")))]
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// [`Transport`] over hyper-util's pooled client: keep-alive connection
@@ -44,6 +45,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// let client = Client::new(HyperTransport::new()?, "sk_live_...")?;
 /// # Ok(()) }
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper-transport")))]
 #[derive(Clone)]
 pub struct HyperTransport {
     client: Arc<dyn SendRequest>,
