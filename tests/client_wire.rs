@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use attio_webhooks::operations::{CreateWebhook, ListWebhooks, UpdateWebhook};
 use attio_webhooks::{
-    Client, Condition, Error, ErrorCode, EventType, Filter, HyperTransport, InvalidInput,
-    RetryPolicy, SendOptions, Subscription, TargetUrlPolicy, TransportErrorKind, WebhookId,
-    WebhookStatus,
+    Client, ClientBuilder, Condition, Error, ErrorCode, EventType, Filter, HyperTransport,
+    InvalidInput, RetryPolicy, SendOptions, Subscription, TargetUrlPolicy, TransportErrorKind,
+    WebhookId, WebhookStatus,
 };
 use futures::TryStreamExt;
 use serde_json::{json, Value};
@@ -41,10 +41,19 @@ fn fast_retries() -> RetryPolicy {
 }
 
 fn client(server: &MockServer) -> Client<HyperTransport> {
-    Client::builder(TOKEN)
+    client_with(server, |builder| builder)
+}
+
+/// A client for `server` with fast retries, a 5 s timeout, and `configure`.
+fn client_with(
+    server: &MockServer,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client<HyperTransport> {
+    let builder = Client::builder(TOKEN)
         .base_url(server.uri())
         .timeout(Duration::from_secs(5))
-        .retry_policy(fast_retries())
+        .retry_policy(fast_retries());
+    configure(builder)
         .build(HyperTransport::new().unwrap())
         .unwrap()
 }
@@ -629,12 +638,10 @@ async fn a_slow_answer_times_out() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
         .mount(&server)
         .await;
-    let client = Client::builder(TOKEN)
-        .base_url(server.uri())
-        .timeout(Duration::from_millis(100))
-        .retry_policy(fast_retries().max_attempts(2))
-        .build(HyperTransport::new().unwrap())
-        .unwrap();
+    let client = client_with(&server, |b| {
+        b.timeout(Duration::from_millis(100))
+            .retry_policy(fast_retries().max_attempts(2))
+    });
     let err = client.get_webhook(id()).await.unwrap_err();
     assert!(
         matches!(err, Error::Timeout(d) if d == Duration::from_millis(100)),
@@ -863,12 +870,7 @@ async fn a_delete_retried_after_a_timeout_that_finds_it_gone_succeeds() {
         .set_body_json(json!({}))
         .set_delay(Duration::from_secs(2));
     let arrivals = answer_in_turn(&server, "DELETE", vec![slow, not_found()]).await;
-    let client = Client::builder(TOKEN)
-        .base_url(server.uri())
-        .timeout(Duration::from_millis(200))
-        .retry_policy(fast_retries())
-        .build(HyperTransport::new().unwrap())
-        .unwrap();
+    let client = client_with(&server, |b| b.timeout(Duration::from_millis(200)));
     client.delete_webhook(id()).await.unwrap();
     assert_eq!(arrivals.lock().unwrap().len(), 2);
 }
@@ -889,13 +891,10 @@ async fn a_deadline_bounds_the_whole_call() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
         .mount(&server)
         .await;
-    let client = Client::builder(TOKEN)
-        .base_url(server.uri())
-        .timeout(Duration::from_secs(30))
-        .deadline(Duration::from_millis(300))
-        .retry_policy(fast_retries())
-        .build(HyperTransport::new().unwrap())
-        .unwrap();
+    let client = client_with(&server, |b| {
+        b.timeout(Duration::from_secs(30))
+            .deadline(Duration::from_millis(300))
+    });
     let err = client.get_webhook(id()).await.unwrap_err();
     assert!(
         matches!(err, Error::Deadline(d) if d == Duration::from_millis(300)),
@@ -933,12 +932,7 @@ async fn a_retry_whose_wait_would_pass_the_deadline_is_not_made() {
             "slow down",
         ));
     let arrivals = answer_in_turn(&server, "GET", vec![limited]).await;
-    let client = Client::builder(TOKEN)
-        .base_url(server.uri())
-        .deadline(Duration::from_secs(1))
-        .retry_policy(fast_retries())
-        .build(HyperTransport::new().unwrap())
-        .unwrap();
+    let client = client_with(&server, |b| b.deadline(Duration::from_secs(1)));
     let err = client.get_webhook(id()).await.unwrap_err();
     assert!(err.is_rate_limited(), "the last failure, not a wait: {err}");
     assert_eq!(arrivals.lock().unwrap().len(), 1);

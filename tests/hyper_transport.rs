@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use attio_webhooks::bytes::Bytes;
 use attio_webhooks::http;
-use attio_webhooks::{Client, HyperBuildError, HyperTransport, TransportErrorKind};
+use attio_webhooks::{
+    Client, HyperBuildError, HyperTransport, HyperTransportBuilder, TransportErrorKind,
+};
 use attio_webhooks_testkit::{test_retry_policy, FakeAttio, FakeServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -202,6 +204,20 @@ async fn fake() -> FakeServer {
     FakeAttio::new().serve().await.unwrap()
 }
 
+/// The fake, a proxy, and a client for the fake whose transport
+/// `configure` sets up with the proxy's address.
+async fn fake_and_proxy(
+    configure: impl FnOnce(HyperTransportBuilder, SocketAddr) -> HyperTransportBuilder,
+) -> (FakeServer, Proxy, Client<HyperTransport>) {
+    let server = fake().await;
+    let proxy = Proxy::start(None, false).await;
+    let transport = configure(HyperTransport::builder(), proxy.addr)
+        .build()
+        .unwrap();
+    let client = client_for(server.base_url(), server.token(), transport);
+    (server, proxy, client)
+}
+
 #[tokio::test]
 async fn https_goes_through_a_connect_tunnel_with_tls_end_to_end() {
     tokio::time::timeout(BOUND, async {
@@ -244,13 +260,8 @@ async fn https_goes_through_a_connect_tunnel_with_tls_end_to_end() {
 #[tokio::test]
 async fn plain_http_goes_to_a_forwarding_proxy_in_absolute_form() {
     tokio::time::timeout(BOUND, async {
-        let server = fake().await;
-        let proxy = Proxy::start(None, false).await;
-        let transport = HyperTransport::builder()
-            .http_proxy(format!("http://agent:secret@{}", proxy.addr))
-            .build()
-            .unwrap();
-        let client = client_for(server.base_url(), server.token(), transport);
+        let (server, proxy, client) =
+            fake_and_proxy(|b, proxy| b.http_proxy(format!("http://agent:secret@{proxy}"))).await;
 
         assert!(client
             .list_webhooks(Default::default())
@@ -279,14 +290,11 @@ async fn plain_http_goes_to_a_forwarding_proxy_in_absolute_form() {
 #[tokio::test]
 async fn no_proxy_destinations_go_direct() {
     tokio::time::timeout(BOUND, async {
-        let server = fake().await;
-        let proxy = Proxy::start(None, false).await;
-        let transport = HyperTransport::builder()
-            .proxy(format!("http://{}", proxy.addr))
-            .no_proxy("localhost, 127.0.0.1")
-            .build()
-            .unwrap();
-        let client = client_for(server.base_url(), server.token(), transport);
+        let (server, proxy, client) = fake_and_proxy(|b, proxy| {
+            b.proxy(format!("http://{proxy}"))
+                .no_proxy("localhost, 127.0.0.1")
+        })
+        .await;
         assert!(client
             .list_webhooks(Default::default())
             .await
@@ -357,17 +365,14 @@ async fn an_untrusted_certificate_is_a_tls_error_and_is_not_retried() {
 #[tokio::test]
 async fn pool_settings_decide_connection_reuse() {
     tokio::time::timeout(BOUND, async {
-        let server = fake().await;
         // The proxy counts connections: each one starts with a logged head.
         for (max_idle, connections) in [(usize::MAX, 1), (0, 3)] {
-            let proxy = Proxy::start(None, false).await;
-            let transport = HyperTransport::builder()
-                .http_proxy(format!("http://{}", proxy.addr))
-                .pool_max_idle_per_host(max_idle)
-                .pool_idle_timeout(Duration::from_secs(60))
-                .build()
-                .unwrap();
-            let client = client_for(server.base_url(), server.token(), transport);
+            let (_server, proxy, client) = fake_and_proxy(|b, proxy| {
+                b.http_proxy(format!("http://{proxy}"))
+                    .pool_max_idle_per_host(max_idle)
+                    .pool_idle_timeout(Duration::from_secs(60))
+            })
+            .await;
             for _ in 0..3 {
                 client.list_webhooks(Default::default()).await.unwrap();
             }

@@ -60,20 +60,23 @@ pub trait Transport: Send + Sync {
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, Self::Error>;
 
-    /// Whether another attempt could succeed after `error`. `true` by
-    /// default; return `false` for failures that will repeat, such as a
-    /// response over your size limit or a TLS configuration error.
+    /// Whether another attempt could succeed after `error`. By default,
+    /// [`TransportError::is_retryable`] when the error is a
+    /// [`TransportError`], `true` otherwise; return `false` for failures
+    /// that will repeat, such as a response over your size limit or a TLS
+    /// configuration error.
     fn is_retryable(error: &Self::Error) -> bool
     where
         Self: Sized,
     {
-        let _ = error;
-        true
+        as_transport_error(error).is_none_or(TransportError::is_retryable)
     }
 
-    /// Whether the request may have reached the server before `error`.
-    /// `true` (unknown) by default; return `false` when the failure proves
-    /// nothing was sent (DNS, a refused connection, a failed TLS handshake).
+    /// Whether the request may have reached the server before `error`. By
+    /// default, [`TransportError::request_may_have_been_sent`] when the
+    /// error is a [`TransportError`], `true` (unknown) otherwise; return
+    /// `false` when the failure proves nothing was sent (DNS, a refused
+    /// connection, a failed TLS handshake).
     ///
     /// The client uses it to tell whether an earlier attempt's outcome is
     /// unknown: a `DELETE` retried after such an attempt that then gets 404
@@ -82,9 +85,13 @@ pub trait Transport: Send + Sync {
     where
         Self: Sized,
     {
-        let _ = error;
-        true
+        as_transport_error(error).is_none_or(TransportError::request_may_have_been_sent)
     }
+}
+
+/// `error` as a [`TransportError`], when that is its type.
+fn as_transport_error<E: std::error::Error + 'static>(error: &E) -> Option<&TransportError> {
+    (error as &(dyn std::error::Error + 'static)).downcast_ref()
 }
 
 #[async_trait::async_trait]

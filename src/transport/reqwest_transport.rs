@@ -137,12 +137,4 @@ impl Transport for ReqwestTransport {
         *answer.headers_mut() = std::mem::take(response.headers_mut());
         Ok(answer)
     }
-
-    fn is_retryable(error: &TransportError) -> bool {
-        error.is_retryable()
-    }
-
-    fn request_may_have_been_sent(error: &TransportError) -> bool {
-        error.request_may_have_been_sent()
-    }
 }

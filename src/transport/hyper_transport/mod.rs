@@ -164,12 +164,4 @@ impl Transport for HyperTransport {
             .await
             .map_err(|e| e.or_server(&server))
     }
-
-    fn is_retryable(error: &TransportError) -> bool {
-        error.is_retryable()
-    }
-
-    fn request_may_have_been_sent(error: &TransportError) -> bool {
-        error.request_may_have_been_sent()
-    }
 }
