@@ -631,13 +631,19 @@ async fn invalid_input_is_caught_before_sending() {
     );
 }
 
-#[tokio::test]
-async fn a_slow_answer_times_out() {
+/// A server that answers every GET with 200 after `delay`.
+async fn answering_get_after(delay: Duration) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .respond_with(ResponseTemplate::new(200).set_delay(delay))
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test]
+async fn a_slow_answer_times_out() {
+    let server = answering_get_after(Duration::from_secs(3)).await;
     let client = client_with(&server, |b| {
         b.timeout(Duration::from_millis(100))
             .retry_policy(fast_retries().max_attempts(2))
@@ -844,23 +850,32 @@ async fn a_delete_retried_after_a_503_that_finds_it_gone_succeeds() {
 }
 
 #[tokio::test]
-async fn a_delete_that_gets_404_first_is_not_found() {
-    let server = MockServer::start().await;
-    let arrivals = answer_in_turn(&server, "DELETE", vec![not_found()]).await;
-    let err = client(&server).delete_webhook(id()).await.unwrap_err();
-    assert!(err.is_not_found(), "{err}");
-    assert_eq!(arrivals.lock().unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn a_404_after_a_429_stays_an_error() {
-    // A 429'd request was not processed: the 404 is the webhook's own.
-    let server = MockServer::start().await;
+async fn a_404_stands_when_no_earlier_attempt_could_have_done_the_work() {
     let limited = ResponseTemplate::new(429).insert_header("retry-after", "0");
-    let arrivals = answer_in_turn(&server, "DELETE", vec![limited, not_found()]).await;
-    let err = client(&server).delete_webhook(id()).await.unwrap_err();
-    assert!(err.is_not_found(), "{err}");
-    assert_eq!(arrivals.lock().unwrap().len(), 2);
+    for (case, answers) in [
+        ("a DELETE's first attempt", vec![not_found()]),
+        // A 429'd request was not processed: the 404 is the webhook's own.
+        ("a DELETE after a 429", vec![limited, not_found()]),
+        // Only DELETE reads a late 404 as its own work.
+        ("a GET after a 503", vec![unavailable(), not_found()]),
+    ] {
+        let server = MockServer::start().await;
+        let verb = if case.contains("GET") {
+            "GET"
+        } else {
+            "DELETE"
+        };
+        let sent = answers.len();
+        let arrivals = answer_in_turn(&server, verb, answers).await;
+        let client = client(&server);
+        let err = match verb {
+            "GET" => client.get_webhook(id()).await.map(drop),
+            _ => client.delete_webhook(id()).await,
+        }
+        .unwrap_err();
+        assert!(err.is_not_found(), "{case}: {err}");
+        assert_eq!(arrivals.lock().unwrap().len(), sent, "{case}");
+    }
 }
 
 #[tokio::test]
@@ -876,21 +891,8 @@ async fn a_delete_retried_after_a_timeout_that_finds_it_gone_succeeds() {
 }
 
 #[tokio::test]
-async fn only_delete_reads_a_late_404_as_done() {
-    let server = MockServer::start().await;
-    let arrivals = answer_in_turn(&server, "GET", vec![unavailable(), not_found()]).await;
-    let err = client(&server).get_webhook(id()).await.unwrap_err();
-    assert!(err.is_not_found(), "{err}");
-    assert_eq!(arrivals.lock().unwrap().len(), 2);
-}
-
-#[tokio::test]
 async fn a_deadline_bounds_the_whole_call() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
-        .mount(&server)
-        .await;
+    let server = answering_get_after(Duration::from_secs(3)).await;
     let client = client_with(&server, |b| {
         b.timeout(Duration::from_secs(30))
             .deadline(Duration::from_millis(300))

@@ -26,6 +26,13 @@ const TLS_HOST: &str = "attio.test";
 /// Every test is bounded: loopback only, and never longer than this.
 const BOUND: Duration = Duration::from_secs(20);
 
+/// Runs a test body, failing it if it takes longer than [`BOUND`].
+async fn bounded<F: std::future::Future<Output = ()>>(test: F) {
+    tokio::time::timeout(BOUND, test)
+        .await
+        .expect("the test ran past its bound");
+}
+
 /// Stops the server task when the test ends, whatever happens.
 struct Task(JoinHandle<()>);
 impl Drop for Task {
@@ -204,6 +211,23 @@ async fn fake() -> FakeServer {
     FakeAttio::new().serve().await.unwrap()
 }
 
+/// Lists webhooks through `client` and expects none.
+async fn assert_lists_nothing(client: &Client<HyperTransport>) {
+    let webhooks = client.list_webhooks(Default::default()).await.unwrap();
+    assert!(webhooks.is_empty(), "{webhooks:?}");
+}
+
+/// Lists webhooks at `https://attio.test` through `proxy`, trusting only
+/// the default roots, and expects a failure.
+async fn list_attio_test_through(proxy: &Proxy) -> attio_webhooks::Error {
+    let transport = HyperTransport::builder()
+        .proxy(format!("http://{}", proxy.addr))
+        .build()
+        .unwrap();
+    let client = client_for(&format!("https://{TLS_HOST}"), "sk", transport);
+    client.list_webhooks(Default::default()).await.unwrap_err()
+}
+
 /// The fake, a proxy, and a client for the fake whose transport
 /// `configure` sets up with the proxy's address.
 async fn fake_and_proxy(
@@ -220,7 +244,7 @@ async fn fake_and_proxy(
 
 #[tokio::test]
 async fn https_goes_through_a_connect_tunnel_with_tls_end_to_end() {
-    tokio::time::timeout(BOUND, async {
+    bounded(async {
         let tls = TlsServer::start().await;
         let proxy = Proxy::start(Some(tls.addr), false).await;
         let transport = HyperTransport::builder()
@@ -230,8 +254,7 @@ async fn https_goes_through_a_connect_tunnel_with_tls_end_to_end() {
             .unwrap();
         let client = client_for(&format!("https://{TLS_HOST}"), "sk_tunnel", transport);
 
-        let webhooks = client.list_webhooks(Default::default()).await.unwrap();
-        assert!(webhooks.is_empty());
+        assert_lists_nothing(&client).await;
 
         let heads = proxy.heads();
         assert_eq!(heads.len(), 1, "{heads:?}");
@@ -253,21 +276,16 @@ async fn https_goes_through_a_connect_tunnel_with_tls_end_to_end() {
         assert_eq!(requests[0].headers["authorization"], "Bearer sk_tunnel");
         assert!(requests[0].headers.get("proxy-authorization").is_none());
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn plain_http_goes_to_a_forwarding_proxy_in_absolute_form() {
-    tokio::time::timeout(BOUND, async {
+    bounded(async {
         let (server, proxy, client) =
             fake_and_proxy(|b, proxy| b.http_proxy(format!("http://agent:secret@{proxy}"))).await;
 
-        assert!(client
-            .list_webhooks(Default::default())
-            .await
-            .unwrap()
-            .is_empty());
+        assert_lists_nothing(&client).await;
         let heads = proxy.heads();
         assert_eq!(heads.len(), 1, "{heads:?}");
         let expected = format!("GET {}/v2/webhooks HTTP/1.1\r\n", server.base_url());
@@ -283,40 +301,29 @@ async fn plain_http_goes_to_a_forwarding_proxy_in_absolute_form() {
         );
         assert_eq!(server.requests().len(), 1);
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn no_proxy_destinations_go_direct() {
-    tokio::time::timeout(BOUND, async {
+    bounded(async {
         let (server, proxy, client) = fake_and_proxy(|b, proxy| {
             b.proxy(format!("http://{proxy}"))
                 .no_proxy("localhost, 127.0.0.1")
         })
         .await;
-        assert!(client
-            .list_webhooks(Default::default())
-            .await
-            .unwrap()
-            .is_empty());
+        assert_lists_nothing(&client).await;
         assert!(proxy.heads().is_empty());
         assert_eq!(server.requests().len(), 1);
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn a_proxy_that_refuses_the_tunnel_is_a_proxy_error() {
-    tokio::time::timeout(BOUND, async {
+    bounded(async {
         let proxy = Proxy::start(None, true).await;
-        let transport = HyperTransport::builder()
-            .proxy(format!("http://{}", proxy.addr))
-            .build()
-            .unwrap();
-        let client = client_for(&format!("https://{TLS_HOST}"), "sk", transport);
-        let err = client.list_webhooks(Default::default()).await.unwrap_err();
+        let err = list_attio_test_through(&proxy).await;
         let transport_error = err.transport_error().expect("a TransportError");
         assert_eq!(transport_error.kind(), TransportErrorKind::Proxy);
         assert!(err.is_connect(), "nothing reached Attio");
@@ -328,22 +335,16 @@ async fn a_proxy_that_refuses_the_tunnel_is_a_proxy_error() {
             )
         );
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn an_untrusted_certificate_is_a_tls_error_and_is_not_retried() {
-    tokio::time::timeout(BOUND, async {
+    bounded(async {
         let tls = TlsServer::start().await;
         let proxy = Proxy::start(Some(tls.addr), false).await;
         // The default roots (Mozilla's) do not include the test CA.
-        let transport = HyperTransport::builder()
-            .proxy(format!("http://{}", proxy.addr))
-            .build()
-            .unwrap();
-        let client = client_for(&format!("https://{TLS_HOST}"), "sk", transport);
-        let err = client.list_webhooks(Default::default()).await.unwrap_err();
+        let err = list_attio_test_through(&proxy).await;
         let transport_error = err.transport_error().expect("a TransportError");
         assert_eq!(transport_error.kind(), TransportErrorKind::Tls, "{err}");
         let shown = err.to_string();
@@ -358,13 +359,12 @@ async fn an_untrusted_certificate_is_a_tls_error_and_is_not_retried() {
         );
         assert!(tls.requests.lock().unwrap().is_empty());
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn pool_settings_decide_connection_reuse() {
-    tokio::time::timeout(BOUND, async {
+    bounded(async {
         // The proxy counts connections: each one starts with a logged head.
         for (max_idle, connections) in [(usize::MAX, 1), (0, 3)] {
             let (_server, proxy, client) = fake_and_proxy(|b, proxy| {
@@ -379,13 +379,12 @@ async fn pool_settings_decide_connection_reuse() {
             assert_eq!(proxy.heads().len(), connections, "max idle {max_idle}");
         }
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn a_content_length_over_the_limit_is_refused_before_the_body_arrives() {
-    tokio::time::timeout(BOUND, async {
+    bounded(async {
         // Announces 100 MB, then sends nothing and keeps the connection open.
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -413,8 +412,7 @@ async fn a_content_length_over_the_limit_is_refused_before_the_body_arrives() {
             format!("the response from {addr} is over the 16777216-byte limit (Content-Length: 100000000)")
         );
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
@@ -422,7 +420,7 @@ async fn from_client_takes_a_hyper_util_client_built_elsewhere() {
     use hyper_util::client::legacy::connect::HttpConnector;
     use hyper_util::rt::TokioExecutor;
 
-    tokio::time::timeout(BOUND, async {
+    bounded(async {
         let server = fake().await;
         let hyper_client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .build::<_, http_body_util::Full<Bytes>>(HttpConnector::new());
@@ -439,14 +437,9 @@ async fn from_client_takes_a_hyper_util_client_built_elsewhere() {
                 .build::<_, http_body_util::Full<Bytes>>(HttpConnector::new()),
         );
         let client = client_for(server.base_url(), server.token(), transport);
-        assert!(client
-            .list_webhooks(Default::default())
-            .await
-            .unwrap()
-            .is_empty());
+        assert_lists_nothing(&client).await;
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[test]
