@@ -352,7 +352,7 @@ impl Delivery {
     /// headers against the raw body with the webhook's secret, then parse.
     ///
     /// ```
-    /// use attio_webhooks::{signature, Delivery, ReceiveError, Secret};
+    /// use attio_webhooks::{http, signature, Delivery, ReceiveError, Secret};
     /// let secret = Secret::new("shh");
     /// let body = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
     /// let mut headers = http::HeaderMap::new();

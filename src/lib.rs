@@ -40,13 +40,14 @@
 //! script (the `attio-webhooks-testkit` crate has a real, stateful fake):
 //!
 //! ```
+//! use attio_webhooks::bytes::Bytes;
+//! use attio_webhooks::{async_trait, http};
 //! use attio_webhooks::{Client, Condition, EventType, Filter, Subscription, Transport};
-//! use bytes::Bytes;
 //!
 //! /// Answers create with a fixed webhook; a stand-in for Attio.
 //! struct Scripted;
 //!
-//! #[async_trait::async_trait]
+//! #[async_trait]
 //! impl Transport for Scripted {
 //!     type Error = std::convert::Infallible;
 //!     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Self::Error> {

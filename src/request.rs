@@ -20,7 +20,7 @@ use crate::ApiErrorBody;
 ///
 /// ```
 /// use attio_webhooks::{operations::GetWebhook, Request, WebhookId};
-/// use http::Method;
+/// use attio_webhooks::http::Method;
 /// let get = GetWebhook::new(WebhookId::from_u128(1));
 /// assert_eq!(get.method(), Method::GET);
 /// assert_eq!(get.path(), "/v2/webhooks/00000000-0000-0000-0000-000000000001");

@@ -205,12 +205,12 @@ impl SendOptions {
 /// ```
 /// use std::time::Duration;
 /// use attio_webhooks::{Client, RetryPolicy};
-/// # use attio_webhooks::Transport;
+/// # use attio_webhooks::{async_trait, bytes::Bytes, http, Transport};
 /// # struct Never;
-/// # #[async_trait::async_trait]
+/// # #[async_trait]
 /// # impl Transport for Never {
 /// #     type Error = std::io::Error;
-/// #     async fn send(&self, _: http::Request<bytes::Bytes>) -> Result<http::Response<bytes::Bytes>, std::io::Error> {
+/// #     async fn send(&self, _: http::Request<Bytes>) -> Result<http::Response<Bytes>, std::io::Error> {
 /// #         Err(std::io::ErrorKind::ConnectionRefused.into())
 /// #     }
 /// # }

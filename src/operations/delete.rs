@@ -17,7 +17,7 @@ use crate::request::{decode_json, Request};
 ///
 /// ```
 /// use attio_webhooks::{operations::DeleteWebhook, Request, WebhookId};
-/// use http::Method;
+/// use attio_webhooks::http::Method;
 /// let delete = DeleteWebhook::new(WebhookId::from_u128(1));
 /// assert_eq!(delete.method(), Method::DELETE);
 /// assert_eq!(delete.body()?, None);

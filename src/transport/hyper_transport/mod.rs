@@ -104,7 +104,7 @@ impl HyperTransport {
     /// [`HyperTransport::max_response_bytes`].
     ///
     /// ```
-    /// use attio_webhooks::HyperTransport;
+    /// use attio_webhooks::{bytes, HyperTransport};
     /// use hyper_util::client::legacy::{connect::HttpConnector, Client};
     /// use hyper_util::rt::TokioExecutor;
     ///

@@ -27,7 +27,8 @@ use crate::transport::body::server_of;
 use crate::transport::{TransportError, TransportErrorKind};
 
 /// Where proxies come from, before they are turned into a [`Matcher`].
-#[derive(Clone, Debug, Default)]
+/// Its `Debug` hides the credentials in proxy URLs.
+#[derive(Clone, Default)]
 pub(super) enum ProxySettings {
     /// No proxy at all.
     #[default]
@@ -41,6 +42,28 @@ pub(super) enum ProxySettings {
         https: Option<String>,
         no: Option<String>,
     },
+}
+
+impl std::fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |url: &Option<String>| url.as_deref().map(redact_userinfo);
+        match self {
+            ProxySettings::None => f.write_str("None"),
+            ProxySettings::FromEnv => f.write_str("FromEnv"),
+            ProxySettings::Explicit {
+                all,
+                http,
+                https,
+                no,
+            } => f
+                .debug_struct("Explicit")
+                .field("all", &hidden(all))
+                .field("http", &hidden(http))
+                .field("https", &hidden(https))
+                .field("no", no)
+                .finish(),
+        }
+    }
 }
 
 impl ProxySettings {
@@ -257,6 +280,9 @@ mod tests {
         assert_eq!(shown, "https://***@proxy.internal:3128");
         assert_eq!(reason, "only http:// proxies are supported");
         assert!(explicit("socks5://proxy:1080").matcher().is_err());
+        let debug = format!("{:?}", explicit("http://user:hunter2@proxy:3128"));
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("http://***@proxy:3128"), "{debug}");
         assert!(explicit("not a url").matcher().is_err());
     }
 
