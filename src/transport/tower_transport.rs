@@ -51,12 +51,13 @@ pub const TOWER_DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// use attio_webhooks::{http, Client, TowerTransport};
 /// use std::convert::Infallible;
 ///
-/// // Any Clone service; here a closure that answers an empty list.
-/// let service = tower::service_fn(|_request: http::Request<Bytes>| async {
-///     Ok::<_, Infallible>(http::Response::new(http_body_util::Full::new(Bytes::from_static(br#"{"data":[]}"#))))
-/// });
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), attio_webhooks::Error> {
+/// // Any Clone service; here a closure that answers an empty list.
+/// let service = tower::service_fn(|_request: http::Request<Bytes>| async {
+///     let body = http_body_util::Full::new(Bytes::from_static(br#"{"data":[]}"#));
+///     Ok::<_, Infallible>(http::Response::new(body))
+/// });
 /// let client = Client::new(TowerTransport::new(service), "sk_test")?;
 /// assert!(client.list_webhooks(Default::default()).await?.is_empty());
 /// # Ok(()) }
