@@ -3,27 +3,29 @@
 //! `http::Request<Bytes>` into your client's request, and its answer back
 //! into an `http::Response<Bytes>`.
 //!
+//! Everything a transport needs comes from this crate's re-exports
+//! (`http`, `bytes`, `async_trait`): no other dependency to line up.
+//!
 //! ```sh
 //! cargo run --example custom_transport
 //! ```
 
 use std::time::Instant;
 
+use attio_webhooks::bytes::Bytes;
 use attio_webhooks::operations::ListWebhooks;
-use attio_webhooks::{
-    Client, EventType, HyperTransport, HyperTransportError, Subscription, Transport,
-};
+use attio_webhooks::{async_trait, http};
+use attio_webhooks::{Client, EventType, HyperTransport, Subscription, Transport};
 use attio_webhooks_testkit::{FakeAttio, Fault, FaultRule};
-use bytes::Bytes;
 
 /// Logs method, URI, status and time of each exchange, then forwards.
 struct Logging<T> {
     inner: T,
 }
 
-#[async_trait::async_trait]
-impl<T: Transport<Error = HyperTransportError>> Transport for Logging<T> {
-    type Error = HyperTransportError;
+#[async_trait]
+impl<T: Transport> Transport for Logging<T> {
+    type Error = T::Error;
 
     async fn send(
         &self,
@@ -44,6 +46,15 @@ impl<T: Transport<Error = HyperTransportError>> Transport for Logging<T> {
             ),
         }
         result
+    }
+
+    // Keep the inner transport's view of its own failures.
+    fn is_retryable(error: &Self::Error) -> bool {
+        T::is_retryable(error)
+    }
+
+    fn request_may_have_been_sent(error: &Self::Error) -> bool {
+        T::request_may_have_been_sent(error)
     }
 }
 

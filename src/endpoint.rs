@@ -24,7 +24,7 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 /// own HTTP code.
 ///
 /// ```
-/// use attio_webhooks::{operations::ListWebhooks, Endpoint, Request};
+/// use attio_webhooks::{bytes, http, operations::ListWebhooks, Endpoint, Request};
 /// let endpoint = Endpoint::new("sk_test")?;
 /// let request = endpoint.build(&ListWebhooks::new().limit(20))?;
 /// assert_eq!(request.uri(), "https://api.attio.com/v2/webhooks?limit=20");
@@ -75,7 +75,18 @@ impl Endpoint {
     /// It must be an absolute `https://` URL, or `http://` to a loopback
     /// host (plain HTTP elsewhere would send the token unencrypted); a
     /// trailing `/` is ignored, and a path prefix is kept.
-    pub fn with_base_url(mut self, base_url: &str) -> Result<Self, InvalidInput> {
+    pub fn with_base_url(self, base_url: &str) -> Result<Self, InvalidInput> {
+        self.set_base_url(base_url, false)
+    }
+
+    /// Like [`Endpoint::with_base_url`], but plain `http://` is accepted
+    /// to any host (a fake Attio in another container). The token travels
+    /// unencrypted: only for test networks.
+    pub fn with_insecure_base_url(self, base_url: &str) -> Result<Self, InvalidInput> {
+        self.set_base_url(base_url, true)
+    }
+
+    fn set_base_url(mut self, base_url: &str, insecure: bool) -> Result<Self, InvalidInput> {
         let reject = |reason| InvalidInput::BaseUrl {
             url: base_url.to_owned(),
             reason,
@@ -85,9 +96,9 @@ impl Endpoint {
             .map_err(|_| reject("not a valid absolute URL"))?;
         match uri.scheme_str() {
             Some("https") => {}
-            Some("http") if crate::model::is_loopback_http_url(base_url) => {}
+            Some("http") if insecure || crate::model::is_loopback_http_url(base_url) => {}
             Some("http") => return Err(reject(
-                "plain http is only allowed to loopback hosts; the token would travel unencrypted",
+                "plain http is only allowed to loopback hosts (see ClientBuilder::allow_insecure_http); the token would travel unencrypted",
             )),
             _ => {
                 return Err(reject(
@@ -198,6 +209,32 @@ mod tests {
             "http://api.attio.com",
         ] {
             assert!(e.clone().with_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn insecure_http_is_opt_in() {
+        let e = Endpoint::new("t").unwrap();
+        assert!(e.clone().with_base_url("http://fake-attio:8080").is_err());
+        let insecure = e
+            .clone()
+            .with_insecure_base_url("http://fake-attio:8080/")
+            .unwrap();
+        let r = insecure
+            .build(&GetWebhook::new(WebhookId::from_u128(2)))
+            .unwrap();
+        assert_eq!(
+            r.uri(),
+            "http://fake-attio:8080/v2/webhooks/00000000-0000-0000-0000-000000000002"
+        );
+        // Still an absolute http(s) URL without query or fragment.
+        for bad in [
+            "ftp://fake-attio",
+            "http://",
+            "http://x/?q",
+            "fake-attio:8080",
+        ] {
+            assert!(e.clone().with_insecure_base_url(bad).is_err(), "{bad}");
         }
     }
 

@@ -35,12 +35,23 @@ pub enum Error {
     #[error("rate limited by Attio{}", .0.retry_after.map(|r| format!(" (retry after {r})")).unwrap_or_default())]
     RateLimited(RateLimited),
     /// The transport could not exchange the request for a response
-    /// (connection refused or reset, TLS failure, body too large, ...).
-    #[error("the transport failed to exchange the request: {0}")]
-    Transport(#[source] BoxError),
-    /// No response arrived within the request timeout.
-    #[error("no response within {0:?}")]
+    /// (connection refused or reset, DNS, TLS, body too large, ...).
+    ///
+    /// Displays as the transport error itself, one line that says what
+    /// happened (the crate's transports use [`crate::TransportError`]:
+    /// `could not connect to api.attio.com:443: Connection refused (os
+    /// error 111)`); its source chain is the transport error's.
+    #[error(transparent)]
+    Transport(BoxError),
+    /// One attempt got no response within the per-attempt timeout (and the
+    /// retry policy gave up, or was off).
+    #[error("no response within the {0:?} attempt timeout")]
     Timeout(Duration),
+    /// The whole call (every attempt and the waits between them) did not
+    /// finish within its overall deadline
+    /// ([`ClientBuilder::deadline`](crate::ClientBuilder::deadline)).
+    #[error("the call did not finish within its {0:?} overall deadline (attempts and retry waits included)")]
+    Deadline(Duration),
     /// A response arrived but its body was not what the operation expects.
     #[error(transparent)]
     Decode(DecodeError),
@@ -104,9 +115,29 @@ impl Error {
         self.status().is_some_and(|s| s.is_server_error())
     }
 
-    /// The request timed out.
+    /// An attempt timed out, the whole call ran past its deadline, or the
+    /// transport's own time limit ran out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout(_))
+        matches!(self, Error::Timeout(_) | Error::Deadline(_))
+            || self
+                .transport_error()
+                .is_some_and(|e| e.kind() == crate::TransportErrorKind::Timeout)
+    }
+
+    /// The transport's error, when it is a [`crate::TransportError`] (as
+    /// with every transport of this crate).
+    pub fn transport_error(&self) -> Option<&crate::TransportError> {
+        match self {
+            Error::Transport(e) => e.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// No connection could be made (DNS, refused, unreachable, TLS, proxy):
+    /// the request never reached Attio.
+    pub fn is_connect(&self) -> bool {
+        self.transport_error()
+            .is_some_and(|e| !e.request_may_have_been_sent())
     }
 
     /// The `Retry-After` of a 429, if Attio sent a readable one.
@@ -120,11 +151,20 @@ impl Error {
 
 /// An error status from Attio together with its parsed body.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status of the response.
     pub status: StatusCode,
     /// The `{status_code, type, code, message}` body.
     pub body: ApiErrorBody,
+}
+
+impl ApiError {
+    /// An answer with `status` and `body` (for test doubles that return
+    /// [`Error::Api`]).
+    pub fn new(status: StatusCode, body: ApiErrorBody) -> Self {
+        Self { status, body }
+    }
 }
 
 /// Attio's error body: `{"status_code","type","code","message"}`.
@@ -138,6 +178,7 @@ pub struct ApiError {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApiErrorBody {
     /// The HTTP status, repeated in the body.
     pub status_code: u16,
@@ -210,11 +251,20 @@ open_enum! {
 
 /// What a 429 said: its `Retry-After` (if readable) and body (if any).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimited {
     /// When Attio will take requests again.
     pub retry_after: Option<RetryAfter>,
     /// The `rate_limit_error` body, if it parsed.
     pub body: Option<ApiErrorBody>,
+}
+
+impl RateLimited {
+    /// A 429 with this `Retry-After` and body (for test doubles that
+    /// return [`Error::RateLimited`]).
+    pub fn new(retry_after: Option<RetryAfter>, body: Option<ApiErrorBody>) -> Self {
+        Self { retry_after, body }
+    }
 }
 
 /// A parsed `Retry-After` header: either an HTTP date (what Attio sends,
@@ -278,6 +328,7 @@ impl fmt::Display for RetryAfter {
 /// Keeps the raw bytes and the JSON path where decoding stopped.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("could not decode the {status} response at `{path}`: {message}")]
+#[non_exhaustive]
 pub struct DecodeError {
     /// The HTTP status of the response.
     pub status: StatusCode,

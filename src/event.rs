@@ -28,6 +28,7 @@ open_enum! {
 ///
 /// A missing `id` reads as `None` and is written back as `null`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Actor {
     /// The kind of actor.
     #[serde(rename = "type")]
@@ -60,6 +61,7 @@ impl Actor {
 /// is about (`object_id`/`record_id`, `list_id`/`entry_id`, `note_id`,
 /// `task_id`, `comment_id`, `attribute_id`, ...), kept as sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EventIds {
     /// The workspace the event happened in.
     pub workspace_id: WorkspaceId,
@@ -69,6 +71,14 @@ pub struct EventIds {
 }
 
 impl EventIds {
+    /// The ids of an event in `workspace_id`, with no other id yet.
+    pub fn new(workspace_id: WorkspaceId) -> Self {
+        Self {
+            workspace_id,
+            ids: Map::new(),
+        }
+    }
+
     /// The id under `key` (e.g. `record_id`), if it is a string.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.ids.get(key).and_then(Value::as_str)
@@ -91,7 +101,11 @@ impl EventIds {
 /// assert_eq!(serde_json::to_value(&event)?, serde_json::from_str::<serde_json::Value>(json)?);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
+///
+/// `#[non_exhaustive]`: build one with [`Event::new`], [`Event::with_id`]
+/// and [`Event::with_field`] (a receiver's tests, a fake's emitter).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Event {
     /// What happened.
     pub event_type: EventType,
@@ -106,6 +120,7 @@ pub struct Event {
 
 /// The value at a dot path of an event, as filters see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FieldValue<'a> {
     /// Nothing at that path.
     Missing,
@@ -120,10 +135,7 @@ impl Event {
     pub fn new(event_type: EventType, workspace_id: WorkspaceId, actor: Actor) -> Self {
         Self {
             event_type,
-            id: EventIds {
-                workspace_id,
-                ids: Map::new(),
-            },
+            id: EventIds::new(workspace_id),
             actor,
             fields: Map::new(),
         }
@@ -279,6 +291,7 @@ fn walk<'a>(map: &'a Map<String, Value>, path: &str) -> FieldValue<'a> {
 /// Attio sends one event per delivery today; the list is ready for batches.
 /// Unknown top-level keys are kept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Delivery {
     /// The webhook this delivery is for.
     pub webhook_id: WebhookId,
@@ -292,6 +305,7 @@ pub struct Delivery {
 /// A delivery body that is not what Attio sends.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the delivery body does not decode at `{path}`: {message}")]
+#[non_exhaustive]
 pub struct PayloadError {
     /// Where decoding failed, e.g. `events[0].actor.type`.
     pub path: String,
@@ -325,9 +339,14 @@ pub enum ReceiveError {
 impl Delivery {
     /// A delivery of one event.
     pub fn new(webhook_id: WebhookId, event: Event) -> Self {
+        Self::batch(webhook_id, vec![event])
+    }
+
+    /// A delivery of several events (Attio sends one at a time today).
+    pub fn batch(webhook_id: WebhookId, events: Vec<Event>) -> Self {
         Self {
             webhook_id,
-            events: vec![event],
+            events,
             other: Map::new(),
         }
     }
@@ -344,7 +363,7 @@ impl Delivery {
     /// headers against the raw body with the webhook's secret, then parse.
     ///
     /// ```
-    /// use attio_webhooks::{signature, Delivery, ReceiveError, Secret};
+    /// use attio_webhooks::{http, signature, Delivery, ReceiveError, Secret};
     /// let secret = Secret::new("shh");
     /// let body = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
     /// let mut headers = http::HeaderMap::new();

@@ -8,12 +8,19 @@
 //!   implement [`Request`]: method, path, query, JSON body, and a pure
 //!   [`Request::decode`] of the `http::Response<Bytes>`.
 //! - **Any HTTP stack.** [`Transport`] is one async method from
-//!   `http::Request<Bytes>` to `http::Response<Bytes>`. [`HyperTransport`]
-//!   (feature `hyper-transport`, on by default) is hyper-util's pooled
-//!   client with HTTPS via rustls; `examples/custom_transport.rs` wraps it.
+//!   `http::Request<Bytes>` to `http::Response<Bytes>`; the crate
+//!   re-exports [`http`], [`bytes`] and [`async_trait`](macro@async_trait), so implementing
+//!   one needs no other dependency (`examples/custom_transport.rs`).
+//!   Ready-made: [`HyperTransport`] (feature `hyper-transport`, on by
+//!   default: hyper-util's pooled client, HTTPS via rustls, configurable
+//!   with [`HyperTransport::builder`]), [`ReqwestTransport`] over your
+//!   `reqwest::Client` (feature `reqwest`), and [`TowerTransport`] over any
+//!   tower `Service` (feature `tower`). Their failures are
+//!   [`TransportError`]s that say what happened in one line.
 //! - **One send path.** [`Client`] adds the bearer token, `User-Agent`, a
-//!   per-attempt timeout, retries by [`RetryPolicy`], tracing, and
-//!   decoding, in one place ([`Client::send_with`]).
+//!   per-attempt timeout, a whole-call deadline, retries by
+//!   [`RetryPolicy`], tracing, and decoding, in one place
+//!   ([`Client::send_with`]).
 //! - **Errors keep evidence.** [`Error`] separates Attio's error answers
 //!   (with the parsed body), rate limiting (with `Retry-After`), transport
 //!   failures, timeouts, undecodable responses (raw bytes and JSON path),
@@ -36,13 +43,14 @@
 //! script (the `attio-webhooks-testkit` crate has a real, stateful fake):
 //!
 //! ```
+//! use attio_webhooks::bytes::Bytes;
+//! use attio_webhooks::{async_trait, http};
 //! use attio_webhooks::{Client, Condition, EventType, Filter, Subscription, Transport};
-//! use bytes::Bytes;
 //!
 //! /// Answers create with a fixed webhook; a stand-in for Attio.
 //! struct Scripted;
 //!
-//! #[async_trait::async_trait]
+//! #[async_trait]
 //! impl Transport for Scripted {
 //!     type Error = std::convert::Infallible;
 //!     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Self::Error> {
@@ -84,6 +92,17 @@
 //!   `limit` outside 10..=100 before sending.
 //! - Target URLs must be `https://` ([`TargetUrlPolicy`]); tests can allow
 //!   `http://` to loopback hosts.
+//! - The base URL must be `https://`, or `http://` to a loopback host;
+//!   [`ClientBuilder::allow_insecure_http`] lets a test network use plain
+//!   HTTP to any host (a fake Attio in another container).
+//! - Each attempt has a 30 s timeout ([`DEFAULT_TIMEOUT`]) and each call a
+//!   60 s deadline ([`DEFAULT_DEADLINE`], which says why), retries and
+//!   waits included; both can be changed or turned off, per client and per
+//!   call ([`SendOptions`]).
+//! - A `DELETE` whose earlier attempt had an unknown outcome (a 5xx, a
+//!   timeout, a connection lost after sending) and whose retry gets 404
+//!   returns `Ok(())`: that attempt deleted the webhook. A 404 on the first
+//!   attempt is an error.
 //! - A subscription's `filter` is always sent, as `null` when absent, and is
 //!   required when decoding.
 //! - Unknown enum values (event types, statuses, operators, error codes)
@@ -96,24 +115,79 @@
 //!   missing field or a non-string value); an empty `$and` passes, an empty
 //!   `$or` fails; an unknown operator never holds.
 //!
+//! # Upgrading: what may change without a major version
+//!
+//! Attio adds event types, statuses, error codes and response fields over
+//! time, and this crate follows in minor versions. So the types that
+//! mirror Attio's data are `#[non_exhaustive]`: the open enums
+//! ([`EventType`], [`WebhookStatus`], [`ErrorCode`], [`ErrorType`],
+//! [`ActorType`], [`Operator`]) and [`Filter`], and the structs
+//! ([`Webhook`], [`CreatedWebhook`], [`Subscription`], [`Condition`],
+//! [`Event`], [`Actor`], [`Delivery`], [`ApiErrorBody`], ...). Outside the
+//! crate, build those with their constructors (`Webhook::new`,
+//! `Event::new(..).with_id(..)`, `ApiErrorBody::new`, ...), and give every
+//! `match` on one of the enums a wildcard arm. An event type this version
+//! does not know arrives as `EventType::Unknown("...")`; once a later
+//! version names it, it arrives as that variant instead (see
+//! [`EventType`] for how to match so that this does not matter).
+//!
+//! ```compile_fail,E0639
+//! # use attio_webhooks::{WebhookId, WebhookIdentifier, WorkspaceId};
+//! // A struct literal would break when Attio adds a field: use WebhookIdentifier::new.
+//! let id = WebhookIdentifier { workspace_id: WorkspaceId::from_u128(1), webhook_id: WebhookId::from_u128(2) };
+//! ```
+//!
+//! ```compile_fail,E0004
+//! # use attio_webhooks::WebhookStatus;
+//! // Without a wildcard arm, a status Attio adds later would not compile.
+//! fn receives(status: WebhookStatus) -> bool {
+//!     match status {
+//!         WebhookStatus::Active | WebhookStatus::Degraded => true,
+//!         WebhookStatus::Inactive | WebhookStatus::Unknown(_) => false,
+//!     }
+//! }
+//! ```
+//!
 //! # Features
 //!
 //! | feature | default | gives |
 //! |---|---|---|
-//! | `hyper-transport` | yes | [`HyperTransport`]; implies `tokio` |
+//! | `hyper-transport` | yes | [`HyperTransport`] (hyper, hyper-util, rustls with ring, Mozilla's roots bundled, optional HTTP proxy); implies `tokio` |
+//! | `native-roots` | no | [`HyperTransportBuilder::native_roots`]: the operating system's root certificates; implies `hyper-transport` |
+//! | `reqwest` | no | [`ReqwestTransport`] over your `reqwest::Client` (reqwest 0.13 without default features: you pick its TLS); implies `tokio` |
+//! | `tower` | no | [`TowerTransport`] over any tower `Service` of HTTP requests, and `receive::VerifyLayer` |
 //! | `tokio` | yes | [`TokioSleep`], the client's default timer |
 //! | `axum` | no | [`receive::VerifiedDelivery`] as an axum extractor (axum-core only; no runtime) |
-//! | `tower` | no | `receive::VerifyLayer` for any tower `http` service (tower-layer, tower-service, http-body-util) |
+//!
+//! The `tower` feature also gives `receive::VerifyLayer`, a tower `Layer`
+//! that verifies deliveries for any `http` service.
+//!
+//! With `default-features = false` the crate needs no async runtime, HTTP
+//! client or TLS library; give the [`Client`] a timer with
+//! [`ClientBuilder::sleep`] and your own [`Transport`].
 
+// Items of features that are off link to the feature table instead.
+#![doc = ""]
+#![cfg_attr(
+    not(feature = "hyper-transport"),
+    doc = "[`HyperTransport`]: crate#features",
+    doc = "[`HyperTransport::builder`]: crate#features"
+)]
+#![cfg_attr(
+    not(feature = "native-roots"),
+    doc = "[`HyperTransportBuilder::native_roots`]: crate#features"
+)]
+#![cfg_attr(not(feature = "reqwest"), doc = "[`ReqwestTransport`]: crate#features")]
+#![cfg_attr(not(feature = "tower"), doc = "[`TowerTransport`]: crate#features")]
+#![cfg_attr(not(feature = "tokio"), doc = "[`TokioSleep`]: crate#features")]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backoff;
 mod client;
 mod endpoint;
 mod error;
 mod event;
-#[cfg(feature = "hyper-transport")]
-mod hyper_transport;
 mod json;
 mod model;
 mod open_enum;
@@ -127,7 +201,7 @@ mod transport;
 pub use backoff::Backoff;
 pub use client::{
     Client, ClientBuilder, Failure, RetryDecision, RetryPolicy, SendOptions, StopReason,
-    DEFAULT_TIMEOUT,
+    DEFAULT_DEADLINE, DEFAULT_TIMEOUT,
 };
 pub use endpoint::{Endpoint, DEFAULT_BASE_URL, USER_AGENT_VALUE};
 pub use error::{
@@ -137,8 +211,6 @@ pub use error::{
 pub use event::{
     Actor, ActorType, Delivery, Event, EventIds, FieldValue, PayloadError, ReceiveError,
 };
-#[cfg(feature = "hyper-transport")]
-pub use hyper_transport::{HyperTransport, HyperTransportError, DEFAULT_MAX_RESPONSE_BYTES};
 pub use model::{
     ApiToken, Condition, CreatedWebhook, EventType, Filter, Operator, Secret, Subscription,
     TargetUrlPolicy, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus, WorkspaceId,
@@ -146,9 +218,30 @@ pub use model::{
 pub use request::{decode_json, Envelope, Request};
 pub use signature::Secrets;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use sleep::TokioSleep;
 pub use sleep::{AsyncSleep, Sleep};
-pub use transport::Transport;
+#[cfg(feature = "hyper-transport")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper-transport")))]
+pub use transport::hyper_transport::{
+    HyperBuildError, HyperTransport, HyperTransportBuilder, DEFAULT_MAX_RESPONSE_BYTES,
+};
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use transport::reqwest_transport::{ReqwestTransport, REQWEST_DEFAULT_MAX_RESPONSE_BYTES};
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use transport::tower_transport::{TowerTransport, TOWER_DEFAULT_MAX_RESPONSE_BYTES};
+pub use transport::{Transport, TransportError, TransportErrorKind};
+
+/// The `#[async_trait]` attribute that [`Transport`] implementations use,
+/// re-exported so that implementing one needs no dependency but this crate.
+pub use async_trait::async_trait;
+/// The `bytes` crate, re-exported: [`Transport`] exchanges `Bytes` bodies.
+pub use bytes;
+/// The `http` crate, re-exported: [`Transport`] exchanges `http::Request`s
+/// and `http::Response`s.
+pub use http;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

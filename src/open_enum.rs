@@ -3,6 +3,12 @@
 //! Attio adds event types, statuses and error codes over time. Each enum made
 //! here has one variant per value known today plus `Unknown(String)`, which
 //! keeps any other value verbatim so that it serializes back unchanged.
+//!
+//! Every such enum is `#[non_exhaustive]`: a later version of this crate
+//! adds a variant for each value Attio adds, without a major release. A
+//! `match` outside the crate therefore needs a wildcard arm, and a value
+//! that arrives as `Unknown("x")` today may arrive as a named variant after
+//! an upgrade (see [`crate::EventType`]).
 
 /// Defines an open string enum: known variants, an `Unknown(String)`
 /// catch-all, `as_str`, `From<&str>`/`From<String>`, `FromStr`, `Display`,
@@ -16,6 +22,7 @@ macro_rules! open_enum {
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
             /// A value this version of the crate does not know; kept verbatim.

@@ -20,7 +20,7 @@ use crate::ApiErrorBody;
 ///
 /// ```
 /// use attio_webhooks::{operations::GetWebhook, Request, WebhookId};
-/// use http::Method;
+/// use attio_webhooks::http::Method;
 /// let get = GetWebhook::new(WebhookId::from_u128(1));
 /// assert_eq!(get.method(), Method::GET);
 /// assert_eq!(get.path(), "/v2/webhooks/00000000-0000-0000-0000-000000000001");
@@ -67,6 +67,16 @@ pub trait Request {
     /// The retry policy retries non-idempotent requests only on 429.
     fn idempotent(&self) -> bool {
         self.method() != Method::POST
+    }
+
+    /// What a 404 means after an earlier attempt of the same call had an
+    /// unknown outcome (a 5xx, a timeout, a connection lost after the
+    /// request may have been sent): `Some(response)` when the 404 shows
+    /// that attempt did the work, `None` (the default) to report the 404
+    /// as [`Error::Api`]. [`crate::operations::DeleteWebhook`] answers
+    /// `Some(())`: the webhook is gone, which is what was asked.
+    fn already_done(&self) -> Option<Self::Response> {
+        None
     }
 
     /// Decodes the body of a 2xx response.

@@ -12,6 +12,7 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// [`TokioSleep`]; on another runtime, implement this and pass it to
 /// [`crate::ClientBuilder::sleep`].
 ///
+///
 /// ```
 /// use std::time::Duration;
 /// use attio_webhooks::{AsyncSleep, Sleep};
@@ -33,6 +34,8 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// }
 /// futures::executor::block_on(ThreadSleep.sleep(Duration::from_millis(1)));
 /// ```
+#[cfg_attr(not(feature = "tokio"), doc = "")]
+#[cfg_attr(not(feature = "tokio"), doc = "[`TokioSleep`]: crate#features")]
 pub trait AsyncSleep: std::fmt::Debug + Send + Sync + 'static {
     /// Completes after `duration`.
     fn sleep(&self, duration: Duration) -> Sleep;
@@ -40,6 +43,7 @@ pub trait AsyncSleep: std::fmt::Debug + Send + Sync + 'static {
 
 /// [`AsyncSleep`] on tokio's timer.
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TokioSleep;
 

@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use attio_webhooks::operations::{CreateWebhook, ListWebhooks, UpdateWebhook};
 use attio_webhooks::{
-    Client, Condition, Error, ErrorCode, EventType, Filter, HyperTransport, HyperTransportError,
-    InvalidInput, RetryPolicy, SendOptions, Subscription, TargetUrlPolicy, WebhookId,
-    WebhookStatus,
+    Client, ClientBuilder, Condition, Error, ErrorCode, EventType, Filter, HyperTransport,
+    InvalidInput, RetryPolicy, SendOptions, Subscription, TargetUrlPolicy, TransportErrorKind,
+    WebhookId, WebhookStatus,
 };
 use futures::TryStreamExt;
 use serde_json::{json, Value};
@@ -41,10 +41,19 @@ fn fast_retries() -> RetryPolicy {
 }
 
 fn client(server: &MockServer) -> Client<HyperTransport> {
-    Client::builder(TOKEN)
+    client_with(server, |builder| builder)
+}
+
+/// A client for `server` with fast retries, a 5 s timeout, and `configure`.
+fn client_with(
+    server: &MockServer,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client<HyperTransport> {
+    let builder = Client::builder(TOKEN)
         .base_url(server.uri())
         .timeout(Duration::from_secs(5))
-        .retry_policy(fast_retries())
+        .retry_policy(fast_retries());
+    configure(builder)
         .build(HyperTransport::new().unwrap())
         .unwrap()
 }
@@ -627,19 +636,23 @@ async fn invalid_input_is_caught_before_sending() {
     assert_eq!(body["data"]["target_url"], "http://127.0.0.1:9/hook");
 }
 
-#[tokio::test]
-async fn a_slow_answer_times_out() {
+/// A server that answers every GET with 200 after `delay`.
+async fn answering_get_after(delay: Duration) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .respond_with(ResponseTemplate::new(200).set_delay(delay))
         .mount(&server)
         .await;
-    let client = Client::builder(TOKEN)
-        .base_url(server.uri())
-        .timeout(Duration::from_millis(100))
-        .retry_policy(fast_retries().max_attempts(2))
-        .build(HyperTransport::new().unwrap())
-        .unwrap();
+    server
+}
+
+#[tokio::test]
+async fn a_slow_answer_times_out() {
+    let server = answering_get_after(Duration::from_secs(3)).await;
+    let client = client_with(&server, |b| {
+        b.timeout(Duration::from_millis(100))
+            .retry_policy(fast_retries().max_attempts(2))
+    });
     let err = client.get_webhook(id()).await.unwrap_err();
     assert!(
         matches!(err, Error::Timeout(d) if d == Duration::from_millis(100)),
@@ -664,6 +677,21 @@ async fn a_refused_connection_is_a_transport_error() {
         .unwrap();
     let err = client.get_webhook(id()).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err}");
+    assert!(err.is_connect());
+    assert_eq!(
+        err.transport_error().map(|e| e.kind()),
+        Some(TransportErrorKind::Connect)
+    );
+    // One line: what happened, where, and the OS's words for it, once.
+    let shown = err.to_string();
+    let expected = format!("could not connect to {addr}: ");
+    assert!(shown.starts_with(&expected), "{shown}");
+    assert_eq!(
+        shown.to_lowercase().matches("refused").count(),
+        1,
+        "names the cause once: {shown}"
+    );
+    assert!(!shown.contains('\n'));
     assert!(std::error::Error::source(&err).is_some());
 }
 
@@ -680,13 +708,14 @@ async fn an_oversized_body_is_refused() {
         .build(HyperTransport::with_max_response_bytes(1024).unwrap())
         .unwrap();
     let err = client.get_webhook(id()).await.unwrap_err();
-    let Error::Transport(source) = &err else {
-        panic!("{err}")
-    };
-    assert!(matches!(
-        source.downcast_ref::<HyperTransportError>(),
-        Some(HyperTransportError::BodyTooLarge { limit: 1024 })
-    ));
+    let transport = err.transport_error().expect("a TransportError");
+    assert_eq!(transport.kind(), TransportErrorKind::BodyTooLarge);
+    assert_eq!(transport.body_limit(), Some(1024));
+    assert!(
+        err.to_string()
+            .ends_with("is over the 1024-byte limit (Content-Length: 4096)"),
+        "{err}"
+    );
     assert_eq!(
         server.received_requests().await.unwrap().len(),
         1,
@@ -782,4 +811,136 @@ async fn api_error_codes_are_open() {
     let body = err.api_error().unwrap();
     assert_eq!(body.code, ErrorCode::Unknown("short_and_stout".into()));
     assert_eq!(body.kind.as_str(), "teapot_error");
+}
+
+fn not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_json(error_json(
+        404,
+        "invalid_request_error",
+        "not_found",
+        &format!("Webhook with ID \"{WEBHOOK_ID}\" was not found."),
+    ))
+}
+
+fn unavailable() -> ResponseTemplate {
+    ResponseTemplate::new(503).set_body_json(error_json(
+        503,
+        "internal_server_error",
+        "internal_error",
+        "down",
+    ))
+}
+
+/// Mounts `answers` for one method, in order; returns the arrival log.
+async fn answer_in_turn(
+    server: &MockServer,
+    verb: &str,
+    answers: Vec<ResponseTemplate>,
+) -> Arc<Mutex<Vec<SystemTime>>> {
+    let (responder, arrivals) = script(answers);
+    Mock::given(method(verb))
+        .respond_with(responder)
+        .mount(server)
+        .await;
+    arrivals
+}
+
+#[tokio::test]
+async fn a_delete_retried_after_a_503_that_finds_it_gone_succeeds() {
+    // Attio deleted the webhook but answered 503; the retry gets 404.
+    let server = MockServer::start().await;
+    let arrivals = answer_in_turn(&server, "DELETE", vec![unavailable(), not_found()]).await;
+    client(&server).delete_webhook(id()).await.unwrap();
+    assert_eq!(arrivals.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_404_stands_when_no_earlier_attempt_could_have_done_the_work() {
+    let limited = ResponseTemplate::new(429).insert_header("retry-after", "0");
+    for (case, answers) in [
+        ("a DELETE's first attempt", vec![not_found()]),
+        // A 429'd request was not processed: the 404 is the webhook's own.
+        ("a DELETE after a 429", vec![limited, not_found()]),
+        // Only DELETE reads a late 404 as its own work.
+        ("a GET after a 503", vec![unavailable(), not_found()]),
+    ] {
+        let server = MockServer::start().await;
+        let verb = if case.contains("GET") {
+            "GET"
+        } else {
+            "DELETE"
+        };
+        let sent = answers.len();
+        let arrivals = answer_in_turn(&server, verb, answers).await;
+        let client = client(&server);
+        let err = match verb {
+            "GET" => client.get_webhook(id()).await.map(drop),
+            _ => client.delete_webhook(id()).await,
+        }
+        .unwrap_err();
+        assert!(err.is_not_found(), "{case}: {err}");
+        assert_eq!(arrivals.lock().unwrap().len(), sent, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn a_delete_retried_after_a_timeout_that_finds_it_gone_succeeds() {
+    let server = MockServer::start().await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(json!({}))
+        .set_delay(Duration::from_secs(2));
+    let arrivals = answer_in_turn(&server, "DELETE", vec![slow, not_found()]).await;
+    let client = client_with(&server, |b| b.timeout(Duration::from_millis(200)));
+    client.delete_webhook(id()).await.unwrap();
+    assert_eq!(arrivals.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_deadline_bounds_the_whole_call() {
+    let server = answering_get_after(Duration::from_secs(3)).await;
+    let client = client_with(&server, |b| {
+        b.timeout(Duration::from_secs(30))
+            .deadline(Duration::from_millis(300))
+    });
+    let err = client.get_webhook(id()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Deadline(d) if d == Duration::from_millis(300)),
+        "{err}"
+    );
+    assert!(err.is_timeout());
+    assert!(err.to_string().contains("overall deadline"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    // Per call, SendOptions overrides it (both ways).
+    let quicker = SendOptions::new().deadline(Duration::from_millis(100));
+    let get = attio_webhooks::operations::GetWebhook::new(id());
+    let err = client.send_with(&get, &quicker).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Deadline(d) if d == Duration::from_millis(100)),
+        "{err}"
+    );
+    let unbounded = SendOptions::new()
+        .no_deadline()
+        .timeout(Duration::from_millis(150))
+        .retry(RetryPolicy::disabled());
+    let err = client.send_with(&get, &unbounded).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_retry_whose_wait_would_pass_the_deadline_is_not_made() {
+    let server = MockServer::start().await;
+    let limited = ResponseTemplate::new(429)
+        .insert_header("retry-after", "2")
+        .set_body_json(error_json(
+            429,
+            "rate_limit_error",
+            "rate_limit_exceeded",
+            "slow down",
+        ));
+    let arrivals = answer_in_turn(&server, "GET", vec![limited]).await;
+    let client = client_with(&server, |b| b.deadline(Duration::from_secs(1)));
+    let err = client.get_webhook(id()).await.unwrap_err();
+    assert!(err.is_rate_limited(), "the last failure, not a wait: {err}");
+    assert_eq!(arrivals.lock().unwrap().len(), 1);
 }

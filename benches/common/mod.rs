@@ -53,23 +53,20 @@ pub fn subscriptions(seed: u128, count: usize) -> Vec<Subscription> {
 }
 
 pub fn webhook(i: u128) -> Webhook {
-    Webhook {
-        target_url: format!("https://hooks.example.com/attio/{i}"),
-        subscriptions: subscriptions(i, 3 + (i % 3) as usize),
-        id: WebhookIdentifier {
-            workspace_id: WorkspaceId::from_u128(0x14be_ef7a_99f7_4534_a87e_70b5_6433_0a4c),
-            webhook_id: WebhookId::from_u128(i + 1),
-        },
-        status: if i % 10 == 0 {
-            WebhookStatus::Degraded
-        } else {
-            WebhookStatus::Active
-        },
-        created_at: Timestamp::from_unix_nanos(
-            1_682_601_769_061_281_000 + i as i128 * 1_000_000_007,
-        )
-        .unwrap(),
-    }
+    Webhook::new(
+        WebhookIdentifier::new(
+            WorkspaceId::from_u128(0x14be_ef7a_99f7_4534_a87e_70b5_6433_0a4c),
+            WebhookId::from_u128(i + 1),
+        ),
+        format!("https://hooks.example.com/attio/{i}"),
+        subscriptions(i, 3 + (i % 3) as usize),
+        Timestamp::from_unix_nanos(1_682_601_769_061_281_000 + i as i128 * 1_000_000_007).unwrap(),
+    )
+    .with_status(if i % 10 == 0 {
+        WebhookStatus::Degraded
+    } else {
+        WebhookStatus::Active
+    })
 }
 
 /// `{"data":[...]}` with `n` webhooks, as Attio's list answers.

@@ -51,7 +51,8 @@ fn api_exit_code(error: &attio_webhooks::Error) -> u8 {
     use attio_webhooks::Error;
     match error {
         Error::InvalidInput(_) => EXIT_USAGE,
-        Error::RateLimited(_) | Error::Transport(_) | Error::Timeout(_) => EXIT_UNREACHABLE,
+        Error::RateLimited(_) | Error::Transport(_) => EXIT_UNREACHABLE,
+        e if e.is_timeout() => EXIT_UNREACHABLE,
         _ => match error.status() {
             Some(status) if status.is_client_error() => EXIT_API,
             Some(_) => EXIT_UNREACHABLE,

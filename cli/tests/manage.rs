@@ -641,7 +641,7 @@ fn exit_codes() {
         .run()
         .expect_code(4);
     assert!(
-        timed_out.stderr.contains("no response within 1s"),
+        timed_out.stderr.contains("no response within the 1s"),
         "{}",
         timed_out.stderr
     );

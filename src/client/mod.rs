@@ -21,6 +21,17 @@ use crate::transport::Transport;
 /// The default per-attempt timeout: 30 seconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The default bound on a whole call, retries and waits included: 60 seconds.
+///
+/// Without it the defaults allow 4 attempts of 30 s plus 30 s of waiting,
+/// about 150 s, before a call gives up on an Attio that hangs. 60 s still
+/// fits what the retry policy is for: a run of quick 5xx answers (under 2 s
+/// of backoff), the whole 30 s waiting budget of rate limiting plus the
+/// answer, or one attempt that hangs for its full 30 s followed by a
+/// retry that gets the rest. Past a minute, a caller (a request handler, a
+/// job step) is better told than kept waiting.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+
 /// A client for Attio's webhooks API over any [`Transport`].
 ///
 /// Cloning is cheap and clones share the transport (and its connection
@@ -47,6 +58,7 @@ pub struct Client<T> {
 struct Shared {
     endpoint: Endpoint,
     timeout: Option<Duration>,
+    deadline: Option<Duration>,
     retry: RetryPolicy,
     sleep: Arc<dyn AsyncSleep>,
 }
@@ -65,6 +77,7 @@ impl<T> fmt::Debug for Client<T> {
         f.debug_struct("Client")
             .field("endpoint", &self.shared.endpoint)
             .field("timeout", &self.shared.timeout)
+            .field("deadline", &self.shared.deadline)
             .field("retry", &self.shared.retry)
             .finish_non_exhaustive()
     }
@@ -123,23 +136,30 @@ impl<T: Transport> Client<T> {
     }
 
     /// Deletes one webhook.
+    ///
+    /// A 404 is an error ([`Error::is_not_found`]), except after an attempt
+    /// of this same call whose outcome is unknown (a 5xx, a timeout, a
+    /// connection lost once the request may have been sent): that attempt
+    /// may well be what deleted the webhook, so the call returns `Ok(())`.
     pub async fn delete_webhook(&self, webhook_id: WebhookId) -> Result<(), Error> {
         self.send(&DeleteWebhook::new(webhook_id)).await
     }
 }
 
-/// Per-call overrides of the client's timeout and retry policy.
+/// Per-call overrides of the client's timeout, deadline and retry policy.
 ///
 /// ```
 /// use std::time::Duration;
 /// use attio_webhooks::{RetryPolicy, SendOptions};
 /// let once = SendOptions::new().retry(RetryPolicy::disabled()).timeout(Duration::from_secs(2));
-/// # let _ = once;
+/// let patient = SendOptions::new().deadline(Duration::from_secs(300));
+/// # let _ = (once, patient);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct SendOptions {
     retry: Option<RetryPolicy>,
     timeout: Option<Option<Duration>>,
+    deadline: Option<Option<Duration>>,
 }
 
 impl SendOptions {
@@ -165,6 +185,19 @@ impl SendOptions {
         self.timeout = Some(None);
         self
     }
+
+    /// Bounds this whole call (attempts and waits) by `deadline`.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(Some(deadline));
+        self
+    }
+
+    /// No overall bound for this call: only the per-attempt timeout and
+    /// the retry policy's limits apply.
+    pub fn no_deadline(mut self) -> Self {
+        self.deadline = Some(None);
+        self
+    }
 }
 
 /// Configures a [`Client`].
@@ -172,12 +205,12 @@ impl SendOptions {
 /// ```
 /// use std::time::Duration;
 /// use attio_webhooks::{Client, RetryPolicy};
-/// # use attio_webhooks::Transport;
+/// # use attio_webhooks::{async_trait, bytes::Bytes, http, Transport};
 /// # struct Never;
-/// # #[async_trait::async_trait]
+/// # #[async_trait]
 /// # impl Transport for Never {
 /// #     type Error = std::io::Error;
-/// #     async fn send(&self, _: http::Request<bytes::Bytes>) -> Result<http::Response<bytes::Bytes>, std::io::Error> {
+/// #     async fn send(&self, _: http::Request<Bytes>) -> Result<http::Response<Bytes>, std::io::Error> {
 /// #         Err(std::io::ErrorKind::ConnectionRefused.into())
 /// #     }
 /// # }
@@ -195,29 +228,62 @@ impl SendOptions {
 pub struct ClientBuilder {
     token: ApiToken,
     base_url: Option<String>,
+    insecure_http: bool,
     targets: TargetUrlPolicy,
     timeout: Option<Duration>,
+    deadline: Option<Duration>,
     retry: RetryPolicy,
     sleep: Option<Arc<dyn AsyncSleep>>,
 }
 
 impl ClientBuilder {
     /// Starts from the defaults: Attio's base URL, https-only targets, a 30 s
-    /// timeout, [`RetryPolicy::default`].
+    /// timeout per attempt, a 60 s deadline per call ([`DEFAULT_DEADLINE`]),
+    /// [`RetryPolicy::default`].
     pub fn new(token: impl Into<ApiToken>) -> Self {
         Self {
             token: token.into(),
             base_url: None,
+            insecure_http: false,
             targets: TargetUrlPolicy::default(),
             timeout: Some(DEFAULT_TIMEOUT),
+            deadline: Some(DEFAULT_DEADLINE),
             retry: RetryPolicy::default(),
             sleep: None,
         }
     }
 
-    /// Sends requests to another base URL (a fake, a proxy).
+    /// Sends requests to another base URL (a fake, a proxy). It must be
+    /// `https://`, or `http://` to a loopback host, unless
+    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Lets the base URL be plain `http://` to any host, such as a fake
+    /// Attio in another container (`http://fake-attio:8080`). The token
+    /// then travels unencrypted: only for test networks. Without this, plain
+    /// HTTP is refused except to loopback hosts.
+    ///
+    /// ```
+    /// # use attio_webhooks::{Client, InvalidInput};
+    /// # #[cfg(feature = "hyper-transport")] {
+    /// # let transport = || attio_webhooks::HyperTransport::new().unwrap();
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # let _guard = rt.enter();
+    /// let refused = Client::builder("KEY").base_url("http://fake-attio:8080").build(transport());
+    /// assert!(matches!(refused, Err(InvalidInput::BaseUrl { .. })));
+    /// let client = Client::builder("KEY")
+    ///     .base_url("http://fake-attio:8080")
+    ///     .allow_insecure_http()
+    ///     .build(transport())?;
+    /// assert_eq!(client.endpoint().base_url(), "http://fake-attio:8080");
+    /// # }
+    /// # Ok::<(), InvalidInput>(())
+    /// ```
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.insecure_http = true;
         self
     }
 
@@ -241,6 +307,21 @@ impl ClientBuilder {
         self
     }
 
+    /// The bound on a whole call: every attempt and every wait between
+    /// them. Reaching it gives [`Error::Deadline`]. Defaults to
+    /// [`DEFAULT_DEADLINE`] (60 s; its docs say why).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// No bound on a whole call: only the per-attempt timeout and the
+    /// retry policy's limits apply.
+    pub fn no_deadline(mut self) -> Self {
+        self.deadline = None;
+        self
+    }
+
     /// The retry policy of every call (overridable per call with [`SendOptions`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -258,7 +339,11 @@ impl ClientBuilder {
     pub fn build<T: Transport>(self, transport: T) -> Result<Client<T>, InvalidInput> {
         let mut endpoint = Endpoint::new(self.token)?.with_target_url_policy(self.targets);
         if let Some(base_url) = &self.base_url {
-            endpoint = endpoint.with_base_url(base_url)?;
+            endpoint = if self.insecure_http {
+                endpoint.with_insecure_base_url(base_url)?
+            } else {
+                endpoint.with_base_url(base_url)?
+            };
         }
         let sleep = match self.sleep {
             Some(sleep) => sleep,
@@ -269,6 +354,7 @@ impl ClientBuilder {
             shared: Arc::new(Shared {
                 endpoint,
                 timeout: self.timeout,
+                deadline: self.deadline,
                 retry: self.retry,
                 sleep,
             }),

@@ -75,6 +75,7 @@ impl Default for RetryPolicy {
 
 /// Why an attempt failed, as far as retrying is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Failure {
     /// 429, with the delay its `Retry-After` asked for.
     RateLimited {

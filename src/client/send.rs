@@ -5,15 +5,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use futures::future::{select, Either};
+use http::StatusCode;
 use tracing::Instrument;
 
 use super::{Client, Failure, RetryDecision, SendOptions};
-use crate::error::{BoxError, Error};
-use crate::request::Request;
+use crate::error::{ApiErrorBody, BoxError, Error, ErrorCode};
+use crate::request::{decode_json, Request};
 use crate::transport::Transport;
 
 impl<T: Transport> Client<T> {
-    /// Sends any operation with the client's timeout and retry policy.
+    /// Sends any operation with the client's timeout, deadline and retry policy.
     pub async fn send<R: Request + Sync>(&self, request: &R) -> Result<R::Response, Error> {
         self.send_with(request, &SendOptions::default()).await
     }
@@ -26,6 +27,16 @@ impl<T: Transport> Client<T> {
     /// into the result. Everything runs inside an `attio.request` tracing
     /// span with the method, path, attempt count and final status; the
     /// token never appears in it.
+    ///
+    /// The deadline bounds the whole call: an attempt still running when it
+    /// passes is abandoned with [`Error::Deadline`], and a retry whose wait
+    /// would end past it is not made (the last failure is returned).
+    ///
+    /// When an attempt's outcome is unknown (a 5xx, a timeout, a connection
+    /// lost after the request may have been sent) and a later attempt gets
+    /// Attio's 404 `not_found`, [`Request::already_done`] decides: a
+    /// `DELETE` counts as done, since the earlier attempt is what removed the
+    /// webhook. A 404 on the first attempt is always an error.
     pub async fn send_with<R: Request + Sync>(
         &self,
         request: &R,
@@ -35,6 +46,13 @@ impl<T: Transport> Client<T> {
         let first = shared.endpoint.build(request)?;
         let policy = options.retry.as_ref().unwrap_or(&shared.retry);
         let timeout = options.timeout.unwrap_or(shared.timeout);
+        let deadline = options
+            .deadline
+            .unwrap_or(shared.deadline)
+            .map(|overall| Deadline {
+                overall,
+                ends: Instant::now().checked_add(overall),
+            });
         let idempotent = request.idempotent();
         let span = tracing::debug_span!(
             "attio.request",
@@ -48,6 +66,9 @@ impl<T: Transport> Client<T> {
             let mut prebuilt = Some(first);
             let mut attempts = 0u32;
             let mut waited = Duration::ZERO;
+            // Whether an earlier attempt may have been carried out although
+            // no success came back.
+            let mut outcome_unknown = false;
             loop {
                 attempts += 1;
                 // Building is pure and cheap next to a backoff, so a retry
@@ -56,12 +77,18 @@ impl<T: Transport> Client<T> {
                     Some(built) => built,
                     None => shared.endpoint.build(request)?,
                 };
-                let outcome = self.exchange(http_request, timeout).await;
+                let outcome = self.exchange(http_request, timeout, deadline).await;
                 let span = tracing::Span::current();
                 span.record("attempts", attempts);
                 let failure = match &outcome {
                     Ok(response) => {
                         span.record("status", response.status().as_u16());
+                        if outcome_unknown && is_not_found(response) {
+                            if let Some(done) = request.already_done() {
+                                tracing::debug!("404 after an attempt with unknown outcome: done");
+                                return Ok(done);
+                            }
+                        }
                         // Most answers are successes: skip the clock read for them.
                         (!response.status().is_success())
                             .then(|| {
@@ -73,6 +100,7 @@ impl<T: Transport> Client<T> {
                             })
                             .flatten()
                     }
+                    Err(Failed::Deadline(overall)) => return Err(Error::Deadline(*overall)),
                     Err(Failed::Timeout(_)) => Some(Failure::Timeout),
                     Err(Failed::Transport {
                         retryable: true, ..
@@ -84,7 +112,23 @@ impl<T: Transport> Client<T> {
                 let Some(failure) = failure else {
                     return R::decode(outcome.map_err(Error::from)?);
                 };
+                outcome_unknown |= match &outcome {
+                    Ok(response) => response.status().is_server_error(),
+                    Err(Failed::Transport { maybe_sent, .. }) => *maybe_sent,
+                    Err(Failed::Timeout(_)) => true,
+                    Err(Failed::Deadline(_)) => false,
+                };
                 match policy.decide(&failure, idempotent, attempts, waited, fastrand::f64()) {
+                    RetryDecision::Retry(delay)
+                        if deadline.is_some_and(|d| d.passed_after(delay)) =>
+                    {
+                        tracing::debug!(
+                            ?failure,
+                            ?delay,
+                            "giving up: the wait would pass the deadline"
+                        );
+                        return R::decode(outcome.map_err(Error::from)?);
+                    }
                     RetryDecision::Retry(delay) => {
                         tracing::debug!(?failure, ?delay, "retrying");
                         shared.sleep.sleep(delay).await;
@@ -101,20 +145,30 @@ impl<T: Transport> Client<T> {
         .await
     }
 
-    /// One attempt: the transport's exchange, bounded by `timeout`.
+    /// One attempt: the transport's exchange, bounded by `timeout` and by
+    /// what is left of the call's deadline, whichever ends first.
     async fn exchange(
         &self,
         request: http::Request<Bytes>,
         timeout: Option<Duration>,
+        deadline: Option<Deadline>,
     ) -> Result<http::Response<Bytes>, Failed> {
         let started = Instant::now();
+        let left = deadline.map(|d| (d, d.left()));
+        // The bound that ends first, and the error it makes.
+        let limit = match (timeout, left) {
+            (Some(t), Some((d, left))) if left < t => Some((left, Failed::Deadline(d.overall))),
+            (Some(t), _) => Some((t, Failed::Timeout(t))),
+            (None, Some((d, left))) => Some((left, Failed::Deadline(d.overall))),
+            (None, None) => None,
+        };
         let mut send = self.transport.send(request);
-        let result = match timeout {
+        let result = match limit {
             None => send.await,
             // A transport that answers on the first poll (an in-process fake,
             // a cache) never needs the timer; only a pending send arms it,
             // for what is left of the limit.
-            Some(limit) => match futures::poll!(&mut send) {
+            Some((limit, expired)) => match futures::poll!(&mut send) {
                 Poll::Ready(result) => result,
                 Poll::Pending => match select(
                     send,
@@ -125,28 +179,148 @@ impl<T: Transport> Client<T> {
                 .await
                 {
                     Either::Left((result, _)) => result,
-                    Either::Right(_) => return Err(Failed::Timeout(limit)),
+                    Either::Right(_) => return Err(expired),
                 },
             },
         };
         result.map_err(|error| Failed::Transport {
             retryable: T::is_retryable(&error),
+            maybe_sent: T::request_may_have_been_sent(&error),
             error: Box::new(error),
         })
+    }
+}
+
+/// Attio's 404 `not_found`: the webhook is not there.
+fn is_not_found(response: &http::Response<Bytes>) -> bool {
+    response.status() == StatusCode::NOT_FOUND
+        && decode_json::<ApiErrorBody>(StatusCode::NOT_FOUND, response.body())
+            .is_ok_and(|body| body.code == ErrorCode::NotFound)
+}
+
+/// The bound of a whole call.
+#[derive(Clone, Copy)]
+struct Deadline {
+    overall: Duration,
+    /// `None` when `overall` is too far away to represent: never.
+    ends: Option<Instant>,
+}
+
+impl Deadline {
+    /// What is left of it now.
+    fn left(&self) -> Duration {
+        self.ends.map_or(Duration::MAX, |ends| {
+            ends.saturating_duration_since(Instant::now())
+        })
+    }
+
+    /// Whether waiting `delay` from now would end at or past it.
+    fn passed_after(&self, delay: Duration) -> bool {
+        delay >= self.left()
     }
 }
 
 /// An attempt that got no response.
 enum Failed {
     Timeout(Duration),
-    Transport { error: BoxError, retryable: bool },
+    Deadline(Duration),
+    Transport {
+        error: BoxError,
+        retryable: bool,
+        maybe_sent: bool,
+    },
 }
 
 impl From<Failed> for Error {
     fn from(failed: Failed) -> Self {
         match failed {
             Failed::Timeout(limit) => Error::Timeout(limit),
+            Failed::Deadline(overall) => Error::Deadline(overall),
             Failed::Transport { error, .. } => Error::Transport(error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::io;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::sleep::{AsyncSleep, Sleep};
+    use crate::transport::TransportError;
+    use crate::{ClientBuilder, WebhookId};
+
+    /// Plays back a script of outcomes.
+    struct Scripted(Mutex<VecDeque<Result<http::Response<Bytes>, TransportError>>>);
+
+    #[async_trait::async_trait]
+    impl Transport for Scripted {
+        type Error = TransportError;
+        async fn send(
+            &self,
+            _: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, TransportError> {
+            self.0.lock().unwrap().pop_front().expect("no more answers")
+        }
+        // is_retryable and request_may_have_been_sent: the trait's
+        // defaults, which read a TransportError.
+    }
+
+    #[derive(Debug)]
+    struct NoWait;
+    impl AsyncSleep for NoWait {
+        fn sleep(&self, _: Duration) -> Sleep {
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    fn not_found() -> http::Response<Bytes> {
+        let body = r#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"Webhook with ID \"00000000-0000-0000-0000-000000000001\" was not found."}"#;
+        http::Response::builder()
+            .status(404)
+            .body(Bytes::from_static(body.as_bytes()))
+            .unwrap()
+    }
+
+    fn delete_after(first: TransportError) -> (Result<(), Error>, usize) {
+        let script = Scripted(Mutex::new(VecDeque::from([Err(first), Ok(not_found())])));
+        let client = ClientBuilder::new("t").sleep(NoWait).build(script).unwrap();
+        let result = futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
+        let left = client.transport().0.lock().unwrap().len();
+        (result, 2 - left)
+    }
+
+    #[test]
+    fn a_connection_lost_after_sending_makes_a_later_404_a_success() {
+        let reset = TransportError::from_source(io::Error::from(io::ErrorKind::ConnectionReset));
+        assert!(reset.request_may_have_been_sent());
+        let (result, attempts) = delete_after(reset);
+        assert_eq!(attempts, 2);
+        result.unwrap();
+    }
+
+    #[test]
+    fn a_refused_connection_sent_nothing_so_a_later_404_stands() {
+        let refused =
+            TransportError::from_source(io::Error::from(io::ErrorKind::ConnectionRefused));
+        assert!(!refused.request_may_have_been_sent());
+        let (result, attempts) = delete_after(refused);
+        assert_eq!(attempts, 2);
+        assert!(result.unwrap_err().is_not_found());
+    }
+
+    #[test]
+    fn a_404_without_attios_not_found_body_stands() {
+        let reset = TransportError::from_source(io::Error::from(io::ErrorKind::ConnectionReset));
+        let proxy_404 = http::Response::builder()
+            .status(404)
+            .body(Bytes::from_static(b"<html>no such route</html>"))
+            .unwrap();
+        let script = Scripted(Mutex::new(VecDeque::from([Err(reset), Ok(proxy_404)])));
+        let client = ClientBuilder::new("t").sleep(NoWait).build(script).unwrap();
+        let result = futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
+        assert!(matches!(result, Err(Error::Decode(_))), "{result:?}");
     }
 }

@@ -8,6 +8,33 @@ open_enum! {
     /// All 34 types Attio documents are variants; any other value is kept in
     /// [`EventType::Unknown`] and written back unchanged.
     ///
+    /// # When Attio adds an event type
+    ///
+    /// Nothing breaks: this version of the crate reads it as
+    /// `Unknown("meeting.created")`, subscriptions to it round-trip, and
+    /// filters evaluate on it. A later minor version adds a named variant
+    /// for it (the enum is `#[non_exhaustive]`, so that is not a breaking
+    /// change), and from then on the same value arrives as that variant,
+    /// not as `Unknown`. So:
+    ///
+    /// - a `match` needs a wildcard arm (the compiler insists), and that arm
+    ///   is where events of types your code does not know yet go;
+    /// - to handle a type this version does not name, compare
+    ///   [`as_str`](EventType::as_str) rather than matching
+    ///   `Unknown("...")`, which stops matching once the variant exists.
+    ///
+    /// ```
+    /// use attio_webhooks::EventType;
+    /// fn describe(event_type: &EventType) -> &'static str {
+    ///     match event_type {
+    ///         EventType::RecordCreated | EventType::RecordUpdated => "a record changed",
+    ///         other if other.as_str() == "meeting.created" => "a meeting (not named in this version)",
+    ///         _ => "something else, perhaps a type newer than this crate",
+    ///     }
+    /// }
+    /// assert_eq!(describe(&EventType::from("meeting.created")), "a meeting (not named in this version)");
+    /// ```
+    ///
     /// ```
     /// use attio_webhooks::EventType;
     /// assert_eq!(EventType::from("record.merged"), EventType::RecordMerged);

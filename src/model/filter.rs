@@ -20,7 +20,11 @@ use crate::open_enum::open_enum;
 /// );
 /// # Ok::<(), serde_json::Error>(())
 /// ```
+///
+/// `#[non_exhaustive]`: should Attio add a combinator, a later version can
+/// add it as a variant; a `match` outside this crate needs a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Filter {
     /// `{"$and": [...]}`: every condition must hold (an empty list always passes).
     #[serde(rename = "$and")]
@@ -35,6 +39,19 @@ impl Filter {
     pub fn conditions(&self) -> &[Condition] {
         match self {
             Filter::And(conditions) | Filter::Or(conditions) => conditions,
+        }
+    }
+
+    /// The combinator's key on the wire: `$and` or `$or`.
+    ///
+    /// ```
+    /// use attio_webhooks::Filter;
+    /// assert_eq!(Filter::Or(vec![]).combinator(), "$or");
+    /// ```
+    pub fn combinator(&self) -> &'static str {
+        match self {
+            Filter::And(_) => "$and",
+            Filter::Or(_) => "$or",
         }
     }
 
@@ -106,6 +123,7 @@ impl Filter {
 /// Decoding ignores keys other than these three, so a response from a newer
 /// Attio still decodes; the testkit's fake is stricter and rejects them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Condition {
     /// Dot path into the event, e.g. `parent_object_id` or `actor.type`.
     pub field: String,

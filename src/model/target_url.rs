@@ -8,6 +8,7 @@ use crate::error::InvalidInput;
 /// the testkit's fake can both be told to also accept plain `http://` to a
 /// loopback host (`127.0.0.1`, `[::1]`, `localhost`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TargetUrlPolicy {
     /// Only `https://` URLs with a host: what Attio accepts.
     #[default]

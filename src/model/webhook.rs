@@ -21,6 +21,7 @@ use super::{EventType, Filter, Secret, Timestamp, WebhookId, WebhookStatus, Work
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Subscription {
     /// The type of event delivered.
     pub event_type: EventType,
@@ -32,10 +33,13 @@ pub struct Subscription {
 impl Subscription {
     /// A subscription to every event of `event_type` (filter `null`).
     pub fn new(event_type: EventType) -> Self {
-        Self {
-            event_type,
-            filter: None,
-        }
+        Self::from_parts(event_type, None)
+    }
+
+    /// A subscription to `event_type` with an optional filter, as it reads
+    /// on the wire (`None` is `null`).
+    pub fn from_parts(event_type: EventType, filter: Option<Filter>) -> Self {
+        Self { event_type, filter }
     }
 
     /// The same subscription, delivering only events that pass `filter`.
@@ -86,6 +90,7 @@ where
 
 /// The pair of ids under a webhook's `id` key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct WebhookIdentifier {
     /// The workspace the webhook belongs to.
     pub workspace_id: WorkspaceId,
@@ -93,11 +98,37 @@ pub struct WebhookIdentifier {
     pub webhook_id: WebhookId,
 }
 
+impl WebhookIdentifier {
+    /// The ids of webhook `webhook_id` in workspace `workspace_id`.
+    pub fn new(workspace_id: WorkspaceId, webhook_id: WebhookId) -> Self {
+        Self {
+            workspace_id,
+            webhook_id,
+        }
+    }
+}
+
 /// A webhook as returned by list, get and update.
 ///
 /// Fields are written in Attio's order: `target_url`, `subscriptions`, `id`,
 /// `status`, `created_at`. Unknown keys in a response are ignored.
+///
+/// The struct is `#[non_exhaustive]` so that a field Attio adds can be
+/// added here without a breaking release: build one (in tests, in a fake)
+/// with [`Webhook::new`] and the `with_*` setters.
+///
+/// ```
+/// use attio_webhooks::{EventType, Subscription, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus, WorkspaceId};
+/// let id = WebhookIdentifier::new(WorkspaceId::from_u128(1), WebhookId::from_u128(2));
+/// let created_at: Timestamp = "2023-04-27T13:22:49.061281000Z".parse()?;
+/// let webhook = Webhook::new(id, "https://example.com/hook", vec![Subscription::new(EventType::NoteCreated)], created_at)
+///     .with_status(WebhookStatus::Degraded);
+/// assert_eq!(webhook.webhook_id(), WebhookId::from_u128(2));
+/// assert!(webhook.status.receives_events());
+/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Webhook {
     /// Where events are delivered (an `https://` URL).
     pub target_url: String,
@@ -112,6 +143,29 @@ pub struct Webhook {
 }
 
 impl Webhook {
+    /// An `active` webhook with these ids, target, subscriptions and
+    /// creation time.
+    pub fn new(
+        id: WebhookIdentifier,
+        target_url: impl Into<String>,
+        subscriptions: Vec<Subscription>,
+        created_at: Timestamp,
+    ) -> Self {
+        Self {
+            target_url: target_url.into(),
+            subscriptions,
+            id,
+            status: WebhookStatus::Active,
+            created_at,
+        }
+    }
+
+    /// The same webhook with another status.
+    pub fn with_status(mut self, status: WebhookStatus) -> Self {
+        self.status = status;
+        self
+    }
+
     /// Shorthand for `self.id.webhook_id`.
     pub fn webhook_id(&self) -> WebhookId {
         self.id.webhook_id
@@ -124,11 +178,19 @@ impl Webhook {
 /// On the wire this is one flat object, the webhook's keys followed by
 /// `secret`; [`Secret`] keeps the value out of `Debug` output.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CreatedWebhook {
     /// The webhook as created.
     pub webhook: Webhook,
     /// The key that signs every delivery to this webhook.
     pub secret: Secret,
+}
+
+impl CreatedWebhook {
+    /// `webhook` together with its signing `secret`.
+    pub fn new(webhook: Webhook, secret: Secret) -> Self {
+        Self { webhook, secret }
+    }
 }
 
 impl Serialize for CreatedWebhook {
@@ -157,15 +219,8 @@ impl<'de> Deserialize<'de> for CreatedWebhook {
             secret: Secret,
         }
         let w = Wire::deserialize(deserializer)?;
-        Ok(CreatedWebhook {
-            webhook: Webhook {
-                target_url: w.target_url,
-                subscriptions: w.subscriptions,
-                id: w.id,
-                status: w.status,
-                created_at: w.created_at,
-            },
-            secret: w.secret,
-        })
+        let webhook =
+            Webhook::new(w.id, w.target_url, w.subscriptions, w.created_at).with_status(w.status);
+        Ok(CreatedWebhook::new(webhook, w.secret))
     }
 }

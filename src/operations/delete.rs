@@ -10,9 +10,14 @@ use crate::request::{decode_json, Request};
 
 /// Deletes a webhook. Attio answers `{}`; an unknown id gets 404.
 ///
+/// A 404 that follows an attempt with an unknown outcome (a 5xx, a timeout,
+/// a dropped connection) counts as success: the earlier attempt deleted
+/// the webhook ([`Request::already_done`]). A 404 on the first attempt
+/// stays an error.
+///
 /// ```
 /// use attio_webhooks::{operations::DeleteWebhook, Request, WebhookId};
-/// use http::Method;
+/// use attio_webhooks::http::Method;
 /// let delete = DeleteWebhook::new(WebhookId::from_u128(1));
 /// assert_eq!(delete.method(), Method::DELETE);
 /// assert_eq!(delete.body()?, None);
@@ -45,6 +50,10 @@ impl Request for DeleteWebhook {
 
     fn write_path(&self, out: &mut String) {
         super::write_webhook_path(self.webhook_id, out);
+    }
+
+    fn already_done(&self) -> Option<()> {
+        Some(())
     }
 
     fn decode_success(status: StatusCode, body: &Bytes) -> Result<(), DecodeError> {

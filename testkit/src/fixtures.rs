@@ -258,7 +258,8 @@ impl Fixtures {
 
     /// `route` answering `status` with Attio's error body for it: 404 with
     /// `Webhook with ID "<id>" was not found.`, 429 with a `Retry-After` of
-    /// the next second, and [`errors::for_status`] otherwise.
+    /// the next second, and the testkit's body for that status otherwise
+    /// (listed in the crate docs).
     ///
     /// Which requests it matches depends on the status, as at Attio:
     ///

@@ -203,14 +203,14 @@ impl<B: Backend> Contract<B> {
     }
 }
 
-fn fake() -> FakeAttio {
+pub fn fake() -> FakeAttio {
     FakeAttio::builder()
         .token(TOKEN, [Scope::ReadWrite])
         .token(READ_ONLY_TOKEN, [Scope::Read])
         .build()
 }
 
-fn fault_rule(route: Route, status: u16, times: u32) -> FaultRule {
+pub fn fault_rule(route: Route, status: u16, times: u32) -> FaultRule {
     let fault = if status == 429 {
         Fault::RateLimited
     } else {
@@ -252,17 +252,28 @@ impl Backend for InProcess {
     }
 }
 
-pub struct Loopback(FakeServer);
+/// How a backend makes its transport, as an application would.
+pub trait MakeTransport: Send + Sync + 'static {
+    type Transport: attio_webhooks::Transport + 'static;
+    fn make() -> Self::Transport;
+}
+
+/// The fake served on loopback, reached through `M`'s transport.
+pub struct Served<M>(FakeServer, std::marker::PhantomData<M>);
 
 #[async_trait::async_trait]
-impl Backend for Loopback {
-    type Transport = HyperTransport;
+impl<M: MakeTransport> Backend for Served<M> {
+    type Transport = M::Transport;
 
     async fn start() -> Self {
-        Loopback(fake().serve().await.unwrap())
+        Served(fake().serve().await.unwrap(), std::marker::PhantomData)
     }
-    fn client_with_token(&self, token: &str) -> Client<HyperTransport> {
-        self.0.client_with_token(token)
+    fn client_with_token(&self, token: &str) -> Client<M::Transport> {
+        Client::builder(token)
+            .base_url(self.0.base_url())
+            .retry_policy(test_retry_policy())
+            .build(M::make())
+            .unwrap()
     }
     fn workspace_id(&self) -> WorkspaceId {
         self.0.workspace_id()
@@ -274,6 +285,19 @@ impl Backend for Loopback {
         self.0.inject(fault_rule(route, status, times));
     }
 }
+
+/// The default `HyperTransport`.
+pub struct DefaultHyper;
+
+impl MakeTransport for DefaultHyper {
+    type Transport = HyperTransport;
+    fn make() -> HyperTransport {
+        HyperTransport::new().unwrap()
+    }
+}
+
+/// The fake over loopback HTTP through the default transport.
+pub type Loopback = Served<DefaultHyper>;
 
 pub struct Wiremock {
     server: MockServer,

@@ -1,10 +1,13 @@
-//! One contract suite, run against three backends: the in-process fake, the
-//! fake over loopback HTTP, and the wiremock fixtures. After each run the
+//! One contract suite, run against every backend: the in-process fake, the
+//! fake over loopback HTTP, the wiremock fixtures, and the fake over
+//! loopback through the reqwest and tower transports. After each run the
 //! backend's record of requests is checked against the requests the suite
 //! wrote down.
 
 mod backends;
 mod suite;
+#[cfg(any(feature = "reqwest", feature = "tower"))]
+mod transports;
 mod wrong_client;
 
 macro_rules! contract_suite {
@@ -58,4 +61,14 @@ contract_suite! {
     in_process => crate::backends::InProcess,
     loopback => crate::backends::Loopback,
     wiremock => crate::backends::Wiremock,
+}
+
+#[cfg(feature = "reqwest")]
+contract_suite! {
+    reqwest => crate::transports::Reqwest,
+}
+
+#[cfg(feature = "tower")]
+contract_suite! {
+    tower => crate::transports::Tower,
 }

@@ -156,10 +156,7 @@ fn check_subscriptions(
             ));
         }
         if let Some(filter) = &subscription.filter {
-            let combinator = match filter {
-                Filter::And(_) => "$and",
-                Filter::Or(_) => "$or",
-            };
+            let combinator = filter.combinator();
             for (j, condition) in filter.conditions().iter().enumerate() {
                 if !condition.operator.is_known() {
                     return Err(invalid(

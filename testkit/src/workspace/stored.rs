@@ -40,16 +40,13 @@ impl Prepared {
         now: Timestamp,
     ) -> Self {
         let degraded_since = (status == WebhookStatus::Degraded).then_some(now);
-        let webhook = Webhook {
-            target_url: checked.target_url,
-            subscriptions: checked.subscriptions,
-            id: WebhookIdentifier {
-                workspace_id,
-                webhook_id,
-            },
-            status,
+        let webhook = Webhook::new(
+            WebhookIdentifier::new(workspace_id, webhook_id),
+            checked.target_url,
+            checked.subscriptions,
             created_at,
-        };
+        )
+        .with_status(status);
         Prepared(
             StoredWebhook {
                 json: serialize(&webhook),
@@ -96,10 +93,7 @@ impl StoredWebhook {
 
     /// The webhook with its secret, as create answers.
     pub(crate) fn created(&self) -> CreatedWebhook {
-        CreatedWebhook {
-            webhook: self.webhook.clone(),
-            secret: self.secret.clone(),
-        }
+        CreatedWebhook::new(self.webhook.clone(), self.secret.clone())
     }
 
     pub(crate) fn set_status(&mut self, status: WebhookStatus, degraded_since: Option<Timestamp>) {

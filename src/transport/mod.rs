@@ -1,0 +1,115 @@
+//! The one-method connector trait every HTTP stack (and every fake)
+//! implements, the error type the crate's own transports share, and those
+//! transports, each behind its feature.
+
+#[cfg(any(feature = "hyper-transport", feature = "tower"))]
+mod body;
+mod error;
+#[cfg(feature = "hyper-transport")]
+pub(crate) mod hyper_transport;
+#[cfg(feature = "reqwest")]
+pub(crate) mod reqwest_transport;
+#[cfg(feature = "tower")]
+pub(crate) mod tower_transport;
+
+use bytes::Bytes;
+
+pub use error::{TransportError, TransportErrorKind};
+
+/// Exchanges an HTTP request for an HTTP response.
+///
+/// This is the only thing [`crate::Client`] needs from an HTTP stack. The
+/// request arrives complete (method, absolute URI, headers, body); the
+/// response must come back with its whole body read. Return `Err` only when
+/// no response was obtained (connection refused or reset, TLS failure, a body
+/// over your size limit...): any HTTP status, 5xx included, is an `Ok`.
+///
+/// An error counts as a connection failure for the retry policy (idempotent
+/// requests are retried after it, `POST` is not) unless
+/// [`Transport::is_retryable`] says trying again cannot help.
+/// [`TransportError`] is a ready-made error type that classifies the usual
+/// failures and says them in one line.
+///
+/// Everything an implementation needs is re-exported by this crate:
+/// [`http`](crate::http), [`bytes`](crate::bytes) and the
+/// [`async_trait`](crate::async_trait) attribute.
+///
+/// ```
+/// use attio_webhooks::bytes::Bytes;
+/// use attio_webhooks::{async_trait, http, Transport};
+///
+/// /// Answers every request with an empty list, without any network.
+/// struct Canned;
+///
+/// #[async_trait]
+/// impl Transport for Canned {
+///     type Error = std::convert::Infallible;
+///     async fn send(&self, _request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Self::Error> {
+///         Ok(http::Response::new(Bytes::from_static(br#"{"data":[]}"#)))
+///     }
+/// }
+/// ```
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync {
+    /// Why no response was obtained.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Sends `request` and reads the whole response.
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, Self::Error>;
+
+    /// Whether another attempt could succeed after `error`. By default,
+    /// [`TransportError::is_retryable`] when the error is a
+    /// [`TransportError`], `true` otherwise; return `false` for failures
+    /// that will repeat, such as a response over your size limit or a TLS
+    /// configuration error.
+    fn is_retryable(error: &Self::Error) -> bool
+    where
+        Self: Sized,
+    {
+        as_transport_error(error).is_none_or(TransportError::is_retryable)
+    }
+
+    /// Whether the request may have reached the server before `error`. By
+    /// default, [`TransportError::request_may_have_been_sent`] when the
+    /// error is a [`TransportError`], `true` (unknown) otherwise; return
+    /// `false` when the failure proves nothing was sent (DNS, a refused
+    /// connection, a failed TLS handshake).
+    ///
+    /// The client uses it to tell whether an earlier attempt's outcome is
+    /// unknown: a `DELETE` retried after such an attempt that then gets 404
+    /// was done by that attempt (see [`crate::Request::already_done`]).
+    fn request_may_have_been_sent(error: &Self::Error) -> bool
+    where
+        Self: Sized,
+    {
+        as_transport_error(error).is_none_or(TransportError::request_may_have_been_sent)
+    }
+}
+
+/// `error` as a [`TransportError`], when that is its type.
+fn as_transport_error<E: std::error::Error + 'static>(error: &E) -> Option<&TransportError> {
+    (error as &(dyn std::error::Error + 'static)).downcast_ref()
+}
+
+#[async_trait::async_trait]
+impl<T: Transport> Transport for std::sync::Arc<T> {
+    type Error = T::Error;
+
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, Self::Error> {
+        (**self).send(request).await
+    }
+
+    fn is_retryable(error: &Self::Error) -> bool {
+        T::is_retryable(error)
+    }
+
+    fn request_may_have_been_sent(error: &Self::Error) -> bool {
+        T::request_may_have_been_sent(error)
+    }
+}
