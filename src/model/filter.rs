@@ -203,6 +203,29 @@ mod tests {
     }
 
     #[test]
+    fn combinators_are_named_as_on_the_wire() {
+        for filter in [Filter::And(vec![]), Filter::Or(vec![])] {
+            let json = serde_json::to_value(&filter).unwrap();
+            let key = json.as_object().unwrap().keys().next().unwrap().clone();
+            assert_eq!(filter.combinator(), key);
+        }
+    }
+
+    #[test]
+    fn an_absent_filter_passes_and_a_present_one_decides() {
+        let event = Event::new(
+            crate::EventType::NoteCreated,
+            crate::WorkspaceId::from_u128(1),
+            crate::Actor::system(),
+        );
+        let system = Condition::equals("actor.type", "system");
+        let member = Condition::equals("actor.type", "workspace-member");
+        assert!(Filter::passes(None, &event));
+        assert!(Filter::passes(Some(&Filter::And(vec![system])), &event));
+        assert!(!Filter::passes(Some(&Filter::And(vec![member])), &event));
+    }
+
+    #[test]
     fn equivalence_counts_duplicates() {
         let a = Condition::equals("a", "1");
         let twice = Filter::And(vec![a.clone(), a.clone()]);
