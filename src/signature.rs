@@ -209,6 +209,14 @@ pub fn verify_any(
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_set_of_secrets_debugs_as_a_count_only() {
+        let secrets = Secrets::new(Secret::new("current-s3cret")).and(Secret::new("old-s3cret"));
+        let shown = format!("{secrets:?}");
+        assert_eq!(shown, "Secrets(2 × <redacted>)");
+        assert!(!shown.contains("s3cret"));
+    }
+
     fn headers(name: &str, value: &str) -> http::HeaderMap {
         let mut headers = http::HeaderMap::new();
         headers.insert(
