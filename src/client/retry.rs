@@ -237,6 +237,26 @@ impl RetryPolicy {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_retry_after_of_exactly_the_longest_wait_is_waited_for() {
+        let policy = RetryPolicy::default();
+        let limit = policy.max_retry_after;
+        let at_limit = Failure::RateLimited {
+            retry_after: Some(limit),
+        };
+        assert_eq!(
+            policy.decide(&at_limit, false, 1, Duration::ZERO, 0.5),
+            RetryDecision::Retry(limit)
+        );
+        let past = Failure::RateLimited {
+            retry_after: Some(limit + Duration::from_millis(1)),
+        };
+        assert_eq!(
+            policy.decide(&past, false, 1, Duration::ZERO, 0.5),
+            RetryDecision::Stop(StopReason::RetryAfterTooLong)
+        );
+    }
+
     const MS: fn(u64) -> Duration = Duration::from_millis;
 
     #[test]
