@@ -130,6 +130,14 @@ mod tests {
     }
 
     #[test]
+    fn the_public_loopback_check_is_the_policys() {
+        assert!(TargetUrlPolicy::is_loopback_http("http://[::1]:3000/attio"));
+        assert!(TargetUrlPolicy::is_loopback_http("http://localhost/x"));
+        assert!(!TargetUrlPolicy::is_loopback_http("http://10.0.0.1/x"));
+        assert!(!TargetUrlPolicy::is_loopback_http("https://127.0.0.1/x"));
+    }
+
+    #[test]
     fn loopback_http_urls() {
         assert!(is_loopback_http_url("http://127.0.0.1:8080/hook"));
         assert!(!is_loopback_http_url("http://example.com/hook"));
