@@ -33,7 +33,7 @@ use attio_webhooks::{
     Client, Condition, Error, EventType, Filter, HyperTransport, RetryPolicy, Subscription,
     Webhook, WebhookId, WebhookStatus,
 };
-use attio_webhooks_testkit::{Fault, FaultRule, FakeAttio, FakeServer};
+use attio_webhooks_testkit::{FakeAttio, FakeServer, Fault, FaultRule};
 
 const OPERATIONS: usize = 500;
 /// The client's per-attempt timeout; `Delay` faults hold answers longer.
@@ -336,7 +336,12 @@ impl Storm {
         let id = self.slots[index].id.expect("picked slots have ids");
         // A partial update leaves a field as it is, which is one known value
         // only when the webhook has one possible present state.
-        let presents: Vec<State> = self.slots[index].possible.iter().flatten().cloned().collect();
+        let presents: Vec<State> = self.slots[index]
+            .possible
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
         let base = match presents.as_slice() {
             [only] => Some(only.clone()),
             _ => None,
@@ -361,7 +366,10 @@ impl Storm {
         match outcome(timed(what, self.client.update_webhook(update)).await, what) {
             Outcome::Done(webhook) => {
                 assert_eq!(State::of(&webhook), next, "{what}");
-                assert!(self.slots[index].may_exist(), "{what}: updated a deleted webhook");
+                assert!(
+                    self.slots[index].may_exist(),
+                    "{what}: updated a deleted webhook"
+                );
                 self.slots[index].allow(Some(next));
                 self.observe(&webhook, what);
                 self.count("update: ok");
@@ -444,14 +452,22 @@ impl Storm {
         let mut listed = Vec::new();
         loop {
             let page = ListWebhooks::new().limit(100).offset(listed.len() as u32);
-            let page = self.client.list_webhooks(page).await.expect("no faults left");
+            let page = self
+                .client
+                .list_webhooks(page)
+                .await
+                .expect("no faults left");
             let done = page.len() < 100;
             listed.extend(page);
             if done {
                 break;
             }
         }
-        assert_eq!(listed, self.server.webhooks(), "the list shows the whole state");
+        assert_eq!(
+            listed,
+            self.server.webhooks(),
+            "the list shows the whole state"
+        );
         let mut present: HashMap<usize, Option<State>> = HashMap::new();
         for webhook in &listed {
             let index = self.observe(webhook, "final list");

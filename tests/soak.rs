@@ -64,7 +64,10 @@ impl Own {
 
     fn url(&mut self) -> String {
         self.made += 1;
-        format!("https://soak.example/{}/{}/{}", self.seed, self.task, self.made)
+        format!(
+            "https://soak.example/{}/{}/{}",
+            self.seed, self.task, self.made
+        )
     }
 
     fn subscriptions(&mut self) -> Vec<Subscription> {
@@ -119,7 +122,9 @@ impl Own {
     async fn create(&mut self, what: &str) {
         let (url, subscriptions) = (self.url(), self.subscriptions());
         let created = ok(
-            self.client.create_webhook(url.clone(), subscriptions.clone()).await,
+            self.client
+                .create_webhook(url.clone(), subscriptions.clone())
+                .await,
             what,
         );
         assert_eq!(created.webhook.target_url, url, "{what}");
@@ -178,7 +183,10 @@ impl Own {
                     .lock()
                     .unwrap()
                     .insert(race, (self.task, created.webhook));
-                assert!(previous.is_none(), "{what}: race {race} won twice: {previous:?}");
+                assert!(
+                    previous.is_none(),
+                    "{what}: race {race} won twice: {previous:?}"
+                );
             }
             Err(err) => assert!(err.is_conflict(), "{what}: {err:?}"),
         }
@@ -226,7 +234,9 @@ async fn thirty_two_tasks_two_hundred_operations_each() {
             let own = Own {
                 task,
                 seed,
-                rng: fastrand::Rng::with_seed(seed ^ (task as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+                rng: fastrand::Rng::with_seed(
+                    seed ^ (task as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                ),
                 client: clients[task % CLIENTS].clone(),
                 live: Vec::new(),
                 deleted: Vec::new(),
@@ -249,7 +259,11 @@ async fn thirty_two_tasks_two_hundred_operations_each() {
     let elapsed = started.elapsed();
 
     let winners = std::mem::take(&mut *winners.lock().unwrap());
-    assert_eq!(winners.len(), OPERATIONS / RACE_EVERY, "every race has one winner");
+    assert_eq!(
+        winners.len(),
+        OPERATIONS / RACE_EVERY,
+        "every race has one winner"
+    );
     let mut races: Vec<_> = winners.into_iter().collect();
     races.sort_by_key(|(race, _)| *race);
     expected.extend(races.iter().map(|(_, (_, webhook))| webhook.clone()));
@@ -261,7 +275,11 @@ async fn thirty_two_tasks_two_hundred_operations_each() {
     let by_id = |list: &[Webhook]| -> HashMap<WebhookId, Webhook> {
         list.iter().map(|w| (w.webhook_id(), w.clone())).collect()
     };
-    assert_eq!(by_id(&state), by_id(&expected), "the fake holds exactly the models' union");
+    assert_eq!(
+        by_id(&state),
+        by_id(&expected),
+        "the fake holds exactly the models' union"
+    );
     assert_eq!(state.len(), expected.len());
 
     // Pages of every size tile the same listing, the fake's own state.
@@ -279,7 +297,10 @@ async fn thirty_two_tasks_two_hundred_operations_each() {
     let shared: Vec<Webhook> = races.iter().map(|(_, (_, w))| w.clone()).collect();
     for live in per_task.iter().chain(std::iter::once(&shared)) {
         let places: Vec<usize> = live.iter().map(|w| position[&w.webhook_id()]).collect();
-        assert!(places.windows(2).all(|p| p[0] < p[1]), "out of order: {places:?}");
+        assert!(
+            places.windows(2).all(|p| p[0] < p[1]),
+            "out of order: {places:?}"
+        );
     }
     eprintln!(
         "{} operations in {elapsed:?}; {} webhooks at the end, {} requests recorded",

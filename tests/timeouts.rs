@@ -255,7 +255,12 @@ fn assert_timeout(result: Result<impl std::fmt::Debug, Error>, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_stall_ends_in_a_timeout_within_the_bound() {
     let mut cases = Vec::new();
-    for stall in [Stall::Silent, Stall::HeadOnly, Stall::DripHead, Stall::DripBody] {
+    for stall in [
+        Stall::Silent,
+        Stall::HeadOnly,
+        Stall::DripHead,
+        Stall::DripBody,
+    ] {
         cases.push(tokio::spawn(async move {
             let server = Hostile::start(stall).await;
             let client = client(&server.base_url(), RetryPolicy::disabled());
@@ -302,7 +307,11 @@ async fn retried_timeouts_take_attempts_times_the_bound() {
     assert_timeout(result, "three drips");
     // Three attempts, and two backoffs of at most 2 ms each.
     assert_within(elapsed, BOUND * 3, "three drips");
-    assert_eq!(server.connections().len(), 3, "one fresh connection per attempt");
+    assert_eq!(
+        server.connections().len(),
+        3,
+        "one fresh connection per attempt"
+    );
 }
 
 /// A create is not retried after a timeout (it may have been processed).
@@ -378,5 +387,9 @@ async fn a_transport_that_never_returns_is_bounded_by_the_client() {
     let started = Instant::now();
     let result = client.delete_webhook(WebhookId::from_u128(3)).await;
     assert_timeout(result, "pending transport");
-    assert_within(started.elapsed(), BOUND * 2, "pending transport, two attempts");
+    assert_within(
+        started.elapsed(),
+        BOUND * 2,
+        "pending transport, two attempts",
+    );
 }
