@@ -22,6 +22,8 @@ use attio_webhooks::{
 };
 use attio_webhooks_testkit::{FakeAttio, FakeServer, Fault, FaultRule, Scope};
 use bytes::Bytes;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "sk_live_HYGIENE_a1b2c3d4e5f6a7b8c9d0";
 const OTHER_TOKEN: &str = "sk_live_WRONGTOKEN_f0e1d2c3b4a59687";
@@ -433,6 +435,19 @@ impl Write for Captured {
 }
 
 impl Captured {
+    /// A TRACE-level `fmt` subscriber writing here, as this thread's
+    /// default until the guard drops.
+    fn install() -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
@@ -474,14 +489,7 @@ async fn receiver(verifier: Arc<Verifier>, verified: Arc<Mutex<u32>>) -> SocketA
 /// client, hyper, the fake and the receiver log is captured.
 #[tokio::test(flavor = "current_thread")]
 async fn a_lifecycle_traced_at_trace_level_shows_no_token_or_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
 
     let server = server().await;
     let client = client(&server, TOKEN, Duration::from_millis(300));
@@ -567,4 +575,52 @@ async fn a_lifecycle_traced_at_trace_level_shows_no_token_or_secret() {
         );
     }
     secrets.assert_absent(&output, "the TRACE log");
+}
+
+/// Against another server (wiremock) answering 503: the spans name the
+/// request, the retry is logged, and the token shows nowhere.
+#[tokio::test]
+async fn spans_name_the_request_but_never_the_token() {
+    let (captured, _guard) = Captured::install();
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let client = Client::builder("sk_live_do_not_log_me")
+        .base_url(server.uri())
+        .retry_policy(
+            RetryPolicy::default()
+                .backoff(Duration::from_millis(1), Duration::from_millis(2))
+                .max_attempts(2),
+        )
+        .build(HyperTransport::new().unwrap())
+        .unwrap();
+    let err = client
+        .get_webhook(WebhookId::from_u128(9))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err}");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "both attempts were made, so the retry was logged"
+    );
+    let debug = format!("{client:?}");
+
+    let output = captured.text();
+    assert!(output.contains("attio.request"), "{output}");
+    assert!(output.contains("retrying"), "{output}");
+    assert!(
+        output.contains("/v2/webhooks/00000000-0000-0000-0000-000000000009"),
+        "{output}"
+    );
+    assert!(!output.contains("do_not_log_me"), "{output}");
+    assert!(!format!("{err:?}").contains("do_not_log_me"));
+    assert!(
+        debug.contains(&server.uri()),
+        "the Debug output says something: {debug}"
+    );
+    assert!(!debug.contains("do_not_log_me"), "{debug}");
 }
