@@ -171,11 +171,10 @@ impl Storm {
     }
 
     /// Injects this operation's faults (often none), restricted to its
-    /// method and path; returns what was planned, for the tally.
-    fn inject_faults(&mut self, method: &str, path: &str) -> Vec<String> {
-        let mut planned = Vec::new();
+    /// method and path.
+    fn inject_faults(&mut self, method: &str, path: &str) {
         if self.rng.bool() {
-            return planned;
+            return;
         }
         let rules = if self.rng.u8(0..5) == 0 { 2 } else { 1 };
         for _ in 0..rules {
@@ -219,11 +218,9 @@ impl Storm {
                 _ => {}
             }
             self.count(format!("fault {fault:?}"));
-            planned.push(format!("{fault:?}x{times}"));
             self.server
                 .inject(FaultRule::new(fault).method(method).path(path).times(times));
         }
-        planned
     }
 
     /// Checks a webhook seen in an answer against its slot and collapses
@@ -390,15 +387,16 @@ impl Storm {
 
     async fn delete(&mut self, index: usize, what: &str) {
         let id = self.slots[index].id.expect("picked slots have ids");
-        let planned = self.inject_faults("DELETE", &format!("/v2/webhooks/{id}"));
+        self.inject_faults("DELETE", &format!("/v2/webhooks/{id}"));
+        let recorded = self.server.requests().len();
         match outcome(timed(what, self.client.delete_webhook(id)).await, what) {
             Outcome::Done(()) => {
                 self.slots[index].possible = vec![None];
                 self.count("delete: ok");
             }
             Outcome::NotFound => {
-                let ambiguous = !planned.is_empty();
-                self.gone(index, what, ambiguous);
+                let attempts = self.server.requests()[recorded..].len();
+                self.gone(index, what, attempts > 1);
                 self.count("delete: 404");
             }
             Outcome::RateLimited | Outcome::Unknown(_) => {
@@ -408,15 +406,16 @@ impl Storm {
         }
     }
 
-    /// A 404: the webhook is not there now. Only a DELETE retried after an
-    /// attempt that may have deleted it can see 404 for a webhook that
-    /// surely existed before (the client reports that as `Ok` once it knows
-    /// an earlier attempt was ambiguous).
-    fn gone(&mut self, index: usize, what: &str, after_faulted_delete: bool) {
+    /// A 404: the webhook is not there now. Only a DELETE that made more
+    /// than one attempt (the fake's recording says how many) can see 404
+    /// for a webhook that surely existed before: an earlier attempt
+    /// deleted it. (The client reports that as `Ok` once it knows an
+    /// earlier attempt's outcome was unknown.)
+    fn gone(&mut self, index: usize, what: &str, retried_delete: bool) {
         let slot = &mut self.slots[index];
         if !slot.possible.contains(&None) {
             assert!(
-                after_faulted_delete,
+                retried_delete,
                 "{what}: 404 for a webhook that exists: {:?}",
                 slot.possible
             );

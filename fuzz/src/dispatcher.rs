@@ -44,8 +44,8 @@ pub const SEEDED: [u128; 2] = [1, 2];
 ///   the matching operation's `decode` reads;
 /// - afterwards the workspace keeps its invariants: unique ids, no two
 ///   equivalent (target URL, event type, filter) triples, every target
-///   allowed, within the webhook limit; and a list through the door shows
-///   what the Rust API shows.
+///   allowed, the webhook, recording, delivery-log and fault-rule limits
+///   kept; and a list through the door shows what the Rust API shows.
 pub fn fake_dispatcher(data: &[u8]) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -184,8 +184,12 @@ fn understood(method: &http::Method, path: &str, response: http::Response<Bytes>
 }
 
 async fn invariants(fake: &FakeAttio, transport: &InProcessTransport) {
+    let limits = fake.limits();
+    assert!(fake.requests().len() <= limits.recorded_requests);
+    assert!(fake.delivery_log().len() <= limits.delivery_log_entries);
+    assert!(fake.pending_faults().len() <= limits.fault_rules);
     let webhooks = fake.webhooks();
-    assert!(webhooks.len() <= fake.limits().webhooks);
+    assert!(webhooks.len() <= limits.webhooks);
     let ids: HashSet<_> = webhooks.iter().map(|w| w.webhook_id()).collect();
     assert_eq!(ids.len(), webhooks.len(), "duplicate ids");
     let mut triples: Vec<(&str, &Subscription)> = Vec::new();
