@@ -326,7 +326,11 @@ impl fmt::Display for RetryAfter {
 /// A response whose body could not be decoded into what the operation
 /// expects: malformed or truncated JSON, a wrong type, a missing key.
 /// Keeps the raw bytes and the JSON path where decoding stopped.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+///
+/// `Debug` shows the body's length, not its bytes: the body of a create
+/// answer holds the new webhook's secret, and errors end up in logs and
+/// panic messages. Read [`DecodeError::body`] to see the bytes.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("could not decode the {status} response at `{path}`: {message}")]
 #[non_exhaustive]
 pub struct DecodeError {
@@ -342,6 +346,18 @@ pub struct DecodeError {
     /// `true` when the bytes are not JSON at all (bad syntax, cut short,
     /// trailing bytes); `false` when they are JSON of the wrong shape.
     pub malformed: bool,
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("status", &self.status)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("path", &self.path)
+            .field("message", &self.message)
+            .field("malformed", &self.malformed)
+            .finish()
+    }
 }
 
 /// Input rejected before anything was sent.

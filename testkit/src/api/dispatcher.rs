@@ -55,9 +55,30 @@ pub(crate) enum Reply {
 }
 
 /// Handles requests for one fake; see the module docs for the order.
-#[derive(Debug)]
 pub(crate) struct Dispatcher {
     shared: Shared,
+}
+
+/// A summary: the state holds every token, the control token and the
+/// recorded requests with their `Authorization` headers, none of which
+/// may reach a log through `{:?}` of a fake, its transport or its server.
+/// Takes no lock, so it is safe to format from anywhere.
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let config = &self.shared.config;
+        let control = match config.control {
+            ControlAccess::Open => "open",
+            ControlAccess::Token(_) => "token",
+            ControlAccess::Off => "off",
+        };
+        f.debug_struct("Dispatcher")
+            .field("workspace_id", &config.workspace_id)
+            .field("targets", &config.targets)
+            .field("control", &control)
+            .field("rate_limits", &config.rate_limits)
+            .field("clock", &self.shared.clock)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Dispatcher {
