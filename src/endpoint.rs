@@ -192,6 +192,60 @@ mod tests {
     use crate::{EventType, Subscription, WebhookId};
 
     #[test]
+    fn https_and_loopback_http_base_urls_are_kept_with_their_prefix() {
+        let id = WebhookId::from_u128(1);
+        for (given, kept) in [
+            (
+                "https://eu.attio.example/api/",
+                "https://eu.attio.example/api",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://[::1]:9/x", "http://[::1]:9/x"),
+        ] {
+            let endpoint = Endpoint::new("t").unwrap().with_base_url(given).unwrap();
+            assert_eq!(endpoint.base_url(), kept);
+            let request = endpoint.build(&GetWebhook::new(id)).unwrap();
+            assert_eq!(
+                request.uri().to_string(),
+                format!("{kept}/v2/webhooks/00000000-0000-0000-0000-000000000001")
+            );
+        }
+        let remote = Endpoint::new("t").unwrap();
+        assert!(remote
+            .clone()
+            .with_base_url("http://fake-attio:8080")
+            .is_err());
+        assert_eq!(
+            remote
+                .with_insecure_base_url("http://fake-attio:8080")
+                .unwrap()
+                .base_url(),
+            "http://fake-attio:8080"
+        );
+    }
+
+    #[test]
+    fn the_policy_is_kept_and_debug_hides_the_token() {
+        let endpoint = Endpoint::new("sk_secret_token")
+            .unwrap()
+            .with_target_url_policy(TargetUrlPolicy::AllowLoopbackHttp);
+        assert_eq!(
+            endpoint.target_url_policy(),
+            TargetUrlPolicy::AllowLoopbackHttp
+        );
+        assert_eq!(
+            Endpoint::new("t").unwrap().target_url_policy(),
+            TargetUrlPolicy::HttpsOnly
+        );
+        let shown = format!("{endpoint:?}");
+        assert!(
+            shown.contains("https://api.attio.com") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("sk_secret_token"));
+    }
+
+    #[test]
     fn rejects_bad_tokens_and_base_urls() {
         assert_eq!(Endpoint::new("").unwrap_err(), InvalidInput::EmptyToken);
         assert_eq!(

@@ -117,6 +117,17 @@ impl<T> BoundedLog<T> {
         self.entries.push_back((entry, size));
     }
 
+    /// `true` when the log keeps nothing at all (a cap of 0): callers can
+    /// count a drop without building the entry.
+    pub(crate) fn keeps_nothing(&self) -> bool {
+        self.max_entries == 0 || self.max_bytes == 0
+    }
+
+    /// Counts an entry that was not kept.
+    pub(crate) fn count_dropped(&mut self) {
+        self.dropped += 1;
+    }
+
     /// Forgets every entry and the dropped count.
     pub(crate) fn clear(&mut self) {
         self.entries.clear();

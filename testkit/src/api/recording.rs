@@ -100,6 +100,11 @@ impl Recording {
 
     /// Keeps `request` (the oldest go first when the budget is spent).
     pub(crate) fn record(&mut self, request: &http::Request<Bytes>, received_at: Timestamp) {
+        if self.0.keeps_nothing() {
+            // Recording is off: count it, copy nothing.
+            self.0.count_dropped();
+            return;
+        }
         let headers: usize = request
             .headers()
             .iter()
