@@ -10,55 +10,20 @@ mod common;
 use std::time::Duration;
 
 use attio_webhooks::operations::ListWebhooks;
-use attio_webhooks::{
-    Client, EventType, HyperTransport, Request, Subscription, Transport, Webhook,
-};
-use attio_webhooks_testkit::{FakeAttio, Scope, Seed, IN_PROCESS_BASE_URL};
+use attio_webhooks::{EventType, Request, Subscription, Transport};
+use attio_webhooks_testkit::{FakeAttio, IN_PROCESS_BASE_URL};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
 fn get_over_loopback(c: &mut Criterion) {
-    let fake = FakeAttio::builder()
-        .token(common::TOKEN, [Scope::ReadWrite])
-        .build();
-    let seeded = fake
-        .seed([Seed::new(
-            "https://hooks.example.com/attio/1",
-            common::subscriptions(1, 4),
-        )])
-        .unwrap();
-    let id = seeded[0].webhook.webhook_id();
-    let base_url = common::serve_on_own_thread(fake);
+    let pair = common::GetPair::new(attio_webhooks_testkit::DEFAULT_MAX_RECORDED_REQUESTS);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-
-    let client = Client::builder(common::TOKEN)
-        .base_url(base_url.as_str())
-        .build(HyperTransport::new().unwrap())
-        .unwrap();
-    let raw: HyperClient<_, Full<Bytes>> = HyperClient::builder(TokioExecutor::new()).build_http();
-    let uri: http::Uri = format!("{base_url}/v2/webhooks/{id}").parse().unwrap();
-    let authorization = format!("Bearer {}", common::TOKEN);
-
-    let typed = || async { client.get_webhook(id).await.unwrap() };
-    // The same request and the same typed result, without the client: no
-    // input checks, retry loop, timeout or error mapping.
-    let raw_typed = || async {
-        let request = http::Request::get(uri.clone())
-            .header("authorization", authorization.as_str())
-            .body(Full::new(Bytes::new()))
-            .unwrap();
-        let response = raw.request(request).await.unwrap();
-        assert!(response.status().is_success());
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        serde_json::from_slice::<Data<Webhook>>(&body).unwrap().data
-    };
+    let typed = || pair.client();
+    let raw_typed = || pair.raw();
     assert_eq!(
         runtime.block_on(typed()),
         runtime.block_on(raw_typed()),
@@ -73,12 +38,6 @@ fn get_over_loopback(c: &mut Criterion) {
         common::interleaved_async(b, &runtime, raw_typed, typed)
     });
     group.finish();
-}
-
-/// `{"data": ...}`, Attio's envelope, for the hand-written baseline.
-#[derive(serde::Deserialize)]
-struct Data<T> {
-    data: T,
 }
 
 fn decode_list_page(c: &mut Criterion) {

@@ -17,61 +17,24 @@
 
 mod common;
 
-use attio_webhooks::{Client, HyperTransport, Webhook};
-use attio_webhooks_testkit::{FakeAttio, Scope, Seed};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::rt::TokioExecutor;
-
-/// `{"data": ...}`, for the hand-written side.
-#[derive(serde::Deserialize)]
-struct Data<T> {
-    data: T,
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; only a side and a number given by hand count.
     let args: Vec<String> = std::env::args().skip(1).collect();
     let side = args.first().map_or("client", String::as_str).to_owned();
     let gets: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10);
-    let fake = FakeAttio::builder()
-        .token(common::TOKEN, [Scope::ReadWrite])
-        .max_recorded_requests(0)
-        .build();
-    let seeded = fake
-        .seed([Seed::new(
-            "https://hooks.example.com/attio/1",
-            common::subscriptions(1, 4),
-        )])
-        .unwrap();
-    let id = seeded[0].webhook.webhook_id();
-    let base_url = common::serve_on_own_thread(fake);
+    let pair = common::GetPair::new(0);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let client = Client::builder(common::TOKEN)
-        .base_url(base_url.as_str())
-        .build(HyperTransport::new().unwrap())
-        .unwrap();
-    let raw: HyperClient<_, Full<Bytes>> = HyperClient::builder(TokioExecutor::new()).build_http();
-    let uri: http::Uri = format!("{base_url}/v2/webhooks/{id}").parse().unwrap();
-    let authorization = format!("Bearer {}", common::TOKEN);
     runtime.block_on(async {
         for _ in 0..gets {
-            let webhook: Webhook = if side == "raw" {
-                let request = http::Request::get(uri.clone())
-                    .header("authorization", authorization.as_str())
-                    .body(Full::new(Bytes::new()))
-                    .unwrap();
-                let response = raw.request(request).await.unwrap();
-                let body = response.into_body().collect().await.unwrap().to_bytes();
-                serde_json::from_slice::<Data<Webhook>>(&body).unwrap().data
+            let webhook = if side == "raw" {
+                pair.raw().await
             } else {
-                client.get_webhook(id).await.unwrap()
+                pair.client().await
             };
-            assert_eq!(webhook.webhook_id(), id);
+            assert_eq!(webhook.webhook_id(), pair.id);
         }
     });
     println!("{gets} GETs through the {side} side");

@@ -1,6 +1,8 @@
 //! End to end: a receiver on loopback, webhooks created through the client
 //! against the fake over HTTP, events emitted, deliveries checked.
 
+mod oracle;
+
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -127,18 +129,6 @@ fn event(event_type: EventType, server: &FakeServer, actor: ActorType) -> Event 
 
 /// The signature Attio documents, computed here with `hmac` and `sha2`
 /// directly rather than with the crate's `signature::sign`: lowercase hex of
-/// HMAC-SHA256 keyed with the secret over the raw body.
-fn hmac_sha256_hex(secret: &str, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Checks each received request as a careful receiver would, and returns the events.
 fn verified_events(received: &[Received], created: &CreatedWebhook) -> Vec<Event> {
     received
@@ -149,7 +139,7 @@ fn verified_events(received: &[Received], created: &CreatedWebhook) -> Vec<Event
                 r.headers["x-attio-signature"], sig,
                 "both headers carry the signature"
             );
-            assert_eq!(sig, hmac_sha256_hex(created.secret.expose(), &r.body));
+            assert_eq!(sig, oracle::sign(created.secret.expose(), &r.body));
             assert_eq!(r.headers["content-type"], "application/json");
             assert_eq!(r.headers["user-agent"], DELIVERY_USER_AGENT);
             assert!(r.headers.contains_key("idempotency-key"));
@@ -488,7 +478,7 @@ async fn refused_connections_fail_and_remote_targets_are_never_contacted() {
     // The skipped entry still shows what would have been sent, signed.
     assert_eq!(
         remote_attempt.signature,
-        hmac_sha256_hex(remote.secret.expose(), &remote_attempt.body)
+        oracle::sign(remote.secret.expose(), &remote_attempt.body)
     );
 
     // The refused one is retried when its time comes; the skipped one is not.

@@ -1,6 +1,7 @@
 //! End to end: the fake Attio delivers over loopback to an axum app whose
 //! handler takes `VerifiedDelivery` and runs through `Once`.
 
+mod oracle;
 mod receive_common;
 
 use std::net::SocketAddr;

@@ -2,6 +2,7 @@
 //! server whose service is a `tower::service_fn` wrapped in `VerifyLayer`,
 //! adapted with hyper-util's `TowerToHyperService`.
 
+mod oracle;
 mod receive_common;
 
 use std::convert::Infallible;

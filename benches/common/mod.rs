@@ -186,3 +186,74 @@ pub fn interleaved_async<A, B, FA, FB, M, O>(
         })
     })
 }
+
+/// Row 1's pair: one seeded webhook on the fake served from its own
+/// thread, a `Client<HyperTransport>` and a hand-written hyper-util
+/// request for it, both decoding the typed `Webhook`.
+pub struct GetPair {
+    pub id: attio_webhooks::WebhookId,
+    client: attio_webhooks::Client<attio_webhooks::HyperTransport>,
+    raw: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<Bytes>,
+    >,
+    uri: http::Uri,
+    authorization: String,
+}
+
+/// `{"data": ...}`, Attio's envelope, for the hand-written side.
+#[derive(serde::Deserialize)]
+struct Data<T> {
+    data: T,
+}
+
+impl GetPair {
+    /// Seeds and serves the fake (recording `record` requests: 0 for none).
+    pub fn new(record: usize) -> Self {
+        use attio_webhooks_testkit::{Scope, Seed};
+        let fake = FakeAttio::builder()
+            .token(TOKEN, [Scope::ReadWrite])
+            .max_recorded_requests(record)
+            .build();
+        let seeded = fake
+            .seed([Seed::new(
+                "https://hooks.example.com/attio/1",
+                subscriptions(1, 4),
+            )])
+            .unwrap();
+        let id = seeded[0].webhook.webhook_id();
+        let base_url = serve_on_own_thread(fake);
+        let client = attio_webhooks::Client::builder(TOKEN)
+            .base_url(base_url.as_str())
+            .build(attio_webhooks::HyperTransport::new().unwrap())
+            .unwrap();
+        let raw = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+        GetPair {
+            id,
+            client,
+            raw,
+            uri: format!("{base_url}/v2/webhooks/{id}").parse().unwrap(),
+            authorization: format!("Bearer {TOKEN}"),
+        }
+    }
+
+    /// The GET through the client.
+    pub async fn client(&self) -> Webhook {
+        self.client.get_webhook(self.id).await.unwrap()
+    }
+
+    /// The same request and the same typed result, without the client: no
+    /// input checks, retry loop, timeout or error mapping.
+    pub async fn raw(&self) -> Webhook {
+        use http_body_util::BodyExt;
+        let request = http::Request::get(self.uri.clone())
+            .header("authorization", self.authorization.as_str())
+            .body(http_body_util::Full::new(Bytes::new()))
+            .unwrap();
+        let response = self.raw.request(request).await.unwrap();
+        assert!(response.status().is_success());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice::<Data<Webhook>>(&body).unwrap().data
+    }
+}

@@ -22,14 +22,12 @@ use attio_webhooks_testkit::{
 };
 use bytes::Bytes;
 use futures::stream;
-use hmac::{Hmac, Mac};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
-use sha2::Sha256;
 
 pub const SECRET_A: &str = "3f1c9a7e5b2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7092b4d6f8a0c2e4a6c8e";
 pub const SECRET_B: &str = "b8d0f2a4c6e8092b4d6f8a0c2e4a6c8e3f1c9a7e5b2d4f6081a3c5e7f9b1d3f5";
@@ -98,15 +96,7 @@ where
 }
 
 /// Lowercase hex HMAC-SHA256, computed here as the oracle.
-pub fn oracle_sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::oracle::sign as oracle_sign;
 
 /// A fake that may deliver to loopback, with `retries` retries 60 s
 /// apart (then doubling) on a manual clock.
