@@ -199,6 +199,60 @@ mod tests {
     use super::*;
     use crate::operations::GetWebhook;
 
+    /// The size hint is the body's size within a small margin: never
+    /// short by more than a few bytes (the buffer would grow and copy) and
+    /// never more than about twice it (memory held for nothing).
+    #[test]
+    fn the_body_size_hint_is_close_to_the_body() {
+        use crate::{Condition, EventType, Filter, Subscription};
+        let url = "https://hooks.example.com/attio/receiver";
+        for n in [1usize, 3, 10, 40] {
+            let subscriptions: Vec<Subscription> = (0..n)
+                .map(|i| {
+                    let s = Subscription::new(EventType::RecordUpdated);
+                    if i % 2 == 0 {
+                        s
+                    } else {
+                        s.with_filter(Filter::Or(vec![
+                            Condition::equals("id.object_id", format!("object-{i}")),
+                            Condition::not_equals("actor.type", "system"),
+                        ]))
+                    }
+                })
+                .collect();
+            let body = encode_data(
+                &serde_json::json!({"target_url": url, "subscriptions": subscriptions}),
+                0,
+            )
+            .unwrap()
+            .unwrap();
+            let hint = body_size_hint(Some(url), Some(&subscriptions));
+            assert!(
+                hint + 16 >= body.len(),
+                "{n}: hint {hint} for {} bytes",
+                body.len()
+            );
+            assert!(
+                hint <= 2 * body.len() + 64,
+                "{n}: hint {hint} for {} bytes",
+                body.len()
+            );
+        }
+        let empty = body_size_hint(None, None);
+        assert!((2..=128).contains(&empty), "{empty}");
+    }
+
+    #[test]
+    fn path_is_what_write_path_writes() {
+        use crate::operations::ListWebhooks;
+        let id = crate::WebhookId::from_u128(0xab);
+        assert_eq!(
+            GetWebhook::new(id).path(),
+            "/v2/webhooks/00000000-0000-0000-0000-0000000000ab"
+        );
+        assert_eq!(ListWebhooks::new().path(), "/v2/webhooks");
+    }
+
     fn response(status: u16, body: &'static str) -> http::Response<Bytes> {
         http::Response::builder()
             .status(status)
