@@ -300,6 +300,41 @@ mod tests {
     }
 
     #[test]
+    fn system_times_before_the_epoch_and_beyond_the_range() {
+        // 1969-12-31T23:59:58.5Z is 1.5 s before the epoch (hand-computed).
+        let before = SystemTime::UNIX_EPOCH - Duration::from_millis(1_500);
+        let t = Timestamp::from(before);
+        assert_eq!(t.unix_nanos(), -1_500_000_000);
+        assert_eq!(t.to_string(), "1969-12-31T23:59:58.500000000Z");
+        // Year 0000 is 62,167,219,200 s before the epoch; further back saturates at MIN.
+        let ancient = SystemTime::UNIX_EPOCH - Duration::from_secs(62_167_219_200 + 86_400);
+        assert_eq!(Timestamp::from(ancient), Timestamp::MIN);
+        assert_eq!(Timestamp::MIN.unix_nanos(), -62_167_219_200_000_000_000);
+    }
+
+    #[test]
+    fn duration_since_counts_forward_and_is_zero_backward() {
+        let a = Timestamp::parse("2024-01-02T03:04:05.000000000Z").unwrap();
+        let b = Timestamp::parse("2024-01-02T03:05:06.250000000Z").unwrap();
+        assert_eq!(b.duration_since(a), Duration::from_millis(61_250));
+        assert_eq!(a.duration_since(b), Duration::ZERO);
+    }
+
+    #[test]
+    fn debug_and_type_errors_name_the_timestamp() {
+        let t = Timestamp::parse("2024-01-02T03:04:05Z").unwrap();
+        assert_eq!(
+            format!("{t:?}"),
+            "Timestamp(2024-01-02T03:04:05.000000000Z)"
+        );
+        let err = serde_json::from_str::<Timestamp>("5").unwrap_err();
+        assert!(
+            err.to_string().contains("expected an RFC 3339 timestamp"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn nanos_round_trip() {
         let t = Timestamp::from_unix_nanos(1_682_601_769_061_281_000).unwrap();
         assert_eq!(t.to_string(), "2023-04-27T13:22:49.061281000Z");
