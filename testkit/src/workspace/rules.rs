@@ -255,4 +255,25 @@ mod tests {
             "subscriptions[0].filter.$or[0].operator"
         );
     }
+    #[test]
+    fn keys_compare_by_content_and_bucket_by_their_hash() {
+        let a = SubscriptionKey::of(&sub(None));
+        let b = SubscriptionKey::of(&Subscription::new(EventType::NoteDeleted));
+        assert_eq!(a, SubscriptionKey::of(&sub(None)));
+        // A hash that collides is not a clash: the contents decide.
+        let forged = SubscriptionKey {
+            hash: a.hash,
+            key: b.key.clone(),
+        };
+        assert_ne!(a, forged);
+        // Different keys land in different buckets, so the uniqueness index
+        // stays a lookup rather than a scan of every key.
+        let bucket = |key: &SubscriptionKey| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            key.hash(&mut hasher);
+            hasher.finish()
+        };
+        assert_eq!(bucket(&a), bucket(&SubscriptionKey::of(&sub(None))));
+        assert_ne!(bucket(&a), bucket(&b));
+    }
 }
