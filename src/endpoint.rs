@@ -269,7 +269,19 @@ mod tests {
     #[test]
     fn insecure_http_is_opt_in() {
         let e = Endpoint::new("t").unwrap();
-        assert!(e.clone().with_base_url("http://fake-attio:8080").is_err());
+        // The refusal names the way out, not just the scheme.
+        match e.clone().with_base_url("http://fake-attio:8080") {
+            Err(InvalidInput::BaseUrl { reason, .. }) => {
+                assert!(reason.contains("allow_insecure_http"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        match e.clone().with_base_url("ftp://fake-attio/") {
+            Err(InvalidInput::BaseUrl { reason, .. }) => {
+                assert!(reason.contains("must be https"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
         let insecure = e
             .clone()
             .with_insecure_base_url("http://fake-attio:8080/")
