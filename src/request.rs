@@ -232,8 +232,10 @@ mod tests {
                 "{n}: hint {hint} for {} bytes",
                 body.len()
             );
+            // Within half again of the body: a hint that runs far over
+            // wastes what it was meant to save.
             assert!(
-                hint <= 2 * body.len() + 64,
+                2 * hint <= 3 * body.len() + 128,
                 "{n}: hint {hint} for {} bytes",
                 body.len()
             );
