@@ -75,3 +75,41 @@ impl DeliveryPolicy {
         Backoff::new(self.first_retry_after, Duration::MAX).step(retry)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_setter_sets_its_own_field() {
+        let policy = DeliveryPolicy::default()
+            .retries(3)
+            .first_retry_after(Duration::from_millis(20))
+            .attempt_timeout(Duration::from_secs(2))
+            .inactive_after(Duration::from_secs(60));
+        assert_eq!(
+            policy,
+            DeliveryPolicy {
+                retries: 3,
+                first_retry_after: Duration::from_millis(20),
+                attempt_timeout: Duration::from_secs(2),
+                inactive_after: Duration::from_secs(60),
+            }
+        );
+    }
+
+    #[test]
+    fn waits_double_from_the_first() {
+        let policy = DeliveryPolicy::default().first_retry_after(Duration::from_millis(20));
+        let waits: Vec<u64> = (1..=4)
+            .map(|retry| policy.wait_before_retry(retry).as_millis() as u64)
+            .collect();
+        assert_eq!(waits, [20, 40, 80, 160]);
+        // Attio's schedule: 255 s doubling, 10 retries, about 3 days in all.
+        let attio = DeliveryPolicy::default();
+        let total: Duration = (1..=attio.retries)
+            .map(|retry| attio.wait_before_retry(retry))
+            .sum();
+        assert_eq!(total, Duration::from_secs(255 * 1023));
+    }
+}

@@ -473,4 +473,65 @@ mod tests {
             Some(WebhookStatus::Inactive)
         );
     }
+    #[test]
+    fn limits_admit_exactly_their_size() {
+        let t = Timestamp::UNIX_EPOCH;
+        let subs = || note(Filter::And(vec![]));
+        let one = |i: u128| {
+            prepared(
+                i,
+                &format!("https://x.test/{i}"),
+                subs(),
+                WebhookStatus::Active,
+            )
+        };
+        // Three webhooks fill a workspace that holds three.
+        let mut ws = workspace();
+        ws.insert(t, (1..=3).map(one).collect()).unwrap();
+        assert_eq!(ws.webhooks(t).len(), 3);
+        // A byte budget of exactly one webhook holds it, and no second.
+        let size = one(1).0.size();
+        let budget = |stored_bytes| {
+            Workspace::new(WorkspaceLimits {
+                webhooks: 3,
+                stored_bytes,
+                inactive_after: DAY,
+            })
+        };
+        let mut ws = budget(size);
+        ws.insert(t, vec![one(1)]).unwrap();
+        assert!(
+            matches!(ws.insert(t, vec![one(2)]), Err(WorkspaceError::Refused(m)) if m.contains("bytes"))
+        );
+        // One byte short refuses even the first.
+        let mut ws = budget(size - 1);
+        assert!(matches!(
+            ws.insert(t, vec![one(1)]),
+            Err(WorkspaceError::Refused(_))
+        ));
+        assert!(ws.webhooks(t).is_empty());
+    }
+
+    #[test]
+    fn a_webhook_stored_degraded_expires_too() {
+        let mut ws = workspace();
+        let t0 = Timestamp::UNIX_EPOCH;
+        let subs = note(Filter::And(vec![]));
+        ws.insert(
+            t0,
+            vec![prepared(
+                1,
+                "https://x.test/",
+                subs,
+                WebhookStatus::Degraded,
+            )],
+        )
+        .unwrap();
+        let id = WebhookId::from_u128(1);
+        assert_eq!(ws.status(t0, id), Some(WebhookStatus::Degraded));
+        assert_eq!(
+            ws.status(t0.saturating_add(DAY), id),
+            Some(WebhookStatus::Inactive)
+        );
+    }
 }
