@@ -585,3 +585,67 @@ async fn reads_do_not_wait_for_large_creates() {
     let _ = WebhookStatus::Active;
     let _ = Secret::new("");
 }
+
+#[tokio::test]
+async fn updates_cannot_grow_the_store_past_its_byte_budget() {
+    const BUDGET: usize = 64 << 10;
+    let fake = FakeAttio::builder()
+        .limits(limits_with(|l| l.stored_bytes = BUDGET))
+        .build();
+    let server = fake.serve().await.unwrap();
+    let http = raw_client();
+    let auth = [
+        ("authorization", BEARER),
+        ("content-type", "application/json"),
+    ];
+    let webhooks = format!("{}/v2/webhooks", server.base_url());
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let body = large_create(&format!("https://x.test/{i}"), 1, i);
+        let created = send(&http, "POST", &webhooks, &auth, body).await.unwrap();
+        assert_eq!(created.status, 200);
+        ids.push(
+            created.json()["data"]["id"]["webhook_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // Each update alone would fit the budget; together they would pass it
+    // four times over. Before, every one was stored (the budget was only
+    // checked on create and seed).
+    let mut refused = 0;
+    for (i, id) in ids.iter().enumerate() {
+        let grow = large_create(&format!("https://x.test/{i}"), 400, i);
+        assert!(
+            grow.len() < BUDGET && grow.len() * 4 > BUDGET,
+            "{}",
+            grow.len()
+        );
+        let answer = send(&http, "PATCH", &format!("{webhooks}/{id}"), &auth, grow)
+            .await
+            .unwrap();
+        match answer.status {
+            200 => {}
+            400 => {
+                assert_eq!(answer.json()["code"], "validation_type");
+                refused += 1;
+            }
+            other => panic!("{other}: {}", answer.json()),
+        }
+    }
+    assert!(refused >= 1, "every update was stored");
+    let stored: usize = fake
+        .webhooks()
+        .iter()
+        .map(|w| serde_json::to_vec(w).unwrap().len())
+        .sum();
+    assert!(stored <= BUDGET, "{stored} bytes stored, budget {BUDGET}");
+    // A refused update left its webhook as it was: one subscription.
+    let small = fake
+        .webhooks()
+        .iter()
+        .filter(|w| w.subscriptions.len() == 1)
+        .count();
+    assert_eq!(small, refused);
+}

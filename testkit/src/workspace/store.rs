@@ -102,10 +102,7 @@ impl Workspace {
             )));
         }
         if self.bytes + added > self.limits.stored_bytes {
-            return Err(WorkspaceError::Refused(format!(
-                "The fake holds at most {} bytes of webhooks.",
-                self.limits.stored_bytes
-            )));
+            return Err(over_budget(self.limits.stored_bytes));
         }
         for (i, Prepared(new, repeat)) in batch.iter().enumerate() {
             if let Some(repeat) = repeat {
@@ -144,7 +141,9 @@ impl Workspace {
 
     /// Applies checked changes to the webhook with this id; 409 when the
     /// result would hold a triple another webhook holds (a new target URL
-    /// re-checks the existing subscriptions). Returns `{"data":<webhook>}`.
+    /// re-checks the existing subscriptions); refused, and left as it was,
+    /// when the result would pass the byte budget. Returns
+    /// `{"data":<webhook>}`.
     pub(crate) fn update(
         &mut self,
         now: Timestamp,
@@ -169,13 +168,20 @@ impl Workspace {
             return Err(conflict(target, key.event_type(), holder));
         }
         let stored = self.webhooks.get_mut(&seq).expect("found above");
-        self.unique
-            .remove(&stored.webhook().target_url, stored.keys());
-        self.bytes -= stored.size();
-        stored.apply(changes.target_url, changes.subscriptions);
-        self.bytes += stored.size();
-        self.unique
-            .insert(&stored.webhook().target_url, stored.keys(), stored.id());
+        let old_size = stored.size();
+        let replaced = stored.apply(changes.target_url, changes.subscriptions);
+        let bytes = self.bytes - old_size + stored.size();
+        if bytes > self.limits.stored_bytes {
+            stored.restore(replaced);
+            return Err(over_budget(self.limits.stored_bytes));
+        }
+        self.bytes = bytes;
+        let url = &stored.webhook().target_url;
+        self.unique.remove(
+            replaced.target_url().unwrap_or(url),
+            replaced.keys().unwrap_or(stored.keys()),
+        );
+        self.unique.insert(url, stored.keys(), stored.id());
         Ok(data_one(stored))
     }
 
@@ -293,6 +299,13 @@ impl Workspace {
             .and_then(|id| self.by_id.get(&id).copied())
             .ok_or_else(|| WorkspaceError::NotFound(id.to_owned()))
     }
+}
+
+/// The refusal of a create, seed or update that would pass the byte budget.
+fn over_budget(stored_bytes: usize) -> WorkspaceError {
+    WorkspaceError::Refused(format!(
+        "The fake holds at most {stored_bytes} bytes of webhooks."
+    ))
 }
 
 fn conflict(
@@ -533,5 +546,46 @@ mod tests {
             ws.status(t0.saturating_add(DAY), id),
             Some(WebhookStatus::Inactive)
         );
+    }
+    #[test]
+    fn an_update_stays_within_the_byte_budget() {
+        let t = Timestamp::UNIX_EPOCH;
+        let small = || note(Filter::And(vec![]));
+        let at = |i: u128, url: &str| prepared(i, url, small(), WebhookStatus::Active);
+        let size = at(1, "https://x.test/1").0.size();
+        let mut ws = Workspace::new(WorkspaceLimits {
+            webhooks: 3,
+            stored_bytes: 2 * size + 50,
+            inactive_after: DAY,
+        });
+        ws.insert(t, vec![at(1, "https://x.test/1")]).unwrap();
+        let id = WebhookId::from_u128(1).to_string();
+        let big: Vec<Subscription> = (0..40)
+            .map(|i| {
+                Subscription::new(EventType::NoteCreated).with_filter(Filter::And(vec![
+                    Condition::equals("id.object_id", format!("object-{i}")),
+                ]))
+            })
+            .collect();
+        let grow = check_changes(None, Some(big), TargetUrlPolicy::HttpsOnly).unwrap();
+        assert!(
+            matches!(ws.update(t, &id, grow), Err(WorkspaceError::Refused(m)) if m.contains("bytes"))
+        );
+        // Refused means untouched: the webhook and what it holds.
+        assert_eq!(ws.webhooks(t)[0].subscriptions, small());
+        assert!(matches!(
+            ws.insert(t, vec![at(2, "https://x.test/1")]),
+            Err(WorkspaceError::Conflict(_))
+        ));
+        // A change that fits is applied, and frees what it left.
+        let moved = check_changes(
+            Some("https://x.test/renamed".into()),
+            None,
+            TargetUrlPolicy::HttpsOnly,
+        )
+        .unwrap();
+        ws.update(t, &id, moved).unwrap();
+        assert_eq!(ws.webhooks(t)[0].target_url, "https://x.test/renamed");
+        ws.insert(t, vec![at(2, "https://x.test/1")]).unwrap();
     }
 }

@@ -4,6 +4,8 @@ use attio_webhooks::{
     CreatedWebhook, Secret, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus,
     WorkspaceId,
 };
+use std::mem;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::error::WorkspaceError;
@@ -102,20 +104,59 @@ impl StoredWebhook {
         self.json = serialize(&self.webhook);
     }
 
-    /// Applies an update whose rules were checked.
+    /// Applies an update whose rules were checked, and returns what it
+    /// replaced so that [`StoredWebhook::restore`] can undo it.
     pub(crate) fn apply(
         &mut self,
         target_url: Option<String>,
         subscriptions: Option<(Vec<attio_webhooks::Subscription>, Vec<SubscriptionKey>)>,
-    ) {
-        if let Some(url) = target_url {
+    ) -> Replaced {
+        let target_url = target_url.map(|url| mem::replace(&mut self.webhook.target_url, url));
+        let subscriptions = subscriptions.map(|(subscriptions, keys)| {
+            (
+                mem::replace(&mut self.webhook.subscriptions, subscriptions),
+                mem::replace(&mut self.keys, keys),
+            )
+        });
+        let json = mem::replace(&mut self.json, serialize(&self.webhook));
+        Replaced {
+            target_url,
+            subscriptions,
+            json,
+        }
+    }
+
+    /// Undoes [`StoredWebhook::apply`].
+    pub(crate) fn restore(&mut self, replaced: Replaced) {
+        if let Some(url) = replaced.target_url {
             self.webhook.target_url = url;
         }
-        if let Some((subscriptions, keys)) = subscriptions {
+        if let Some((subscriptions, keys)) = replaced.subscriptions {
             self.webhook.subscriptions = subscriptions;
             self.keys = keys;
         }
-        self.json = serialize(&self.webhook);
+        self.json = replaced.json;
+    }
+}
+
+/// What an update replaced: the old target URL and subscriptions (when
+/// they changed) and the old JSON.
+#[derive(Debug)]
+pub(crate) struct Replaced {
+    target_url: Option<String>,
+    subscriptions: Option<(Vec<attio_webhooks::Subscription>, Vec<SubscriptionKey>)>,
+    json: Bytes,
+}
+
+impl Replaced {
+    /// The target URL before the update, if it changed.
+    pub(crate) fn target_url(&self) -> Option<&str> {
+        self.target_url.as_deref()
+    }
+
+    /// The uniqueness keys before the update, if they changed.
+    pub(crate) fn keys(&self) -> Option<&[SubscriptionKey]> {
+        self.subscriptions.as_ref().map(|(_, keys)| keys.as_slice())
     }
 }
 
