@@ -649,3 +649,44 @@ async fn updates_cannot_grow_the_store_past_its_byte_budget() {
         .count();
     assert_eq!(small, refused);
 }
+
+#[tokio::test]
+async fn a_webhook_that_degraded_can_be_deleted_and_its_bytes_reused() {
+    // Nothing listens on this port: every delivery is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let subs = || vec![Subscription::new(EventType::NoteCreated)];
+    let target = format!("http://127.0.0.1:{port}/hook");
+    // A byte budget with room for this one webhook, degraded, and no more.
+    let probe = FakeAttio::builder().allow_loopback_http_targets().build();
+    probe
+        .seed([Seed::new(target.clone(), subs()).status(WebhookStatus::Degraded)])
+        .unwrap();
+    let budget = serde_json::to_vec(&probe.webhooks_with_secrets()[0].webhook)
+        .unwrap()
+        .len()
+        + 64;
+    let fake = FakeAttio::builder()
+        .allow_loopback_http_targets()
+        .delivery_policy(attio_webhooks_testkit::DeliveryPolicy::default().retries(0))
+        .limits(limits_with(|l| l.stored_bytes = budget))
+        .build();
+    for round in 0..3 {
+        fake.seed([Seed::new(target.clone(), subs())]).unwrap();
+        fake.emit(event());
+        fake.settle_deliveries().await;
+        let webhook = fake.webhooks().remove(0);
+        assert_eq!(webhook.status, WebhookStatus::Degraded, "round {round}");
+        // Degrading rewrote the stored JSON ("active" -> "degraded"); the
+        // byte count has to follow, or this delete underflows it (a panic
+        // in a debug build, and every later create refused in release).
+        fake.client()
+            .delete_webhook(webhook.id.webhook_id)
+            .await
+            .unwrap();
+        assert!(fake.webhooks().is_empty());
+    }
+}

@@ -268,8 +268,10 @@ impl Workspace {
         if stored.webhook().status != from {
             return;
         }
-        let was_degraded = stored.degraded_since().is_some();
+        let (was_degraded, old_size) = (stored.degraded_since().is_some(), stored.size());
         stored.set_status(to, degraded_since);
+        // The status is in the JSON, so the size changes with it.
+        self.bytes = self.bytes - old_size + stored.size();
         self.degraded =
             self.degraded + usize::from(degraded_since.is_some()) - usize::from(was_degraded);
     }
@@ -285,7 +287,9 @@ impl Workspace {
                 .degraded_since()
                 .is_some_and(|since| since.saturating_add(limit) <= now)
             {
+                let old_size = stored.size();
                 stored.set_status(WebhookStatus::Inactive, None);
+                self.bytes = self.bytes - old_size + stored.size();
                 self.degraded -= 1;
             }
         }
@@ -298,6 +302,21 @@ impl Workspace {
             .ok()
             .and_then(|id| self.by_id.get(&id).copied())
             .ok_or_else(|| WorkspaceError::NotFound(id.to_owned()))
+    }
+}
+
+#[cfg(test)]
+impl Workspace {
+    /// Panics unless the running counts agree with the webhooks they count.
+    fn assert_consistent(&self) {
+        let degraded = self
+            .webhooks
+            .values()
+            .filter(|w| w.degraded_since().is_some())
+            .count();
+        let bytes: usize = self.webhooks.values().map(StoredWebhook::size).sum();
+        assert_eq!((self.degraded, self.bytes), (degraded, bytes));
+        assert_eq!(self.by_id.len(), self.webhooks.len());
     }
 }
 
@@ -587,5 +606,40 @@ mod tests {
         ws.update(t, &id, moved).unwrap();
         assert_eq!(ws.webhooks(t)[0].target_url, "https://x.test/renamed");
         ws.insert(t, vec![at(2, "https://x.test/1")]).unwrap();
+    }
+    #[test]
+    fn deleting_gives_back_its_bytes_and_its_degraded_count() {
+        let t = Timestamp::UNIX_EPOCH;
+        let one = |i: u128, status| {
+            prepared(
+                i,
+                &format!("https://x.test/{i}"),
+                note(Filter::And(vec![])),
+                status,
+            )
+        };
+        let size = one(1, WebhookStatus::Degraded).0.size();
+        assert!(one(1, WebhookStatus::Active).0.size() <= size);
+        let mut ws = Workspace::new(WorkspaceLimits {
+            webhooks: 3,
+            stored_bytes: size,
+            inactive_after: DAY,
+        });
+        // A budget of one webhook, used again and again.
+        for i in 1..=3 {
+            ws.insert(t, vec![one(i, WebhookStatus::Degraded)]).unwrap();
+            ws.assert_consistent();
+            ws.delete(t, &WebhookId::from_u128(i).to_string()).unwrap();
+            ws.assert_consistent();
+        }
+        ws.insert(t, vec![one(4, WebhookStatus::Active)]).unwrap();
+        let id = WebhookId::from_u128(4);
+        ws.gave_up(t, id, t);
+        ws.assert_consistent();
+        assert_eq!(
+            ws.status(t.saturating_add(DAY), id),
+            Some(WebhookStatus::Inactive)
+        );
+        ws.assert_consistent();
     }
 }
