@@ -642,4 +642,46 @@ mod tests {
         );
         ws.assert_consistent();
     }
+    #[test]
+    fn events_go_to_active_and_degraded_webhooks_whose_subscription_accepts_them() {
+        let mut ws = workspace();
+        let t = Timestamp::UNIX_EPOCH;
+        let people = || {
+            note(Filter::And(vec![Condition::equals(
+                "parent_object_id",
+                "people",
+            )]))
+        };
+        ws.insert(
+            t,
+            vec![
+                prepared(1, "https://x.test/1", people(), WebhookStatus::Active),
+                prepared(2, "https://x.test/2", people(), WebhookStatus::Degraded),
+                prepared(3, "https://x.test/3", people(), WebhookStatus::Inactive),
+            ],
+        )
+        .unwrap();
+        let event = |object: &str| {
+            Event::new(
+                EventType::NoteCreated,
+                WorkspaceId::from_u128(1),
+                attio_webhooks::Actor::system(),
+            )
+            .with_field("parent_object_id", object)
+        };
+        let ids = |ws: &mut Workspace, e: &Event| -> Vec<u128> {
+            ws.recipients(t, e)
+                .iter()
+                .map(|r| r.webhook_id.as_uuid().as_u128())
+                .collect()
+        };
+        assert_eq!(ids(&mut ws, &event("people")), [1, 2]);
+        assert_eq!(ids(&mut ws, &event("companies")), Vec::<u128>::new());
+        let other_type = Event::new(
+            EventType::NoteDeleted,
+            WorkspaceId::from_u128(1),
+            attio_webhooks::Actor::system(),
+        );
+        assert_eq!(ids(&mut ws, &other_type), Vec::<u128>::new());
+    }
 }
