@@ -489,8 +489,10 @@ mod tests {
         let id = WebhookId::from_u128(1);
         ws.gave_up(t0, id, t0);
         assert_eq!(ws.status(t0, id), Some(WebhookStatus::Degraded));
+        ws.assert_consistent();
         ws.delivered(t0, id);
         assert_eq!(ws.status(t0, id), Some(WebhookStatus::Active));
+        ws.assert_consistent();
         ws.gave_up(t0, id, t0);
         let almost = t0.saturating_add(DAY - Duration::from_nanos(1));
         assert_eq!(ws.status(almost, id), Some(WebhookStatus::Degraded));
@@ -498,6 +500,7 @@ mod tests {
             ws.status(t0.saturating_add(DAY), id),
             Some(WebhookStatus::Inactive)
         );
+        ws.assert_consistent();
         // An inactive webhook is not revived by a late success.
         ws.delivered(t0.saturating_add(DAY), id);
         assert_eq!(

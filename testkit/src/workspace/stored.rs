@@ -248,5 +248,10 @@ mod tests {
         let empty: serde_json::Value =
             serde_json::from_slice(&data_list(std::iter::empty())).unwrap();
         assert_eq!(empty, serde_json::json!({"data": []}));
+        // What it costs in the byte budget: the webhook's JSON and its secret.
+        assert_eq!(
+            stored.size(),
+            serde_json::to_vec(stored.webhook()).unwrap().len() + "odd \"secret\" \\ value".len()
+        );
     }
 }

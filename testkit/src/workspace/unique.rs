@@ -79,3 +79,49 @@ impl Uniqueness {
         self.by_target.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::rules::check_new;
+    use attio_webhooks::{EventType, Subscription, TargetUrlPolicy};
+
+    #[test]
+    fn the_hasher_passes_the_carried_hash_on() {
+        let mut h = Prehashed::default();
+        h.write_u64(0x0123_4567_89ab_cdef);
+        assert_eq!(h.finish(), 0x0123_4567_89ab_cdef);
+        // Anything else is folded a byte at a time (hand-computed: eight
+        // 0xff bytes fill the word, the ninth rotates and flips the low byte).
+        let mut h = Prehashed::default();
+        h.write(&[0xff; 9]);
+        assert_eq!(h.finish(), 0xffff_ffff_ffff_ff00);
+        let mut h = Prehashed::default();
+        h.write(&[1, 2]);
+        assert_eq!(h.finish(), 0x0102);
+    }
+
+    #[test]
+    fn clear_forgets_every_holder() {
+        let keys = check_new(
+            "https://x.test/".into(),
+            vec![Subscription::new(EventType::NoteCreated)],
+            TargetUrlPolicy::HttpsOnly,
+        )
+        .unwrap()
+        .keys;
+        let mut index = Uniqueness::default();
+        index.insert("https://x.test/", &keys, WebhookId::from_u128(1));
+        assert_eq!(
+            index
+                .clash("https://x.test/", &keys, None)
+                .map(|(_, id)| id),
+            Some(WebhookId::from_u128(1))
+        );
+        assert!(index
+            .clash("https://x.test/", &keys, Some(WebhookId::from_u128(1)))
+            .is_none());
+        index.clear();
+        assert!(index.clash("https://x.test/", &keys, None).is_none());
+    }
+}
