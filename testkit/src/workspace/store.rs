@@ -609,6 +609,22 @@ mod tests {
         ws.update(t, &id, moved).unwrap();
         assert_eq!(ws.webhooks(t)[0].target_url, "https://x.test/renamed");
         ws.insert(t, vec![at(2, "https://x.test/1")]).unwrap();
+        ws.assert_consistent();
+        // An update that leaves the store exactly at its budget is fine.
+        let mut full = Workspace::new(WorkspaceLimits {
+            webhooks: 3,
+            stored_bytes: size,
+            inactive_after: DAY,
+        });
+        full.insert(t, vec![at(1, "https://x.test/1")]).unwrap();
+        let same_length = check_changes(
+            Some("https://x.test/9".into()),
+            None,
+            TargetUrlPolicy::HttpsOnly,
+        )
+        .unwrap();
+        full.update(t, &id, same_length).unwrap();
+        full.assert_consistent();
     }
     #[test]
     fn deleting_gives_back_its_bytes_and_its_degraded_count() {
