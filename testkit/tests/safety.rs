@@ -680,6 +680,15 @@ async fn a_webhook_that_degraded_can_be_deleted_and_its_bytes_reused() {
         fake.settle_deliveries().await;
         let webhook = fake.webhooks().remove(0);
         assert_eq!(webhook.status, WebhookStatus::Degraded, "round {round}");
+        // The log says why, down to the operating system's words.
+        let log = fake.delivery_log();
+        let Some(DeliveryOutcome::Failed {
+            error: Some(error), ..
+        }) = log.iter().last().map(|a| &a.outcome)
+        else {
+            panic!("{:?}", log.iter().last());
+        };
+        assert!(error.contains("onnection refused"), "{error}");
         // Degrading rewrote the stored JSON ("active" -> "degraded"); the
         // byte count has to follow, or this delete underflows it (a panic
         // in a debug build, and every later create refused in release).

@@ -76,7 +76,7 @@ pub(crate) async fn post(sender: &Sender, job: &Job, timeout: Duration) -> Deliv
         },
         Ok(Err(e)) => DeliveryOutcome::Failed {
             status: None,
-            error: Some(e.to_string()),
+            error: Some(with_root_cause(&e)),
         },
         // The answer's body is never read: a receiver cannot make the fake
         // hold more than the status line and headers.
@@ -87,6 +87,20 @@ pub(crate) async fn post(sender: &Sender, job: &Job, timeout: Duration) -> Deliv
                 error: None,
             },
         },
+    }
+}
+
+/// The error and its deepest cause on one line: hyper-util's own text
+/// ("client error (Connect)") does not say what went wrong.
+fn with_root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut root = error;
+    while let Some(next) = root.source() {
+        root = next;
+    }
+    if std::ptr::addr_eq(root, error) {
+        error.to_string()
+    } else {
+        format!("{error}: {root}")
     }
 }
 
