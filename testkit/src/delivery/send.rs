@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use attio_webhooks::{signature, TargetUrlPolicy};
+use attio_webhooks::{signature, TargetUrlPolicy, TransportError};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -69,15 +69,25 @@ pub(crate) async fn post(sender: &Sender, job: &Job, timeout: Duration) -> Deliv
             }
         }
     };
+    let server = request.uri().authority().map(ToString::to_string);
     match tokio::time::timeout(timeout, sender.request(request)).await {
         Err(_) => DeliveryOutcome::Failed {
             status: None,
             error: Some(format!("no answer within {timeout:?}")),
         },
-        Ok(Err(e)) => DeliveryOutcome::Failed {
-            status: None,
-            error: Some(with_root_cause(&e)),
-        },
+        Ok(Err(e)) => {
+            // The core's reading of a failed exchange: what happened, where,
+            // and the root cause, on one line.
+            let error = TransportError::from_source(e);
+            let error = match server {
+                Some(server) => error.with_server(server),
+                None => error,
+            };
+            DeliveryOutcome::Failed {
+                status: None,
+                error: Some(error.to_string()),
+            }
+        }
         // The answer's body is never read: a receiver cannot make the fake
         // hold more than the status line and headers.
         Ok(Ok(response)) => match response.status().as_u16() {
@@ -87,20 +97,6 @@ pub(crate) async fn post(sender: &Sender, job: &Job, timeout: Duration) -> Deliv
                 error: None,
             },
         },
-    }
-}
-
-/// The error and its deepest cause on one line: hyper-util's own text
-/// ("client error (Connect)") does not say what went wrong.
-fn with_root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut root = error;
-    while let Some(next) = root.source() {
-        root = next;
-    }
-    if std::ptr::addr_eq(root, error) {
-        error.to_string()
-    } else {
-        format!("{error}: {root}")
     }
 }
 

@@ -255,6 +255,7 @@ mod tests {
             "subscriptions[0].filter.$or[0].operator"
         );
     }
+
     #[test]
     fn keys_compare_by_content_and_bucket_by_their_hash() {
         let a = SubscriptionKey::of(&sub(None));

@@ -268,10 +268,8 @@ impl Workspace {
         if stored.webhook().status != from {
             return;
         }
-        let (was_degraded, old_size) = (stored.degraded_since().is_some(), stored.size());
-        stored.set_status(to, degraded_since);
-        // The status is in the JSON, so the size changes with it.
-        self.bytes = self.bytes - old_size + stored.size();
+        let was_degraded = stored.degraded_since().is_some();
+        set_status(&mut self.bytes, stored, to, degraded_since);
         self.degraded =
             self.degraded + usize::from(degraded_since.is_some()) - usize::from(was_degraded);
     }
@@ -287,9 +285,7 @@ impl Workspace {
                 .degraded_since()
                 .is_some_and(|since| since.saturating_add(limit) <= now)
             {
-                let old_size = stored.size();
-                stored.set_status(WebhookStatus::Inactive, None);
-                self.bytes = self.bytes - old_size + stored.size();
+                set_status(&mut self.bytes, stored, WebhookStatus::Inactive, None);
                 self.degraded -= 1;
             }
         }
@@ -320,6 +316,19 @@ impl Workspace {
     }
 }
 
+/// Sets a webhook's status and keeps the workspace's byte count in step:
+/// the status is part of the stored JSON, so its size changes with it.
+fn set_status(
+    bytes: &mut usize,
+    stored: &mut StoredWebhook,
+    status: WebhookStatus,
+    degraded_since: Option<Timestamp>,
+) {
+    let old_size = stored.size();
+    stored.set_status(status, degraded_since);
+    *bytes = *bytes - old_size + stored.size();
+}
+
 /// The refusal of a create, seed or update that would pass the byte budget.
 fn over_budget(stored_bytes: usize) -> WorkspaceError {
     WorkspaceError::Refused(format!(
@@ -348,9 +357,14 @@ mod tests {
     const DAY: Duration = Duration::from_secs(24 * 3600);
 
     fn workspace() -> Workspace {
+        with_budget(1 << 20)
+    }
+
+    /// A workspace of three webhooks and `stored_bytes` bytes.
+    fn with_budget(stored_bytes: usize) -> Workspace {
         Workspace::new(WorkspaceLimits {
             webhooks: 3,
-            stored_bytes: 1 << 20,
+            stored_bytes,
             inactive_after: DAY,
         })
     }
@@ -370,6 +384,12 @@ mod tests {
 
     fn note(filter: Filter) -> Vec<Subscription> {
         vec![Subscription::new(EventType::NoteCreated).with_filter(filter)]
+    }
+
+    /// Webhook `i` on `https://x.test/{i}`, one unfiltered subscription.
+    fn numbered(i: u128, status: WebhookStatus) -> Prepared {
+        let url = format!("https://x.test/{i}");
+        prepared(i, &url, note(Filter::And(vec![])), status)
     }
 
     #[test]
@@ -508,38 +528,24 @@ mod tests {
             Some(WebhookStatus::Inactive)
         );
     }
+
     #[test]
     fn limits_admit_exactly_their_size() {
         let t = Timestamp::UNIX_EPOCH;
-        let subs = || note(Filter::And(vec![]));
-        let one = |i: u128| {
-            prepared(
-                i,
-                &format!("https://x.test/{i}"),
-                subs(),
-                WebhookStatus::Active,
-            )
-        };
+        let one = |i: u128| numbered(i, WebhookStatus::Active);
         // Three webhooks fill a workspace that holds three.
         let mut ws = workspace();
         ws.insert(t, (1..=3).map(one).collect()).unwrap();
         assert_eq!(ws.webhooks(t).len(), 3);
         // A byte budget of exactly one webhook holds it, and no second.
         let size = one(1).0.size();
-        let budget = |stored_bytes| {
-            Workspace::new(WorkspaceLimits {
-                webhooks: 3,
-                stored_bytes,
-                inactive_after: DAY,
-            })
-        };
-        let mut ws = budget(size);
+        let mut ws = with_budget(size);
         ws.insert(t, vec![one(1)]).unwrap();
         assert!(
             matches!(ws.insert(t, vec![one(2)]), Err(WorkspaceError::Refused(m)) if m.contains("bytes"))
         );
         // One byte short refuses even the first.
-        let mut ws = budget(size - 1);
+        let mut ws = with_budget(size - 1);
         assert!(matches!(
             ws.insert(t, vec![one(1)]),
             Err(WorkspaceError::Refused(_))
@@ -569,18 +575,17 @@ mod tests {
             Some(WebhookStatus::Inactive)
         );
     }
+
     #[test]
     fn an_update_stays_within_the_byte_budget() {
         let t = Timestamp::UNIX_EPOCH;
         let small = || note(Filter::And(vec![]));
-        let at = |i: u128, url: &str| prepared(i, url, small(), WebhookStatus::Active);
-        let size = at(1, "https://x.test/1").0.size();
-        let mut ws = Workspace::new(WorkspaceLimits {
-            webhooks: 3,
-            stored_bytes: 2 * size + 50,
-            inactive_after: DAY,
-        });
-        ws.insert(t, vec![at(1, "https://x.test/1")]).unwrap();
+        // Webhook 2 on webhook 1's URL, with the same subscription.
+        let second = || prepared(2, "https://x.test/1", small(), WebhookStatus::Active);
+        let size = numbered(1, WebhookStatus::Active).0.size();
+        let mut ws = with_budget(2 * size + 50);
+        ws.insert(t, vec![numbered(1, WebhookStatus::Active)])
+            .unwrap();
         let id = WebhookId::from_u128(1).to_string();
         let big: Vec<Subscription> = (0..40)
             .map(|i| {
@@ -596,7 +601,7 @@ mod tests {
         // Refused means untouched: the webhook and what it holds.
         assert_eq!(ws.webhooks(t)[0].subscriptions, small());
         assert!(matches!(
-            ws.insert(t, vec![at(2, "https://x.test/1")]),
+            ws.insert(t, vec![second()]),
             Err(WorkspaceError::Conflict(_))
         ));
         // A change that fits is applied, and frees what it left.
@@ -608,15 +613,12 @@ mod tests {
         .unwrap();
         ws.update(t, &id, moved).unwrap();
         assert_eq!(ws.webhooks(t)[0].target_url, "https://x.test/renamed");
-        ws.insert(t, vec![at(2, "https://x.test/1")]).unwrap();
+        ws.insert(t, vec![second()]).unwrap();
         ws.assert_consistent();
         // An update that leaves the store exactly at its budget is fine.
-        let mut full = Workspace::new(WorkspaceLimits {
-            webhooks: 3,
-            stored_bytes: size,
-            inactive_after: DAY,
-        });
-        full.insert(t, vec![at(1, "https://x.test/1")]).unwrap();
+        let mut full = with_budget(size);
+        full.insert(t, vec![numbered(1, WebhookStatus::Active)])
+            .unwrap();
         let same_length = check_changes(
             Some("https://x.test/9".into()),
             None,
@@ -626,32 +628,23 @@ mod tests {
         full.update(t, &id, same_length).unwrap();
         full.assert_consistent();
     }
+
     #[test]
     fn deleting_gives_back_its_bytes_and_its_degraded_count() {
         let t = Timestamp::UNIX_EPOCH;
-        let one = |i: u128, status| {
-            prepared(
-                i,
-                &format!("https://x.test/{i}"),
-                note(Filter::And(vec![])),
-                status,
-            )
-        };
-        let size = one(1, WebhookStatus::Degraded).0.size();
-        assert!(one(1, WebhookStatus::Active).0.size() <= size);
-        let mut ws = Workspace::new(WorkspaceLimits {
-            webhooks: 3,
-            stored_bytes: size,
-            inactive_after: DAY,
-        });
+        let size = numbered(1, WebhookStatus::Degraded).0.size();
+        assert!(numbered(1, WebhookStatus::Active).0.size() <= size);
+        let mut ws = with_budget(size);
         // A budget of one webhook, used again and again.
         for i in 1..=3 {
-            ws.insert(t, vec![one(i, WebhookStatus::Degraded)]).unwrap();
+            ws.insert(t, vec![numbered(i, WebhookStatus::Degraded)])
+                .unwrap();
             ws.assert_consistent();
             ws.delete(t, &WebhookId::from_u128(i).to_string()).unwrap();
             ws.assert_consistent();
         }
-        ws.insert(t, vec![one(4, WebhookStatus::Active)]).unwrap();
+        ws.insert(t, vec![numbered(4, WebhookStatus::Active)])
+            .unwrap();
         let id = WebhookId::from_u128(4);
         ws.gave_up(t, id, t);
         ws.assert_consistent();
@@ -661,6 +654,7 @@ mod tests {
         );
         ws.assert_consistent();
     }
+
     #[test]
     fn events_go_to_active_and_degraded_webhooks_whose_subscription_accepts_them() {
         let mut ws = workspace();
