@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use attio_webhooks::{signature, Secret};
+use attio_webhooks::{receive::signature, Secret};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

@@ -19,7 +19,8 @@ use std::time::Duration;
 use attio_webhooks::operations::UpdateWebhook;
 use attio_webhooks::receive::{MemorySeenKeys, Once, VerifiedDelivery, Verifier};
 use attio_webhooks::{
-    Actor, ActorType, Condition, Event, EventType, Filter, Secrets, Subscription, Timestamp,
+    model::Timestamp, receive::Actor, receive::ActorType, receive::Event, receive::Secrets,
+    Condition, EventType, Filter, Subscription,
 };
 use attio_webhooks_testkit::{Clock, DeliveryOutcome, FakeAttio};
 use axum::extract::{FromRef, Request, State};

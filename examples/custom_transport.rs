@@ -15,7 +15,7 @@ use std::time::Instant;
 use attio_webhooks::bytes::Bytes;
 use attio_webhooks::operations::ListWebhooks;
 use attio_webhooks::{async_trait, http};
-use attio_webhooks::{Client, EventType, HyperTransport, Subscription, Transport};
+use attio_webhooks::{transport::HyperTransport, Client, EventType, Subscription, Transport};
 use attio_webhooks_testkit::{FakeAttio, Fault, FaultRule};
 
 /// Logs method, URI, status and time of each exchange, then forwards.

@@ -9,7 +9,9 @@
 //! the `webhook:read-write` scope) and `ATTIO_BASE_URL=https://api.attio.com`.
 
 use attio_webhooks::operations::{ListWebhooks, UpdateWebhook};
-use attio_webhooks::{Client, Condition, EventType, Filter, HyperTransport, Subscription};
+use attio_webhooks::{
+    transport::HyperTransport, Client, Condition, EventType, Filter, Subscription,
+};
 use attio_webhooks_testkit::{FakeAttio, FakeServer};
 use futures::TryStreamExt;
 

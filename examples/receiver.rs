@@ -13,48 +13,35 @@
 use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
 
-use attio_webhooks::{
-    Actor, ActorType, Condition, Delivery, Event, EventType, Filter, ReceiveError, Secret,
-    Subscription,
-};
+use attio_webhooks::receive::{Actor, ActorType, Event, Verifier};
+use attio_webhooks::{Condition, EventType, Filter, Subscription};
 use attio_webhooks_testkit::FakeAttio;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-/// The largest delivery the receiver reads.
-const MAX_BODY: usize = 1024 * 1024;
-
-/// Handles one delivery. The signature is checked on the bytes exactly as
-/// received, before parsing; nothing else in the request is trusted.
-async fn receive(secret: Option<&Secret>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Handles one delivery. `Verifier::read_and_verify` reads the body (at
+/// most 1 MiB), checks the signature on the bytes exactly as received and
+/// parses; a refusal comes with its answer (401, 400 or 413 with a JSON
+/// body). Nothing else in the request is trusted.
+async fn receive(verifier: Option<&Verifier>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let Some(verifier) = verifier else {
+        let mut busy = Response::new(Full::new(Bytes::from_static(b"no webhook secret yet")));
+        *busy.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        return busy;
+    };
     let (parts, body) = request.into_parts();
-    let Ok(body) = Limited::new(body, MAX_BODY)
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-    else {
-        return answer(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body too large or unreadable",
-        );
-    };
-    let Some(secret) = secret else {
-        return answer(StatusCode::SERVICE_UNAVAILABLE, "no webhook secret yet");
-    };
-    match Delivery::verify_and_parse(secret, &parts.headers, &body) {
-        Ok(delivery) => {
-            let key = parts
-                .headers
-                .get("idempotency-key")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
+    match verifier.read_and_verify(&parts.headers, body).await {
+        Ok(verified) => {
+            let key = verified.idempotency_key().unwrap_or("-");
+            let delivery = verified.delivery();
             for event in &delivery.events {
-                // A real receiver would skip keys it has already processed.
+                // A real receiver would skip keys it has already processed
+                // (`receive::Once`).
                 println!(
                     "  receiver: {} (record {:?}, by {}) for webhook {}, Idempotency-Key {key}",
                     event.event_type,
@@ -63,36 +50,26 @@ async fn receive(secret: Option<&Secret>, request: Request<Incoming>) -> Respons
                     delivery.webhook_id
                 );
             }
-            answer(StatusCode::OK, "ok")
+            Response::new(Full::new(Bytes::from_static(b"ok")))
         }
-        Err(ReceiveError::Signature(e)) => {
-            println!("  receiver: refused a request: {e}");
-            answer(StatusCode::UNAUTHORIZED, "bad signature")
-        }
-        Err(e) => {
-            println!("  receiver: refused a request: {e}");
-            answer(StatusCode::BAD_REQUEST, "not a delivery")
+        Err(refused) => {
+            println!("  receiver: refused a request: {refused}");
+            refused.to_response().map(Full::new)
         }
     }
 }
 
-fn answer(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
-    *response.status_mut() = status;
-    response
-}
-
 /// Serves `receive` on 127.0.0.1 with an OS-chosen port.
-async fn serve(secret: Arc<OnceLock<Secret>>) -> std::io::Result<std::net::SocketAddr> {
+async fn serve(verifier: Arc<OnceLock<Verifier>>) -> std::io::Result<std::net::SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let secret = secret.clone();
+            let verifier = verifier.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request| {
-                    let secret = secret.clone();
-                    async move { Ok::<_, Infallible>(receive(secret.get(), request).await) }
+                    let verifier = verifier.clone();
+                    async move { Ok::<_, Infallible>(receive(verifier.get(), request).await) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -105,8 +82,8 @@ async fn serve(secret: Arc<OnceLock<Secret>>) -> std::io::Result<std::net::Socke
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let secret = Arc::new(OnceLock::new());
-    let addr = serve(secret.clone()).await?;
+    let verifier = Arc::new(OnceLock::new());
+    let addr = serve(verifier.clone()).await?;
     println!("receiver listening on http://{addr}/attio");
 
     // A fake Attio that may deliver to plain-HTTP loopback targets.
@@ -119,7 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             vec![Subscription::new(EventType::RecordCreated).with_filter(people)],
         )
         .await?;
-    secret.set(created.secret.clone()).ok();
+    verifier.set(Verifier::new(created.secret.clone())).ok();
     println!("created webhook {}", created.webhook.webhook_id());
 
     let member = Actor::new(

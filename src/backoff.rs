@@ -1,39 +1,28 @@
-//! The doubling schedule behind every retry: the client's and, in the
-//! testkit, Attio's delivery retries.
+//! The doubling schedule behind the client's retries.
 
 use std::time::Duration;
 
 /// Exponential backoff: `first`, then twice as long at each next step,
 /// never more than `max`.
 ///
-/// [`crate::RetryPolicy`] draws its jittered waits below this ceiling; the
-/// testkit's delivery schedule (255 s doubling, as Attio retries) uses it
-/// with no cap.
-///
-/// ```
-/// use std::time::Duration;
-/// use attio_webhooks::Backoff;
-/// let backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(5));
-/// let waits: Vec<u64> = (1..=5).map(|n| backoff.step(n).as_secs()).collect();
-/// assert_eq!(waits, [1, 2, 4, 5, 5]);
-/// ```
+/// [`crate::RetryPolicy`] draws its jittered waits below this ceiling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     /// The wait of step 1.
-    pub first: Duration,
+    pub(crate) first: Duration,
     /// The longest wait.
-    pub max: Duration,
+    pub(crate) max: Duration,
 }
 
 impl Backoff {
     /// A schedule starting at `first`, capped at `max`.
-    pub const fn new(first: Duration, max: Duration) -> Self {
+    pub(crate) const fn new(first: Duration, max: Duration) -> Self {
         Self { first, max }
     }
 
     /// The wait of step `n` (1 for the first; 0 counts as 1):
     /// `first * 2^(n-1)`, capped at `max`, saturating instead of overflowing.
-    pub fn step(&self, n: u32) -> Duration {
+    pub(crate) fn step(&self, n: u32) -> Duration {
         let doublings = n.saturating_sub(1).min(31);
         self.first.saturating_mul(1u32 << doublings).min(self.max)
     }
@@ -42,6 +31,13 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_double_up_to_the_cap() {
+        let backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(5));
+        let waits: Vec<u64> = (1..=5).map(|n| backoff.step(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 5, 5]);
+    }
 
     #[test]
     fn doubles_from_first_and_saturates() {

@@ -24,7 +24,7 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 /// own HTTP code.
 ///
 /// ```
-/// use attio_webhooks::{bytes, http, operations::ListWebhooks, Endpoint, Request};
+/// use attio_webhooks::{bytes, http, operations::ListWebhooks, client::Endpoint, Request};
 /// let endpoint = Endpoint::new("sk_test")?;
 /// let request = endpoint.build(&ListWebhooks::new().limit(20))?;
 /// assert_eq!(request.uri(), "https://api.attio.com/v2/webhooks?limit=20");

@@ -20,7 +20,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// `is_*` helpers answer the usual questions without a `match`.
 ///
 /// ```
-/// # use attio_webhooks::{Error, InvalidInput};
+/// # use attio_webhooks::{Error, error::InvalidInput};
 /// let err = Error::from(InvalidInput::EmptyToken);
 /// assert!(!err.is_not_found());
 /// assert_eq!(err.status(), None);
@@ -121,7 +121,7 @@ impl Error {
         matches!(self, Error::Timeout(_) | Error::Deadline(_))
             || self
                 .transport_error()
-                .is_some_and(|e| e.kind() == crate::TransportErrorKind::Timeout)
+                .is_some_and(|e| e.kind() == crate::transport::TransportErrorKind::Timeout)
     }
 
     /// The transport's error, when it is a [`crate::TransportError`] (as
@@ -170,7 +170,7 @@ impl ApiError {
 /// Attio's error body: `{"status_code","type","code","message"}`.
 ///
 /// ```
-/// use attio_webhooks::{ApiErrorBody, ErrorCode};
+/// use attio_webhooks::{error::ApiErrorBody, ErrorCode};
 /// let body: ApiErrorBody = serde_json::from_str(
 ///     r#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"Webhook with ID \"x\" was not found."}"#,
 /// )?;
@@ -231,6 +231,11 @@ open_enum! {
 
 open_enum! {
     /// The `code` of an Attio error body.
+    ///
+    /// These are the codes Attio's webhooks spec documents. Any other
+    /// (the codes of 401, 403 and 5xx bodies, or one Attio adds later) is
+    /// kept in `Unknown` and written back unchanged:
+    /// `ErrorCode::from("missing_scope")`.
     pub enum ErrorCode {
         /// `validation_type`: the request body or query is not valid (400).
         ValidationType => "validation_type",
@@ -240,12 +245,6 @@ open_enum! {
         NotFound => "not_found",
         /// `rate_limit_exceeded`: too many requests (429).
         RateLimitExceeded => "rate_limit_exceeded",
-        /// `unauthorized`: missing, unknown or revoked token (401).
-        Unauthorized => "unauthorized",
-        /// `missing_scope`: the token lacks the needed scope (403).
-        MissingScope => "missing_scope",
-        /// `internal_error`: Attio failed (5xx).
-        InternalError => "internal_error",
     }
 }
 
@@ -272,7 +271,7 @@ impl RateLimited {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use attio_webhooks::RetryAfter;
+/// use attio_webhooks::error::RetryAfter;
 /// let at = RetryAfter::parse("Tue, 23 May 2023 14:42:01 GMT").unwrap();
 /// let now = UNIX_EPOCH + Duration::from_secs(1_684_852_920); // 14:42:00
 /// assert_eq!(at.delay_from(now), Duration::from_secs(1));
@@ -411,7 +410,7 @@ pub enum InvalidInput {
     /// The request body could not be encoded as JSON.
     #[error("the request body could not be encoded: {0}")]
     Body(String),
-    /// The client was built without a timer (see [`crate::AsyncSleep`]).
+    /// The client was built without a timer (see [`crate::runtime::AsyncSleep`]).
     #[error("no timer: enable the `tokio` feature or pass one with `ClientBuilder::sleep`")]
     NoTimer,
 }

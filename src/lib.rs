@@ -11,12 +11,12 @@
 //!   `http::Request<Bytes>` to `http::Response<Bytes>`; the crate
 //!   re-exports [`http`], [`bytes`] and [`async_trait`](macro@async_trait), so implementing
 //!   one needs no other dependency (`examples/custom_transport.rs`).
-//!   Ready-made: [`HyperTransport`] (feature `hyper-transport`, on by
-//!   default: hyper-util's pooled client, HTTPS via rustls, configurable
-//!   with [`HyperTransport::builder`]), [`ReqwestTransport`] over your
-//!   `reqwest::Client` (feature `reqwest`), and [`TowerTransport`] over any
-//!   tower `Service` (feature `tower`). Their failures are
-//!   [`TransportError`]s that say what happened in one line.
+//!   Ready-made, in [`transport`]: [`HyperTransport`] (feature
+//!   `hyper-transport`, on by default: hyper-util's pooled client, HTTPS
+//!   via rustls, configurable with [`HyperTransport::builder`]),
+//!   [`ReqwestTransport`] over your `reqwest::Client` (feature `reqwest`),
+//!   and [`TowerTransport`] over any tower `Service` (feature `tower`).
+//!   Their failures are [`TransportError`]s that say what happened in one line.
 //! - **One send path.** [`Client`] adds the bearer token, `User-Agent`, a
 //!   per-attempt timeout, a whole-call deadline, retries by
 //!   [`RetryPolicy`], tracing, and decoding, in one place
@@ -25,17 +25,34 @@
 //!   (with the parsed body), rate limiting (with `Retry-After`), transport
 //!   failures, timeouts, undecodable responses (raw bytes and JSON path),
 //!   and input rejected before sending.
-//! - **Receiving, too.** [`signature::verify`] checks a delivery's
-//!   `Attio-Signature`; [`Delivery`] and [`Event`] parse it, keeping every
-//!   field; [`Filter::matches`] evaluates a subscription filter against an
-//!   event; [`Delivery::verify_and_parse`] does both steps of a receiver.
-//!   [`receive`] puts it in a service: a [`receive::Verifier`] with a set
-//!   of [`Secrets`] (rotation), an axum extractor, a tower layer, and
-//!   [`receive::Once`] to handle each message once across Attio's retries.
+//! - **Receiving, in one module.** [`receive`] holds everything a receiver
+//!   uses: [`receive::Verifier`] (body limit, the signature against a set
+//!   of [`receive::Secrets`] for rotation, parsing) is the one verification
+//!   path, behind an axum extractor, a tower layer and the CLI's `listen`;
+//!   [`receive::Delivery`] and [`receive::Event`] keep every field;
+//!   [`receive::Once`] handles each message once across Attio's retries.
+//!   [`Filter::matches`] evaluates a subscription filter against an event.
 //! - **No runtime needed for the core.** With `default-features = false`
 //!   the crate has no tokio, hyper or TLS dependency: models, requests,
-//!   decoding, the retry decision and [`Endpoint`] are pure code. The
-//!   [`Client`] then runs on any executor given an [`AsyncSleep`].
+//!   decoding, the retry decision and [`client::Endpoint`] are pure code.
+//!   The [`Client`] then runs on any executor given a
+//!   [`runtime::AsyncSleep`].
+//!
+//! # Where things are
+//!
+//! The root holds what most code names: the client, its error, the common
+//! models and the transport trait. The rest lives in modules named for
+//! what they hold:
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`client`] | [`Client`], its builder and options, [`client::Endpoint`], [`client::WebhookStream`], and [`client::retry`] (the retry decision: [`client::retry::AttemptFailure`], [`client::retry::RetryDecision`], [`client::retry::StopReason`]) |
+//! | [`error`] | [`Error`] and the evidence its variants keep ([`error::ApiErrorBody`], [`error::RateLimited`], [`error::DecodeError`], [`error::InvalidInput`], ...) |
+//! | [`model`] | Attio's data: webhooks, subscriptions, filters, ids, secrets, timestamps, [`model::TargetUrlPolicy`] |
+//! | [`operations`] | the five operations, the [`Request`] trait, and decoding helpers ([`operations::decode_json`], [`operations::Envelope`]) |
+//! | [`receive`] | verifying, parsing and deduplicating deliveries; [`receive::signature`] |
+//! | [`runtime`] | the timer the client needs ([`runtime::AsyncSleep`], [`TokioSleep`]) |
+//! | [`transport`] | [`Transport`], [`TransportError`] and the ready-made transports |
 //!
 //! # Example
 //!
@@ -90,13 +107,13 @@
 //!
 //! - `ListWebhooks` sends `limit` and `offset` only when set, and refuses a
 //!   `limit` outside 10..=100 before sending.
-//! - Target URLs must be `https://` ([`TargetUrlPolicy`]); tests can allow
+//! - Target URLs must be `https://` ([`model::TargetUrlPolicy`]); tests can allow
 //!   `http://` to loopback hosts.
 //! - The base URL must be `https://`, or `http://` to a loopback host;
 //!   [`ClientBuilder::allow_insecure_http`] lets a test network use plain
 //!   HTTP to any host (a fake Attio in another container).
-//! - Each attempt has a 30 s timeout ([`DEFAULT_TIMEOUT`]) and each call a
-//!   60 s deadline ([`DEFAULT_DEADLINE`], which says why), retries and
+//! - Each attempt has a 30 s timeout ([`client::DEFAULT_TIMEOUT`]) and each call a
+//!   60 s deadline ([`client::DEFAULT_DEADLINE`], which says why), retries and
 //!   waits included; both can be changed or turned off, per client and per
 //!   call ([`SendOptions`]).
 //! - A `DELETE` whose earlier attempt had an unknown outcome (a 5xx, a
@@ -120,10 +137,11 @@
 //! Attio adds event types, statuses, error codes and response fields over
 //! time, and this crate follows in minor versions. So the types that
 //! mirror Attio's data are `#[non_exhaustive]`: the open enums
-//! ([`EventType`], [`WebhookStatus`], [`ErrorCode`], [`ErrorType`],
-//! [`ActorType`], [`Operator`]) and [`Filter`], and the structs
+//! ([`EventType`], [`WebhookStatus`], [`ErrorCode`], [`error::ErrorType`],
+//! [`receive::ActorType`], [`model::Operator`]) and [`Filter`], and the structs
 //! ([`Webhook`], [`CreatedWebhook`], [`Subscription`], [`Condition`],
-//! [`Event`], [`Actor`], [`Delivery`], [`ApiErrorBody`], ...). Outside the
+//! [`receive::Event`], [`receive::Actor`], [`receive::Delivery`],
+//! [`error::ApiErrorBody`], ...). Outside the
 //! crate, build those with their constructors (`Webhook::new`,
 //! `Event::new(..).with_id(..)`, `ApiErrorBody::new`, ...), and give every
 //! `match` on one of the enums a wildcard arm. An event type this version
@@ -132,7 +150,7 @@
 //! [`EventType`] for how to match so that this does not matter).
 //!
 //! ```compile_fail,E0639
-//! # use attio_webhooks::{WebhookId, WebhookIdentifier, WorkspaceId};
+//! # use attio_webhooks::{WebhookId, model::WebhookIdentifier, WorkspaceId};
 //! // A struct literal would break when Attio adds a field: use WebhookIdentifier::new.
 //! let id = WebhookIdentifier { workspace_id: WorkspaceId::from_u128(1), webhook_id: WebhookId::from_u128(2) };
 //! ```
@@ -166,8 +184,27 @@
 //! client or TLS library; give the [`Client`] a timer with
 //! [`ClientBuilder::sleep`] and your own [`Transport`].
 
-// Items of features that are off link to the feature table instead.
+// Items of features that are on link to their modules; those of features
+// that are off link to the feature table instead.
 #![doc = ""]
+#![cfg_attr(
+    feature = "hyper-transport",
+    doc = "[`HyperTransport`]: transport::HyperTransport",
+    doc = "[`HyperTransport::builder`]: transport::HyperTransport::builder"
+)]
+#![cfg_attr(
+    feature = "native-roots",
+    doc = "[`HyperTransportBuilder::native_roots`]: transport::HyperTransportBuilder::native_roots"
+)]
+#![cfg_attr(
+    feature = "reqwest",
+    doc = "[`ReqwestTransport`]: transport::ReqwestTransport"
+)]
+#![cfg_attr(
+    feature = "tower",
+    doc = "[`TowerTransport`]: transport::TowerTransport"
+)]
+#![cfg_attr(feature = "tokio", doc = "[`TokioSleep`]: runtime::TokioSleep")]
 #![cfg_attr(
     not(feature = "hyper-transport"),
     doc = "[`HyperTransport`]: crate#features",
@@ -184,55 +221,27 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backoff;
-mod client;
+mod body;
+pub mod client;
 mod endpoint;
-mod error;
-mod event;
+pub mod error;
 mod json;
-mod model;
+pub mod model;
 mod open_enum;
 pub mod operations;
 pub mod receive;
 mod request;
-pub mod signature;
-mod sleep;
-mod transport;
+pub mod runtime;
+pub mod transport;
 
-pub use backoff::Backoff;
-pub use client::{
-    Client, ClientBuilder, Failure, RetryDecision, RetryPolicy, SendOptions, StopReason,
-    DEFAULT_DEADLINE, DEFAULT_TIMEOUT,
-};
-pub use endpoint::{Endpoint, DEFAULT_BASE_URL, USER_AGENT_VALUE};
-pub use error::{
-    ApiError, ApiErrorBody, BoxError, DecodeError, Error, ErrorCode, ErrorType, InvalidInput,
-    RateLimited, RetryAfter,
-};
-pub use event::{
-    Actor, ActorType, Delivery, Event, EventIds, FieldValue, PayloadError, ReceiveError,
-};
+pub use client::{Client, ClientBuilder, RetryPolicy, SendOptions};
+pub use error::{ApiError, Error, ErrorCode};
 pub use model::{
-    ApiToken, Condition, CreatedWebhook, EventType, Filter, Operator, Secret, Subscription,
-    TargetUrlPolicy, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus, WorkspaceId,
+    Condition, CreatedWebhook, EventType, Filter, Secret, Subscription, Webhook, WebhookId,
+    WebhookStatus, WorkspaceId,
 };
-pub use request::{decode_json, Envelope, Request};
-pub use signature::Secrets;
-#[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub use sleep::TokioSleep;
-pub use sleep::{AsyncSleep, Sleep};
-#[cfg(feature = "hyper-transport")]
-#[cfg_attr(docsrs, doc(cfg(feature = "hyper-transport")))]
-pub use transport::hyper_transport::{
-    HyperBuildError, HyperTransport, HyperTransportBuilder, DEFAULT_MAX_RESPONSE_BYTES,
-};
-#[cfg(feature = "reqwest")]
-#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use transport::reqwest_transport::{ReqwestTransport, REQWEST_DEFAULT_MAX_RESPONSE_BYTES};
-#[cfg(feature = "tower")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
-pub use transport::tower_transport::{TowerTransport, TOWER_DEFAULT_MAX_RESPONSE_BYTES};
-pub use transport::{Transport, TransportError, TransportErrorKind};
+pub use operations::Request;
+pub use transport::{Transport, TransportError};
 
 /// The `#[async_trait]` attribute that [`Transport`] implementations use,
 /// re-exported so that implementing one needs no dependency but this crate.

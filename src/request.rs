@@ -5,15 +5,15 @@ use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::error::ApiErrorBody;
 use crate::error::{ApiError, DecodeError, Error, InvalidInput, RateLimited, RetryAfter};
 use crate::model::TargetUrlPolicy;
-use crate::ApiErrorBody;
 
 /// One Attio API operation, as plain data.
 ///
 /// An operation knows its method, path, query and JSON body, checks its own
 /// input, and decodes the response into its `Response` type. Nothing here
-/// does I/O: [`crate::Endpoint::build`] turns a request into an
+/// does I/O: [`crate::client::Endpoint::build`] turns a request into an
 /// `http::Request<Bytes>`, any [`crate::Transport`] exchanges it, and
 /// [`Request::decode`] turns the `http::Response<Bytes>` back into a value
 /// or an [`Error`].
@@ -26,7 +26,7 @@ use crate::ApiErrorBody;
 /// assert_eq!(get.path(), "/v2/webhooks/00000000-0000-0000-0000-000000000001");
 /// assert!(get.query().is_empty());
 /// assert_eq!(get.body()?, None);
-/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
 pub trait Request {
     /// What a successful response decodes into.
@@ -112,7 +112,7 @@ pub trait Request {
 /// (errors aside). Unknown keys beside `data` are ignored when decoding.
 ///
 /// ```
-/// use attio_webhooks::Envelope;
+/// use attio_webhooks::operations::Envelope;
 /// let body: Envelope<Vec<u32>> = serde_json::from_str(r#"{"data":[1,2]}"#)?;
 /// assert_eq!(body.data, [1, 2]);
 /// assert_eq!(serde_json::to_string(&Envelope { data: "x" })?, r#"{"data":"x"}"#);
@@ -170,7 +170,7 @@ pub(crate) fn decode_data<T: DeserializeOwned>(
 /// the path. For [`Request::decode_success`] of your own operations.
 ///
 /// ```
-/// use attio_webhooks::{decode_json, Envelope};
+/// use attio_webhooks::{operations::decode_json, operations::Envelope};
 /// use bytes::Bytes;
 /// use http::StatusCode;
 /// let body = Bytes::from_static(br#"{"data":{"n":"one"}}"#);

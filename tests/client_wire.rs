@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use attio_webhooks::operations::{CreateWebhook, ListWebhooks, UpdateWebhook};
 use attio_webhooks::{
-    Client, ClientBuilder, Condition, Error, ErrorCode, EventType, Filter, HyperTransport,
-    InvalidInput, RetryPolicy, SendOptions, Subscription, TargetUrlPolicy, TransportErrorKind,
-    WebhookId, WebhookStatus,
+    error::InvalidInput, model::TargetUrlPolicy, transport::HyperTransport,
+    transport::TransportErrorKind, Client, ClientBuilder, Condition, Error, ErrorCode, EventType,
+    Filter, RetryPolicy, SendOptions, Subscription, WebhookId, WebhookStatus,
 };
 use futures::TryStreamExt;
 use serde_json::{json, Value};
@@ -313,7 +313,7 @@ async fn every_documented_error_status_decodes_into_the_right_variant() {
                 let at = httpdate::parse_http_date("Tue, 23 May 2023 14:42:01 GMT").unwrap();
                 assert_eq!(
                     limited.retry_after,
-                    Some(attio_webhooks::RetryAfter::At(at))
+                    Some(attio_webhooks::error::RetryAfter::At(at))
                 );
             }
             (Error::Api(api), _) => {

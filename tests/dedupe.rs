@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use attio_webhooks::error::BoxError;
 use attio_webhooks::receive::{Claim, MemorySeenKeys, Once, Outcome, SeenKeys};
-use attio_webhooks::BoxError;
 use tokio::sync::oneshot;
 
 /// A handler that counts its runs and succeeds.

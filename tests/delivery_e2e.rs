@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use attio_webhooks::receive::Verifier;
 use attio_webhooks::{
-    Actor, ActorType, Condition, CreatedWebhook, Delivery, Event, EventType, Filter, Subscription,
-    Timestamp, WebhookStatus,
+    model::Timestamp, receive::Actor, receive::ActorType, receive::Event, Condition,
+    CreatedWebhook, EventType, Filter, Subscription, WebhookStatus,
 };
 use attio_webhooks_testkit::{Clock, DeliveryOutcome, FakeAttio, FakeServer, DELIVERY_USER_AGENT};
 use bytes::Bytes;
@@ -143,8 +144,10 @@ fn verified_events(received: &[Received], created: &CreatedWebhook) -> Vec<Event
             assert_eq!(r.headers["content-type"], "application/json");
             assert_eq!(r.headers["user-agent"], DELIVERY_USER_AGENT);
             assert!(r.headers.contains_key("idempotency-key"));
-            let delivery =
-                Delivery::verify_and_parse(&created.secret, &r.headers, &r.body).unwrap();
+            let delivery = Verifier::new(created.secret.clone())
+                .verify(&r.headers, &r.body)
+                .unwrap()
+                .into_delivery();
             assert_eq!(delivery.webhook_id, created.webhook.webhook_id());
             assert_eq!(delivery.events.len(), 1);
             delivery.events.into_iter().next().unwrap()

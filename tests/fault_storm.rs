@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 
 use attio_webhooks::operations::{ListWebhooks, UpdateWebhook};
 use attio_webhooks::{
-    Client, Condition, Error, EventType, Filter, HyperTransport, RetryPolicy, Subscription,
-    Webhook, WebhookId, WebhookStatus,
+    transport::HyperTransport, Client, Condition, Error, EventType, Filter, RetryPolicy,
+    Subscription, Webhook, WebhookId, WebhookStatus,
 };
 use attio_webhooks_testkit::{FakeAttio, FakeServer, Fault, FaultRule};
 

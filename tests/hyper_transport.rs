@@ -9,7 +9,8 @@ use std::time::Duration;
 use attio_webhooks::bytes::Bytes;
 use attio_webhooks::http;
 use attio_webhooks::{
-    Client, HyperBuildError, HyperTransport, HyperTransportBuilder, TransportErrorKind,
+    transport::HyperBuildError, transport::HyperTransport, transport::HyperTransportBuilder,
+    transport::TransportErrorKind, Client,
 };
 use attio_webhooks_testkit::{test_retry_policy, FakeAttio, FakeServer};
 use tokio::io::AsyncWriteExt;

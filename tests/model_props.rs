@@ -2,8 +2,9 @@
 
 use attio_webhooks::operations::{CreateWebhook, UpdateWebhook};
 use attio_webhooks::{
-    Condition, CreatedWebhook, EventType, Filter, Operator, Request, Secret, Subscription,
-    Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus, WorkspaceId,
+    model::Operator, model::Timestamp, model::WebhookIdentifier, Condition, CreatedWebhook,
+    EventType, Filter, Request, Secret, Subscription, Webhook, WebhookId, WebhookStatus,
+    WorkspaceId,
 };
 use proptest::prelude::*;
 use serde_json::Value;

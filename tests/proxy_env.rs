@@ -2,7 +2,7 @@
 //! sets process environment variables, which no other test may be reading
 //! at the same time.
 
-use attio_webhooks::{Client, HyperTransport};
+use attio_webhooks::{transport::HyperTransport, Client};
 use attio_webhooks_testkit::{test_retry_policy, FakeAttio};
 
 mod support;

@@ -1,10 +1,11 @@
 //! The receiving side: signatures against independent vectors, delivery
 //! parsing, and filter evaluation properties.
 
-use attio_webhooks::signature::{self, SignatureError};
+use attio_webhooks::receive::signature::{self, SignatureError};
+use attio_webhooks::receive::Verifier;
 use attio_webhooks::{
-    Actor, ActorType, Condition, Delivery, Event, EventType, FieldValue, Filter, Operator,
-    ReceiveError, Secret, WorkspaceId,
+    model::FieldValue, model::Operator, receive::Actor, receive::ActorType, receive::Delivery,
+    receive::Event, receive::ReceiveError, Condition, EventType, Filter, Secret, WorkspaceId,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -122,7 +123,7 @@ fn bad_payloads_say_where() {
     let secret = Secret::new("s");
     let headers = http::HeaderMap::new();
     assert!(matches!(
-        Delivery::verify_and_parse(&secret, &headers, b"{}"),
+        Verifier::new(secret).verify(&headers, b"{}"),
         Err(ReceiveError::Signature(SignatureError::MissingHeader))
     ));
 }

@@ -13,12 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use attio_webhooks::operations::{CreateWebhook, ListWebhooks, UpdateWebhook};
+use attio_webhooks::receive::signature::{self, SignatureError};
 use attio_webhooks::receive::Verifier;
-use attio_webhooks::signature::{self, SignatureError};
 use attio_webhooks::{
-    Actor, Client, Delivery, Error, Event, EventType, HyperTransport, InvalidInput, ReceiveError,
-    Request, RetryPolicy, Secret, Secrets, Subscription, TargetUrlPolicy, Timestamp, Transport,
-    WebhookId,
+    error::InvalidInput, model::TargetUrlPolicy, model::Timestamp, receive::Actor,
+    receive::Delivery, receive::Event, receive::ReceiveError, receive::Secrets,
+    transport::HyperTransport, Client, Error, EventType, Request, RetryPolicy, Secret,
+    Subscription, Transport, WebhookId,
 };
 use attio_webhooks_testkit::{FakeAttio, FakeServer, Fault, FaultRule, Scope};
 use bytes::Bytes;

@@ -237,7 +237,7 @@ async fn the_fixtures_answers_fit_the_spec_schemas() {
         // The create answers once; the 409 is for the second create.
         mock.with_priority(priority).mount(&server).await;
     }
-    let transport = attio_webhooks::HyperTransport::new().unwrap();
+    let transport = attio_webhooks::transport::HyperTransport::new().unwrap();
     let answers = documented_answers(&transport, &server.uri(), "sk_spec").await;
     assert_documented(&answers, &STATUSES);
     let created: serde_json::Value = serde_json::from_slice(&answers[0].body).unwrap();
@@ -257,7 +257,7 @@ async fn the_echo_fixture_answers_what_was_asked_and_fits_the_spec() {
         .mock()
         .mount(&server)
         .await;
-    let transport = attio_webhooks::HyperTransport::new().unwrap();
+    let transport = attio_webhooks::transport::HyperTransport::new().unwrap();
     let body = serde_json::json!({"data": {
         "target_url": "https://example.com/echo",
         "subscriptions": [

@@ -8,7 +8,9 @@
 //! checks do not stand in front of it), and the wiremock fixtures' spec
 //! checker.
 
-use attio_webhooks::{EventType, Filter, Operator, Subscription, TargetUrlPolicy, Transport};
+use attio_webhooks::{
+    model::Operator, model::TargetUrlPolicy, EventType, Filter, Subscription, Transport,
+};
 use attio_webhooks_testkit::fixtures::spec;
 use attio_webhooks_testkit::{FakeAttio, IN_PROCESS_BASE_URL};
 use bytes::Bytes;

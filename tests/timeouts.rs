@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use attio_webhooks::{
-    Client, Error, EventType, HyperTransport, RetryPolicy, SendOptions, Subscription,
-    TargetUrlPolicy, Transport, WebhookId,
+    model::TargetUrlPolicy, transport::HyperTransport, Client, Error, EventType, RetryPolicy,
+    SendOptions, Subscription, Transport, WebhookId,
 };
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,8 +3,8 @@
 
 use attio_webhooks::operations::CreateWebhook;
 use attio_webhooks::{
-    Condition, EventType, Filter, Subscription, Timestamp, Webhook, WebhookId, WebhookIdentifier,
-    WebhookStatus, WorkspaceId,
+    model::Timestamp, model::WebhookIdentifier, Condition, EventType, Filter, Subscription,
+    Webhook, WebhookId, WebhookStatus, WorkspaceId,
 };
 use attio_webhooks_testkit::FakeAttio;
 use bytes::Bytes;
@@ -192,7 +192,7 @@ pub fn interleaved_async<A, B, FA, FB, M, O>(
 /// request for it, both decoding the typed `Webhook`.
 pub struct GetPair {
     pub id: attio_webhooks::WebhookId,
-    client: attio_webhooks::Client<attio_webhooks::HyperTransport>,
+    client: attio_webhooks::Client<attio_webhooks::transport::HyperTransport>,
     raw: hyper_util::client::legacy::Client<
         hyper_util::client::legacy::connect::HttpConnector,
         http_body_util::Full<Bytes>,
@@ -225,7 +225,7 @@ impl GetPair {
         let base_url = serve_on_own_thread(fake);
         let client = attio_webhooks::Client::builder(TOKEN)
             .base_url(base_url.as_str())
-            .build(attio_webhooks::HyperTransport::new().unwrap())
+            .build(attio_webhooks::transport::HyperTransport::new().unwrap())
             .unwrap();
         let raw = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build_http();

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use attio_webhooks::{Subscription, WebhookId, DEFAULT_BASE_URL};
+use attio_webhooks::{client::DEFAULT_BASE_URL, Subscription, WebhookId};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::filter_syntax::parse_subscription;
@@ -216,7 +216,7 @@ pub struct CreateArgs {
     /// Where Attio delivers events (https://).
     #[arg(long, requires = "event", value_name = "URL")]
     pub url: Option<String>,
-    /// A subscription, TYPE[:FILTER]; repeat for more.
+    /// A subscription: an event type, then optionally `:FILTER`; repeat for more.
     #[arg(long = "event", value_name = "TYPE[:FILTER]", value_parser = parse_subscription)]
     pub event: Vec<Subscription>,
     /// A JSON or YAML file with the webhook in the API's shape.
@@ -237,7 +237,7 @@ pub struct UpdateArgs {
     /// A new target URL (https://).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
-    /// A subscription, TYPE[:FILTER]; repeat for more. Replaces all subscriptions.
+    /// A subscription: an event type, then optionally `:FILTER`; repeat for more. Replaces all subscriptions.
     #[arg(long = "event", value_name = "TYPE[:FILTER]", value_parser = parse_subscription)]
     pub event: Vec<Subscription>,
 }
@@ -270,7 +270,7 @@ pub struct DevArgs {
     /// Your app's webhook endpoint (http:// on localhost); without it, a built-in receiver prints events.
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
-    /// A subscription, TYPE[:FILTER] (syntax: `create --help`); repeat for more (default: every event type, no filter).
+    /// A subscription: an event type, then optionally `:FILTER` (syntax: `create --help`); repeat for more (default: every event type, no filter).
     #[arg(long = "event", value_name = "TYPE[:FILTER]", value_parser = parse_subscription)]
     pub event: Vec<Subscription>,
     /// The fake's port on 127.0.0.1 (0 picks a free one).

@@ -2,30 +2,30 @@
 
 use std::time::Duration;
 
-use attio_webhooks::{Client, HyperTransport, TargetUrlPolicy};
+use attio_webhooks::{model::TargetUrlPolicy, transport::HyperTransport, Client};
 
 use crate::args::Global;
-use crate::failure::Failure;
+use crate::cli_error::CliError;
 
 /// A client for `--base-url` with the token, `--timeout`, and the client's
 /// default retries (429 always, 5xx and network failures for everything
 /// but create). Against a fake on a loopback `http://` base URL, `http://`
 /// loopback target URLs are allowed too; Attio itself takes only `https://`.
-pub fn client(global: &Global) -> Result<Client<HyperTransport>, Failure> {
+pub fn client(global: &Global) -> Result<Client<HyperTransport>, CliError> {
     let token = global
         .token
         .as_deref()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            Failure::Usage("no API token: set ATTIO_API_KEY or pass --token".to_owned())
+            CliError::Usage("no API token: set ATTIO_API_KEY or pass --token".to_owned())
         })?;
-    let targets = if TargetUrlPolicy::is_loopback_http(&global.base_url) {
+    let targets = if crate::loopback::is_loopback_http(&global.base_url) {
         TargetUrlPolicy::AllowLoopbackHttp
     } else {
         TargetUrlPolicy::HttpsOnly
     };
     let transport = HyperTransport::new()
-        .map_err(|e| Failure::Local(format!("could not set up HTTPS: {e}")))?;
+        .map_err(|e| CliError::Local(format!("could not set up HTTPS: {e}")))?;
     Ok(Client::builder(token)
         .base_url(global.base_url.as_str())
         .target_url_policy(targets)

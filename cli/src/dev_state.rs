@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use attio_webhooks::WebhookId;
 use serde::{Deserialize, Serialize};
 
-use crate::failure::Failure;
+use crate::cli_error::CliError;
 
 /// What a running `dev` tells `trigger`. Deliberately not `Debug`: it holds a token.
 #[derive(Serialize, Deserialize)]
@@ -26,7 +26,7 @@ pub struct DevState {
 }
 
 /// The state file's path: the one given, or the default.
-pub fn path(given: Option<&Path>) -> Result<PathBuf, Failure> {
+pub fn path(given: Option<&Path>) -> Result<PathBuf, CliError> {
     if let Some(path) = given {
         return Ok(path.to_owned());
     }
@@ -45,35 +45,35 @@ pub fn path(given: Option<&Path>) -> Result<PathBuf, Failure> {
             .join("attio-webhooks")
             .join("dev.json"));
     }
-    Err(Failure::Usage(
+    Err(CliError::Usage(
         "no place for the dev state file (neither XDG_RUNTIME_DIR nor HOME is set); pass --state-file".to_owned(),
     ))
 }
 
 /// Writes the state file, creating its directory.
-pub fn write(path: &Path, state: &DevState) -> Result<(), Failure> {
+pub fn write(path: &Path, state: &DevState) -> Result<(), CliError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         crate::private_file::create_dir(dir)?;
     }
     let text = serde_json::to_vec_pretty(state)
-        .map_err(|e| Failure::Local(format!("could not encode the dev state: {e}")))?;
+        .map_err(|e| CliError::Local(format!("could not encode the dev state: {e}")))?;
     crate::private_file::write(path, &text)
 }
 
 /// Reads the state file of a running `dev`.
-pub fn read(path: &Path) -> Result<DevState, Failure> {
+pub fn read(path: &Path) -> Result<DevState, CliError> {
     let bytes = std::fs::read(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Failure::Unreachable(format!(
+            CliError::Unreachable(format!(
                 "no running `attio-webhooks dev` found ({} does not exist); start one, or pass --dev-url and --control-token",
                 path.display()
             ))
         } else {
-            Failure::Local(format!("could not read {}: {e}", path.display()))
+            CliError::Local(format!("could not read {}: {e}", path.display()))
         }
     })?;
     serde_json::from_slice(&bytes)
-        .map_err(|e| Failure::Local(format!("{} is not a dev state file: {e}", path.display())))
+        .map_err(|e| CliError::Local(format!("{} is not a dev state file: {e}", path.display())))
 }
 
 /// Removes the state file if it still belongs to this process (a newer

@@ -15,7 +15,7 @@
 //! characters into a field or value. The same syntax is used to print
 //! subscriptions, so what `list` shows can be pasted back into `--event`.
 
-use attio_webhooks::{Condition, EventType, Filter, Operator, Subscription};
+use attio_webhooks::{model::Operator, Condition, EventType, Filter, Subscription};
 
 /// Parses `TYPE[:FILTER]`.
 ///

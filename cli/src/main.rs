@@ -5,11 +5,12 @@
 #![warn(missing_docs)]
 
 mod args;
+mod cli_error;
 mod commands;
 mod connect;
 mod dev_state;
-mod failure;
 mod filter_syntax;
+mod loopback;
 mod output;
 mod private_file;
 mod receiver;
@@ -21,8 +22,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::cli_error::{EXIT_DIFFERENCES, EXIT_FAILURE, EXIT_OK};
 use crate::commands::Status;
-use crate::failure::{EXIT_DIFFERENCES, EXIT_FAILURE, EXIT_OK};
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {

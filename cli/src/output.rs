@@ -6,7 +6,7 @@ use std::io::Write;
 use attio_webhooks::{CreatedWebhook, Webhook};
 use serde::Serialize;
 
-use crate::failure::Failure;
+use crate::cli_error::CliError;
 use crate::filter_syntax::format_subscription;
 
 /// How this invocation prints.
@@ -20,9 +20,9 @@ pub struct Output {
 
 impl Output {
     /// Prints one JSON document (pretty, as it is the whole output).
-    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Failure> {
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), CliError> {
         let text = serde_json::to_string_pretty(value)
-            .map_err(|e| Failure::Local(format!("could not encode the output: {e}")))?;
+            .map_err(|e| CliError::Local(format!("could not encode the output: {e}")))?;
         line(&text);
         Ok(())
     }

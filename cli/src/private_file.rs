@@ -5,15 +5,15 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
-use crate::failure::Failure;
+use crate::cli_error::CliError;
 
 /// Replaces `path` with `contents`, atomically: the bytes go to a new
 /// private file beside it, which is then renamed over `path`. A reader
 /// never sees a half-written file, and a file that existed with wider
 /// permissions is replaced by a private one.
-pub fn write(path: &Path, contents: &[u8]) -> Result<(), Failure> {
+pub fn write(path: &Path, contents: &[u8]) -> Result<(), CliError> {
     let fail = |what: &str, e: std::io::Error| {
-        Failure::Local(format!("could not {what} {}: {e}", path.display()))
+        CliError::Local(format!("could not {what} {}: {e}", path.display()))
     };
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -47,7 +47,7 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), Failure> {
 }
 
 /// Creates `dir` and its parents; the last one private (0700 on Unix).
-pub fn create_dir(dir: &Path) -> Result<(), Failure> {
+pub fn create_dir(dir: &Path) -> Result<(), CliError> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -57,5 +57,5 @@ pub fn create_dir(dir: &Path) -> Result<(), Failure> {
     }
     builder
         .create(dir)
-        .map_err(|e| Failure::Local(format!("could not create {}: {e}", dir.display())))
+        .map_err(|e| CliError::Local(format!("could not create {}: {e}", dir.display())))
 }

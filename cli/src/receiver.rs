@@ -1,18 +1,24 @@
 //! The local webhook receiver of `listen`, and of `dev` when there is no
-//! app yet: verifies each delivery's signature, prints each event.
+//! app yet: verifies each delivery, prints each event.
+//!
+//! Every request goes through the library's `Verifier::read_and_verify`,
+//! the same path as its axum extractor and tower layer, so a refusal gets
+//! the same status and JSON body (`{"error": code, "message": ...}`).
 //!
 //! Safe to expose through a tunnel: at most [`MAX_CONNECTIONS`] connections
 //! at once, [`READ_TIMEOUT`] to send the headers and again the body, bodies
-//! up to [`MAX_BODY_BYTES`]; nothing is stored.
+//! up to the verifier's 1 MiB; nothing is stored.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use attio_webhooks::{Delivery, Event, ReceiveError, Secret, Timestamp};
+use attio_webhooks::model::Timestamp;
+use attio_webhooks::receive::{Event, Verifier};
+use attio_webhooks::Secret;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -24,8 +30,6 @@ use tokio::sync::Semaphore;
 
 use crate::output::{line, Output};
 
-/// The largest delivery body read: 1 MiB (Attio sends one small event per delivery).
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Connections served at once; more wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 64;
 /// Time allowed to send the request head, and again the body.
@@ -33,7 +37,7 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Verifies and prints deliveries signed with one webhook's secret.
 pub struct Receiver {
-    secret: Secret,
+    verifier: Verifier,
     out: Output,
     /// Put before each printed event in table mode (`dev` uses it).
     label: &'static str,
@@ -42,7 +46,11 @@ pub struct Receiver {
 impl Receiver {
     /// A receiver for deliveries signed with `secret`.
     pub fn new(secret: Secret, out: Output, label: &'static str) -> Self {
-        Self { secret, out, label }
+        Self {
+            verifier: Verifier::new(secret),
+            out,
+            label,
+        }
     }
 
     /// Serves `listener` until the task is dropped.
@@ -79,52 +87,51 @@ impl Receiver {
 
     async fn handle(&self, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
         if request.method() != Method::POST {
-            return answer(StatusCode::METHOD_NOT_ALLOWED, "deliveries are POSTs");
+            return self.refuse(
+                peer,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "deliveries are POSTs",
+            );
         }
         let (parts, body) = request.into_parts();
-        let body =
-            match tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect())
-                .await
-            {
-                Err(_) => {
-                    return self.refuse(
-                        peer,
-                        StatusCode::REQUEST_TIMEOUT,
-                        "the body did not arrive in time",
-                    )
-                }
-                Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-                    return self.refuse(
-                        peer,
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "the body is over 1 MiB",
-                    )
-                }
-                Ok(Err(_)) => {
-                    return self.refuse(peer, StatusCode::BAD_REQUEST, "the body could not be read")
-                }
-                Ok(Ok(collected)) => collected.to_bytes(),
-            };
-        match Delivery::verify_and_parse(&self.secret, &parts.headers, &body) {
-            Ok(delivery) => {
-                for event in &delivery.events {
-                    self.print(event);
-                }
-                answer(StatusCode::OK, "ok")
+        let read = self.verifier.read_and_verify(&parts.headers, body);
+        let verified = match tokio::time::timeout(READ_TIMEOUT, read).await {
+            Err(_) => {
+                return self.refuse(
+                    peer,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    "the body did not arrive in time",
+                )
             }
-            Err(ReceiveError::Signature(e)) => {
-                self.refuse(peer, StatusCode::UNAUTHORIZED, &e.to_string())
+            Ok(Err(refused)) => {
+                eprintln!(
+                    "refused a request from {peer} with {}: {refused}",
+                    refused.status().as_u16()
+                );
+                return refused.to_response().map(Full::new);
             }
-            Err(e) => self.refuse(peer, StatusCode::BAD_REQUEST, &e.to_string()),
+            Ok(Ok(verified)) => verified,
+        };
+        for event in &verified.delivery().events {
+            self.print(event);
         }
+        json(StatusCode::OK, serde_json::json!({ "status": "ok" }))
     }
 
-    fn refuse(&self, peer: SocketAddr, status: StatusCode, why: &str) -> Response<Full<Bytes>> {
+    fn refuse(
+        &self,
+        peer: SocketAddr,
+        status: StatusCode,
+        code: &str,
+        why: &str,
+    ) -> Response<Full<Bytes>> {
         eprintln!(
             "refused a request from {peer} with {}: {why}",
             status.as_u16()
         );
-        answer(status, "refused")
+        json(status, serde_json::json!({ "error": code, "message": why }))
     }
 
     fn print(&self, event: &Event) {
@@ -141,9 +148,14 @@ impl Receiver {
     }
 }
 
-fn answer(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+/// A JSON answer, shaped as the library's refusals are.
+fn json(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     response
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use attio_webhooks::{CreatedWebhook, Secret, WebhookId};
 use serde::{Deserialize, Serialize};
 
-use crate::failure::Failure;
+use crate::cli_error::CliError;
 
 /// One secret as the file stores it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,18 +34,18 @@ pub struct SecretsFile {
 impl SecretsFile {
     /// Opens `path`, reading the entries already there. Called before any
     /// change is made, so that an unreadable file stops the run early.
-    pub fn open(path: &Path) -> Result<Self, Failure> {
+    pub fn open(path: &Path) -> Result<Self, CliError> {
         let entries = match std::fs::read(path) {
             Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Vec::new(),
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Failure::Usage(format!(
+                CliError::Usage(format!(
                     "--secrets-out {}: the file exists but is not a secrets list ({e}); refusing to overwrite it",
                     path.display()
                 ))
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => {
-                return Err(Failure::Local(format!("could not read {}: {e}", path.display())));
+                return Err(CliError::Local(format!("could not read {}: {e}", path.display())));
             }
         };
         Ok(Self {
@@ -55,19 +55,19 @@ impl SecretsFile {
     }
 
     /// Opens the file if one was given (`--secrets-out`).
-    pub fn open_if_given(path: Option<&Path>) -> Result<Option<Self>, Failure> {
+    pub fn open_if_given(path: Option<&Path>) -> Result<Option<Self>, CliError> {
         path.map(Self::open).transpose()
     }
 
     /// Adds the secret of a newly created webhook and rewrites the file.
-    pub fn add(&mut self, created: &CreatedWebhook) -> Result<(), Failure> {
+    pub fn add(&mut self, created: &CreatedWebhook) -> Result<(), CliError> {
         self.entries.push(SecretEntry {
             webhook_id: created.webhook.webhook_id(),
             target_url: created.webhook.target_url.clone(),
             secret: created.secret.clone(),
         });
         let mut text = serde_json::to_vec_pretty(&self.entries)
-            .map_err(|e| Failure::Local(format!("could not encode the secrets: {e}")))?;
+            .map_err(|e| CliError::Local(format!("could not encode the secrets: {e}")))?;
         text.push(b'\n');
         crate::private_file::write(&self.path, &text)
     }

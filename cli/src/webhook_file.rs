@@ -21,7 +21,7 @@ use attio_webhooks::{EventType, Filter, Subscription};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::failure::Failure;
+use crate::cli_error::CliError;
 
 /// One webhook as a file defines it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl From<FileWebhook> for WebhookSpec {
 
 /// Reads a list of webhooks (for `plan` and `apply`) and checks it: each
 /// target URL once, at least one subscription each, no subscription twice.
-pub fn read_list(path: &Path) -> Result<Vec<WebhookSpec>, Failure> {
+pub fn read_list(path: &Path) -> Result<Vec<WebhookSpec>, CliError> {
     let document = read_document(path)?;
     let (list, prefix) =
         match document {
@@ -117,7 +117,7 @@ pub fn read_list(path: &Path) -> Result<Vec<WebhookSpec>, Failure> {
 }
 
 /// Reads one webhook (for `create --from`): bare, or Attio's create request `{"data": {...}}`.
-pub fn read_one(path: &Path) -> Result<WebhookSpec, Failure> {
+pub fn read_one(path: &Path) -> Result<WebhookSpec, CliError> {
     let document = read_document(path)?;
     let (one, prefix) = match document {
         Value::Object(mut map) if map.len() == 1 && map.contains_key("data") => {
@@ -130,7 +130,7 @@ pub fn read_one(path: &Path) -> Result<WebhookSpec, Failure> {
     Ok(spec)
 }
 
-fn check(path: &Path, spec: &WebhookSpec) -> Result<(), Failure> {
+fn check(path: &Path, spec: &WebhookSpec) -> Result<(), CliError> {
     if spec.subscriptions.is_empty() {
         return Err(bad(
             path,
@@ -162,8 +162,8 @@ pub fn same_subscription(a: &Subscription, b: &Subscription) -> bool {
     a.equivalent(b)
 }
 
-fn bad(path: &Path, message: &str) -> Failure {
-    Failure::Usage(format!("{}: {message}", shown(path)))
+fn bad(path: &Path, message: &str) -> CliError {
+    CliError::Usage(format!("{}: {message}", shown(path)))
 }
 
 fn shown(path: &Path) -> String {
@@ -178,7 +178,7 @@ fn typed<T: for<'de> Deserialize<'de>>(
     path: &Path,
     prefix: &str,
     value: Value,
-) -> Result<T, Failure> {
+) -> Result<T, CliError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
         let at = match (prefix, inner.as_str()) {
@@ -191,13 +191,13 @@ fn typed<T: for<'de> Deserialize<'de>>(
     })
 }
 
-fn read_document(path: &Path) -> Result<Value, Failure> {
+fn read_document(path: &Path) -> Result<Value, CliError> {
     let text = if path == Path::new("-") {
         std::io::read_to_string(std::io::stdin())
     } else {
         std::fs::read_to_string(path)
     }
-    .map_err(|e| Failure::Usage(format!("could not read {}: {e}", shown(path))))?;
+    .map_err(|e| CliError::Usage(format!("could not read {}: {e}", shown(path))))?;
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let json = match extension {
         "json" => true,

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use attio_webhooks::operations::UpdateWebhook;
-use attio_webhooks::{Event, EventType, Subscription};
+use attio_webhooks::{receive::Event, EventType, Subscription};
 use attio_webhooks_testkit::{samples, DeliveryOutcome};
 use bytes::Bytes;
 use common::{hmac_hex, Cli, Fake, Scratch};
@@ -115,6 +115,7 @@ fn listen_verifies_and_prints_a_delivery_from_the_fake() {
     );
     assert!(listen.stderr_line(WAIT).contains("400"));
     assert_eq!(raw_request(addr, "GET", &[], b""), 405);
+    assert!(listen.stderr_line(WAIT).contains("405"));
     let oversized = vec![b' '; 1024 * 1024 + 1];
     let signed = hmac_hex(created.secret.expose(), &oversized);
     assert_eq!(

@@ -7,7 +7,10 @@ use std::time::{Duration, SystemTime};
 use attio_webhooks::operations::{
     CreateWebhook, DeleteWebhook, GetWebhook, ListWebhooks, UpdateWebhook,
 };
-use attio_webhooks::{Error, Failure, Request, RetryAfter, RetryDecision, RetryPolicy, Timestamp};
+use attio_webhooks::{
+    client::retry::AttemptFailure, client::retry::RetryDecision, error::RetryAfter,
+    model::Timestamp, Error, Request, RetryPolicy,
+};
 use bytes::Bytes;
 use http::StatusCode;
 use serde::de::DeserializeOwned;
@@ -29,7 +32,7 @@ use super::Message;
 /// - a [`Error::Decode`] keeps the status and the exact body bytes;
 /// - every error formats (`Display`, `Debug`, source chain) without panicking.
 ///
-/// The same head goes through [`Failure::from_response`] and
+/// The same head goes through [`AttemptFailure::from_response`] and
 /// [`RetryPolicy::decide`], and a short body through [`Timestamp::parse`]
 /// against the `time` crate's RFC 3339 parser.
 pub fn decode_responses(data: &[u8]) {
@@ -106,10 +109,10 @@ where
 fn retry_decision(response: &http::Response<Bytes>) {
     // 2023-05-23T14:42:00Z, the day of Attio's documented example.
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_684_852_920);
-    let failure = Failure::from_response(response.status(), response.headers(), now);
+    let failure = AttemptFailure::from_response(response.status(), response.headers(), now);
     match response.status().as_u16() {
-        429 => assert!(matches!(failure, Some(Failure::RateLimited { .. }))),
-        500 | 502 | 503 | 504 => assert!(matches!(failure, Some(Failure::ServerError(_)))),
+        429 => assert!(matches!(failure, Some(AttemptFailure::RateLimited { .. }))),
+        500 | 502 | 503 | 504 => assert!(matches!(failure, Some(AttemptFailure::ServerError(_)))),
         _ => assert_eq!(failure, None),
     }
     let Some(failure) = failure else { return };

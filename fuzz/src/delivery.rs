@@ -1,6 +1,6 @@
 //! The delivery payload parser.
 
-use attio_webhooks::{Delivery, Filter};
+use attio_webhooks::{receive::Delivery, Filter};
 
 /// The input is a delivery body, any bytes.
 ///

@@ -6,8 +6,8 @@ use attio_webhooks::operations::{
     CreateWebhook, DeleteWebhook, GetWebhook, ListWebhooks, UpdateWebhook,
 };
 use attio_webhooks::{
-    ApiErrorBody, Condition, Error, EventType, Filter, Request, Secret, Subscription,
-    TargetUrlPolicy, Timestamp, Transport, WebhookId,
+    error::ApiErrorBody, model::TargetUrlPolicy, model::Timestamp, Condition, Error, EventType,
+    Filter, Request, Secret, Subscription, Transport, WebhookId,
 };
 use attio_webhooks_testkit::{Clock, FakeAttio, InProcessTransport, Limits, Scope, Seed};
 use bytes::Bytes;

@@ -1,6 +1,6 @@
 //! The filter evaluator on arbitrary JSON events.
 
-use attio_webhooks::{Condition, Event, Filter, Operator, Subscription};
+use attio_webhooks::{model::Operator, receive::Event, Condition, Filter, Subscription};
 use serde_json::Value;
 
 /// The input is two JSON documents: the first line is a filter (`null`,

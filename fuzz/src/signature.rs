@@ -1,7 +1,9 @@
 //! The signature header parser and verifier.
 
-use attio_webhooks::signature::{self, SignatureError, SIGNATURE_HEADER, X_SIGNATURE_HEADER};
-use attio_webhooks::{Secret, Secrets};
+use attio_webhooks::receive::signature::{
+    self, SignatureError, SIGNATURE_HEADER, X_SIGNATURE_HEADER,
+};
+use attio_webhooks::{receive::Secrets, Secret};
 
 use super::Message;
 

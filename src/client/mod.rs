@@ -2,20 +2,21 @@
 //! retry policy, with one send path for every operation.
 
 mod paging;
-mod retry;
+pub mod retry;
 mod send;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use retry::{Failure, RetryDecision, RetryPolicy, StopReason};
+pub use crate::endpoint::{Endpoint, DEFAULT_BASE_URL, USER_AGENT_VALUE};
+pub use paging::WebhookStream;
+pub use retry::RetryPolicy;
 
-use crate::endpoint::Endpoint;
 use crate::error::{Error, InvalidInput};
 use crate::model::{ApiToken, CreatedWebhook, Subscription, TargetUrlPolicy, Webhook, WebhookId};
 use crate::operations::{CreateWebhook, DeleteWebhook, GetWebhook, ListWebhooks, UpdateWebhook};
-use crate::sleep::AsyncSleep;
+use crate::runtime::AsyncSleep;
 use crate::transport::Transport;
 
 /// The default per-attempt timeout: 30 seconds.
@@ -42,7 +43,7 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 /// ```no_run
 /// # #[cfg(feature = "hyper-transport")]
 /// # async fn demo() -> Result<(), attio_webhooks::Error> {
-/// use attio_webhooks::{Client, EventType, HyperTransport, Subscription};
+/// use attio_webhooks::{Client, EventType, transport::HyperTransport, Subscription};
 /// let client = Client::new(HyperTransport::new()?, std::env::var("ATTIO_API_KEY").unwrap_or_default())?;
 /// let created = client
 ///     .create_webhook("https://example.com/hook", vec![Subscription::new(EventType::RecordCreated)])
@@ -222,7 +223,7 @@ impl SendOptions {
 ///     .build(Never)?;
 /// assert_eq!(client.endpoint().base_url(), "http://127.0.0.1:8080");
 /// # }
-/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
 #[derive(Debug)]
 pub struct ClientBuilder {
@@ -267,9 +268,9 @@ impl ClientBuilder {
     /// HTTP is refused except to loopback hosts.
     ///
     /// ```
-    /// # use attio_webhooks::{Client, InvalidInput};
+    /// # use attio_webhooks::{Client, error::InvalidInput};
     /// # #[cfg(feature = "hyper-transport")] {
-    /// # let transport = || attio_webhooks::HyperTransport::new().unwrap();
+    /// # let transport = || attio_webhooks::transport::HyperTransport::new().unwrap();
     /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     /// # let _guard = rt.enter();
     /// let refused = Client::builder("KEY").base_url("http://fake-attio:8080").build(transport());
@@ -364,7 +365,7 @@ impl ClientBuilder {
 
 #[cfg(feature = "tokio")]
 fn default_sleep() -> Result<Arc<dyn AsyncSleep>, InvalidInput> {
-    Ok(Arc::new(crate::sleep::TokioSleep))
+    Ok(Arc::new(crate::runtime::TokioSleep))
 }
 
 #[cfg(not(feature = "tokio"))]

@@ -1,4 +1,5 @@
-//! When to try a request again, as a small pure function.
+//! When to try a request again, as a small pure function: the policy, how
+//! an attempt failed, and the decision.
 
 use std::time::{Duration, SystemTime};
 
@@ -28,16 +29,16 @@ use crate::error::RetryAfter;
 ///
 /// ```
 /// use std::time::Duration;
-/// use attio_webhooks::{Failure, RetryDecision, RetryPolicy, StopReason};
+/// use attio_webhooks::client::retry::{AttemptFailure, RetryDecision, RetryPolicy, StopReason};
 /// let policy = RetryPolicy::default();
 /// // A 503 on the first GET attempt, with jitter 0.5: wait half the base backoff.
 /// assert_eq!(
-///     policy.decide(&Failure::ServerError(503), true, 1, Duration::ZERO, 0.5),
+///     policy.decide(&AttemptFailure::ServerError(503), true, 1, Duration::ZERO, 0.5),
 ///     RetryDecision::Retry(Duration::from_millis(100)),
 /// );
 /// // The same 503 on a POST: give up.
 /// assert_eq!(
-///     policy.decide(&Failure::ServerError(503), false, 1, Duration::ZERO, 0.5),
+///     policy.decide(&AttemptFailure::ServerError(503), false, 1, Duration::ZERO, 0.5),
 ///     RetryDecision::Stop(StopReason::NotIdempotent),
 /// );
 /// ```
@@ -76,7 +77,7 @@ impl Default for RetryPolicy {
 /// Why an attempt failed, as far as retrying is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Failure {
+pub enum AttemptFailure {
     /// 429, with the delay its `Retry-After` asked for.
     RateLimited {
         /// The wait asked for, if the header was readable.
@@ -90,7 +91,7 @@ pub enum Failure {
     Timeout,
 }
 
-impl Failure {
+impl AttemptFailure {
     /// Classifies a response: `Some` for 429 and the retryable 5xx
     /// statuses, `None` for everything else.
     ///
@@ -109,9 +110,9 @@ impl Failure {
                 let retry_after = RetryAfter::from_headers(headers)
                     .map(|r| r.delay_from(sent_at))
                     .filter(|d| !d.is_zero());
-                Some(Failure::RateLimited { retry_after })
+                Some(AttemptFailure::RateLimited { retry_after })
             }
-            code @ (500 | 502 | 503 | 504) => Some(Failure::ServerError(code)),
+            code @ (500 | 502 | 503 | 504) => Some(AttemptFailure::ServerError(code)),
             _ => None,
         }
     }
@@ -186,7 +187,7 @@ impl RetryPolicy {
     /// spent waiting in this call; `jitter` is a random number in `[0, 1)`.
     pub fn decide(
         &self,
-        failure: &Failure,
+        failure: &AttemptFailure,
         idempotent: bool,
         attempts_made: u32,
         waited: Duration,
@@ -196,7 +197,7 @@ impl RetryPolicy {
             return RetryDecision::Stop(StopReason::AttemptsExhausted);
         }
         let delay = match *failure {
-            Failure::RateLimited {
+            AttemptFailure::RateLimited {
                 retry_after: Some(asked),
             } => {
                 if asked > self.max_retry_after {
@@ -204,8 +205,12 @@ impl RetryPolicy {
                 }
                 asked
             }
-            Failure::RateLimited { retry_after: None } => self.backoff_for(attempts_made, jitter),
-            Failure::ServerError(_) | Failure::Connection | Failure::Timeout => {
+            AttemptFailure::RateLimited { retry_after: None } => {
+                self.backoff_for(attempts_made, jitter)
+            }
+            AttemptFailure::ServerError(_)
+            | AttemptFailure::Connection
+            | AttemptFailure::Timeout => {
                 if !idempotent && !self.retry_non_idempotent {
                     return RetryDecision::Stop(StopReason::NotIdempotent);
                 }
@@ -241,14 +246,14 @@ mod tests {
     fn a_retry_after_of_exactly_the_longest_wait_is_waited_for() {
         let policy = RetryPolicy::default();
         let limit = policy.max_retry_after;
-        let at_limit = Failure::RateLimited {
+        let at_limit = AttemptFailure::RateLimited {
             retry_after: Some(limit),
         };
         assert_eq!(
             policy.decide(&at_limit, false, 1, Duration::ZERO, 0.5),
             RetryDecision::Retry(limit)
         );
-        let past = Failure::RateLimited {
+        let past = AttemptFailure::RateLimited {
             retry_after: Some(limit + Duration::from_millis(1)),
         };
         assert_eq!(
@@ -262,7 +267,7 @@ mod tests {
     #[test]
     fn rate_limits_are_retried_for_post_after_retry_after() {
         let p = RetryPolicy::default();
-        let f = Failure::RateLimited {
+        let f = AttemptFailure::RateLimited {
             retry_after: Some(MS(900)),
         };
         assert_eq!(
@@ -278,7 +283,7 @@ mod tests {
     #[test]
     fn too_long_retry_after_gives_up() {
         let p = RetryPolicy::default().max_retry_after(Duration::from_secs(2));
-        let f = Failure::RateLimited {
+        let f = AttemptFailure::RateLimited {
             retry_after: Some(Duration::from_secs(3)),
         };
         assert_eq!(
@@ -290,7 +295,7 @@ mod tests {
     #[test]
     fn rate_limit_without_header_backs_off() {
         let p = RetryPolicy::default().backoff(MS(100), Duration::from_secs(10));
-        let f = Failure::RateLimited { retry_after: None };
+        let f = AttemptFailure::RateLimited { retry_after: None };
         assert_eq!(
             p.decide(&f, false, 3, Duration::ZERO, 0.5),
             RetryDecision::Retry(MS(200))
@@ -301,10 +306,10 @@ mod tests {
     fn server_errors_connections_and_timeouts_retry_only_idempotent() {
         let p = RetryPolicy::default();
         for f in [
-            Failure::ServerError(500),
-            Failure::ServerError(504),
-            Failure::Connection,
-            Failure::Timeout,
+            AttemptFailure::ServerError(500),
+            AttemptFailure::ServerError(504),
+            AttemptFailure::Connection,
+            AttemptFailure::Timeout,
         ] {
             assert!(matches!(
                 p.decide(&f, true, 1, Duration::ZERO, 0.3),
@@ -328,7 +333,7 @@ mod tests {
             .backoff(MS(100), MS(1000))
             .max_attempts(100)
             .max_total_wait(Duration::from_secs(3600));
-        let at = |n, j| match p.decide(&Failure::Connection, true, n, Duration::ZERO, j) {
+        let at = |n, j| match p.decide(&AttemptFailure::Connection, true, n, Duration::ZERO, j) {
             RetryDecision::Retry(d) => d,
             other => panic!("{other:?}"),
         };
@@ -347,7 +352,7 @@ mod tests {
         let p = RetryPolicy::default()
             .max_attempts(3)
             .max_total_wait(Duration::from_secs(1));
-        let f = Failure::RateLimited {
+        let f = AttemptFailure::RateLimited {
             retry_after: Some(MS(400)),
         };
         assert!(matches!(
@@ -373,7 +378,7 @@ mod tests {
         let p = RetryPolicy::default()
             .backoff(Duration::MAX, Duration::MAX)
             .max_total_wait(Duration::MAX);
-        let at = |jitter| p.decide(&Failure::Connection, true, 3, Duration::ZERO, jitter);
+        let at = |jitter| p.decide(&AttemptFailure::Connection, true, 3, Duration::ZERO, jitter);
         // NaN and negative jitter mean no wait; 1 and above the whole ceiling,
         // which here does not fit in an f64 of seconds and is kept as is.
         assert_eq!(at(f64::NAN), RetryDecision::Retry(Duration::ZERO));
@@ -389,7 +394,13 @@ mod tests {
             "{almost:?}"
         );
         assert_eq!(
-            RetryPolicy::default().decide(&Failure::Connection, true, 1, Duration::ZERO, f64::NAN),
+            RetryPolicy::default().decide(
+                &AttemptFailure::Connection,
+                true,
+                1,
+                Duration::ZERO,
+                f64::NAN
+            ),
             RetryDecision::Retry(Duration::ZERO)
         );
     }
@@ -405,8 +416,8 @@ mod tests {
             "Tue, 23 May 2023 14:42:02 GMT".parse().unwrap(),
         );
         assert_eq!(
-            Failure::from_response(StatusCode::TOO_MANY_REQUESTS, &headers, local),
-            Some(Failure::RateLimited {
+            AttemptFailure::from_response(StatusCode::TOO_MANY_REQUESTS, &headers, local),
+            Some(AttemptFailure::RateLimited {
                 retry_after: Some(Duration::from_secs(2))
             })
         );
@@ -416,8 +427,8 @@ mod tests {
             "Tue, 23 May 2023 14:41:00 GMT".parse().unwrap(),
         );
         assert_eq!(
-            Failure::from_response(StatusCode::TOO_MANY_REQUESTS, &headers, local),
-            Some(Failure::RateLimited { retry_after: None })
+            AttemptFailure::from_response(StatusCode::TOO_MANY_REQUESTS, &headers, local),
+            Some(AttemptFailure::RateLimited { retry_after: None })
         );
     }
 
@@ -430,8 +441,8 @@ mod tests {
             "Tue, 23 May 2023 14:42:01 GMT".parse().unwrap(),
         );
         assert_eq!(
-            Failure::from_response(StatusCode::TOO_MANY_REQUESTS, &headers, now),
-            Some(Failure::RateLimited {
+            AttemptFailure::from_response(StatusCode::TOO_MANY_REQUESTS, &headers, now),
+            Some(AttemptFailure::RateLimited {
                 retry_after: Some(Duration::from_secs(1))
             })
         );
@@ -444,8 +455,11 @@ mod tests {
             (400, false),
             (200, false),
         ] {
-            let got =
-                Failure::from_response(StatusCode::from_u16(code).unwrap(), &HeaderMap::new(), now);
+            let got = AttemptFailure::from_response(
+                StatusCode::from_u16(code).unwrap(),
+                &HeaderMap::new(),
+                now,
+            );
             assert_eq!(got.is_some(), expected, "{code}");
         }
     }

@@ -8,7 +8,8 @@ use futures::future::{select, Either};
 use http::StatusCode;
 use tracing::Instrument;
 
-use super::{Client, Failure, RetryDecision, SendOptions};
+use super::retry::{AttemptFailure, RetryDecision};
+use super::{Client, SendOptions};
 use crate::error::{ApiErrorBody, BoxError, Error, ErrorCode};
 use crate::request::{decode_json, Request};
 use crate::transport::Transport;
@@ -92,7 +93,7 @@ impl<T: Transport> Client<T> {
                         // Most answers are successes: skip the clock read for them.
                         (!response.status().is_success())
                             .then(|| {
-                                Failure::from_response(
+                                AttemptFailure::from_response(
                                     response.status(),
                                     response.headers(),
                                     SystemTime::now(),
@@ -101,10 +102,10 @@ impl<T: Transport> Client<T> {
                             .flatten()
                     }
                     Err(Failed::Deadline(overall)) => return Err(Error::Deadline(*overall)),
-                    Err(Failed::Timeout(_)) => Some(Failure::Timeout),
+                    Err(Failed::Timeout(_)) => Some(AttemptFailure::Timeout),
                     Err(Failed::Transport {
                         retryable: true, ..
-                    }) => Some(Failure::Connection),
+                    }) => Some(AttemptFailure::Connection),
                     Err(Failed::Transport {
                         retryable: false, ..
                     }) => None,
@@ -248,7 +249,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::sleep::{AsyncSleep, Sleep};
+    use crate::runtime::{AsyncSleep, Sleep};
     use crate::transport::TransportError;
     use crate::{ClientBuilder, WebhookId};
 

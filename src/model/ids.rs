@@ -86,7 +86,7 @@ uuid_id!(
     /// let id: WebhookId = "23e42eaf-323a-41da-b5bb-fd67eebda553".parse()?;
     /// assert_eq!(id.to_string(), "23e42eaf-323a-41da-b5bb-fd67eebda553");
     /// assert!("not-a-uuid".parse::<WebhookId>().is_err());
-    /// # Ok::<(), attio_webhooks::InvalidInput>(())
+    /// # Ok::<(), attio_webhooks::error::InvalidInput>(())
     /// ```
     WebhookId,
     "webhook id"

@@ -1,6 +1,8 @@
-//! The types Attio's webhooks API sends and receives.
+//! The types Attio's webhooks API sends and receives. The common ones are
+//! also at the crate root.
 
 mod event_type;
+pub(crate) mod field_path;
 mod filter;
 mod ids;
 mod redacted;
@@ -10,6 +12,7 @@ mod timestamp;
 mod webhook;
 
 pub use event_type::EventType;
+pub use field_path::{FieldValue, Fields};
 pub use filter::{Condition, Filter, Operator};
 pub use ids::{WebhookId, WorkspaceId};
 pub use redacted::{ApiToken, Secret};

@@ -71,7 +71,7 @@ redacted_string!(
     /// An Attio API key or OAuth access token, sent as `Authorization: Bearer <token>`.
     ///
     /// ```
-    /// use attio_webhooks::ApiToken;
+    /// use attio_webhooks::model::ApiToken;
     /// let token = ApiToken::new("sk_live_123");
     /// assert_eq!(format!("{token:?}"), "ApiToken(<redacted>)");
     /// ```

@@ -21,7 +21,7 @@ impl TargetUrlPolicy {
     /// Checks `url` against the policy.
     ///
     /// ```
-    /// use attio_webhooks::{InvalidInput, TargetUrlPolicy};
+    /// use attio_webhooks::{error::InvalidInput, model::TargetUrlPolicy};
     /// let strict = TargetUrlPolicy::HttpsOnly;
     /// assert!(strict.check("https://example.com/hook").is_ok());
     /// assert!(matches!(strict.check("http://example.com/hook"), Err(InvalidInput::TargetUrl { .. })));
@@ -55,21 +55,6 @@ impl TargetUrlPolicy {
             return Ok(());
         }
         reject("Attio only delivers to https:// URLs")
-    }
-
-    /// `true` for a plain `http://` URL whose host is loopback
-    /// (`localhost`, `127.x.x.x`, `[::1]`): the only plain-HTTP target
-    /// URLs [`TargetUrlPolicy::AllowLoopbackHttp`] accepts, and the only
-    /// plain-HTTP base URLs the client talks to by default.
-    ///
-    /// ```
-    /// use attio_webhooks::TargetUrlPolicy;
-    /// assert!(TargetUrlPolicy::is_loopback_http("http://127.0.0.1:8080/hook"));
-    /// assert!(!TargetUrlPolicy::is_loopback_http("http://example.com/hook"));
-    /// assert!(!TargetUrlPolicy::is_loopback_http("https://localhost/hook"));
-    /// ```
-    pub fn is_loopback_http(url: &str) -> bool {
-        is_loopback_http_url(url)
     }
 }
 
@@ -131,10 +116,12 @@ mod tests {
 
     #[test]
     fn the_public_loopback_check_is_the_policys() {
-        assert!(TargetUrlPolicy::is_loopback_http("http://[::1]:3000/attio"));
-        assert!(TargetUrlPolicy::is_loopback_http("http://localhost/x"));
-        assert!(!TargetUrlPolicy::is_loopback_http("http://10.0.0.1/x"));
-        assert!(!TargetUrlPolicy::is_loopback_http("https://127.0.0.1/x"));
+        assert!(is_loopback_http_url("http://[::1]:3000/attio"));
+        assert!(is_loopback_http_url("http://localhost/x"));
+        assert!(is_loopback_http_url("http://127.0.0.1:8080/hook"));
+        assert!(!is_loopback_http_url("http://10.0.0.1/x"));
+        assert!(!is_loopback_http_url("http://example.com/hook"));
+        assert!(!is_loopback_http_url("https://127.0.0.1/x"));
     }
 
     #[test]

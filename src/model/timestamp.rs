@@ -18,13 +18,13 @@ use crate::error::InvalidInput;
 /// Attio's form, so a value read from Attio is written back byte for byte.
 ///
 /// ```
-/// use attio_webhooks::Timestamp;
+/// use attio_webhooks::model::Timestamp;
 /// let t: Timestamp = "2023-04-27T13:22:49.061281000Z".parse()?;
 /// assert_eq!(t.to_string(), "2023-04-27T13:22:49.061281000Z");
 /// assert_eq!(t.unix_nanos() % 1_000_000_000, 61_281_000);
 /// let shifted: Timestamp = "2023-04-27T15:22:49.5+02:00".parse()?;
 /// assert_eq!(shifted.to_string(), "2023-04-27T13:22:49.500000000Z");
-/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Timestamp(OffsetDateTime);

@@ -3,7 +3,9 @@
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{EventType, Filter, Secret, Timestamp, WebhookId, WebhookStatus, WorkspaceId};
+use super::{
+    EventType, FieldValue, Fields, Filter, Secret, Timestamp, WebhookId, WebhookStatus, WorkspaceId,
+};
 
 /// One event type a webhook receives, narrowed by an optional filter.
 ///
@@ -48,10 +50,11 @@ impl Subscription {
         self
     }
 
-    /// Whether this subscription receives `event`: same event type, and
-    /// the filter passes.
-    pub fn accepts(&self, event: &crate::Event) -> bool {
-        self.event_type == event.event_type && Filter::passes(self.filter.as_ref(), event)
+    /// Whether this subscription receives `event`: the same `event_type`,
+    /// and the filter passes.
+    pub fn accepts<E: Fields + ?Sized>(&self, event: &E) -> bool {
+        matches!(event.field("event_type"), FieldValue::String(t) if t == self.event_type.as_str())
+            && Filter::passes(self.filter.as_ref(), event)
     }
 
     /// The same subscription as Attio sees it when it checks uniqueness:
@@ -118,14 +121,14 @@ impl WebhookIdentifier {
 /// with [`Webhook::new`] and the `with_*` setters.
 ///
 /// ```
-/// use attio_webhooks::{EventType, Subscription, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus, WorkspaceId};
+/// use attio_webhooks::{EventType, Subscription, model::Timestamp, Webhook, WebhookId, model::WebhookIdentifier, WebhookStatus, WorkspaceId};
 /// let id = WebhookIdentifier::new(WorkspaceId::from_u128(1), WebhookId::from_u128(2));
 /// let created_at: Timestamp = "2023-04-27T13:22:49.061281000Z".parse()?;
 /// let webhook = Webhook::new(id, "https://example.com/hook", vec![Subscription::new(EventType::NoteCreated)], created_at)
 ///     .with_status(WebhookStatus::Degraded);
 /// assert_eq!(webhook.webhook_id(), WebhookId::from_u128(2));
 /// assert!(webhook.status.receives_events());
-/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]

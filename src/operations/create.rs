@@ -26,7 +26,7 @@ use crate::request::{body_size_hint, decode_data, encode_data, Request};
 ///     create.body()?.unwrap(),
 ///     r#"{"data":{"target_url":"https://example.com/hook","subscriptions":[{"event_type":"note.created","filter":null}]}}"#
 /// );
-/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

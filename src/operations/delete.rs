@@ -21,7 +21,7 @@ use crate::request::{decode_json, Request};
 /// let delete = DeleteWebhook::new(WebhookId::from_u128(1));
 /// assert_eq!(delete.method(), Method::DELETE);
 /// assert_eq!(delete.body()?, None);
-/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -13,7 +13,7 @@ use crate::request::{decode_data, Request};
 /// use attio_webhooks::{operations::GetWebhook, Request, WebhookId};
 /// let id: WebhookId = "23e42eaf-323a-41da-b5bb-fd67eebda553".parse()?;
 /// assert_eq!(GetWebhook::new(id).path(), "/v2/webhooks/23e42eaf-323a-41da-b5bb-fd67eebda553");
-/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

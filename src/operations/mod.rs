@@ -1,4 +1,5 @@
-//! The five webhook operations, one file each. Each is a [`crate::Request`].
+//! The five webhook operations, one file each, and the [`Request`] trait
+//! they implement, with the helpers to decode Attio's responses.
 
 mod create;
 mod delete;
@@ -6,6 +7,7 @@ mod get;
 mod list;
 mod update;
 
+pub use crate::request::{decode_json, Envelope, Request};
 pub use create::CreateWebhook;
 pub use delete::DeleteWebhook;
 pub use get::GetWebhook;

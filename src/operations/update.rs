@@ -18,7 +18,7 @@ use crate::request::{body_size_hint, decode_data, encode_data, Request};
 /// use attio_webhooks::{operations::UpdateWebhook, Request, WebhookId};
 /// let update = UpdateWebhook::new(WebhookId::from_u128(1)).target_url("https://example.com/new");
 /// assert_eq!(update.body()?.unwrap(), r#"{"data":{"target_url":"https://example.com/new"}}"#);
-/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

@@ -5,9 +5,8 @@ use axum_core::body::Body;
 use axum_core::extract::{FromRef, FromRequest, Request};
 use axum_core::response::{IntoResponse, Response};
 
-use crate::event::ReceiveError;
-use crate::receive::body::read_limited;
 use crate::receive::once::Outcome;
+use crate::receive::rejection::ReceiveError;
 use crate::receive::verifier::{VerifiedDelivery, Verifier};
 
 /// Reads the raw body (up to [`Verifier::max_body_bytes`]), verifies it
@@ -27,8 +26,7 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let verifier = Verifier::from_ref(state);
         let (parts, body) = request.into_parts();
-        let body = read_limited(&parts.headers, body, verifier.max_body_bytes()).await?;
-        verifier.verify(&parts.headers, &body)
+        verifier.read_and_verify(&parts.headers, body).await
     }
 }
 

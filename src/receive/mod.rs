@@ -3,7 +3,7 @@
 //!
 //! | piece | feature | does |
 //! |---|---|---|
-//! | [`Verifier`] | — | body limit, signature against a set of [`Secrets`](crate::Secrets), parse; gives a [`VerifiedDelivery`] or a [`ReceiveError`](crate::ReceiveError) with its 401/400/413 answer |
+//! | [`Verifier`] | — | body limit, signature against a set of [`Secrets`], parse; gives a [`VerifiedDelivery`] or a [`ReceiveError`] with its 401/400/413 answer |
 //! | [`VerifiedDelivery`] as an axum extractor | `axum` | reads the raw body and verifies it with the app state's [`Verifier`] (`FromRef`) |
 //! | `VerifyLayer` | `tower` | the same checks in front of any tower `http` service; puts the [`VerifiedDelivery`] in the request's extensions |
 //! | [`Once`], [`SeenKeys`], [`MemorySeenKeys`] | — | run a handler once per `Idempotency-Key` across Attio's retries |
@@ -54,7 +54,7 @@
 //!
 //! ```
 //! use attio_webhooks::receive::{Once, Verifier};
-//! use attio_webhooks::{signature, Secret};
+//! use attio_webhooks::{receive::signature, Secret};
 //!
 //! # futures::executor::block_on(async {
 //! let secret = Secret::new("shh");
@@ -83,19 +83,24 @@
 
 #[cfg(feature = "axum")]
 mod axum;
-#[cfg(any(feature = "axum", feature = "tower"))]
-mod body;
+mod delivery;
+mod event;
 mod once;
 mod rejection;
 mod seen_keys;
+pub mod signature;
 #[cfg(feature = "tower")]
 mod tower;
 mod verifier;
 
+pub use delivery::{Delivery, PayloadError};
+pub use event::{Actor, ActorType, Event, EventIds};
 pub use once::{Once, Outcome};
+pub use rejection::ReceiveError;
 pub use seen_keys::{
     Claim, MemorySeenKeys, SeenKeys, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_TTL,
 };
+pub use signature::{Secrets, SignatureError};
 #[cfg(feature = "tower")]
 pub use tower::{Verify, VerifyLayer};
 pub use verifier::{VerifiedDelivery, Verifier, DEFAULT_MAX_BODY_BYTES, IDEMPOTENCY_KEY_HEADER};

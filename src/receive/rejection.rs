@@ -1,10 +1,35 @@
-//! The answer to a refused delivery: a status and a short JSON body.
+//! Why a delivery was refused, and the answer to it: a status and a
+//! short JSON body.
 
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
-use crate::event::ReceiveError;
+use crate::receive::delivery::PayloadError;
+use crate::receive::signature::SignatureError;
+
+/// Why a received delivery was refused. [`ReceiveError::status`] gives the
+/// answer for each, [`ReceiveError::to_response`] a whole one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReceiveError {
+    /// The signature is missing or wrong: answer 401.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The signature is right but the body is not a delivery: answer 400.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// The body is longer than the receiver accepts: answer 413. Nothing
+    /// past the limit was read or kept.
+    #[error("the body is larger than the {limit}-byte limit")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The body could not be read (the connection failed mid-body): answer 400.
+    #[error("the body could not be read: {0}")]
+    Body(String),
+}
 
 /// `{"error": code, "message": text}`: what every refusal answers.
 #[derive(Serialize)]
@@ -38,7 +63,7 @@ impl ReceiveError {
     /// not a delivery, or unreadable). Attio retries any of them.
     ///
     /// ```
-    /// use attio_webhooks::{signature::SignatureError, ReceiveError};
+    /// use attio_webhooks::{receive::signature::SignatureError, receive::ReceiveError};
     /// assert_eq!(ReceiveError::from(SignatureError::MissingHeader).status(), 401);
     /// assert_eq!(ReceiveError::TooLarge { limit: 10 }.status(), 413);
     /// ```
@@ -66,7 +91,7 @@ impl ReceiveError {
     /// never a secret or an expected signature.
     ///
     /// ```
-    /// use attio_webhooks::{signature::SignatureError, ReceiveError};
+    /// use attio_webhooks::{receive::signature::SignatureError, receive::ReceiveError};
     /// let response = ReceiveError::from(SignatureError::Mismatch).to_response();
     /// assert_eq!(response.status(), 401);
     /// assert_eq!(response.headers()["content-type"], "application/json");

@@ -89,7 +89,7 @@ const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// keys.complete("k1").await?;
 /// assert_eq!(keys.claim("k1").await?, Claim::Done);
 /// assert_eq!(keys.len(), 1);
-/// # Ok::<(), attio_webhooks::BoxError>(()) }).unwrap();
+/// # Ok::<(), attio_webhooks::error::BoxError>(()) }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct MemorySeenKeys {

@@ -10,7 +10,6 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::error::BoxError;
-use crate::receive::body::read_limited;
 use crate::receive::verifier::Verifier;
 
 /// A tower [`Layer`] that verifies each request as an Attio delivery
@@ -18,7 +17,7 @@ use crate::receive::verifier::Verifier;
 ///
 /// The wrapped service ([`Verify`]) reads the body up to
 /// [`Verifier::max_body_bytes`], checks the signature and parses the
-/// delivery. A refused request gets [`crate::ReceiveError::to_response`]
+/// delivery. A refused request gets [`crate::receive::ReceiveError::to_response`]
 /// (401, 400 or 413 with a short JSON body) and never reaches the inner
 /// service. An accepted one reaches it with the
 /// [`VerifiedDelivery`](crate::receive::VerifiedDelivery) in its
@@ -30,13 +29,13 @@ use crate::receive::verifier::Verifier;
 ///
 /// ```
 /// use attio_webhooks::receive::{VerifiedDelivery, VerifyLayer, Verifier};
-/// use attio_webhooks::{signature, Secret};
+/// use attio_webhooks::{receive::signature, Secret};
 /// use bytes::Bytes;
 /// use http_body_util::{BodyExt, Full};
 /// use tower::{service_fn, Layer, ServiceExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), attio_webhooks::BoxError> {
+/// # async fn main() -> Result<(), attio_webhooks::error::BoxError> {
 /// let secret = Secret::new("shh");
 /// let service = VerifyLayer::new(Verifier::new(secret.clone())).layer(service_fn(
 ///     |request: http::Request<Full<Bytes>>| async move {
@@ -118,14 +117,7 @@ where
         let verifier = self.verifier.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let checked = match read_limited(&parts.headers, body, verifier.max_body_bytes()).await
-            {
-                Ok(body) => verifier
-                    .verify(&parts.headers, &body)
-                    .map(|verified| (verified, body)),
-                Err(error) => Err(error),
-            };
-            let (verified, body) = match checked {
+            let (verified, body) = match verifier.read_checked(&parts.headers, body).await {
                 Ok(checked) => checked,
                 Err(refused) => {
                     return Ok(refused.to_response().map(|b| Either::Right(Full::new(b))))

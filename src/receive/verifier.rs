@@ -5,8 +5,13 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use http::HeaderName;
 
-use crate::event::{Delivery, ReceiveError};
-use crate::signature::{self, Secrets};
+use bytes::Bytes;
+
+use crate::body::{read_limited, ReadError};
+use crate::error::BoxError;
+use crate::receive::delivery::Delivery;
+use crate::receive::rejection::ReceiveError;
+use crate::receive::signature::{self, Secrets};
 
 /// The header Attio sends once per message and repeats on every retry.
 pub const IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
@@ -24,7 +29,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 ///
 /// ```
 /// use attio_webhooks::receive::Verifier;
-/// use attio_webhooks::{signature, ReceiveError, Secret, Secrets};
+/// use attio_webhooks::{receive::signature, receive::ReceiveError, Secret, receive::Secrets};
 ///
 /// let (old, new) = (Secret::new("old secret"), Secret::new("new secret"));
 /// let verifier = Verifier::new(old.clone()).with_max_body_bytes(64 * 1024);
@@ -115,6 +120,69 @@ impl Verifier {
             idempotency_key,
             secret_index,
         })
+    }
+
+    /// Reads a request's body (never past [`Verifier::max_body_bytes`]:
+    /// a longer `Content-Length` is refused before anything is read), then
+    /// [`Verifier::verify`]s it. This is what every receiver of this crate
+    /// runs: the axum extractor, `VerifyLayer`, and the CLI's `listen`.
+    ///
+    /// ```
+    /// use attio_webhooks::receive::{signature, Verifier};
+    /// use attio_webhooks::Secret;
+    /// use attio_webhooks::bytes::Bytes;
+    /// use http_body_util::Full;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let secret = Secret::new("shh");
+    /// let verifier = Verifier::new(secret.clone()).with_max_body_bytes(100);
+    /// let body = r#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("attio-signature", signature::sign(&secret, body.as_bytes()).parse().unwrap());
+    /// let verified = verifier.read_and_verify(&headers, Full::new(Bytes::from(body))).await.unwrap();
+    /// assert!(verified.delivery().events.is_empty());
+    ///
+    /// headers.insert("content-length", "1000".parse().unwrap());
+    /// let refused = verifier.read_and_verify(&headers, Full::new(Bytes::from(body))).await.unwrap_err();
+    /// assert_eq!(refused.status(), 413);
+    /// # });
+    /// ```
+    pub async fn read_and_verify<B>(
+        &self,
+        headers: &http::HeaderMap,
+        body: B,
+    ) -> Result<VerifiedDelivery, ReceiveError>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        self.read_checked(headers, body)
+            .await
+            .map(|(verified, _)| verified)
+    }
+
+    /// [`Verifier::read_and_verify`], also handing back the body as read
+    /// (the tower layer passes it on to the inner service).
+    pub(crate) async fn read_checked<B>(
+        &self,
+        headers: &http::HeaderMap,
+        body: B,
+    ) -> Result<(VerifiedDelivery, Bytes), ReceiveError>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        let body = match read_limited(headers, body, self.max_body_bytes).await {
+            Ok(body) => body,
+            Err(ReadError::TooLarge { .. }) => {
+                return Err(ReceiveError::TooLarge {
+                    limit: self.max_body_bytes,
+                })
+            }
+            Err(ReadError::Failed(error)) => return Err(ReceiveError::Body(error.to_string())),
+        };
+        let verified = self.verify(headers, &body)?;
+        Ok((verified, body))
     }
 }
 

@@ -2,9 +2,9 @@
 
 use bytes::Bytes;
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
 
 use super::TransportError;
+use crate::body::{read_limited, ReadError};
 use crate::error::BoxError;
 
 /// The `host:port` a request goes to, for error messages.
@@ -20,20 +20,9 @@ pub(crate) fn server_of(uri: &http::Uri) -> String {
     }
 }
 
-/// The length a response announces: its `Content-Length`, else what the
-/// body itself knows for certain.
-pub(crate) fn declared_length<B: Body>(headers: &http::HeaderMap, body: &B) -> Option<u64> {
-    headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .or_else(|| body.size_hint().exact())
-}
-
-/// Reads the whole body of `response`, refusing one over `limit` bytes:
-/// at once when its announced length is over (nothing is read), else as
-/// soon as the bytes received pass the limit.
-pub(crate) async fn read_limited<B>(
+/// Reads the whole body of `response`, refusing one over `limit` bytes
+/// (`crate::body::read_limited`).
+pub(crate) async fn read_response<B>(
     response: http::Response<B>,
     limit: usize,
 ) -> Result<http::Response<Bytes>, TransportError>
@@ -42,20 +31,13 @@ where
     B::Error: Into<BoxError>,
 {
     let (parts, body) = response.into_parts();
-    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
-    if let Some(declared) = declared_length(&parts.headers, &body) {
-        if declared > limit_u64 {
-            return Err(TransportError::body_too_large(limit_u64, Some(declared)));
+    match read_limited(&parts.headers, body, limit).await {
+        Ok(body) => Ok(http::Response::from_parts(parts, body)),
+        Err(ReadError::TooLarge { limit, declared }) => {
+            Err(TransportError::body_too_large(limit, declared))
         }
+        Err(ReadError::Failed(source)) => Err(TransportError::from_source(source)),
     }
-    let body = Limited::new(body, limit).collect().await.map_err(|e| {
-        if e.is::<http_body_util::LengthLimitError>() {
-            TransportError::body_too_large(limit_u64, None)
-        } else {
-            TransportError::from_source(e)
-        }
-    })?;
-    Ok(http::Response::from_parts(parts, body.to_bytes()))
 }
 
 #[cfg(test)]
@@ -86,7 +68,7 @@ mod tests {
             .header("content-length", "104857600")
             .body(never)
             .unwrap();
-        let error = futures::executor::block_on(read_limited(response, 1024)).unwrap_err();
+        let error = futures::executor::block_on(read_response(response, 1024)).unwrap_err();
         assert_eq!(error.kind(), TransportErrorKind::BodyTooLarge);
         assert!(error.to_string().ends_with("(Content-Length: 104857600)"));
     }
@@ -94,10 +76,10 @@ mod tests {
     #[test]
     fn a_body_within_the_limit_is_read_whole() {
         let response = http::Response::new(Full::new(Bytes::from_static(b"{\"data\":[]}")));
-        let read = futures::executor::block_on(read_limited(response, 11)).unwrap();
+        let read = futures::executor::block_on(read_response(response, 11)).unwrap();
         assert_eq!(read.body(), "{\"data\":[]}");
         let response = http::Response::new(Full::new(Bytes::from_static(b"{\"data\":[]}")));
-        let error = futures::executor::block_on(read_limited(response, 10)).unwrap_err();
+        let error = futures::executor::block_on(read_response(response, 10)).unwrap_err();
         assert_eq!(error.kind(), TransportErrorKind::BodyTooLarge);
     }
 }

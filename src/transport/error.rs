@@ -47,7 +47,7 @@ pub enum TransportErrorKind {
 /// cause, without repeating itself:
 ///
 /// ```
-/// use attio_webhooks::{TransportError, TransportErrorKind};
+/// use attio_webhooks::{TransportError, transport::TransportErrorKind};
 /// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
 /// let error = TransportError::from_source(refused).with_server("127.0.0.1:9");
 /// assert_eq!(error.kind(), TransportErrorKind::Connect);
@@ -182,7 +182,7 @@ impl TransportError {
     /// nothing in the chain says.
     ///
     /// ```
-    /// use attio_webhooks::{TransportError, TransportErrorKind};
+    /// use attio_webhooks::{TransportError, transport::TransportErrorKind};
     /// let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
     /// assert_eq!(TransportError::classify(&reset), TransportErrorKind::ConnectionClosed);
     /// ```

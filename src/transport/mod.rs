@@ -6,15 +6,26 @@
 mod body;
 mod error;
 #[cfg(feature = "hyper-transport")]
-pub(crate) mod hyper_transport;
+mod hyper_transport;
 #[cfg(feature = "reqwest")]
-pub(crate) mod reqwest_transport;
+mod reqwest_transport;
 #[cfg(feature = "tower")]
-pub(crate) mod tower_transport;
+mod tower_transport;
 
 use bytes::Bytes;
 
 pub use error::{TransportError, TransportErrorKind};
+#[cfg(feature = "hyper-transport")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper-transport")))]
+pub use hyper_transport::{
+    HyperBuildError, HyperTransport, HyperTransportBuilder, DEFAULT_MAX_RESPONSE_BYTES,
+};
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use reqwest_transport::{ReqwestTransport, REQWEST_DEFAULT_MAX_RESPONSE_BYTES};
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use tower_transport::{TowerTransport, TOWER_DEFAULT_MAX_RESPONSE_BYTES};
 
 /// Exchanges an HTTP request for an HTTP response.
 ///
@@ -31,7 +42,7 @@ pub use error::{TransportError, TransportErrorKind};
 /// failures and says them in one line.
 ///
 /// Everything an implementation needs is re-exported by this crate:
-/// [`http`](crate::http), [`bytes`](crate::bytes) and the
+/// [`http`], [`bytes`] and the
 /// [`async_trait`](crate::async_trait) attribute.
 ///
 /// ```

@@ -30,7 +30,7 @@ pub const REQWEST_DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// the body limit is refused before its body is read.
 ///
 /// ```
-/// use attio_webhooks::{Client, ReqwestTransport};
+/// use attio_webhooks::{Client, transport::ReqwestTransport};
 /// # fn demo() -> Result<(), attio_webhooks::Error> {
 /// let http = reqwest::Client::builder()
 ///     .connect_timeout(std::time::Duration::from_secs(5))

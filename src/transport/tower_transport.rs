@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http_body::Body;
 use tower_service::Service;
 
-use super::body::{read_limited, server_of};
+use super::body::{read_response, server_of};
 use super::{Transport, TransportError};
 use crate::error::BoxError;
 
@@ -48,7 +48,7 @@ pub const TOWER_DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 ///
 /// ```
 /// use attio_webhooks::bytes::Bytes;
-/// use attio_webhooks::{http, Client, TowerTransport};
+/// use attio_webhooks::{http, Client, transport::TowerTransport};
 /// use std::convert::Infallible;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -134,7 +134,7 @@ where
             .await
             .map_err(fail)?;
         let response = service.call(request.map(B::from)).await.map_err(fail)?;
-        read_limited(response, self.max_response_bytes)
+        read_response(response, self.max_response_bytes)
             .await
             .map_err(|e| e.or_server(&server))
     }

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use attio_webhooks::Timestamp;
+use attio_webhooks::model::Timestamp;
 use tokio::sync::Notify;
 
 /// Where the fake reads the time: `created_at` of new webhooks, and the
@@ -14,12 +14,12 @@ use tokio::sync::Notify;
 ///
 /// ```
 /// use std::time::Duration;
-/// use attio_webhooks::Timestamp;
+/// use attio_webhooks::model::Timestamp;
 /// use attio_webhooks_testkit::Clock;
 /// let clock = Clock::manual("2026-01-01T00:00:00Z".parse()?);
 /// clock.advance(Duration::from_secs(3 * 24 * 3600));
 /// assert_eq!(clock.now().to_string(), "2026-01-04T00:00:00.000000000Z");
-/// # Ok::<(), attio_webhooks::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Clock {

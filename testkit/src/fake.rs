@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use attio_webhooks::{
-    ApiErrorBody, Client, CreatedWebhook, Event, RetryPolicy, TargetUrlPolicy, Webhook, WorkspaceId,
+    error::ApiErrorBody, model::TargetUrlPolicy, receive::Event, Client, CreatedWebhook,
+    RetryPolicy, Webhook, WorkspaceId,
 };
 
 use crate::api::{

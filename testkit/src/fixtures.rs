@@ -18,7 +18,7 @@
 //! check how often it was called.
 //!
 //! ```
-//! use attio_webhooks::{Client, HyperTransport};
+//! use attio_webhooks::{Client, transport::HyperTransport};
 //! use attio_webhooks_testkit::fixtures::{examples, Fixtures, Route};
 //! use wiremock::MockServer;
 //! # #[tokio::main(flavor = "current_thread")]
@@ -41,7 +41,9 @@
 
 pub mod spec;
 
-use attio_webhooks::{ApiErrorBody, CreatedWebhook, Timestamp, Webhook, WebhookId, WorkspaceId};
+use attio_webhooks::{
+    error::ApiErrorBody, model::Timestamp, CreatedWebhook, Webhook, WebhookId, WorkspaceId,
+};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, MockBuilder, Request, Respond, ResponseTemplate};

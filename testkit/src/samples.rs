@@ -39,7 +39,7 @@
 //!
 //! Every sample's `actor` is `{"type": "workspace-member", "id": MEMBER_ID}`.
 
-use attio_webhooks::{Actor, ActorType, Event, EventType, WorkspaceId};
+use attio_webhooks::{receive::Actor, receive::ActorType, receive::Event, EventType, WorkspaceId};
 
 /// The workspace of every sample (`id.workspace_id`).
 pub const WORKSPACE_ID: WorkspaceId =

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::Deref;
 use std::sync::Arc;
 
-use attio_webhooks::{Client, HyperTransport};
+use attio_webhooks::{transport::HyperTransport, Client};
 
 use crate::doors::Listening;
 use crate::fake::{test_retry_policy, FakeAttio};

@@ -5,7 +5,7 @@ mod common;
 use std::process::Command;
 
 use attio_webhooks::operations::ListWebhooks;
-use attio_webhooks::{Client, EventType, HyperTransport, Subscription};
+use attio_webhooks::{transport::HyperTransport, Client, EventType, Subscription};
 use common::Binary;
 
 fn start(args: &[&str]) -> (Binary, String) {
@@ -71,7 +71,7 @@ async fn options_for_workspace_and_local_targets() {
     let (_running, base_url) = start(&["--workspace-id", ws, "--allow-http-targets"]);
     let client = Client::builder("fake-attio-token")
         .base_url(&base_url)
-        .target_url_policy(attio_webhooks::TargetUrlPolicy::AllowLoopbackHttp)
+        .target_url_policy(attio_webhooks::model::TargetUrlPolicy::AllowLoopbackHttp)
         .build(HyperTransport::new().unwrap())
         .unwrap();
     let created = client
@@ -90,7 +90,7 @@ async fn clock(
     method: &str,
     path: &str,
     body: &'static str,
-) -> attio_webhooks::Timestamp {
+) -> attio_webhooks::model::Timestamp {
     use http_body_util::BodyExt;
     let http: hyper_util::client::legacy::Client<_, http_body_util::Full<bytes::Bytes>> =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())

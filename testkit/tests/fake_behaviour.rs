@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use attio_webhooks::operations::{CreateWebhook, ListWebhooks};
 use attio_webhooks::{
-    Client, Error, EventType, HyperTransport, RetryPolicy, SendOptions, Subscription, WebhookId,
-    WebhookStatus,
+    transport::HyperTransport, Client, Error, EventType, RetryPolicy, SendOptions, Subscription,
+    WebhookId, WebhookStatus,
 };
 use attio_webhooks_testkit::{
     FakeAttio, Fault, FaultRule, InProcessError, Scope, Seed, DEFAULT_TOKEN,
@@ -281,7 +281,7 @@ async fn each_fault_kind_in_process_and_over_loopback() {
     let sent = std::time::SystemTime::now();
     let err = loopback.send_with(&list, &once).await.unwrap_err();
     let answered = std::time::SystemTime::now();
-    let Some(attio_webhooks::RetryAfter::At(at)) = err.retry_after() else {
+    let Some(attio_webhooks::error::RetryAfter::At(at)) = err.retry_after() else {
         panic!("{err}")
     };
     assert!(
@@ -530,7 +530,7 @@ async fn the_server_stops_when_dropped() {
 
 #[tokio::test]
 async fn delivery_controls_over_http() {
-    let start: attio_webhooks::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let start: attio_webhooks::model::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
     let fake = FakeAttio::builder()
         .clock(attio_webhooks_testkit::Clock::manual(start))
         .build();

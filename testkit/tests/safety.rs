@@ -10,7 +10,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use attio_webhooks::{
-    Actor, Event, EventType, Secret, Subscription, WebhookId, WebhookStatus, WorkspaceId,
+    receive::Actor, receive::Event, EventType, Secret, Subscription, WebhookId, WebhookStatus,
+    WorkspaceId,
 };
 use attio_webhooks_testkit::{DeliveryOutcome, FakeAttio, Limits, Scope, Seed, DEFAULT_TOKEN};
 use common::{raw_client, send};

@@ -14,7 +14,7 @@
 
 use std::sync::Mutex;
 
-use attio_webhooks::{Client, HyperTransport, WorkspaceId};
+use attio_webhooks::{transport::HyperTransport, Client, WorkspaceId};
 use attio_webhooks_testkit::fixtures::{self, Fixtures, Route};
 use attio_webhooks_testkit::{
     test_retry_policy, FakeAttio, FakeServer, Fault, FaultRule, InProcessTransport, Scope,

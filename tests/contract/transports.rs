@@ -12,13 +12,13 @@ pub struct ReqwestClient;
 
 #[cfg(feature = "reqwest")]
 impl MakeTransport for ReqwestClient {
-    type Transport = attio_webhooks::ReqwestTransport;
+    type Transport = attio_webhooks::transport::ReqwestTransport;
     fn make() -> Self::Transport {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()
             .unwrap();
-        attio_webhooks::ReqwestTransport::new(http)
+        attio_webhooks::transport::ReqwestTransport::new(http)
     }
 }
 
@@ -38,7 +38,7 @@ type HyperClient = hyper_util::client::legacy::Client<
 
 #[cfg(feature = "tower")]
 impl MakeTransport for TowerStack {
-    type Transport = attio_webhooks::TowerTransport<
+    type Transport = attio_webhooks::transport::TowerTransport<
         tower::timeout::Timeout<tower::limit::ConcurrencyLimit<HyperClient>>,
         http_body_util::Full<attio_webhooks::bytes::Bytes>,
     >;
@@ -50,7 +50,7 @@ impl MakeTransport for TowerStack {
             .timeout(Duration::from_secs(5))
             .concurrency_limit(4)
             .service(hyper);
-        attio_webhooks::TowerTransport::new(stack)
+        attio_webhooks::transport::TowerTransport::new(stack)
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::marker::PhantomData;
 
-use attio_webhooks::{Client, HyperTransport, Transport, WorkspaceId};
+use attio_webhooks::{transport::HyperTransport, Client, Transport, WorkspaceId};
 use attio_webhooks_testkit::fixtures::Route;
 use attio_webhooks_testkit::test_retry_policy;
 use bytes::Bytes;

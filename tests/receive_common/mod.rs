@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use attio_webhooks::receive::{Once, VerifiedDelivery, Verifier};
 use attio_webhooks::{
-    Actor, ActorType, Event, EventType, Secret, Secrets, Subscription, Timestamp,
+    model::Timestamp, receive::Actor, receive::ActorType, receive::Event, receive::Secrets,
+    EventType, Secret, Subscription,
 };
 use attio_webhooks_testkit::{
     Clock, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, FakeAttio, Seed,
@@ -446,13 +447,13 @@ impl attio_webhooks::receive::SeenKeys for NeverSeen {
     async fn claim(
         &self,
         _: &str,
-    ) -> Result<attio_webhooks::receive::Claim, attio_webhooks::BoxError> {
+    ) -> Result<attio_webhooks::receive::Claim, attio_webhooks::error::BoxError> {
         Ok(attio_webhooks::receive::Claim::Claimed)
     }
-    async fn complete(&self, _: &str) -> Result<(), attio_webhooks::BoxError> {
+    async fn complete(&self, _: &str) -> Result<(), attio_webhooks::error::BoxError> {
         Ok(())
     }
-    async fn release(&self, _: &str) -> Result<(), attio_webhooks::BoxError> {
+    async fn release(&self, _: &str) -> Result<(), attio_webhooks::error::BoxError> {
         Ok(())
     }
 }

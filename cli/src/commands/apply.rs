@@ -1,13 +1,13 @@
 //! `apply -f FILE [--prune] [--secrets-out FILE]`: make the workspace match.
 
 use attio_webhooks::operations::UpdateWebhook;
-use attio_webhooks::{Client, HyperTransport, Webhook};
+use attio_webhooks::{transport::HyperTransport, Client, Webhook};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{Ctx, Status};
 use crate::args::ApplyArgs;
-use crate::failure::Failure;
+use crate::cli_error::CliError;
 use crate::output::line;
 use crate::reconcile::Change;
 use crate::secrets_file::SecretsFile;
@@ -25,7 +25,7 @@ struct Applied {
 
 /// Makes the changes `plan` lists, in its order, stopping at the first failure
 /// (after printing what was done, secrets included).
-pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     // An unreadable secrets file stops the run before anything changes.
     let mut secrets = SecretsFile::open_if_given(args.secrets_out.as_deref())?;
     let (client, plan) = super::plan::compute(&args.plan, ctx).await?;
@@ -81,7 +81,7 @@ async fn apply_one(
     secrets: Option<&mut SecretsFile>,
     applied: &mut Applied,
     ctx: &Ctx<'_>,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     match change {
         Change::Create {
             target_url,
@@ -109,7 +109,7 @@ async fn apply_one(
             }
             applied.created.push(shown);
             if let Some(Err(e)) = kept {
-                return Err(Failure::Local(format!(
+                return Err(CliError::Local(format!(
                     "{e}; the secret was printed instead"
                 )));
             }
@@ -148,7 +148,7 @@ async fn apply_one(
     Ok(())
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Value, Failure> {
+fn encode<T: Serialize>(value: &T) -> Result<Value, CliError> {
     serde_json::to_value(value)
-        .map_err(|e| Failure::Local(format!("could not encode a webhook: {e}")))
+        .map_err(|e| CliError::Local(format!("could not encode a webhook: {e}")))
 }

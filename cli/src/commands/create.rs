@@ -2,14 +2,14 @@
 
 use super::{warn_unknown_event_types, Ctx, Status};
 use crate::args::CreateArgs;
+use crate::cli_error::CliError;
 use crate::connect;
-use crate::failure::Failure;
 use crate::output::{created_details, line, webhook_details};
 use crate::secrets_file::SecretsFile;
 use crate::webhook_file;
 
 /// Creates a webhook; its secret is printed once or added to `--secrets-out`.
-pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let (target_url, subscriptions) = match (&args.from, args.url) {
         (Some(path), _) => {
             let spec = webhook_file::read_one(path)?;
@@ -17,7 +17,7 @@ pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
         }
         (None, Some(url)) => (url, args.event),
         (None, None) => {
-            return Err(Failure::Usage(
+            return Err(CliError::Usage(
                 "give --url and --event, or --from FILE".to_owned(),
             ))
         }
@@ -42,7 +42,7 @@ pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     }
     match (kept, secrets) {
         (Some(Err(e)), _) => {
-            return Err(Failure::Local(format!(
+            return Err(CliError::Local(format!(
                 "{e}; the secret was printed instead"
             )))
         }

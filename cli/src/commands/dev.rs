@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use attio_webhooks::{
-    Client, CreatedWebhook, Delivery, EventType, HyperTransport, Subscription, TargetUrlPolicy,
+    model::TargetUrlPolicy, receive::Delivery, transport::HyperTransport, Client, CreatedWebhook,
+    EventType, Subscription,
 };
 use attio_webhooks_testkit::{
     samples, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, FakeAttio, FakeAttioBuilder,
@@ -16,8 +17,8 @@ use tokio::net::TcpListener;
 
 use super::{warn_unknown_event_types, Ctx, Status};
 use crate::args::DevArgs;
+use crate::cli_error::CliError;
 use crate::dev_state::{self, DevState};
-use crate::failure::Failure;
 use crate::output::{line, Output};
 use crate::receiver::{clock_time, Receiver};
 
@@ -55,10 +56,10 @@ impl Schedule {
 }
 
 /// Runs the fake, creates the webhook, and shows deliveries until Ctrl-C.
-pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     if let Some(url) = &args.forward_to {
-        if !TargetUrlPolicy::is_loopback_http(url) {
-            return Err(Failure::Usage(format!(
+        if !crate::loopback::is_loopback_http(url) {
+            return Err(CliError::Usage(format!(
                 "--forward-to {url:?}: dev delivers only to http:// URLs on this machine (localhost, 127.0.0.1, [::1])"
             )));
         }
@@ -86,14 +87,14 @@ pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     let server = fake
         .serve_on(addr)
         .await
-        .map_err(|e| Failure::Local(format!("cannot listen on {addr}: {e}")))?;
+        .map_err(|e| CliError::Local(format!("cannot listen on {addr}: {e}")))?;
 
     // With no app, deliveries go to a built-in receiver on a free port.
     let (target, builtin) = match &args.forward_to {
         Some(url) => (url.clone(), None),
         None => {
             let local = |e: std::io::Error| {
-                Failure::Local(format!("cannot start the built-in receiver: {e}"))
+                CliError::Local(format!("cannot start the built-in receiver: {e}"))
             };
             let listener = TcpListener::bind("127.0.0.1:0").await.map_err(local)?;
             let url = format!("http://{}/attio", listener.local_addr().map_err(local)?);
@@ -114,7 +115,7 @@ pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
         .target_url_policy(TargetUrlPolicy::AllowLoopbackHttp)
         .build(
             HyperTransport::new()
-                .map_err(|e| Failure::Local(format!("could not set up HTTP: {e}")))?,
+                .map_err(|e| CliError::Local(format!("could not set up HTTP: {e}")))?,
         )?;
     let created = client.create_webhook(target.clone(), subscriptions).await?;
     let _receiver = builtin.map(|listener| {
@@ -161,10 +162,10 @@ fn require_control_token(builder: FakeAttioBuilder, token: &str) -> FakeAttioBui
 }
 
 /// 32 random bytes, in hex.
-fn random_token() -> Result<String, Failure> {
+fn random_token() -> Result<String, CliError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
-        .map_err(|e| Failure::Local(format!("no randomness from the OS: {e}")))?;
+        .map_err(|e| CliError::Local(format!("no randomness from the OS: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -176,7 +177,7 @@ fn banner(
     schedule: Schedule,
     builtin: bool,
     out: Output,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     if out.json {
         out.json_line(&serde_json::json!({
             "fake_url": server.base_url(),
@@ -222,7 +223,7 @@ fn banner(
 }
 
 /// Prints delivery attempts as the fake makes them, until Ctrl-C or SIGTERM.
-async fn watch(server: &FakeServer, schedule: Schedule, out: Output) -> Result<(), Failure> {
+async fn watch(server: &FakeServer, schedule: Schedule, out: Output) -> Result<(), CliError> {
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut ticker = tokio::time::interval(POLL_EVERY);

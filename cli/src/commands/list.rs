@@ -3,17 +3,17 @@
 use std::pin::pin;
 
 use attio_webhooks::operations::ListWebhooks;
-use attio_webhooks::{Client, HyperTransport, Webhook};
+use attio_webhooks::{transport::HyperTransport, Client, Webhook};
 use futures::TryStreamExt;
 
 use super::{Ctx, Status};
 use crate::args::ListArgs;
+use crate::cli_error::CliError;
 use crate::connect;
-use crate::failure::Failure;
 use crate::output::{line, webhook_table, Output};
 
 /// Lists every webhook (or one page) as a table or JSON.
-pub async fn run(args: ListArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+pub async fn run(args: ListArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let client = connect::client(ctx.global)?;
     let webhooks = if args.limit.is_some() || args.offset.is_some() {
         let mut page = ListWebhooks::new();
@@ -43,7 +43,7 @@ pub async fn fetch_all(
     client: &Client<HyperTransport>,
     page_size: u32,
     out: Output,
-) -> Result<Vec<Webhook>, Failure> {
+) -> Result<Vec<Webhook>, CliError> {
     let mut stream = pin!(client.list_all(page_size));
     let mut webhooks = Vec::new();
     while let Some(webhook) = stream.try_next().await? {

@@ -7,30 +7,30 @@ use tokio::net::TcpListener;
 
 use super::{Ctx, Status};
 use crate::args::ListenArgs;
-use crate::failure::Failure;
+use crate::cli_error::CliError;
 use crate::receiver::Receiver;
 
 /// Serves the receiver until Ctrl-C.
-pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let secret = match (args.secret, args.secret_env) {
         (Some(secret), _) => secret,
         (None, Some(name)) => std::env::var(&name).map_err(|_| {
-            Failure::Usage(format!(
+            CliError::Usage(format!(
                 "--secret-env {name}: the variable is not set (or not UTF-8)"
             ))
         })?,
-        (None, None) => return Err(Failure::Usage("give --secret or --secret-env".to_owned())),
+        (None, None) => return Err(CliError::Usage("give --secret or --secret-env".to_owned())),
     };
     if secret.is_empty() {
-        return Err(Failure::Usage("the signing secret is empty".to_owned()));
+        return Err(CliError::Usage("the signing secret is empty".to_owned()));
     }
     let addr = SocketAddr::new(args.host, args.port);
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|e| Failure::Local(format!("cannot listen on {addr}: {e}")))?;
+        .map_err(|e| CliError::Local(format!("cannot listen on {addr}: {e}")))?;
     let bound = listener
         .local_addr()
-        .map_err(|e| Failure::Local(format!("cannot read the bound address: {e}")))?;
+        .map_err(|e| CliError::Local(format!("cannot read the bound address: {e}")))?;
     // Always printed (tests and scripts read the port from it), on stderr.
     eprintln!("listening on http://{bound} (any path); Ctrl-C to stop");
     let receiver = Receiver::new(Secret::new(secret), ctx.out, "");

@@ -12,7 +12,7 @@ mod trigger;
 mod update;
 
 use crate::args::{Command, Global};
-use crate::failure::Failure;
+use crate::cli_error::CliError;
 use crate::output::Output;
 
 /// How a command that did not fail ended.
@@ -34,7 +34,7 @@ pub struct Ctx<'a> {
 }
 
 /// Runs one command.
-pub async fn run(command: Command, global: &Global) -> Result<Status, Failure> {
+pub async fn run(command: Command, global: &Global) -> Result<Status, CliError> {
     let ctx = Ctx {
         global,
         out: Output {

@@ -1,11 +1,11 @@
 //! `plan -f FILE [--prune]`: what `apply` would change; exit 5 if anything.
 
-use attio_webhooks::{Client, HyperTransport};
+use attio_webhooks::{transport::HyperTransport, Client};
 
 use super::{warn_unknown_event_types, Ctx, Status};
 use crate::args::PlanArgs;
+use crate::cli_error::CliError;
 use crate::connect;
-use crate::failure::Failure;
 use crate::filter_syntax::format_subscription;
 use crate::output::{count, line};
 use crate::reconcile::{self, Change, Plan};
@@ -15,7 +15,7 @@ use crate::webhook_file;
 const PAGE_SIZE: u32 = 100;
 
 /// Prints what `apply` would change; `Differences` (exit 5) when anything.
-pub async fn run(args: PlanArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+pub async fn run(args: PlanArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let (_, plan) = compute(&args, ctx).await?;
     if ctx.out.json {
         ctx.out.json(&plan)?;
@@ -34,7 +34,7 @@ pub async fn run(args: PlanArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
 pub async fn compute(
     args: &PlanArgs,
     ctx: &Ctx<'_>,
-) -> Result<(Client<HyperTransport>, Plan), Failure> {
+) -> Result<(Client<HyperTransport>, Plan), CliError> {
     let specs = webhook_file::read_list(&args.file)?;
     warn_unknown_event_types(specs.iter().flat_map(|s| &s.subscriptions), ctx.out);
     let client = connect::client(ctx.global)?;

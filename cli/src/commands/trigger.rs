@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use attio_webhooks::{Event, EventType, HyperTransport, TargetUrlPolicy, Transport};
+use attio_webhooks::{receive::Event, transport::HyperTransport, EventType, Transport};
 use attio_webhooks_testkit::samples;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::{Ctx, Status};
 use crate::args::TriggerArgs;
+use crate::cli_error::{with_causes, CliError};
 use crate::dev_state;
-use crate::failure::{with_causes, Failure};
 use crate::output::{count, line};
 
 /// How long to wait for `dev` to take the event.
@@ -30,7 +30,7 @@ struct Answer {
 }
 
 /// Sends (or prints, or lists) a sample event.
-pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     if args.list {
         for event_type in EventType::KNOWN {
             line(event_type.as_str());
@@ -39,7 +39,7 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
     }
     let name = args.event_type.as_deref().unwrap_or_default();
     let sample = samples::event(&EventType::from(name)).ok_or_else(|| {
-        Failure::Usage(format!(
+        CliError::Usage(format!(
             "no sample for {name:?}; `attio-webhooks trigger --list` shows the {} event types",
             EventType::KNOWN.len()
         ))
@@ -57,8 +57,8 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
             (state.url, state.control_token)
         }
     };
-    if !TargetUrlPolicy::is_loopback_http(&url) {
-        return Err(Failure::Usage(format!(
+    if !crate::loopback::is_loopback_http(&url) {
+        return Err(CliError::Usage(format!(
             "the dev URL {url:?} is not http:// on a loopback host; the control token is only sent to this machine"
         )));
     }
@@ -88,18 +88,20 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
 }
 
 /// POSTs `{"data": event}` to the fake's `/__fake/events` with the control token.
-async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<Queued>, Failure> {
+async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<Queued>, CliError> {
     let body = serde_json::to_vec(&serde_json::json!({ "data": event }))
-        .map_err(|e| Failure::Local(format!("could not encode the event: {e}")))?;
+        .map_err(|e| CliError::Local(format!("could not encode the event: {e}")))?;
     let request = http::Request::post(format!("{}/__fake/events", url.trim_end_matches('/')))
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Bytes::from(body))
-        .map_err(|e| Failure::Usage(format!("the dev URL {url:?} does not form a request: {e}")))?;
-    let transport =
-        HyperTransport::new().map_err(|e| Failure::Local(format!("could not set up HTTP: {e}")))?;
+        .map_err(|e| {
+            CliError::Usage(format!("the dev URL {url:?} does not form a request: {e}"))
+        })?;
+    let transport = HyperTransport::new()
+        .map_err(|e| CliError::Local(format!("could not set up HTTP: {e}")))?;
     let unreachable = |why: String| {
-        Failure::Unreachable(format!(
+        CliError::Unreachable(format!(
             "could not reach `attio-webhooks dev` at {url}: {why} (is it still running?)"
         ))
     };
@@ -130,9 +132,9 @@ async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<Queued>, Fail
         status.as_u16()
     );
     if status.is_client_error() {
-        Err(Failure::Refused(failure))
+        Err(CliError::Refused(failure))
     } else {
-        Err(Failure::Unreachable(failure))
+        Err(CliError::Unreachable(failure))
     }
 }
 
@@ -140,17 +142,17 @@ async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<Queued>, Fail
 /// JSON (`id.object_id`, `actor.type`, `parent_record_id`), set to a
 /// string, or to JSON `null` for the value `null` (`actor.id=null`, as for
 /// the system actor).
-fn apply_sets(event: Event, sets: &[String]) -> Result<Event, Failure> {
+fn apply_sets(event: Event, sets: &[String]) -> Result<Event, CliError> {
     if sets.is_empty() {
         return Ok(event);
     }
-    let mut value = serde_json::to_value(&event).map_err(|e| Failure::Local(e.to_string()))?;
+    let mut value = serde_json::to_value(&event).map_err(|e| CliError::Local(e.to_string()))?;
     for set in sets {
         let (path, new) = set
             .split_once('=')
             .filter(|(path, _)| !path.is_empty())
             .ok_or_else(|| {
-                Failure::Usage(format!(
+                CliError::Usage(format!(
                     "--set {set:?}: write PATH=VALUE, e.g. id.object_id=people"
                 ))
             })?;
@@ -158,7 +160,7 @@ fn apply_sets(event: Event, sets: &[String]) -> Result<Event, Failure> {
         let segments: Vec<&str> = path.split('.').collect();
         for (i, segment) in segments.iter().enumerate() {
             let Some(object) = at.as_object_mut() else {
-                return Err(Failure::Usage(format!(
+                return Err(CliError::Usage(format!(
                     "--set {set:?}: {} is not an object",
                     segments[..i].join(".")
                 )));
@@ -174,7 +176,7 @@ fn apply_sets(event: Event, sets: &[String]) -> Result<Event, Failure> {
         };
     }
     serde_json::from_value(value)
-        .map_err(|e| Failure::Usage(format!("--set made the event invalid: {e}")))
+        .map_err(|e| CliError::Usage(format!("--set made the event invalid: {e}")))
 }
 
 #[cfg(test)]

@@ -4,12 +4,12 @@ use attio_webhooks::operations::UpdateWebhook;
 
 use super::{warn_unknown_event_types, Ctx, Status};
 use crate::args::UpdateArgs;
+use crate::cli_error::CliError;
 use crate::connect;
-use crate::failure::Failure;
 use crate::output::{line, webhook_details};
 
 /// Changes a webhook's target URL and/or replaces its subscriptions.
-pub async fn run(args: UpdateArgs, ctx: &Ctx<'_>) -> Result<Status, Failure> {
+pub async fn run(args: UpdateArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let client = connect::client(ctx.global)?;
     let mut update = UpdateWebhook::new(args.id);
     if let Some(url) = args.url {

@@ -13,7 +13,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use attio_webhooks::{Client, HyperTransport, TargetUrlPolicy};
+use attio_webhooks::{model::TargetUrlPolicy, transport::HyperTransport, Client};
 use attio_webhooks_testkit::{DeliveryPolicy, FakeAttio, FakeServer, Scope};
 use tokio::runtime::Runtime;
 

@@ -44,9 +44,9 @@ enum Roots {
 ///
 /// ```
 /// use std::time::Duration;
-/// use attio_webhooks::HyperTransport;
+/// use attio_webhooks::transport::HyperTransport;
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), attio_webhooks::HyperBuildError> {
+/// # async fn main() -> Result<(), attio_webhooks::transport::HyperBuildError> {
 /// let transport = HyperTransport::builder()
 ///     .connect_timeout(Duration::from_secs(3))
 ///     .pool_idle_timeout(Duration::from_secs(30))
@@ -166,7 +166,7 @@ impl HyperTransportBuilder {
     /// TLS to Attio runs end to end through a `CONNECT` tunnel); `user:pass@`
     /// in the URL is sent as `Proxy-Authorization: Basic`. Any other scheme
     /// (`https://`, `socks5://`) makes requests fail with
-    /// [`TransportErrorKind::Unsupported`](crate::TransportErrorKind::Unsupported).
+    /// [`TransportErrorKind::Unsupported`](crate::transport::TransportErrorKind::Unsupported).
     pub fn proxy_from_env(mut self) -> Self {
         self.proxy = ProxySettings::FromEnv;
         self

@@ -14,7 +14,7 @@ use hyper_util::client::proxy::matcher::Matcher;
 
 pub use builder::{HyperBuildError, HyperTransportBuilder};
 
-use super::body::{read_limited, server_of};
+use super::body::{read_response, server_of};
 use super::{Transport, TransportError};
 
 /// The default largest response body: 16 MiB.
@@ -24,7 +24,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// [`Transport`] over hyper-util's pooled client: keep-alive connection
 /// reuse, HTTP/1.1 and HTTP/2 (negotiated by ALPN over TLS), HTTPS through
 /// rustls with the `ring` provider, and plain HTTP (which
-/// [`crate::Endpoint`] only lets through to loopback hosts unless the
+/// [`crate::client::Endpoint`] only lets through to loopback hosts unless the
 /// client was built with
 /// [`allow_insecure_http`](crate::ClientBuilder::allow_insecure_http)).
 ///
@@ -41,7 +41,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), attio_webhooks::Error> {
-/// use attio_webhooks::{Client, HyperTransport};
+/// use attio_webhooks::{Client, transport::HyperTransport};
 /// let client = Client::new(HyperTransport::new()?, "sk_live_...")?;
 /// # Ok(()) }
 /// ```
@@ -104,7 +104,7 @@ impl HyperTransport {
     /// [`HyperTransport::max_response_bytes`].
     ///
     /// ```
-    /// use attio_webhooks::{bytes, HyperTransport};
+    /// use attio_webhooks::{bytes, transport::HyperTransport};
     /// use hyper_util::client::legacy::{connect::HttpConnector, Client};
     /// use hyper_util::rt::TokioExecutor;
     ///
@@ -160,7 +160,7 @@ impl Transport for HyperTransport {
             .request(request.map(Full::new))
             .await
             .map_err(|e| TransportError::from_source(e).or_server(&server))?;
-        read_limited(response, self.max_response_bytes)
+        read_response(response, self.max_response_bytes)
             .await
             .map_err(|e| e.or_server(&server))
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use attio_webhooks::ApiErrorBody;
+use attio_webhooks::error::ApiErrorBody;
 use http::header::AUTHORIZATION;
 use http::HeaderMap;
 

@@ -21,7 +21,7 @@
 
 use std::time::Duration;
 
-use attio_webhooks::{ApiErrorBody, Event, Timestamp};
+use attio_webhooks::{error::ApiErrorBody, model::Timestamp, receive::Event};
 use bytes::Bytes;
 use http::Method;
 use serde::Deserialize;

@@ -221,6 +221,6 @@ fn respond(answer: Answer, now: Now) -> Reply {
     }
 }
 
-fn error(body: &attio_webhooks::ApiErrorBody, now: Now) -> Reply {
+fn error(body: &attio_webhooks::error::ApiErrorBody, now: Now) -> Reply {
     Reply::Respond(responses::error(body, now.wall), None)
 }

@@ -14,7 +14,7 @@
 //! | 413 | `invalid_request_error` | `payload_too_large` |
 //! | 5xx | `internal_server_error` | `internal_error` |
 
-use attio_webhooks::{ApiErrorBody, ErrorCode, ErrorType};
+use attio_webhooks::{error::ApiErrorBody, error::ErrorType, ErrorCode};
 
 use crate::workspace::WorkspaceError;
 
@@ -64,7 +64,7 @@ pub(crate) fn unauthorized(message: impl Into<String>) -> ApiErrorBody {
     ApiErrorBody::new(
         401,
         ErrorType::from("authentication_error"),
-        ErrorCode::Unauthorized,
+        ErrorCode::from("unauthorized"),
         message,
     )
 }
@@ -74,7 +74,7 @@ pub(crate) fn forbidden(scope: &str) -> ApiErrorBody {
     ApiErrorBody::new(
         403,
         ErrorType::from("authorization_error"),
-        ErrorCode::MissingScope,
+        ErrorCode::from("missing_scope"),
         format!("This request requires the \"{scope}\" scope."),
     )
 }
@@ -115,7 +115,7 @@ pub(crate) fn server_error(status: u16) -> ApiErrorBody {
     ApiErrorBody::new(
         status,
         ErrorType::from("internal_server_error"),
-        ErrorCode::InternalError,
+        ErrorCode::from("internal_error"),
         "An unexpected error occurred.",
     )
 }

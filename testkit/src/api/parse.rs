@@ -10,8 +10,8 @@
 
 use attio_webhooks::operations::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
 use attio_webhooks::{
-    decode_json, ApiErrorBody, Condition, EventType, Filter, Operator, Secret, Subscription,
-    Timestamp, WebhookId, WebhookStatus,
+    error::ApiErrorBody, model::Operator, model::Timestamp, operations::decode_json, Condition,
+    EventType, Filter, Secret, Subscription, WebhookId, WebhookStatus,
 };
 use bytes::Bytes;
 use http::StatusCode;

@@ -1,6 +1,6 @@
 //! What the fake remembers of the requests it received, within a budget.
 
-use attio_webhooks::Timestamp;
+use attio_webhooks::model::Timestamp;
 use bytes::Bytes;
 use serde::Serialize;
 

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use attio_webhooks::{ApiErrorBody, Envelope};
+use attio_webhooks::{error::ApiErrorBody, operations::Envelope};
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, StatusCode};

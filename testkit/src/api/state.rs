@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use attio_webhooks::{
-    ApiErrorBody, CreatedWebhook, Event, TargetUrlPolicy, Timestamp, Webhook, WebhookId,
-    WebhookStatus, WorkspaceId,
+    error::ApiErrorBody, model::TargetUrlPolicy, model::Timestamp, receive::Event, CreatedWebhook,
+    Webhook, WebhookId, WebhookStatus, WorkspaceId,
 };
 use http::Method;
 

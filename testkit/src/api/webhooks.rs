@@ -2,7 +2,7 @@
 //! then takes the workspace lock once, briefly, to apply it and copy out
 //! the answer's bytes.
 
-use attio_webhooks::{ApiErrorBody, Timestamp, WebhookStatus};
+use attio_webhooks::{error::ApiErrorBody, model::Timestamp, WebhookStatus};
 use bytes::Bytes;
 
 use super::errors;

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use attio_webhooks::{Timestamp, WorkspaceId};
+use attio_webhooks::{model::Timestamp, WorkspaceId};
 use attio_webhooks_testkit::{Clock, FakeAttio, Limits, Scope, DEFAULT_TOKEN};
 
 const USAGE: &str = "\

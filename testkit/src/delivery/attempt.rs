@@ -1,6 +1,6 @@
 //! What the delivery log holds: one entry per attempt.
 
-use attio_webhooks::{Timestamp, WebhookId};
+use attio_webhooks::{model::Timestamp, WebhookId};
 use bytes::Bytes;
 use serde::Serialize;
 

@@ -11,7 +11,10 @@ mod send;
 
 use std::sync::{Arc, OnceLock, Weak};
 
-use attio_webhooks::{signature, Delivery, Event, TargetUrlPolicy, Timestamp, WebhookStatus};
+use attio_webhooks::{
+    model::TargetUrlPolicy, model::Timestamp, receive::signature, receive::Delivery,
+    receive::Event, WebhookStatus,
+};
 use bytes::Bytes;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use attio_webhooks::Backoff;
-
 /// When deliveries are retried and when failing webhooks change status.
 ///
 /// The default is Attio's: a failed delivery (any status but 200 or 202, a
@@ -72,7 +70,8 @@ impl DeliveryPolicy {
     /// The wait before retry number `retry` (1 for the first):
     /// `first_retry_after * 2^(retry-1)`, saturating.
     pub fn wait_before_retry(&self, retry: u32) -> Duration {
-        Backoff::new(self.first_retry_after, Duration::MAX).step(retry)
+        let doublings = retry.saturating_sub(1).min(31);
+        self.first_retry_after.saturating_mul(1u32 << doublings)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The messages waiting for their next attempt.
 
-use attio_webhooks::{Timestamp, WebhookId};
+use attio_webhooks::{model::Timestamp, WebhookId};
 use bytes::Bytes;
 
 /// One message to one webhook, between attempts.

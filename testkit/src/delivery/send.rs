@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use attio_webhooks::{signature, TargetUrlPolicy, TransportError};
+use attio_webhooks::{model::TargetUrlPolicy, receive::signature, TransportError};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::{Arc, OnceLock};
 
-use attio_webhooks::{EventType, Filter, Operator, Subscription, TargetUrlPolicy};
+use attio_webhooks::{model::Operator, model::TargetUrlPolicy, EventType, Filter, Subscription};
 
 use super::error::WorkspaceError;
 

@@ -1,6 +1,6 @@
 //! Webhooks put into the fake directly, to arrange a test's starting state.
 
-use attio_webhooks::{Secret, Subscription, Timestamp, WebhookId, WebhookStatus};
+use attio_webhooks::{model::Timestamp, Secret, Subscription, WebhookId, WebhookStatus};
 use serde::{Deserialize, Serialize};
 
 /// A webhook to put into the fake directly ([`crate::FakeAttio::seed`],
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(fake.webhooks()[0].status, WebhookStatus::Degraded);
 /// assert_eq!(seeded[0].secret.expose().len(), 64);
 /// assert!(fake.seed([Seed::new("not a url", vec![])]).is_err());
-/// # Ok::<(), attio_webhooks::ApiErrorBody>(())
+/// # Ok::<(), attio_webhooks::error::ApiErrorBody>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use attio_webhooks::{CreatedWebhook, Event, Secret, Timestamp, Webhook, WebhookId, WebhookStatus};
+use attio_webhooks::{
+    model::Timestamp, receive::Event, CreatedWebhook, Secret, Webhook, WebhookId, WebhookStatus,
+};
 use bytes::Bytes;
 
 use super::error::WorkspaceError;
@@ -351,7 +353,7 @@ mod tests {
     use super::*;
     use crate::workspace::rules::{check_changes, check_new};
     use attio_webhooks::{
-        Condition, EventType, Filter, Subscription, TargetUrlPolicy, WorkspaceId,
+        model::TargetUrlPolicy, Condition, EventType, Filter, Subscription, WorkspaceId,
     };
 
     const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -678,7 +680,7 @@ mod tests {
             Event::new(
                 EventType::NoteCreated,
                 WorkspaceId::from_u128(1),
-                attio_webhooks::Actor::system(),
+                attio_webhooks::receive::Actor::system(),
             )
             .with_field("parent_object_id", object)
         };
@@ -693,7 +695,7 @@ mod tests {
         let other_type = Event::new(
             EventType::NoteDeleted,
             WorkspaceId::from_u128(1),
-            attio_webhooks::Actor::system(),
+            attio_webhooks::receive::Actor::system(),
         );
         assert_eq!(ids(&mut ws, &other_type), Vec::<u128>::new());
     }

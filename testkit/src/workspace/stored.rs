@@ -1,8 +1,8 @@
 //! A webhook as the workspace keeps it, with its JSON already written.
 
 use attio_webhooks::{
-    CreatedWebhook, Secret, Timestamp, Webhook, WebhookId, WebhookIdentifier, WebhookStatus,
-    WorkspaceId,
+    model::Timestamp, model::WebhookIdentifier, CreatedWebhook, Secret, Webhook, WebhookId,
+    WebhookStatus, WorkspaceId,
 };
 use std::mem;
 
@@ -218,7 +218,7 @@ pub(crate) fn random_secret() -> Secret {
 mod tests {
     use super::*;
     use crate::workspace::rules::check_new;
-    use attio_webhooks::{EventType, Subscription, TargetUrlPolicy};
+    use attio_webhooks::{model::TargetUrlPolicy, EventType, Subscription};
 
     #[test]
     fn the_stored_bytes_answer_exactly_what_serializing_would() {

@@ -84,7 +84,7 @@ impl Uniqueness {
 mod tests {
     use super::*;
     use crate::workspace::rules::check_new;
-    use attio_webhooks::{EventType, Subscription, TargetUrlPolicy};
+    use attio_webhooks::{model::TargetUrlPolicy, EventType, Subscription};
 
     #[test]
     fn the_hasher_passes_the_carried_hash_on() {

@@ -53,7 +53,7 @@ fn mac(secret: &Secret, body: &[u8]) -> HmacSha256 {
 /// HMAC-SHA256 keyed with `secret`.
 ///
 /// ```
-/// use attio_webhooks::{signature, Secret};
+/// use attio_webhooks::{receive::signature, Secret};
 /// let sig = signature::sign(&Secret::new("key"), b"The quick brown fox jumps over the lazy dog");
 /// assert_eq!(sig, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
 /// ```
@@ -103,7 +103,7 @@ fn header(headers: &http::HeaderMap) -> Result<&[u8], SignatureError> {
 /// The comparison is constant-time (`hmac`'s `verify_slice`).
 ///
 /// ```
-/// use attio_webhooks::{signature, Secret};
+/// use attio_webhooks::{receive::signature, Secret};
 /// let secret = Secret::new("ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
 /// let body = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
 /// let mut headers = http::HeaderMap::new();
@@ -128,7 +128,7 @@ pub fn verify(
 /// `Debug` shows how many there are, never their values.
 ///
 /// ```
-/// use attio_webhooks::{Secret, Secrets};
+/// use attio_webhooks::{Secret, receive::Secrets};
 /// let secrets = Secrets::new(Secret::new("new")).and(Secret::new("old"));
 /// assert_eq!(format!("{secrets:?}"), "Secrets(2 × <redacted>)");
 /// assert_eq!(secrets.iter().count(), 2);
@@ -175,7 +175,7 @@ impl core::fmt::Debug for Secrets {
 /// secret signed the body. The header is read as in [`verify`].
 ///
 /// ```
-/// use attio_webhooks::{signature, Secret, Secrets};
+/// use attio_webhooks::{receive::signature, Secret, receive::Secrets};
 /// let (old, new) = (Secret::new("old"), Secret::new("new"));
 /// let secrets = Secrets::new(new.clone()).and(old.clone());
 /// let body = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;

@@ -1,13 +1,13 @@
-//! What Attio delivers: the envelope `{webhook_id, events}` and its events.
+//! One event of a delivery: its type, ids, actor and other fields.
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::model::{EventType, Secret, WebhookId, WorkspaceId};
+use crate::model::field_path::walk;
+use crate::model::{EventType, FieldValue, Fields, WorkspaceId};
 use crate::open_enum::open_enum;
-use crate::signature::{self, SignatureError};
 
 open_enum! {
     /// Who caused an event (`actor.type`).
@@ -89,7 +89,7 @@ impl EventIds {
 /// (kept verbatim, so serializing it again gives back the same JSON object).
 ///
 /// ```
-/// use attio_webhooks::{Event, EventType};
+/// use attio_webhooks::{receive::Event, EventType};
 /// let json = r#"{"event_type":"record.merged",
 ///   "id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","object_id":"obj","record_id":"rec"},
 ///   "actor":{"type":"workspace-member","id":"member"},
@@ -116,18 +116,6 @@ pub struct Event {
     /// Every other field, verbatim (`parent_object_id`, `thread_id`, ...).
     #[serde(flatten)]
     pub fields: Map<String, Value>,
-}
-
-/// The value at a dot path of an event, as filters see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FieldValue<'a> {
-    /// Nothing at that path.
-    Missing,
-    /// A string.
-    String(Cow<'a, str>),
-    /// Something else: `null`, a number, a boolean, an object or an array.
-    NotAString,
 }
 
 impl Event {
@@ -233,7 +221,7 @@ impl Event {
     /// Arrays are not indexed: a path through one is `Missing`.
     ///
     /// ```
-    /// use attio_webhooks::{Actor, ActorType, Event, EventType, FieldValue, WorkspaceId};
+    /// use attio_webhooks::{receive::Actor, receive::ActorType, receive::Event, EventType, model::FieldValue, WorkspaceId};
     /// let event = Event::new(EventType::NoteCreated, WorkspaceId::from_u128(1), Actor::system())
     ///     .with_field("parent_object_id", "people");
     /// assert_eq!(event.field("actor.type"), FieldValue::String("system".into()));
@@ -265,123 +253,9 @@ impl Event {
     }
 }
 
-/// Follows a dot path through nested JSON objects.
-fn walk<'a>(map: &'a Map<String, Value>, path: &str) -> FieldValue<'a> {
-    let mut segments = path.split('.');
-    let Some(first) = segments.next() else {
-        return FieldValue::Missing;
-    };
-    let mut value = match map.get(first) {
-        Some(v) => v,
-        None => return FieldValue::Missing,
-    };
-    for segment in segments {
-        value = match value.as_object().and_then(|o| o.get(segment)) {
-            Some(v) => v,
-            None => return FieldValue::Missing,
-        };
-    }
-    match value {
-        Value::String(s) => FieldValue::String(Cow::Borrowed(s)),
-        _ => FieldValue::NotAString,
-    }
-}
-
-/// The body of one delivery: `{"webhook_id": "...", "events": [Event]}`.
-/// Attio sends one event per delivery today; the list is ready for batches.
-/// Unknown top-level keys are kept.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Delivery {
-    /// The webhook this delivery is for.
-    pub webhook_id: WebhookId,
-    /// The events.
-    pub events: Vec<Event>,
-    /// Any other keys, verbatim.
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
-}
-
-/// A delivery body that is not what Attio sends.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the delivery body does not decode at `{path}`: {message}")]
-#[non_exhaustive]
-pub struct PayloadError {
-    /// Where decoding failed, e.g. `events[0].actor.type`.
-    pub path: String,
-    /// What the parser said.
-    pub message: String,
-}
-
-/// Why a received delivery was refused. [`ReceiveError::status`] gives the
-/// answer for each, [`ReceiveError::to_response`] a whole one.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReceiveError {
-    /// The signature is missing or wrong: answer 401.
-    #[error(transparent)]
-    Signature(#[from] SignatureError),
-    /// The signature is right but the body is not a delivery: answer 400.
-    #[error(transparent)]
-    Payload(#[from] PayloadError),
-    /// The body is longer than the receiver accepts: answer 413. Nothing
-    /// past the limit was read or kept.
-    #[error("the body is larger than the {limit}-byte limit")]
-    TooLarge {
-        /// The limit, in bytes.
-        limit: usize,
-    },
-    /// The body could not be read (the connection failed mid-body): answer 400.
-    #[error("the body could not be read: {0}")]
-    Body(String),
-}
-
-impl Delivery {
-    /// A delivery of one event.
-    pub fn new(webhook_id: WebhookId, event: Event) -> Self {
-        Self::batch(webhook_id, vec![event])
-    }
-
-    /// A delivery of several events (Attio sends one at a time today).
-    pub fn batch(webhook_id: WebhookId, events: Vec<Event>) -> Self {
-        Self {
-            webhook_id,
-            events,
-            other: Map::new(),
-        }
-    }
-
-    /// Parses a delivery body.
-    pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
-        crate::json::parse(body).map_err(|f| PayloadError {
-            path: f.path,
-            message: f.message,
-        })
-    }
-
-    /// What a receiver does with each request: verify the signature
-    /// headers against the raw body with the webhook's secret, then parse.
-    ///
-    /// ```
-    /// use attio_webhooks::{http, signature, Delivery, ReceiveError, Secret};
-    /// let secret = Secret::new("shh");
-    /// let body = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
-    /// let mut headers = http::HeaderMap::new();
-    /// headers.insert("attio-signature", signature::sign(&secret, body).parse().unwrap());
-    /// let delivery = Delivery::verify_and_parse(&secret, &headers, body)?;
-    /// assert!(delivery.events.is_empty());
-    /// assert!(matches!(
-    ///     Delivery::verify_and_parse(&Secret::new("other"), &headers, body),
-    ///     Err(ReceiveError::Signature(_))
-    /// ));
-    /// # Ok::<(), ReceiveError>(())
-    /// ```
-    pub fn verify_and_parse(
-        secret: &Secret,
-        headers: &http::HeaderMap,
-        body: &[u8],
-    ) -> Result<Self, ReceiveError> {
-        signature::verify(secret, body, headers)?;
-        Ok(Self::parse(body)?)
+/// Filters read an event through [`Event::field`].
+impl Fields for Event {
+    fn field(&self, path: &str) -> FieldValue<'_> {
+        Event::field(self, path)
     }
 }

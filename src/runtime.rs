@@ -15,7 +15,7 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use attio_webhooks::{AsyncSleep, Sleep};
+/// use attio_webhooks::{runtime::AsyncSleep, runtime::Sleep};
 ///
 /// /// A timer that needs no runtime at all: a thread per sleep.
 /// #[derive(Debug)]

@@ -17,7 +17,7 @@ pub const EXIT_DIFFERENCES: u8 = 5;
 
 /// A failed command. `Display` is the message printed after `error: `.
 #[derive(Debug)]
-pub enum Failure {
+pub enum CliError {
     /// Bad arguments or input files (exit 2).
     Usage(String),
     /// The client's error talking to Attio; its kind picks the exit code.
@@ -30,15 +30,15 @@ pub enum Failure {
     Local(String),
 }
 
-impl Failure {
+impl CliError {
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::Usage(_) => EXIT_USAGE,
-            Failure::Refused(_) => EXIT_API,
-            Failure::Unreachable(_) => EXIT_UNREACHABLE,
-            Failure::Local(_) => EXIT_FAILURE,
-            Failure::Api(error) => api_exit_code(error),
+            CliError::Usage(_) => EXIT_USAGE,
+            CliError::Refused(_) => EXIT_API,
+            CliError::Unreachable(_) => EXIT_UNREACHABLE,
+            CliError::Local(_) => EXIT_FAILURE,
+            CliError::Api(error) => api_exit_code(error),
         }
     }
 }
@@ -61,14 +61,14 @@ fn api_exit_code(error: &attio_webhooks::Error) -> u8 {
     }
 }
 
-impl fmt::Display for Failure {
+impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Usage(message)
-            | Failure::Refused(message)
-            | Failure::Unreachable(message)
-            | Failure::Local(message) => f.write_str(message),
-            Failure::Api(error) => {
+            CliError::Usage(message)
+            | CliError::Refused(message)
+            | CliError::Unreachable(message)
+            | CliError::Local(message) => f.write_str(message),
+            CliError::Api(error) => {
                 f.write_str(&with_causes(error))?;
                 if error.is_unauthorized() {
                     f.write_str("\nhint: check the token in ATTIO_API_KEY (or --token)")?;
@@ -99,14 +99,14 @@ pub fn with_causes(error: &dyn std::error::Error) -> String {
     text
 }
 
-impl From<attio_webhooks::Error> for Failure {
+impl From<attio_webhooks::Error> for CliError {
     fn from(error: attio_webhooks::Error) -> Self {
-        Failure::Api(error)
+        CliError::Api(error)
     }
 }
 
-impl From<attio_webhooks::InvalidInput> for Failure {
-    fn from(error: attio_webhooks::InvalidInput) -> Self {
-        Failure::Usage(error.to_string())
+impl From<attio_webhooks::error::InvalidInput> for CliError {
+    fn from(error: attio_webhooks::error::InvalidInput) -> Self {
+        CliError::Usage(error.to_string())
     }
 }
