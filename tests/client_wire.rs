@@ -752,6 +752,64 @@ async fn list_all_walks_pages_until_a_short_one() {
     assert!(matches!(err, Error::InvalidInput(InvalidInput::Limit(5))));
 }
 
+/// What a new user writes: generic over the transport, `?` inside the
+/// loop, an early return. It must compile as is (the stream is `Unpin`),
+/// and stopping early must not fetch the pages after the match.
+async fn find<T: attio_webhooks::Transport>(
+    client: &Client<T>,
+    target_url: &str,
+) -> Result<Option<attio_webhooks::Webhook>, Error> {
+    let mut webhooks = client.list_all(10);
+    while let Some(webhook) = webhooks.try_next().await? {
+        if webhook.target_url == target_url {
+            return Ok(Some(webhook));
+        }
+    }
+    Ok(None)
+}
+
+#[tokio::test]
+async fn list_all_works_in_generic_code_and_stops_where_the_caller_stops() {
+    let server = MockServer::start().await;
+    let ids: Vec<String> = (0..20u128)
+        .map(|i| WebhookId::from_u128(i + 1).to_string())
+        .collect();
+    for (offset, chunk) in ids.chunks(10).enumerate() {
+        let page: Vec<Value> = chunk.iter().map(|i| webhook_json(i)).collect();
+        Mock::given(method("GET"))
+            .and(query_param("offset", (offset * 10).to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": page})))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(query_param("offset", "20"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let found = find(&client, "https://example.com/webhook")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.webhook_id().to_string(), ids[0]);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "the match is on the first page: no second request"
+    );
+
+    // The future is Send: it runs on another task of a multi-thread runtime.
+    let spawned = tokio::spawn(async move {
+        find(&client, "https://nowhere.example/")
+            .await
+            .map(|w| w.is_none())
+    });
+    assert!(spawned.await.unwrap().unwrap());
+    // Two full pages and the empty one after them.
+    assert_eq!(server.received_requests().await.unwrap().len(), 1 + 3);
+}
+
 #[tokio::test]
 async fn list_all_steps_by_what_arrived_and_ends_on_an_empty_page() {
     let server = MockServer::start().await;

@@ -404,7 +404,7 @@ impl EchoCreate {
 /// 32 random bytes as 64 lowercase hex characters, like Attio's secrets.
 fn random_secret() -> String {
     let mut bytes = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
     const_hex::encode(bytes)
 }
 
