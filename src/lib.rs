@@ -175,7 +175,7 @@
 //! | `reqwest` | no | [`ReqwestTransport`] over your `reqwest::Client` (reqwest 0.13 without default features: you pick its TLS); implies `tokio` |
 //! | `tower` | no | [`TowerTransport`] over any tower `Service` of HTTP requests, and `receive::VerifyLayer` |
 //! | `tokio` | yes | [`TokioSleep`], the client's default timer |
-//! | `axum` | no | [`receive::VerifiedDelivery`] as an axum extractor (axum-core only; no runtime) |
+//! | `axum` | no | [`receive::VerifiedDelivery`] as an extractor for axum 0.8 (through axum-core 0.5 only; no runtime) |
 //!
 //! The `tower` feature also gives `receive::VerifyLayer`, a tower `Layer`
 //! that verifies deliveries for any `http` service.

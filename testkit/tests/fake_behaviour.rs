@@ -609,3 +609,26 @@ async fn delivery_controls_over_http() {
         400
     );
 }
+
+/// `RateLimitedFor` sends its seconds as `Retry-After`; 0 sends none.
+#[tokio::test]
+async fn rate_limited_for_zero_seconds_sends_no_retry_after() {
+    let server = FakeAttio::start().await;
+    let url = format!("{}/v2/webhooks", server.base_url());
+    let http = raw_client();
+    for (seconds, expected) in [(3u64, Some("3")), (0, None)] {
+        server.inject(
+            FaultRule::new(Fault::RateLimitedFor { seconds })
+                .method("GET")
+                .times(1),
+        );
+        let (status, headers, body) = raw(&http, "GET", &url, Some(DEFAULT_TOKEN), "").await;
+        assert_eq!(status, 429);
+        assert_eq!(body["code"], "rate_limit_exceeded");
+        assert_eq!(
+            headers.get("retry-after").map(|v| v.to_str().unwrap()),
+            expected,
+            "seconds: {seconds}"
+        );
+    }
+}

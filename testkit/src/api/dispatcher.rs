@@ -156,9 +156,11 @@ impl Dispatcher {
             Some(Fault::RateLimited) => return error(&errors::rate_limited(), now),
             Some(Fault::RateLimitedFor { seconds }) => {
                 let mut response = responses::json(429, &errors::rate_limited());
-                response
-                    .headers_mut()
-                    .insert(http::header::RETRY_AFTER, seconds.into());
+                if seconds > 0 {
+                    response
+                        .headers_mut()
+                        .insert(http::header::RETRY_AFTER, seconds.into());
+                }
                 return Reply::Respond(response, None);
             }
             Some(Fault::MalformedBody { status }) => {

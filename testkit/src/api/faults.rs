@@ -33,9 +33,40 @@ pub enum Fault {
     /// whole second as an HTTP date, as Attio does.
     RateLimited,
     /// Answer 429 `rate_limit_exceeded` with `Retry-After` as a number of
-    /// seconds (the other form HTTP allows).
+    /// seconds (the other form HTTP allows). `seconds: 0` sends no
+    /// `Retry-After` at all: a 429 that says nothing about when to come back
+    /// (the client then waits its normal backoff).
+    ///
+    /// The fast way to test the client's `Retry-After` path: the in-process
+    /// fake on a tokio runtime whose time is paused. The client's wait is
+    /// real `tokio::time` waiting, so it passes at once while still being
+    /// measured in virtual time:
+    ///
+    /// ```
+    /// use attio_webhooks::operations::ListWebhooks;
+    /// use attio_webhooks_testkit::{Fault, FakeAttio, FaultRule};
+    ///
+    /// # fn main() {
+    /// // In a test: #[tokio::test(start_paused = true)] (tokio's `test-util`).
+    /// let runtime = tokio::runtime::Builder::new_current_thread()
+    ///     .enable_time()
+    ///     .start_paused(true)
+    ///     .build()
+    ///     .unwrap();
+    /// runtime.block_on(async {
+    ///     let fake = FakeAttio::new();
+    ///     fake.inject(FaultRule::new(Fault::RateLimitedFor { seconds: 7 }).times(1));
+    ///     let started = tokio::time::Instant::now();
+    ///     let webhooks = fake.client().list_webhooks(ListWebhooks::new()).await.unwrap();
+    ///     assert!(webhooks.is_empty());
+    ///     // Waited exactly what Retry-After asked, in no real time.
+    ///     assert_eq!(started.elapsed().as_secs(), 7);
+    ///     assert_eq!(fake.requests().into_vec().len(), 2);
+    /// });
+    /// # }
+    /// ```
     RateLimitedFor {
-        /// The `Retry-After` value.
+        /// The `Retry-After` value in seconds; 0 for no `Retry-After`.
         seconds: u64,
     },
     /// Handle the request at once (its effects happen), but hold the answer

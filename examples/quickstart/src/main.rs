@@ -2,7 +2,7 @@
 //! testkit's fake Attio on loopback: no account, no network.
 //!
 //! ```sh
-//! cargo run --example quickstart
+//! cargo run -p quickstart
 //! ```
 //!
 //! To run the same against Attio itself, set `ATTIO_API_KEY` (a token with
