@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::ops::Deref;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The newest entries of a bounded log, and how many older ones were
 /// dropped to stay within its limits (see [`crate::Limits`]).
@@ -24,7 +24,7 @@ use serde::Serialize;
 /// assert_eq!((requests.len(), requests.dropped()), (1, 1));
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogSnapshot<T> {
     #[serde(rename = "data")]
     entries: Vec<T>,

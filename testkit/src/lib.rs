@@ -126,6 +126,8 @@
 mod api;
 mod bounded;
 mod clock;
+#[cfg(feature = "server")]
+mod control_client;
 mod delivery;
 mod doors;
 mod fake;
@@ -146,6 +148,9 @@ pub use api::{
 };
 pub use bounded::LogSnapshot;
 pub use clock::Clock;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub use control_client::{ClockState, ControlClient, ControlError};
 pub use delivery::{
     DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, QueuedDelivery, DELIVERY_USER_AGENT,
 };

@@ -1,6 +1,8 @@
 //! What the fake does beyond the shared contract: auth details, faults of
 //! every kind, controls over HTTP, limits, rate limiting and concurrency.
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -631,4 +633,112 @@ async fn rate_limited_for_zero_seconds_sends_no_retry_after() {
             "seconds: {seconds}"
         );
     }
+}
+
+/// Records the method and path of every request, then forwards it.
+#[derive(Clone)]
+struct Routes {
+    inner: attio_webhooks_testkit::InProcessTransport,
+    seen: std::sync::Arc<std::sync::Mutex<HashSet<(String, String)>>>,
+}
+
+#[async_trait::async_trait]
+impl attio_webhooks::Transport for Routes {
+    type Error = InProcessError;
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, InProcessError> {
+        self.seen.lock().unwrap().insert((
+            request.method().to_string(),
+            request.uri().path().to_owned(),
+        ));
+        self.inner.send(request).await
+    }
+}
+
+/// The control routes' OpenAPI description (for other languages) and the
+/// fake agree: every described method and path is answered, every other
+/// method on those paths is 404 "No route", and the typed `ControlClient`
+/// calls exactly the described routes.
+#[tokio::test]
+async fn the_control_spec_matches_the_routes_and_the_control_client() {
+    let described: HashSet<(String, String)> = common::control_routes().into_iter().collect();
+    assert_eq!(described.len(), 12, "{described:?}");
+
+    let fake = FakeAttio::builder()
+        .clock(attio_webhooks_testkit::Clock::manual(
+            attio_webhooks::model::Timestamp::now(),
+        ))
+        .build();
+    let transport = fake.transport();
+    let paths: HashSet<&String> = described.iter().map(|(_, p)| p).collect();
+    for path in paths {
+        for method in ["GET", "POST", "PATCH", "PUT", "DELETE"] {
+            let request = http::Request::builder()
+                .method(method)
+                .uri(format!("https://fake.test{path}"))
+                .header("content-type", "application/json")
+                .body(Bytes::from_static(b"{\"data\":null}"))
+                .unwrap();
+            let response = attio_webhooks::Transport::send(&transport, request)
+                .await
+                .unwrap();
+            let body: Value = serde_json::from_slice(response.body()).unwrap();
+            let no_route = response.status() == 404
+                && body["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("No route"));
+            let is_described = described.contains(&(method.to_owned(), path.clone()));
+            assert_eq!(!no_route, is_described, "{method} {path}: {body}");
+        }
+    }
+
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(HashSet::new()));
+    let control = attio_webhooks_testkit::ControlClient::with_transport(
+        Routes {
+            inner: fake.transport(),
+            seen: seen.clone(),
+        },
+        "https://fake.test",
+        None,
+    );
+    let seeded = control
+        .seed(vec![Seed::new("https://example.com/hook", subs())])
+        .await
+        .unwrap();
+    assert_eq!(control.webhooks().await.unwrap(), seeded);
+    control
+        .inject(FaultRule::new(Fault::status(503)).times(2))
+        .await
+        .unwrap();
+    assert_eq!(control.faults().await.unwrap()[0].times, 2);
+    control.clear_faults().await.unwrap();
+    assert!(control.faults().await.unwrap().is_empty());
+    fake.client()
+        .list_webhooks(ListWebhooks::new())
+        .await
+        .unwrap();
+    assert_eq!(control.requests().await.unwrap().into_vec().len(), 1);
+    control.clear_requests().await.unwrap();
+    assert!(control.requests().await.unwrap().into_vec().is_empty());
+    let event = attio_webhooks_testkit::samples::event(&EventType::NoteCreated).unwrap();
+    let queued = control.emit(&event).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].webhook_id, seeded[0].webhook.webhook_id());
+    fake.settle_deliveries().await;
+    let deliveries = control.deliveries().await.unwrap().into_vec();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].idempotency_key, queued[0].idempotency_key);
+    let before = control.clock().await.unwrap();
+    assert!(before.manual);
+    let after = control.advance(Duration::from_secs(90)).await.unwrap();
+    assert_eq!(
+        after.now.duration_since(before.now),
+        Duration::from_secs(90)
+    );
+    control.reset().await.unwrap();
+    assert!(control.webhooks().await.unwrap().is_empty());
+    let seen: HashSet<(String, String)> = seen.lock().unwrap().clone();
+    assert_eq!(seen, described);
 }

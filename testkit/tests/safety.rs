@@ -14,7 +14,7 @@ use attio_webhooks::{
     WorkspaceId,
 };
 use attio_webhooks_testkit::{DeliveryOutcome, FakeAttio, Limits, Scope, Seed, DEFAULT_TOKEN};
-use common::{raw_client, send};
+use common::{control_routes, raw_client, send};
 use serde_json::{json, Value};
 
 const BEARER: &str = "Bearer fake-attio-token";
@@ -30,21 +30,9 @@ async fn a_control_token_guards_every_control_route_and_nothing_else() {
     let server = fake.serve().await.unwrap();
     let http = raw_client();
     let url = |p: &str| format!("{}{p}", server.base_url());
-    let routes = [
-        ("POST", "/__fake/reset"),
-        ("GET", "/__fake/webhooks"),
-        ("POST", "/__fake/webhooks"),
-        ("GET", "/__fake/requests"),
-        ("DELETE", "/__fake/requests"),
-        ("GET", "/__fake/faults"),
-        ("POST", "/__fake/faults"),
-        ("DELETE", "/__fake/faults"),
-        ("POST", "/__fake/events"),
-        ("GET", "/__fake/deliveries"),
-        ("GET", "/__fake/clock"),
-        ("POST", "/__fake/clock/advance"),
-    ];
-    for (method, path) in routes {
+    let routes = control_routes();
+    assert_eq!(routes.len(), 12);
+    for (method, path) in &routes {
         for auth in [None, Some("Bearer wrong"), Some(BEARER), Some("ctl-secret")] {
             let headers: Vec<(&str, &str)> =
                 auth.map(|a| ("authorization", a)).into_iter().collect();
@@ -99,14 +87,10 @@ async fn without_control_routes_they_do_not_exist() {
     .unwrap();
     let server = fake.serve().await.unwrap();
     let http = raw_client();
-    for (method, path) in [
-        ("POST", "/__fake/reset"),
-        ("GET", "/__fake/webhooks"),
-        ("GET", "/__fake/requests"),
-    ] {
+    for (method, path) in control_routes() {
         let answer = send(
             &http,
-            method,
+            &method,
             &format!("{}{path}", server.base_url()),
             &[("authorization", BEARER)],
             "",

@@ -2,10 +2,9 @@
 
 use std::time::Duration;
 
-use attio_webhooks::{receive::Event, transport::HyperTransport, EventType, Transport};
-use attio_webhooks_testkit::samples;
-use bytes::Bytes;
-use serde::Deserialize;
+use attio_webhooks::receive::Event;
+use attio_webhooks::EventType;
+use attio_webhooks_testkit::{samples, ControlClient, ControlError, QueuedDelivery};
 use serde_json::Value;
 
 use super::{Ctx, Status};
@@ -16,18 +15,6 @@ use crate::output::{count, line};
 
 /// How long to wait for `dev` to take the event.
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// One delivery `dev` queued, as the fake's control route answers.
-#[derive(Debug, Deserialize, serde::Serialize)]
-struct Queued {
-    webhook_id: String,
-    idempotency_key: String,
-}
-
-#[derive(Deserialize)]
-struct Answer {
-    data: Vec<Queued>,
-}
 
 /// Sends (or prints, or lists) a sample event.
 pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
@@ -87,54 +74,36 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     Ok(Status::Done)
 }
 
-/// POSTs `{"data": event}` to the fake's `/__fake/events` with the control token.
-async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<Queued>, CliError> {
-    let body = serde_json::to_vec(&serde_json::json!({ "data": event }))
-        .map_err(|e| CliError::Local(format!("could not encode the event: {e}")))?;
-    let request = http::Request::post(format!("{}/__fake/events", url.trim_end_matches('/')))
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Bytes::from(body))
-        .map_err(|e| {
-            CliError::Usage(format!("the dev URL {url:?} does not form a request: {e}"))
-        })?;
-    let transport = HyperTransport::new()
+/// Emits `event` through the running fake's control client.
+async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<QueuedDelivery>, CliError> {
+    let control = ControlClient::new(url, Some(token))
         .map_err(|e| CliError::Local(format!("could not set up HTTP: {e}")))?;
     let unreachable = |why: String| {
         CliError::Unreachable(format!(
             "could not reach `attio-webhooks dev` at {url}: {why} (is it still running?)"
         ))
     };
-    let response = match tokio::time::timeout(TIMEOUT, transport.send(request)).await {
-        Err(_) => return Err(unreachable(format!("no answer within {TIMEOUT:?}"))),
-        Ok(Err(e)) => return Err(unreachable(with_causes(&e))),
-        Ok(Ok(response)) => response,
-    };
-    let status = response.status();
-    let body = response.into_body();
-    if status.is_success() {
-        return serde_json::from_slice::<Answer>(&body)
-            .map(|answer| answer.data)
-            .map_err(|e| unreachable(format!("an unexpected answer ({e})")));
-    }
-    let message = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-    let hint = if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN
-    {
-        " (the control token does not match: is the state file from another run?)"
-    } else {
-        ""
-    };
-    let failure = format!(
-        "`dev` refused the event with {}: {message}{hint}",
-        status.as_u16()
-    );
-    if status.is_client_error() {
-        Err(CliError::Refused(failure))
-    } else {
-        Err(CliError::Unreachable(failure))
+    match tokio::time::timeout(TIMEOUT, control.emit(event)).await {
+        Err(_) => Err(unreachable(format!("no answer within {TIMEOUT:?}"))),
+        Ok(Ok(queued)) => Ok(queued),
+        Ok(Err(ControlError::Refused(refusal))) => {
+            let hint = if matches!(refusal.status_code, 401 | 403) {
+                " (the control token does not match: is the state file from another run?)"
+            } else {
+                ""
+            };
+            let failure = format!(
+                "`dev` refused the event with {}: {}{hint}",
+                refusal.status_code, refusal.message
+            );
+            if (400..500).contains(&refusal.status_code) {
+                Err(CliError::Refused(failure))
+            } else {
+                Err(CliError::Unreachable(failure))
+            }
+        }
+        Ok(Err(ControlError::Transport(e))) => Err(unreachable(with_causes(&*e))),
+        Ok(Err(other)) => Err(unreachable(format!("an unexpected answer ({other})"))),
     }
 }
 

@@ -18,6 +18,10 @@
 //! | `POST /__fake/clock/advance` | `{"data":{"seconds":N}}` | move a manual clock |
 //!
 //! Answers are `{"data": ...}` (or `{}`), errors Attio-shaped 400/401/404.
+//!
+//! `spec/fake-control.openapi.json` describes these routes for other
+//! languages, and `crate::ControlClient` calls them from Rust; a test
+//! checks that the three agree.
 
 use std::time::Duration;
 

@@ -2,13 +2,13 @@
 
 use attio_webhooks::model::Timestamp;
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bounded::{BoundedLog, LogSnapshot};
-use crate::lossy::lossy_utf8;
+use crate::lossy::{lossy_utf8, utf8_bytes};
 
 /// One request as the fake received it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RecordedRequest {
     /// The method, e.g. `POST`.
@@ -18,7 +18,7 @@ pub struct RecordedRequest {
     /// Every header in arrival order, names lowercase.
     pub headers: Vec<(String, String)>,
     /// The body bytes (as a UTF-8 string, lossily, in JSON).
-    #[serde(serialize_with = "lossy_utf8")]
+    #[serde(serialize_with = "lossy_utf8", deserialize_with = "utf8_bytes")]
     pub body: Bytes,
     /// When it arrived, by the fake's clock.
     pub received_at: Timestamp,

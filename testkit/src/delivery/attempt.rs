@@ -2,9 +2,9 @@
 
 use attio_webhooks::{model::Timestamp, WebhookId};
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::lossy::lossy_utf8;
+use crate::lossy::{lossy_utf8, utf8_bytes};
 
 /// The `User-Agent` of the fake's deliveries.
 pub const DELIVERY_USER_AGENT: &str = concat!(
@@ -14,7 +14,7 @@ pub const DELIVERY_USER_AGENT: &str = concat!(
 );
 
 /// One delivery attempt, as the fake logs it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeliveryAttempt {
     /// The webhook delivered to.
@@ -32,7 +32,7 @@ pub struct DeliveryAttempt {
     /// What happened.
     pub outcome: DeliveryOutcome,
     /// The body sent (UTF-8 JSON).
-    #[serde(serialize_with = "lossy_utf8")]
+    #[serde(serialize_with = "lossy_utf8", deserialize_with = "utf8_bytes")]
     pub body: Bytes,
     /// The `Attio-Signature` sent.
     pub signature: String,
@@ -50,7 +50,7 @@ impl DeliveryAttempt {
 }
 
 /// The result of one attempt.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DeliveryOutcome {
@@ -77,7 +77,7 @@ pub enum DeliveryOutcome {
 }
 
 /// A message queued by [`crate::FakeAttio::emit`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct QueuedDelivery {
     /// The webhook it goes to.

@@ -145,3 +145,18 @@ pub async fn send(
         body,
     })
 }
+
+/// Every (method, path) of the control routes, as their OpenAPI
+/// description (`spec/fake-control.openapi.json`) lists them.
+pub fn control_routes() -> Vec<(String, String)> {
+    let spec: serde_json::Value =
+        serde_json::from_str(include_str!("../../spec/fake-control.openapi.json")).unwrap();
+    let mut routes = Vec::new();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            routes.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    routes.sort();
+    routes
+}
