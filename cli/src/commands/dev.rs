@@ -27,32 +27,18 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the delivery log is read.
 const POLL_EVERY: Duration = Duration::from_millis(100);
 
-/// The retry schedule of deliveries in `dev`.
-#[derive(Clone, Copy, Debug)]
-struct Schedule {
-    retries: u32,
-    first_retry_after: Duration,
-}
-
-impl Schedule {
-    /// The wait before retry `n` (1 for the first): doubling, as Attio does.
-    fn wait_before_retry(&self, n: u32) -> Duration {
-        self.first_retry_after
-            .saturating_mul(1u32 << n.saturating_sub(1).min(31))
+/// The retry schedule of `policy` in one sentence, for the banner.
+fn describe_retries(policy: &DeliveryPolicy) -> String {
+    if policy.retries == 0 {
+        return "Failed deliveries are not retried".to_owned();
     }
-
-    fn describe(&self) -> String {
-        if self.retries == 0 {
-            return "Failed deliveries are not retried".to_owned();
-        }
-        let waits: Vec<String> = (1..=self.retries)
-            .map(|n| format!("{}s", self.wait_before_retry(n).as_secs()))
-            .collect();
-        format!(
-            "Failed deliveries are retried after {} (Attio itself waits 255s, doubling, 10 times)",
-            waits.join(", ")
-        )
-    }
+    let waits: Vec<String> = (1..=policy.retries)
+        .map(|n| format!("{}s", policy.wait_before_retry(n).as_secs()))
+        .collect();
+    format!(
+        "Failed deliveries are retried after {} (Attio itself waits 255s, doubling, 10 times)",
+        waits.join(", ")
+    )
 }
 
 /// Runs the fake, creates the webhook, and shows deliveries until Ctrl-C.
@@ -66,22 +52,17 @@ pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     }
     warn_unknown_event_types(&args.event, ctx.out);
     let state_path = dev_state::path(args.state_file.as_deref())?;
-    let schedule = Schedule {
-        retries: args.retries,
-        first_retry_after: Duration::from_secs(args.first_retry_after),
-    };
+    let schedule = DeliveryPolicy::default()
+        .retries(args.retries)
+        .first_retry_after(Duration::from_secs(args.first_retry_after))
+        .attempt_timeout(ATTEMPT_TIMEOUT);
     let api_token = random_token()?;
     let control_token = random_token()?;
     let builder = FakeAttio::builder()
         .token(api_token.clone(), [Scope::ReadWrite])
         .workspace_id(samples::WORKSPACE_ID)
         .allow_loopback_http_targets()
-        .delivery_policy(
-            DeliveryPolicy::default()
-                .retries(schedule.retries)
-                .first_retry_after(schedule.first_retry_after)
-                .attempt_timeout(ATTEMPT_TIMEOUT),
-        );
+        .delivery_policy(schedule.clone());
     let fake = require_control_token(builder, &control_token).build();
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let server = fake
@@ -144,12 +125,12 @@ pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         &created,
         &api_token,
         &state_path,
-        schedule,
+        &schedule,
         args.forward_to.is_none(),
         ctx.out,
     )?;
 
-    let result = watch(&server, schedule, ctx.out).await;
+    let result = watch(&server, &schedule, ctx.out).await;
     dev_state::remove_own(&state_path);
     result.map(|()| Status::Done)
 }
@@ -174,7 +155,7 @@ fn banner(
     created: &CreatedWebhook,
     api_token: &str,
     state_path: &Path,
-    schedule: Schedule,
+    schedule: &DeliveryPolicy,
     builtin: bool,
     out: Output,
 ) -> Result<(), CliError> {
@@ -212,7 +193,7 @@ fn banner(
         "Manage it: ATTIO_BASE_URL={} ATTIO_API_KEY={api_token} attio-webhooks list",
         server.base_url()
     ));
-    line(&format!("{}.", schedule.describe()));
+    line(&format!("{}.", describe_retries(schedule)));
     line(&format!(
         "Send events from another terminal: attio-webhooks trigger record.created   (state: {})",
         state_path.display()
@@ -223,7 +204,11 @@ fn banner(
 }
 
 /// Prints delivery attempts as the fake makes them, until Ctrl-C or SIGTERM.
-async fn watch(server: &FakeServer, schedule: Schedule, out: Output) -> Result<(), CliError> {
+async fn watch(
+    server: &FakeServer,
+    schedule: &DeliveryPolicy,
+    out: Output,
+) -> Result<(), CliError> {
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut ticker = tokio::time::interval(POLL_EVERY);
@@ -249,7 +234,7 @@ async fn watch(server: &FakeServer, schedule: Schedule, out: Output) -> Result<(
     }
 }
 
-fn print_attempt(attempt: &DeliveryAttempt, schedule: Schedule, out: Output) {
+fn print_attempt(attempt: &DeliveryAttempt, schedule: &DeliveryPolicy, out: Output) {
     let event_type = Delivery::parse(&attempt.body)
         .ok()
         .and_then(|d| d.events.first().map(|e| e.event_type.as_str().to_owned()))
