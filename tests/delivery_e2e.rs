@@ -1,7 +1,7 @@
 //! End to end: a receiver on loopback, webhooks created through the client
 //! against the fake over HTTP, events emitted, deliveries checked.
 
-mod oracle;
+use crate::oracle;
 
 use std::collections::HashSet;
 use std::convert::Infallible;

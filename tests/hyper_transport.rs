@@ -16,7 +16,7 @@ use attio_webhooks_testkit::{test_retry_policy, FakeAttio, FakeServer};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
-mod support;
+use crate::support;
 use support::{bounded, header, read_head, Proxy, Task, TLS_HOST};
 
 const CA: &[u8] = include_bytes!("data/tls/ca.pem");

@@ -1,8 +1,7 @@
 //! End to end: the fake Attio delivers over loopback to an axum app whose
 //! handler takes `VerifiedDelivery` and runs through `Once`.
 
-mod oracle;
-mod receive_common;
+use crate::receive_common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -58,4 +57,4 @@ async fn start(verifier: Verifier, once: Once, probe: Arc<Probe>) -> SocketAddr 
     addr
 }
 
-scenarios!(start);
+crate::scenarios!(start);

@@ -2,8 +2,7 @@
 //! server whose service is a `tower::service_fn` wrapped in `VerifyLayer`,
 //! adapted with hyper-util's `TowerToHyperService`.
 
-mod oracle;
-mod receive_common;
+use crate::receive_common;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -54,4 +53,4 @@ async fn start(verifier: Verifier, once: Once, probe: Arc<Probe>) -> SocketAddr 
     addr
 }
 
-scenarios!(start);
+crate::scenarios!(start);

@@ -1,7 +1,7 @@
 //! The built `attio-webhooks` binary against the fake Attio over loopback:
 //! the manage commands, plan/apply, exit codes and help.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Duration;

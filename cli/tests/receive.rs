@@ -3,7 +3,7 @@
 //! every event type to a receiver that checks signatures with `hmac` and
 //! `sha2` directly.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;

@@ -6,7 +6,7 @@
 //! come from `hmac` + `sha2` directly, never from the crate's signer; the
 //! expected answers are written out from the receiving docs' table.
 
-mod common;
+use crate::common;
 
 use std::convert::Infallible;
 use std::io::{Read, Write};

@@ -1,6 +1,6 @@
 //! The `fake-attio` binary, run as another language's test would run it.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! (A file of its own: it reads the process's memory use, which other
 //! tests running beside it in one process would disturb.)
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

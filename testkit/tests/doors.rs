@@ -6,7 +6,7 @@
 //! `host` and `content-length` headers a client adds, and a dropped
 //! connection showing as a transport error.
 
-mod common;
+use crate::common;
 
 use attio_webhooks::{Transport, WorkspaceId};
 use attio_webhooks_testkit::{FakeAttio, FakeServer, InProcessTransport, Scope, MAX_BODY_BYTES};

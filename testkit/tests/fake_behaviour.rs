@@ -1,7 +1,7 @@
 //! What the fake does beyond the shared contract: auth details, faults of
 //! every kind, controls over HTTP, limits, rate limiting and concurrency.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! policy, bounded logs, connection timeouts and caps, and a workspace
 //! lock short enough that reads do not wait for large writes.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
