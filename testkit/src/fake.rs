@@ -10,7 +10,8 @@ use attio_webhooks::{
 };
 
 use crate::api::{
-    Config, ControlAccess, Dispatcher, FaultRule, RecordedRequest, Scope, SeedInput, Shared, Tokens,
+    Config, ControlAccess, Dispatcher, FakeState, FaultRule, RecordedRequest, Scope, SeedInput,
+    Tokens,
 };
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
@@ -51,6 +52,8 @@ pub const IN_PROCESS_BASE_URL: &str = "http://localhost";
 /// ```
 #[derive(Clone, Debug)]
 pub struct FakeAttio {
+    /// What the Rust API reads and changes; the dispatcher works on the same.
+    state: Arc<FakeState>,
     dispatcher: Arc<Dispatcher>,
     #[cfg(feature = "server")]
     log_requests: bool,
@@ -192,9 +195,10 @@ impl FakeAttioBuilder {
             rate_limits: self.rate_limits,
             delivery_policy: self.delivery_policy,
         };
-        let shared = Shared::new(config, self.clock.unwrap_or_default());
+        let state = Arc::new(FakeState::new(config, self.clock.unwrap_or_default()));
         FakeAttio {
-            dispatcher: Arc::new(Dispatcher::new(shared)),
+            dispatcher: Arc::new(Dispatcher::new(Arc::clone(&state))),
+            state,
             #[cfg(feature = "server")]
             log_requests: self.log_requests,
         }
@@ -220,33 +224,29 @@ impl FakeAttio {
         FakeAttioBuilder::default()
     }
 
-    fn shared(&self) -> &Shared {
-        self.dispatcher.shared()
-    }
-
     /// The workspace id of every webhook.
     pub fn workspace_id(&self) -> WorkspaceId {
-        self.shared().config.workspace_id
+        self.state.config.workspace_id
     }
 
     /// The fake's clock.
     pub fn clock(&self) -> &Clock {
-        &self.shared().clock
+        &self.state.clock
     }
 
     /// Which target URLs the fake accepts (and delivers to).
     pub fn target_url_policy(&self) -> TargetUrlPolicy {
-        self.shared().config.targets
+        self.state.config.targets
     }
 
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
-        &self.shared().config.limits
+        &self.state.config.limits
     }
 
     /// The first configured token ([`DEFAULT_TOKEN`] unless others were set).
     pub fn token(&self) -> &str {
-        &self.shared().config.first_token
+        &self.state.config.first_token
     }
 
     /// A [`attio_webhooks::Transport`] that hands requests straight to this
@@ -279,12 +279,12 @@ impl FakeAttio {
 
     /// Every webhook, in creation order.
     pub fn webhooks(&self) -> Vec<Webhook> {
-        self.shared().webhooks(self.clock().now())
+        self.state.webhooks(self.clock().now())
     }
 
     /// Every webhook with its secret, in creation order.
     pub fn webhooks_with_secrets(&self) -> Vec<CreatedWebhook> {
-        self.shared().webhooks_with_secrets(self.clock().now())
+        self.state.webhooks_with_secrets(self.clock().now())
     }
 
     /// Puts webhooks into the fake directly (see [`Seed`]). Each seed
@@ -295,7 +295,7 @@ impl FakeAttio {
         seeds: impl IntoIterator<Item = Seed>,
     ) -> Result<Vec<CreatedWebhook>, ApiErrorBody> {
         let seeds = seeds.into_iter().map(SeedInput::from).collect();
-        self.shared().seed(seeds, self.clock().now())
+        self.state.seed(seeds, self.clock().now())
     }
 
     /// Makes the next requests that match `rule` fail (see [`FaultRule`]).
@@ -304,19 +304,19 @@ impl FakeAttio {
     ///
     /// If [`Limits::fault_rules`] rules are already pending.
     pub fn inject(&self, rule: FaultRule) {
-        if let Err(refused) = self.shared().inject(rule) {
+        if let Err(refused) = self.state.inject(rule) {
             panic!("{}", refused.message);
         }
     }
 
     /// The fault rules not used up yet.
     pub fn pending_faults(&self) -> Vec<FaultRule> {
-        self.shared().pending_faults()
+        self.state.pending_faults()
     }
 
     /// Drops every pending fault rule.
     pub fn clear_faults(&self) {
-        self.shared().clear_faults();
+        self.state.clear_faults();
     }
 
     /// The API requests received (not the control routes), oldest first,
@@ -324,23 +324,23 @@ impl FakeAttio {
     /// ones were dropped. Unlike `GET /__fake/requests`, it shows the
     /// `Authorization` header as sent.
     pub fn requests(&self) -> LogSnapshot<RecordedRequest> {
-        self.shared().requests()
+        self.state.requests()
     }
 
     /// Forgets the received requests.
     pub fn clear_requests(&self) {
-        self.shared().clear_requests();
+        self.state.clear_requests();
     }
 
     /// Back to empty: no webhooks, faults, recorded requests, pending
     /// deliveries or delivery log. Tokens, settings and the clock stay.
     pub fn reset(&self) {
-        self.shared().reset();
+        self.state.reset();
     }
 
     /// The delivery schedule in use.
     pub fn delivery_policy(&self) -> &DeliveryPolicy {
-        self.shared().deliveries.policy()
+        self.state.deliveries.policy()
     }
 
     /// Delivers `event` the way Attio would: to every `active` or
@@ -360,13 +360,13 @@ impl FakeAttio {
     /// Must be called inside a tokio runtime for the deliveries to start
     /// at once; otherwise they start at the next `settle_deliveries`.
     pub fn emit(&self, event: Event) -> Vec<QueuedDelivery> {
-        self.shared().emit(&event, self.clock().now())
+        self.state.emit(&event, self.clock().now())
     }
 
     /// Every delivery attempt so far, in the order they finished, within
     /// the delivery-log limits of [`Limits`].
     pub fn delivery_log(&self) -> LogSnapshot<DeliveryAttempt> {
-        self.shared().delivery_log()
+        self.state.delivery_log()
     }
 
     /// Waits until every attempt that is due by the fake's clock has been
@@ -374,7 +374,7 @@ impl FakeAttio {
     /// `clock.advance(...)` then `settle_deliveries().await` runs every
     /// retry the jump made due.
     pub async fn settle_deliveries(&self) {
-        self.shared().deliveries.settle().await;
+        self.state.deliveries.settle().await;
     }
 
     #[cfg(feature = "server")]

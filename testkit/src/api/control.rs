@@ -35,7 +35,7 @@ use super::faults::FaultRule;
 use super::parse;
 use super::recording::RecordedRequest;
 use super::responses;
-use super::state::Shared;
+use super::state::FakeState;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,16 +43,16 @@ struct Advance {
     seconds: f64,
 }
 
-fn clock(shared: &Shared) -> http::Response<Bytes> {
+fn clock(state: &FakeState) -> http::Response<Bytes> {
     responses::data(&serde_json::json!({
-        "now": shared.clock.now(),
-        "manual": shared.clock.is_manual(),
+        "now": state.clock.now(),
+        "manual": state.clock.is_manual(),
     }))
 }
 
 /// Answers control route `route` (the path after `/__fake`).
 pub(crate) fn handle(
-    shared: &Shared,
+    state: &FakeState,
     method: &Method,
     route: &str,
     path: &str,
@@ -61,48 +61,48 @@ pub(crate) fn handle(
 ) -> Result<http::Response<Bytes>, ApiErrorBody> {
     match (method.as_str(), route) {
         ("POST", "/reset") => {
-            shared.reset();
+            state.reset();
             Ok(responses::empty())
         }
-        ("GET", "/webhooks") => Ok(responses::data(&shared.webhooks_with_secrets(now))),
+        ("GET", "/webhooks") => Ok(responses::data(&state.webhooks_with_secrets(now))),
         ("POST", "/webhooks") => {
             let seeds = parse::seeds_body(body)?;
-            Ok(responses::data(&shared.seed(seeds, now)?))
+            Ok(responses::data(&state.seed(seeds, now)?))
         }
         ("GET", "/requests") => Ok(responses::json(
             200,
-            &shared.requests().map(RecordedRequest::redacted),
+            &state.requests().map(RecordedRequest::redacted),
         )),
         ("DELETE", "/requests") => {
-            shared.clear_requests();
+            state.clear_requests();
             Ok(responses::empty())
         }
-        ("GET", "/faults") => Ok(responses::data(&shared.pending_faults())),
+        ("GET", "/faults") => Ok(responses::data(&state.pending_faults())),
         ("POST", "/faults") => {
-            shared.inject(parse::control_body::<FaultRule>(body)?)?;
+            state.inject(parse::control_body::<FaultRule>(body)?)?;
             Ok(responses::empty())
         }
         ("DELETE", "/faults") => {
-            shared.clear_faults();
+            state.clear_faults();
             Ok(responses::empty())
         }
         ("POST", "/events") => {
             let event = parse::control_body::<Event>(body)?;
-            Ok(responses::data(&shared.emit(&event, now)))
+            Ok(responses::data(&state.emit(&event, now)))
         }
-        ("GET", "/deliveries") => Ok(responses::json(200, &shared.delivery_log())),
-        ("GET", "/clock") => Ok(clock(shared)),
+        ("GET", "/deliveries") => Ok(responses::json(200, &state.delivery_log())),
+        ("GET", "/clock") => Ok(clock(state)),
         ("POST", "/clock/advance") => {
             let advance = parse::control_body::<Advance>(body)?;
-            if !shared.clock.is_manual() {
+            if !state.clock.is_manual() {
                 return Err(errors::validation(
                     "The fake runs on the system clock; start it with a manual clock (fake-attio --manual-clock).",
                 ));
             }
             let seconds = Duration::try_from_secs_f64(advance.seconds)
                 .map_err(|e| errors::validation(format!("seconds: {e}")))?;
-            shared.clock.advance(seconds);
-            Ok(clock(shared))
+            state.clock.advance(seconds);
+            Ok(clock(state))
         }
         (method, _) => Err(errors::no_such_route(method, path)),
     }

@@ -22,6 +22,7 @@
 //! 10. "After handling" faults spoil the answer (status, truncation,
 //!     dropped connection, delay).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -31,7 +32,7 @@ use super::errors;
 use super::faults::Fault;
 use super::responses;
 use super::route::Route;
-use super::state::Shared;
+use super::state::FakeState;
 use super::webhooks::{self, Answer};
 use crate::clock::Now;
 
@@ -56,7 +57,7 @@ pub(crate) enum Reply {
 
 /// Handles requests for one fake; see the module docs for the order.
 pub(crate) struct Dispatcher {
-    shared: Shared,
+    state: Arc<FakeState>,
 }
 
 /// A summary: the state holds every token, the control token and the
@@ -65,7 +66,7 @@ pub(crate) struct Dispatcher {
 /// Takes no lock, so it is safe to format from anywhere.
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let config = &self.shared.config;
+        let config = &self.state.config;
         let control = match config.control {
             ControlAccess::Open => "open",
             ControlAccess::Token(_) => "token",
@@ -76,45 +77,45 @@ impl std::fmt::Debug for Dispatcher {
             .field("targets", &config.targets)
             .field("control", &control)
             .field("rate_limits", &config.rate_limits)
-            .field("clock", &self.shared.clock)
+            .field("clock", &self.state.clock)
             .finish_non_exhaustive()
     }
 }
 
 impl Dispatcher {
-    pub(crate) fn new(shared: Shared) -> Self {
-        Self { shared }
+    pub(crate) fn new(state: Arc<FakeState>) -> Self {
+        Self { state }
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.shared
+    pub(crate) fn state(&self) -> &FakeState {
+        &self.state
     }
 
     /// The largest body a door should read before handing over [`Body::TooLarge`].
     pub(crate) fn max_body_bytes(&self) -> usize {
-        self.shared.config.limits.max_body_bytes
+        self.state.config.limits.max_body_bytes
     }
 
     #[cfg(feature = "server")]
     pub(crate) fn limits(&self) -> &crate::limits::Limits {
-        &self.shared.config.limits
+        &self.state.config.limits
     }
 
     /// A door listens on `port`: deliveries never go there.
     #[cfg(feature = "server")]
     pub(crate) fn listening_on(&self, port: u16) {
-        self.shared.deliveries.add_own_port(port);
+        self.state.deliveries.add_own_port(port);
     }
 
     /// A door stopped listening on `port`.
     #[cfg(feature = "server")]
     pub(crate) fn stopped_listening(&self, port: u16) {
-        self.shared.deliveries.remove_own_port(port);
+        self.state.deliveries.remove_own_port(port);
     }
 
     /// Handles one request received at `now`.
     pub(crate) fn handle(&self, request: http::Request<Body>, now: Now) -> Reply {
-        let shared = &self.shared;
+        let state = &self.state;
         let limit = self.max_body_bytes();
         let (parts, body) = request.into_parts();
         let body = match body {
@@ -126,16 +127,16 @@ impl Dispatcher {
         let method = request.method();
         let route = Route::of(method, path);
         if let Route::Control(rest) = route {
-            let control = &shared.config.control;
+            let control = &state.config.control;
             if *control == ControlAccess::Off {
                 return error(&errors::no_such_route(method.as_str(), path), now);
             }
             let answer = control.authorize(request.headers()).and_then(|()| {
-                super::control::handle(shared, method, rest, path, request.body(), now.at)
+                super::control::handle(state, method, rest, path, request.body(), now.at)
             });
             return respond(answer, now);
         }
-        shared.record(&request, now.at);
+        state.record(&request, now.at);
         if route == Route::Unknown {
             return error(&errors::no_such_route(method.as_str(), path), now);
         }
@@ -144,13 +145,13 @@ impl Dispatcher {
         } else {
             Scope::Read
         };
-        if let Err(body) = shared.config.tokens.authorize(request.headers(), needed) {
+        if let Err(body) = state.config.tokens.authorize(request.headers(), needed) {
             return error(&body, now);
         }
-        if !shared.admit(route.writes(), now.wall) {
+        if !state.admit(route.writes(), now.wall) {
             return error(&errors::rate_limited(), now);
         }
-        let fault = shared.take_fault(method, path);
+        let fault = state.take_fault(method, path);
         match fault {
             Some(Fault::Status { status }) => return error(&errors::for_status(status), now),
             Some(Fault::RateLimited) => return error(&errors::rate_limited(), now),
@@ -175,7 +176,7 @@ impl Dispatcher {
             Some(Fault::DropConnection) => return Reply::Drop,
             _ => {}
         }
-        let answer = respond(operation(shared, route, &request, now), now);
+        let answer = respond(operation(state, route, &request, now), now);
         match (fault, answer) {
             (None, answer) => answer,
             (Some(Fault::Delay { millis }), Reply::Respond(response, _)) => {
@@ -197,18 +198,18 @@ impl Dispatcher {
 
 /// Steps 8 and 9 for an API route.
 fn operation(
-    shared: &Shared,
+    state: &FakeState,
     route: Route<'_>,
     request: &http::Request<Bytes>,
     now: Now,
 ) -> Answer {
     let at = now.at;
     match route {
-        Route::List => webhooks::list(shared, request.uri().query(), at),
-        Route::Create => webhooks::create(shared, request.body(), at),
-        Route::Get(id) => webhooks::get(shared, id, at),
-        Route::Update(id) => webhooks::update(shared, id, request.body(), at),
-        Route::Delete(id) => webhooks::delete(shared, id, at),
+        Route::List => webhooks::list(state, request.uri().query(), at),
+        Route::Create => webhooks::create(state, request.body(), at),
+        Route::Get(id) => webhooks::get(state, id, at),
+        Route::Update(id) => webhooks::update(state, id, request.body(), at),
+        Route::Delete(id) => webhooks::delete(state, id, at),
         Route::Control(_) | Route::Unknown => Err(errors::no_such_route(
             request.method().as_str(),
             request.uri().path(),

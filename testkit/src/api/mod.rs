@@ -25,4 +25,4 @@ pub use route::CONTROL_PREFIX;
 pub(crate) use auth::{ControlAccess, Tokens};
 pub(crate) use dispatcher::{Body, Dispatcher, Reply};
 pub(crate) use parse::SeedInput;
-pub(crate) use state::{Config, Shared};
+pub(crate) use state::{Config, FakeState};

@@ -44,7 +44,7 @@ pub(crate) struct Config {
 
 /// The state of one fake.
 #[derive(Debug)]
-pub(crate) struct Shared {
+pub(crate) struct FakeState {
     pub(crate) config: Config,
     pub(crate) clock: Clock,
     pub(crate) workspace: Arc<Locked<Workspace>>,
@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     limiter: Option<Locked<RateLimiter>>,
 }
 
-impl Shared {
+impl FakeState {
     pub(crate) fn new(config: Config, clock: Clock) -> Self {
         let limits = &config.limits;
         let workspace = Arc::new(Locked::new(
@@ -128,7 +128,7 @@ impl Shared {
                 now,
             ));
         }
-        let created = batch.iter().map(|p| p.0.created()).collect();
+        let created = batch.iter().map(|p| p.webhook.created()).collect();
         self.workspace
             .with(|ws| ws.insert(now, batch))
             .map_err(|e| errors::from_workspace(e, "data"))?;

@@ -8,26 +8,26 @@ use bytes::Bytes;
 use super::errors;
 use super::parse;
 use super::responses;
-use super::state::{fresh_id, Shared};
+use super::state::{fresh_id, FakeState};
 use crate::workspace::{check_changes, check_new, random_secret, Prepared};
 
 /// What an operation answers: 200 with these bytes, or an Attio error.
 pub(crate) type Answer = Result<http::Response<Bytes>, ApiErrorBody>;
 
 /// `GET /v2/webhooks`
-pub(crate) fn list(shared: &Shared, query: Option<&str>, now: Timestamp) -> Answer {
+pub(crate) fn list(state: &FakeState, query: Option<&str>, now: Timestamp) -> Answer {
     let (limit, offset) = parse::list_query(query)?;
-    let page = shared.workspace.with(|ws| ws.list(now, limit, offset));
+    let page = state.workspace.with(|ws| ws.list(now, limit, offset));
     Ok(responses::raw(200, page))
 }
 
 /// `POST /v2/webhooks`
-pub(crate) fn create(shared: &Shared, body: &Bytes, now: Timestamp) -> Answer {
+pub(crate) fn create(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer {
     let (target_url, subscriptions) = parse::create_body(body)?;
-    let checked = check_new(target_url, subscriptions, shared.config.targets)
+    let checked = check_new(target_url, subscriptions, state.config.targets)
         .map_err(|e| errors::from_workspace(e, "data"))?;
     let prepared = Prepared::new(
-        shared.config.workspace_id,
+        state.config.workspace_id,
         fresh_id(),
         checked,
         WebhookStatus::Active,
@@ -36,7 +36,7 @@ pub(crate) fn create(shared: &Shared, body: &Bytes, now: Timestamp) -> Answer {
         now,
     );
     let answer = prepared.created_body();
-    shared
+    state
         .workspace
         .with(|ws| ws.insert(now, vec![prepared]))
         .map_err(|e| errors::from_workspace(e, "data"))?;
@@ -44,8 +44,8 @@ pub(crate) fn create(shared: &Shared, body: &Bytes, now: Timestamp) -> Answer {
 }
 
 /// `GET /v2/webhooks/{id}`
-pub(crate) fn get(shared: &Shared, id: &str, now: Timestamp) -> Answer {
-    let one = shared
+pub(crate) fn get(state: &FakeState, id: &str, now: Timestamp) -> Answer {
+    let one = state
         .workspace
         .with(|ws| ws.get(now, id))
         .map_err(|e| errors::from_workspace(e, "data"))?;
@@ -53,11 +53,11 @@ pub(crate) fn get(shared: &Shared, id: &str, now: Timestamp) -> Answer {
 }
 
 /// `PATCH /v2/webhooks/{id}`
-pub(crate) fn update(shared: &Shared, id: &str, body: &Bytes, now: Timestamp) -> Answer {
+pub(crate) fn update(state: &FakeState, id: &str, body: &Bytes, now: Timestamp) -> Answer {
     let (target_url, subscriptions) = parse::update_body(body)?;
-    let changes = check_changes(target_url, subscriptions, shared.config.targets)
+    let changes = check_changes(target_url, subscriptions, state.config.targets)
         .map_err(|e| errors::from_workspace(e, "data"))?;
-    let one = shared
+    let one = state
         .workspace
         .with(|ws| ws.update(now, id, changes))
         .map_err(|e| errors::from_workspace(e, "data"))?;
@@ -65,8 +65,8 @@ pub(crate) fn update(shared: &Shared, id: &str, body: &Bytes, now: Timestamp) ->
 }
 
 /// `DELETE /v2/webhooks/{id}`
-pub(crate) fn delete(shared: &Shared, id: &str, now: Timestamp) -> Answer {
-    shared
+pub(crate) fn delete(state: &FakeState, id: &str, now: Timestamp) -> Answer {
+    state
         .workspace
         .with(|ws| ws.delete(now, id))
         .map_err(|e| errors::from_workspace(e, "data"))?;

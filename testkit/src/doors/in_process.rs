@@ -39,7 +39,7 @@ impl Transport for InProcessTransport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, InProcessError> {
-        let now = self.dispatcher.shared().clock.read();
+        let now = self.dispatcher.state().clock.read();
         match self.dispatcher.handle(request.map(Body::Read), now) {
             Reply::Respond(response, None) => Ok(response),
             Reply::Respond(response, Some(delay)) => {

@@ -2,6 +2,8 @@
 //! request, hands it to [`crate::api`]'s dispatcher with the time, and
 //! carries out the reply; nothing else.
 
+#[cfg(feature = "server")]
+mod connections;
 mod in_process;
 #[cfg(feature = "server")]
 mod server;

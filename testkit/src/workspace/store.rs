@@ -95,7 +95,7 @@ impl Workspace {
         batch: Vec<Prepared>,
     ) -> Result<(), WorkspaceError> {
         self.expire(now);
-        let added: usize = batch.iter().map(|p| p.0.size()).sum();
+        let added: usize = batch.iter().map(|p| p.webhook.size()).sum();
         if self.webhooks.len() + batch.len() > self.limits.webhooks {
             return Err(WorkspaceError::Refused(format!(
                 "The workspace already holds {} webhooks; the fake holds at most {}.",
@@ -106,13 +106,20 @@ impl Workspace {
         if self.bytes + added > self.limits.stored_bytes {
             return Err(over_budget(self.limits.stored_bytes));
         }
-        for (i, Prepared(new, repeat)) in batch.iter().enumerate() {
+        for (
+            i,
+            Prepared {
+                webhook: new,
+                repeat,
+            },
+        ) in batch.iter().enumerate()
+        {
             if let Some(repeat) = repeat {
                 return Err(repeat.clone());
             }
             let id = new.id();
             let earlier = &batch[..i];
-            if self.by_id.contains_key(&id) || earlier.iter().any(|p| p.0.id() == id) {
+            if self.by_id.contains_key(&id) || earlier.iter().any(|p| p.webhook.id() == id) {
                 return Err(WorkspaceError::Refused(format!(
                     "A webhook with ID \"{id}\" already exists."
                 )));
@@ -121,7 +128,7 @@ impl Workspace {
             if let Some((key, holder)) = self.unique.clash(target, new.keys(), None) {
                 return Err(conflict(target, key.event_type(), holder));
             }
-            for Prepared(other, _) in earlier {
+            for Prepared { webhook: other, .. } in earlier {
                 if other.webhook().target_url == *target {
                     if let Some(key) = new.keys().iter().find(|k| other.keys().contains(k)) {
                         return Err(conflict(target, key.event_type(), other.id()));
@@ -129,7 +136,7 @@ impl Workspace {
                 }
             }
         }
-        for Prepared(new, _) in batch {
+        for Prepared { webhook: new, .. } in batch {
             self.unique
                 .insert(&new.webhook().target_url, new.keys(), new.id());
             self.degraded += usize::from(new.degraded_since().is_some());
@@ -540,7 +547,7 @@ mod tests {
         ws.insert(t, (1..=3).map(one).collect()).unwrap();
         assert_eq!(ws.webhooks(t).len(), 3);
         // A byte budget of exactly one webhook holds it, and no second.
-        let size = one(1).0.size();
+        let size = one(1).webhook.size();
         let mut ws = with_budget(size);
         ws.insert(t, vec![one(1)]).unwrap();
         assert!(
@@ -584,7 +591,7 @@ mod tests {
         let small = || note(Filter::And(vec![]));
         // Webhook 2 on webhook 1's URL, with the same subscription.
         let second = || prepared(2, "https://x.test/1", small(), WebhookStatus::Active);
-        let size = numbered(1, WebhookStatus::Active).0.size();
+        let size = numbered(1, WebhookStatus::Active).webhook.size();
         let mut ws = with_budget(2 * size + 50);
         ws.insert(t, vec![numbered(1, WebhookStatus::Active)])
             .unwrap();
@@ -634,8 +641,8 @@ mod tests {
     #[test]
     fn deleting_gives_back_its_bytes_and_its_degraded_count() {
         let t = Timestamp::UNIX_EPOCH;
-        let size = numbered(1, WebhookStatus::Degraded).0.size();
-        assert!(numbered(1, WebhookStatus::Active).0.size() <= size);
+        let size = numbered(1, WebhookStatus::Degraded).webhook.size();
+        assert!(numbered(1, WebhookStatus::Active).webhook.size() <= size);
         let mut ws = with_budget(size);
         // A budget of one webhook, used again and again.
         for i in 1..=3 {

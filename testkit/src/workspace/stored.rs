@@ -27,7 +27,12 @@ pub(crate) struct StoredWebhook {
 /// A webhook built and serialized before the workspace is locked, ready to
 /// be inserted, with the 409 its request earned by repeating a subscription.
 #[derive(Clone, Debug)]
-pub(crate) struct Prepared(pub(crate) StoredWebhook, pub(crate) Option<WorkspaceError>);
+pub(crate) struct Prepared {
+    /// The webhook as it will be stored.
+    pub(crate) webhook: StoredWebhook,
+    /// The 409 its own subscriptions earned (two equivalent ones), if any.
+    pub(crate) repeat: Option<WorkspaceError>,
+}
 
 impl Prepared {
     /// Builds the webhook a create or seed stores: `status` (`active` unless
@@ -49,21 +54,21 @@ impl Prepared {
             created_at,
         )
         .with_status(status);
-        Prepared(
-            StoredWebhook {
+        Prepared {
+            webhook: StoredWebhook {
                 json: serialize(&webhook),
                 webhook,
                 secret,
                 keys: checked.keys,
                 degraded_since,
             },
-            checked.repeat,
-        )
+            repeat: checked.repeat,
+        }
     }
 
     /// `{"data":<webhook with "secret">}`: what create answers.
     pub(crate) fn created_body(&self) -> Bytes {
-        data_created(&self.0)
+        data_created(&self.webhook)
     }
 }
 
@@ -237,7 +242,7 @@ mod tests {
             Secret::new("odd \"secret\" \\ value"),
             Timestamp::UNIX_EPOCH,
         );
-        let stored = &prepared.0;
+        let stored = &prepared.webhook;
         let created: serde_json::Value = serde_json::from_slice(&prepared.created_body()).unwrap();
         assert_eq!(created, serde_json::json!({"data": stored.created()}));
         let one: serde_json::Value = serde_json::from_slice(&data_one(stored)).unwrap();

@@ -1,17 +1,13 @@
-//! `fake-attio`: the testkit's fake Attio webhooks API as a standalone
-//! server, for tests in any language.
-//!
-//! Prints one line, its base URL, once it is listening; serves until
-//! SIGTERM or SIGINT, then lets running requests finish and exits 0.
+//! `fake-attio`'s command line: flags, environment variables, and what
+//! they parse to.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
-use std::process::ExitCode;
+use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 use std::time::Duration;
 
-use attio_webhooks::{model::Timestamp, WorkspaceId};
-use attio_webhooks_testkit::{Clock, FakeAttio, Limits, Scope, DEFAULT_TOKEN};
+use attio_webhooks::WorkspaceId;
+use attio_webhooks_testkit::{Limits, Scope};
 
-const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 usage: fake-attio [options]
 
 Serves a fake Attio webhooks API (REST v2). Prints its base URL on one line
@@ -56,22 +52,22 @@ Test controls live under /__fake (reset, seed, requests, faults, events,
 deliveries, clock): see the README of attio-webhooks.";
 
 #[derive(Debug)]
-struct Options {
-    host: IpAddr,
-    host_given: String,
-    port: u16,
-    tokens: Vec<(String, Vec<Scope>)>,
-    control_token: Option<String>,
-    no_control: bool,
-    workspace_id: Option<WorkspaceId>,
-    allow_http_targets: bool,
-    rate_limit: bool,
-    manual_clock: bool,
-    log: bool,
-    limits: Limits,
+pub(crate) struct Options {
+    pub(crate) host: IpAddr,
+    pub(crate) host_given: String,
+    pub(crate) port: u16,
+    pub(crate) tokens: Vec<(String, Vec<Scope>)>,
+    pub(crate) control_token: Option<String>,
+    pub(crate) no_control: bool,
+    pub(crate) workspace_id: Option<WorkspaceId>,
+    pub(crate) allow_http_targets: bool,
+    pub(crate) rate_limit: bool,
+    pub(crate) manual_clock: bool,
+    pub(crate) log: bool,
+    pub(crate) limits: Limits,
 }
 
-enum Parsed {
+pub(crate) enum Parsed {
     Run(Box<Options>),
     Help,
     Version,
@@ -158,7 +154,7 @@ fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{flag}: {value:?} is not a positive number of seconds"))
 }
 
-fn parse_args(
+pub(crate) fn parse_args(
     args: Vec<std::ffi::OsString>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Parsed, String> {
@@ -255,115 +251,6 @@ fn parse_args(
         ));
     }
     Ok(Parsed::Run(Box::new(options)))
-}
-
-fn build(options: &Options) -> FakeAttio {
-    let mut builder = FakeAttio::builder().limits(options.limits.clone());
-    for (token, scopes) in &options.tokens {
-        builder = builder.token(token.clone(), scopes.iter().copied());
-    }
-    if let Some(id) = options.workspace_id {
-        builder = builder.workspace_id(id);
-    }
-    if options.allow_http_targets {
-        builder = builder.allow_loopback_http_targets();
-    }
-    if options.rate_limit {
-        builder = builder.attio_rate_limits();
-    }
-    if options.manual_clock {
-        builder = builder.clock(Clock::manual(Timestamp::now()));
-    }
-    if let Some(token) = &options.control_token {
-        builder = builder.control_token(token.clone());
-    }
-    if options.no_control {
-        builder = builder.without_control_routes();
-    }
-    if options.log {
-        builder = builder.log_requests();
-    }
-    builder.build()
-}
-
-/// Resolves when the process is asked to stop: SIGTERM or SIGINT (the
-/// handlers are installed even when the shell started the process with
-/// SIGINT ignored, as background jobs are).
-async fn stop_requested() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    let options = match parse_args(std::env::args_os().skip(1).collect(), |k| {
-        std::env::var(k).ok()
-    }) {
-        Ok(Parsed::Run(options)) => options,
-        Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Ok(Parsed::Version) => {
-            println!("fake-attio {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("fake-attio: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    // Installed before the base URL is printed, so a signal sent as soon
-    // as the URL is read is never missed.
-    let stop = tokio::spawn(stop_requested());
-    tokio::task::yield_now().await;
-    let fake = build(&options);
-    let server = match fake
-        .serve_on(SocketAddr::new(options.host, options.port))
-        .await
-    {
-        Ok(server) => server,
-        Err(error) => {
-            eprintln!(
-                "fake-attio: cannot listen on {}:{}: {error}",
-                options.host, options.port
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    println!("{}", server.base_url());
-    if options.host.is_unspecified() {
-        eprintln!(
-            "fake-attio: listening on all interfaces ({}); clients on this host can use {}",
-            server.addr(),
-            server.base_url()
-        );
-    }
-    if !options.host.is_loopback() && fake.token() == DEFAULT_TOKEN {
-        eprintln!(
-            "fake-attio: warning: the API accepts the well-known default token {DEFAULT_TOKEN:?}; \
-             set your own with --tokens-file or FAKE_ATTIO_TOKENS"
-        );
-    }
-    let _ = stop.await;
-    server.shutdown().await;
-    ExitCode::SUCCESS
 }
 
 #[cfg(test)]
