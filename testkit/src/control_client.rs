@@ -84,13 +84,24 @@ struct Advance {
 ///
 /// let wrong = ControlClient::new(server.base_url(), Some("guess"))?;
 /// assert!(wrong.reset().await.is_err());
+/// assert!(!format!("{control:?}").contains("ctl"), "Debug never shows the token");
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ControlClient<T = HyperTransport> {
     transport: T,
     base_url: String,
     token: Option<String>,
+}
+
+/// The base URL, and whether a control token is set (never the token).
+impl<T> std::fmt::Debug for ControlClient<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControlClient")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl ControlClient<HyperTransport> {

@@ -50,13 +50,22 @@ pub const IN_PROCESS_BASE_URL: &str = "http://localhost";
 /// assert_eq!(fake.requests().len(), 2);
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct FakeAttio {
     /// What the Rust API reads and changes; the dispatcher works on the same.
     state: Arc<FakeState>,
     dispatcher: Arc<Dispatcher>,
     #[cfg(feature = "server")]
     log_requests: bool,
+}
+
+/// The dispatcher's summary only: the state holds tokens and secrets.
+impl std::fmt::Debug for FakeAttio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeAttio")
+            .field("dispatcher", &self.dispatcher)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Configures a [`FakeAttio`].

@@ -2,8 +2,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use attio_webhooks::Secret;
 use attio_webhooks::{error::ApiErrorBody, operations::Envelope};
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, StatusCode};
 use serde::Serialize;
@@ -35,6 +36,47 @@ pub(crate) fn data<T: Serialize + ?Sized>(value: &T) -> http::Response<Bytes> {
     json(200, &Envelope { data: value })
 }
 
+/// `{"data":<webhook>}` around a webhook's stored JSON, without parsing it.
+pub(crate) fn data_object(json: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(json.len() + 9);
+    out.put_slice(b"{\"data\":");
+    out.put_slice(json);
+    out.put_u8(b'}');
+    out.freeze()
+}
+
+/// `{"data":<webhook with "secret">}`: what create answers; the stored JSON
+/// object with `"secret":"..."` as its last key.
+pub(crate) fn data_created(json: &[u8], secret: &Secret) -> Bytes {
+    // The stored JSON is an object, so it ends with `}`.
+    let object = &json[..json.len().saturating_sub(1)];
+    let secret = secret.expose();
+    let mut out = BytesMut::with_capacity(object.len() + secret.len() + 24);
+    out.put_slice(b"{\"data\":");
+    out.put_slice(object);
+    out.put_slice(b",\"secret\":");
+    // A hex secret needs no escaping, but a seeded one might.
+    let quoted = serde_json::to_vec(secret).unwrap_or_else(|_| b"\"\"".to_vec());
+    out.put_slice(&quoted);
+    out.put_slice(b"}}");
+    out.freeze()
+}
+
+/// `{"data":[<webhook>,...]}` around stored JSON objects.
+pub(crate) fn data_array(items: &[Bytes]) -> Bytes {
+    let size: usize = items.iter().map(|json| json.len() + 1).sum();
+    let mut out = BytesMut::with_capacity(size + 11);
+    out.put_slice(b"{\"data\":[");
+    for (i, json) in items.iter().enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        out.put_slice(json);
+    }
+    out.put_slice(b"]}");
+    out.freeze()
+}
+
 /// `{}` with 200.
 pub(crate) fn empty() -> http::Response<Bytes> {
     raw(200, Bytes::from_static(b"{}"))
@@ -57,4 +99,46 @@ pub fn retry_after_next_second(now: SystemTime) -> HeaderValue {
     let seconds = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() + 1;
     let at = UNIX_EPOCH + Duration::from_secs(seconds);
     HeaderValue::from_str(&httpdate::fmt_http_date(at)).unwrap_or(HeaderValue::from_static("1"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::{check_new, Prepared};
+    use attio_webhooks::model::{TargetUrlPolicy, Timestamp};
+    use attio_webhooks::{EventType, Subscription, WebhookId, WebhookStatus, WorkspaceId};
+
+    #[test]
+    fn envelopes_answer_exactly_what_serializing_would() {
+        let checked = check_new(
+            "https://example.com/a?b=c&d=%22".into(),
+            vec![Subscription::new(EventType::NoteCreated)],
+            TargetUrlPolicy::HttpsOnly,
+        )
+        .unwrap();
+        let prepared = Prepared::new(
+            WorkspaceId::from_u128(7),
+            WebhookId::from_u128(9),
+            checked,
+            WebhookStatus::Active,
+            Timestamp::UNIX_EPOCH,
+            Secret::new("odd \"secret\" \\ value"),
+            Timestamp::UNIX_EPOCH,
+        );
+        let stored = &prepared.webhook;
+        let parse = |b: &Bytes| serde_json::from_slice::<serde_json::Value>(b).unwrap();
+        let created = data_created(stored.json(), stored.secret());
+        assert_eq!(
+            parse(&created),
+            serde_json::json!({"data": stored.created()})
+        );
+        let one = data_object(stored.json());
+        assert_eq!(parse(&one), serde_json::json!({"data": stored.webhook()}));
+        let list = data_array(&[stored.json().clone(), stored.json().clone()]);
+        assert_eq!(
+            parse(&list),
+            serde_json::json!({"data": [stored.webhook(), stored.webhook()]})
+        );
+        assert_eq!(parse(&data_array(&[])), serde_json::json!({"data": []}));
+    }
 }

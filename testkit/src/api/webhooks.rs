@@ -2,14 +2,14 @@
 //! then takes the workspace lock once, briefly, to apply it and copy out
 //! the answer's bytes.
 
-use attio_webhooks::{error::ApiErrorBody, model::Timestamp, WebhookStatus};
+use attio_webhooks::{error::ApiErrorBody, model::Timestamp, WebhookId, WebhookStatus};
 use bytes::Bytes;
 
 use super::errors;
 use super::parse;
 use super::responses;
 use super::state::{fresh_id, FakeState};
-use crate::workspace::{check_changes, check_new, random_secret, Prepared};
+use crate::workspace::{check_changes, check_new, random_secret, Prepared, WorkspaceError};
 
 /// What an operation answers: 200 with these bytes, or an Attio error.
 pub(crate) type Answer = Result<http::Response<Bytes>, ApiErrorBody>;
@@ -18,7 +18,7 @@ pub(crate) type Answer = Result<http::Response<Bytes>, ApiErrorBody>;
 pub(crate) fn list(state: &FakeState, query: Option<&str>, now: Timestamp) -> Answer {
     let (limit, offset) = parse::list_query(query)?;
     let page = state.workspace.with(|ws| ws.list(now, limit, offset));
-    Ok(responses::raw(200, page))
+    Ok(responses::raw(200, responses::data_array(&page)))
 }
 
 /// `POST /v2/webhooks`
@@ -35,7 +35,7 @@ pub(crate) fn create(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer 
         random_secret(),
         now,
     );
-    let answer = prepared.created_body();
+    let answer = responses::data_created(prepared.webhook.json(), prepared.webhook.secret());
     state
         .workspace
         .with(|ws| ws.insert(now, vec![prepared]))
@@ -43,32 +43,50 @@ pub(crate) fn create(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer 
     Ok(responses::raw(200, answer))
 }
 
+/// The webhook id in a path; a malformed one is as unknown as a missing
+/// one (the same 404).
+fn path_id(id: &str) -> Result<WebhookId, ApiErrorBody> {
+    WebhookId::parse(id).map_err(|_| errors::not_found(id))
+}
+
+/// The workspace's error for the webhook at path `id`: a 404 names the id
+/// as the path gave it.
+fn refused(id: &str) -> impl Fn(WorkspaceError) -> ApiErrorBody + '_ {
+    move |error| match error {
+        WorkspaceError::NotFound(_) => errors::not_found(id),
+        other => errors::from_workspace(other, "data"),
+    }
+}
+
 /// `GET /v2/webhooks/{id}`
 pub(crate) fn get(state: &FakeState, id: &str, now: Timestamp) -> Answer {
+    let webhook_id = path_id(id)?;
     let one = state
         .workspace
-        .with(|ws| ws.get(now, id))
-        .map_err(|e| errors::from_workspace(e, "data"))?;
-    Ok(responses::raw(200, one))
+        .with(|ws| ws.get(now, webhook_id))
+        .map_err(refused(id))?;
+    Ok(responses::raw(200, responses::data_object(&one)))
 }
 
 /// `PATCH /v2/webhooks/{id}`
 pub(crate) fn update(state: &FakeState, id: &str, body: &Bytes, now: Timestamp) -> Answer {
+    let webhook_id = path_id(id)?;
     let (target_url, subscriptions) = parse::update_body(body)?;
     let changes = check_changes(target_url, subscriptions, state.config.targets)
         .map_err(|e| errors::from_workspace(e, "data"))?;
     let one = state
         .workspace
-        .with(|ws| ws.update(now, id, changes))
-        .map_err(|e| errors::from_workspace(e, "data"))?;
-    Ok(responses::raw(200, one))
+        .with(|ws| ws.update(now, webhook_id, changes))
+        .map_err(refused(id))?;
+    Ok(responses::raw(200, responses::data_object(&one)))
 }
 
 /// `DELETE /v2/webhooks/{id}`
 pub(crate) fn delete(state: &FakeState, id: &str, now: Timestamp) -> Answer {
+    let webhook_id = path_id(id)?;
     state
         .workspace
-        .with(|ws| ws.delete(now, id))
-        .map_err(|e| errors::from_workspace(e, "data"))?;
+        .with(|ws| ws.delete(now, webhook_id))
+        .map_err(refused(id))?;
     Ok(responses::empty())
 }

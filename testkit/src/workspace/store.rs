@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::error::WorkspaceError;
 use super::rules::CheckedChanges;
-use super::stored::{data_list, data_one, Prepared, StoredWebhook};
+use super::stored::{Prepared, StoredWebhook};
 use super::unique::Uniqueness;
 
 /// The workspace's own limits and timings.
@@ -73,17 +73,22 @@ impl Workspace {
         self.bytes = 0;
     }
 
-    /// `{"data":[...]}` for one page.
-    pub(crate) fn list(&mut self, now: Timestamp, limit: usize, offset: usize) -> Bytes {
+    /// The JSON of each webhook of one page, in creation order.
+    pub(crate) fn list(&mut self, now: Timestamp, limit: usize, offset: usize) -> Vec<Bytes> {
         self.expire(now);
-        data_list(self.webhooks.values().skip(offset).take(limit))
+        self.webhooks
+            .values()
+            .skip(offset)
+            .take(limit)
+            .map(|s| s.json().clone())
+            .collect()
     }
 
-    /// `{"data":<webhook>}` for the webhook with this id (as given in the path).
-    pub(crate) fn get(&mut self, now: Timestamp, id: &str) -> Result<Bytes, WorkspaceError> {
+    /// The JSON of the webhook with this id.
+    pub(crate) fn get(&mut self, now: Timestamp, id: WebhookId) -> Result<Bytes, WorkspaceError> {
         self.expire(now);
         let seq = self.find(id)?;
-        Ok(data_one(&self.webhooks[&seq]))
+        Ok(self.webhooks[&seq].json().clone())
     }
 
     /// Stores webhooks built before the lock, all or none: refused when an
@@ -151,12 +156,12 @@ impl Workspace {
     /// Applies checked changes to the webhook with this id; 409 when the
     /// result would hold a triple another webhook holds (a new target URL
     /// re-checks the existing subscriptions); refused, and left as it was,
-    /// when the result would pass the byte budget. Returns
-    /// `{"data":<webhook>}`.
+    /// when the result would pass the byte budget. Returns the webhook's
+    /// new JSON.
     pub(crate) fn update(
         &mut self,
         now: Timestamp,
-        id: &str,
+        id: WebhookId,
         changes: CheckedChanges,
     ) -> Result<Bytes, WorkspaceError> {
         self.expire(now);
@@ -191,11 +196,11 @@ impl Workspace {
             replaced.keys().unwrap_or(stored.keys()),
         );
         self.unique.insert(url, stored.keys(), stored.id());
-        Ok(data_one(stored))
+        Ok(stored.json().clone())
     }
 
     /// Deletes the webhook with this id.
-    pub(crate) fn delete(&mut self, now: Timestamp, id: &str) -> Result<(), WorkspaceError> {
+    pub(crate) fn delete(&mut self, now: Timestamp, id: WebhookId) -> Result<(), WorkspaceError> {
         self.expire(now);
         let seq = self.find(id)?;
         let removed = self.webhooks.remove(&seq).expect("found above");
@@ -302,11 +307,11 @@ impl Workspace {
 
     /// The sequence number of the webhook with this path id; 404 with
     /// Attio's message for an unknown id or one that is not a UUID.
-    fn find(&self, id: &str) -> Result<u64, WorkspaceError> {
-        WebhookId::parse(id)
-            .ok()
-            .and_then(|id| self.by_id.get(&id).copied())
-            .ok_or_else(|| WorkspaceError::NotFound(id.to_owned()))
+    fn find(&self, id: WebhookId) -> Result<u64, WorkspaceError> {
+        self.by_id
+            .get(&id)
+            .copied()
+            .ok_or_else(|| WorkspaceError::NotFound(id.to_string()))
     }
 }
 
@@ -447,20 +452,20 @@ mod tests {
             TargetUrlPolicy::HttpsOnly,
         )
         .unwrap();
-        let id2 = WebhookId::from_u128(2).to_string();
+        let id2 = WebhookId::from_u128(2);
         assert!(matches!(
-            ws.update(t, &id2, moved),
+            ws.update(t, id2, moved),
             Err(WorkspaceError::Conflict(_))
         ));
         // Deleting the holder frees the triple.
-        ws.delete(t, &WebhookId::from_u128(1).to_string()).unwrap();
+        ws.delete(t, WebhookId::from_u128(1)).unwrap();
         let moved = check_changes(
             Some("https://x.test/1".into()),
             None,
             TargetUrlPolicy::HttpsOnly,
         )
         .unwrap();
-        ws.update(t, &id2, moved).unwrap();
+        ws.update(t, id2, moved).unwrap();
     }
 
     #[test]
@@ -595,7 +600,7 @@ mod tests {
         let mut ws = with_budget(2 * size + 50);
         ws.insert(t, vec![numbered(1, WebhookStatus::Active)])
             .unwrap();
-        let id = WebhookId::from_u128(1).to_string();
+        let id = WebhookId::from_u128(1);
         let big: Vec<Subscription> = (0..40)
             .map(|i| {
                 Subscription::new(EventType::NoteCreated).with_filter(Filter::And(vec![
@@ -605,7 +610,7 @@ mod tests {
             .collect();
         let grow = check_changes(None, Some(big), TargetUrlPolicy::HttpsOnly).unwrap();
         assert!(
-            matches!(ws.update(t, &id, grow), Err(WorkspaceError::Refused(m)) if m.contains("bytes"))
+            matches!(ws.update(t, id, grow), Err(WorkspaceError::Refused(m)) if m.contains("bytes"))
         );
         // Refused means untouched: the webhook and what it holds.
         assert_eq!(ws.webhooks(t)[0].subscriptions, small());
@@ -620,7 +625,7 @@ mod tests {
             TargetUrlPolicy::HttpsOnly,
         )
         .unwrap();
-        ws.update(t, &id, moved).unwrap();
+        ws.update(t, id, moved).unwrap();
         assert_eq!(ws.webhooks(t)[0].target_url, "https://x.test/renamed");
         ws.insert(t, vec![second()]).unwrap();
         ws.assert_consistent();
@@ -634,7 +639,7 @@ mod tests {
             TargetUrlPolicy::HttpsOnly,
         )
         .unwrap();
-        full.update(t, &id, same_length).unwrap();
+        full.update(t, id, same_length).unwrap();
         full.assert_consistent();
     }
 
@@ -649,7 +654,7 @@ mod tests {
             ws.insert(t, vec![numbered(i, WebhookStatus::Degraded)])
                 .unwrap();
             ws.assert_consistent();
-            ws.delete(t, &WebhookId::from_u128(i).to_string()).unwrap();
+            ws.delete(t, WebhookId::from_u128(i)).unwrap();
             ws.assert_consistent();
         }
         ws.insert(t, vec![numbered(4, WebhookStatus::Active)])

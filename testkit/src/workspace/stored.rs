@@ -6,7 +6,7 @@ use attio_webhooks::{
 };
 use std::mem;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::error::WorkspaceError;
 use super::rules::{CheckedWebhook, SubscriptionKey};
@@ -65,14 +65,15 @@ impl Prepared {
             repeat: checked.repeat,
         }
     }
-
-    /// `{"data":<webhook with "secret">}`: what create answers.
-    pub(crate) fn created_body(&self) -> Bytes {
-        data_created(&self.webhook)
-    }
 }
 
 impl StoredWebhook {
+    /// The webhook's JSON object, as Attio writes it: what get, list and
+    /// update answer inside `{"data": ...}`.
+    pub(crate) fn json(&self) -> &Bytes {
+        &self.json
+    }
+
     pub(crate) fn webhook(&self) -> &Webhook {
         &self.webhook
     }
@@ -170,47 +171,6 @@ fn serialize(webhook: &Webhook) -> Bytes {
     Bytes::from(serde_json::to_vec(webhook).unwrap_or_default())
 }
 
-/// `{"data":<webhook>}` from the stored bytes.
-pub(crate) fn data_one(stored: &StoredWebhook) -> Bytes {
-    let mut out = BytesMut::with_capacity(stored.json.len() + 9);
-    out.put_slice(b"{\"data\":");
-    out.put_slice(&stored.json);
-    out.put_u8(b'}');
-    out.freeze()
-}
-
-/// `{"data":<webhook with "secret">}` from the stored bytes: the webhook
-/// object with `"secret":"..."` as its last key.
-fn data_created(stored: &StoredWebhook) -> Bytes {
-    // The stored JSON is an object, so it ends with `}`.
-    let object = &stored.json[..stored.json.len().saturating_sub(1)];
-    let secret = stored.secret.expose();
-    let mut out = BytesMut::with_capacity(object.len() + secret.len() + 24);
-    out.put_slice(b"{\"data\":");
-    out.put_slice(object);
-    out.put_slice(b",\"secret\":");
-    // A hex secret needs no escaping, but a seeded one might.
-    let quoted = serde_json::to_vec(secret).unwrap_or_else(|_| b"\"\"".to_vec());
-    out.put_slice(&quoted);
-    out.put_slice(b"}}");
-    out.freeze()
-}
-
-/// `{"data":[<webhook>,...]}` from the stored bytes.
-pub(crate) fn data_list<'a>(page: impl Iterator<Item = &'a StoredWebhook> + Clone) -> Bytes {
-    let size: usize = page.clone().map(|s| s.json.len() + 1).sum();
-    let mut out = BytesMut::with_capacity(size + 11);
-    out.put_slice(b"{\"data\":[");
-    for (i, stored) in page.enumerate() {
-        if i > 0 {
-            out.put_u8(b',');
-        }
-        out.put_slice(&stored.json);
-    }
-    out.put_slice(b"]}");
-    out.freeze()
-}
-
 /// 32 random bytes as 64 lowercase hex characters, like Attio's secrets.
 pub(crate) fn random_secret() -> Secret {
     let mut bytes = [0u8; 32];
@@ -226,7 +186,7 @@ mod tests {
     use attio_webhooks::{model::TargetUrlPolicy, EventType, Subscription};
 
     #[test]
-    fn the_stored_bytes_answer_exactly_what_serializing_would() {
+    fn the_stored_bytes_are_exactly_what_serializing_gives() {
         let checked = check_new(
             "https://example.com/a?b=c&d=%22".into(),
             vec![Subscription::new(EventType::NoteCreated)],
@@ -243,16 +203,8 @@ mod tests {
             Timestamp::UNIX_EPOCH,
         );
         let stored = &prepared.webhook;
-        let created: serde_json::Value = serde_json::from_slice(&prepared.created_body()).unwrap();
-        assert_eq!(created, serde_json::json!({"data": stored.created()}));
-        let one: serde_json::Value = serde_json::from_slice(&data_one(stored)).unwrap();
-        assert_eq!(one, serde_json::json!({"data": stored.webhook()}));
-        let list: serde_json::Value =
-            serde_json::from_slice(&data_list([stored].into_iter())).unwrap();
-        assert_eq!(list, serde_json::json!({"data": [stored.webhook()]}));
-        let empty: serde_json::Value =
-            serde_json::from_slice(&data_list(std::iter::empty())).unwrap();
-        assert_eq!(empty, serde_json::json!({"data": []}));
+        let json: serde_json::Value = serde_json::from_slice(stored.json()).unwrap();
+        assert_eq!(json, serde_json::json!(stored.webhook()));
         // What it costs in the byte budget: the webhook's JSON and its secret.
         assert_eq!(
             stored.size(),
