@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use attio_webhooks::error::BoxError;
-use attio_webhooks::receive::{Claim, MemorySeenKeys, Once, Outcome, SeenKeys};
+use attio_webhooks::receive::{
+    Claim, ClaimToken, MemorySeenKeys, Once, Outcome, SeenKeys, Settled,
+};
 use tokio::sync::oneshot;
 
 /// A handler that counts its runs and succeeds.
@@ -121,16 +123,16 @@ async fn without_a_key_the_handler_runs_every_time() {
 #[tokio::test]
 async fn a_handled_key_is_forgotten_after_its_time_to_live() {
     let keys = MemorySeenKeys::new().with_ttl(Duration::from_millis(50));
-    assert_eq!(keys.claim("k").await.unwrap(), Claim::Claimed);
-    keys.complete("k").await.unwrap();
+    let token = claimed(keys.claim("k").await.unwrap());
+    assert_eq!(keys.complete("k", &token).await.unwrap(), Settled::Held);
     assert_eq!(keys.claim("k").await.unwrap(), Claim::Done);
     tokio::time::sleep(Duration::from_millis(120)).await;
-    assert_eq!(keys.claim("k").await.unwrap(), Claim::Claimed);
+    claimed(keys.claim("k").await.unwrap());
 
     // A long time-to-live keeps it.
     let keys = MemorySeenKeys::new().with_ttl(Duration::from_secs(3600));
-    keys.claim("k").await.unwrap();
-    keys.complete("k").await.unwrap();
+    let token = claimed(keys.claim("k").await.unwrap());
+    keys.complete("k", &token).await.unwrap();
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(keys.claim("k").await.unwrap(), Claim::Done);
 }
@@ -163,11 +165,11 @@ async fn memory_is_bounded_by_the_capacity_and_the_oldest_key_goes_first() {
     let keys = MemorySeenKeys::new().with_capacity(1000);
     for i in 0..50_000 {
         let key = format!("key-{i}-{}", "long".repeat(i % 50));
-        assert_eq!(keys.claim(&key).await.unwrap(), Claim::Claimed);
+        let token = claimed(keys.claim(&key).await.unwrap());
         if i % 3 == 0 {
-            keys.release(&key).await.unwrap();
+            keys.release(&key, &token).await.unwrap();
         } else {
-            keys.complete(&key).await.unwrap();
+            keys.complete(&key, &token).await.unwrap();
         }
         assert!(keys.len() <= 1000);
     }
@@ -178,7 +180,7 @@ async fn memory_is_bounded_by_the_capacity_and_the_oldest_key_goes_first() {
             .unwrap(),
         Claim::Done
     );
-    assert_eq!(keys.claim("key-1-long").await.unwrap(), Claim::Claimed);
+    claimed(keys.claim("key-1-long").await.unwrap());
 
     let once = Once::new(MemorySeenKeys::new().with_capacity(3));
     let runs = AtomicU32::new(0);
@@ -204,10 +206,10 @@ impl SeenKeys for Down {
     async fn claim(&self, _: &str) -> Result<Claim, BoxError> {
         Err("connection refused".into())
     }
-    async fn complete(&self, _: &str) -> Result<(), BoxError> {
+    async fn complete(&self, _: &str, _: &ClaimToken) -> Result<Settled, BoxError> {
         Err("connection refused".into())
     }
-    async fn release(&self, _: &str) -> Result<(), BoxError> {
+    async fn release(&self, _: &str, _: &ClaimToken) -> Result<Settled, BoxError> {
         Err("connection refused".into())
     }
 }
@@ -220,11 +222,11 @@ impl SeenKeys for CannotRecord {
     async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
         self.0.claim(key).await
     }
-    async fn complete(&self, _: &str) -> Result<(), BoxError> {
+    async fn complete(&self, _: &str, _: &ClaimToken) -> Result<Settled, BoxError> {
         Err("disk full".into())
     }
-    async fn release(&self, key: &str) -> Result<(), BoxError> {
-        self.0.release(key).await
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        self.0.release(key, token).await
     }
 }
 
@@ -259,4 +261,13 @@ async fn a_success_that_cannot_be_recorded_still_answers_200() {
         code(&once.run(Some("k"), || count(&runs)).await),
         ("in_progress", 409)
     );
+}
+
+/// The token of a successful claim; panics on any other answer.
+#[track_caller]
+fn claimed(claim: Claim) -> ClaimToken {
+    match claim {
+        Claim::Claimed(token) => token,
+        other => panic!("expected the claim to succeed, got {other:?}"),
+    }
 }

@@ -98,7 +98,8 @@ pub use event::{Actor, ActorType, Event, EventIds};
 pub use once::{Once, Outcome};
 pub use rejection::ReceiveError;
 pub use seen_keys::{
-    Claim, MemorySeenKeys, SeenKeys, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_TTL,
+    Claim, ClaimToken, MemorySeenKeys, SeenKeys, Settled, DEFAULT_CAPACITY, DEFAULT_LEASE,
+    DEFAULT_TTL,
 };
 pub use signature::{Secrets, SignatureError};
 #[cfg(feature = "tower")]

@@ -8,7 +8,7 @@ use http::StatusCode;
 
 use crate::error::BoxError;
 use crate::receive::rejection::{json_response, ErrorBody, StatusBody};
-use crate::receive::seen_keys::{Claim, MemorySeenKeys, SeenKeys};
+use crate::receive::seen_keys::{Claim, MemorySeenKeys, SeenKeys, Settled};
 
 /// Runs a delivery handler at most once per `Idempotency-Key`, across
 /// Attio's retries.
@@ -96,30 +96,37 @@ impl Once {
                 Err(error) => Outcome::Failed(error),
             };
         };
-        match self.keys.claim(key).await {
-            Ok(Claim::Claimed) => {}
+        let token = match self.keys.claim(key).await {
+            Ok(Claim::Claimed(token)) => token,
             Ok(Claim::Done) => return Outcome::AlreadyHandled,
             Ok(Claim::InProgress) => return Outcome::InProgress,
             Err(error) => return Outcome::Unavailable(error),
-        }
+        };
         match handler().await {
             Ok(value) => {
-                if let Err(error) = self.keys.complete(key).await {
-                    tracing::warn!(
+                match self.keys.complete(key, &token).await {
+                    Ok(Settled::Held) => {}
+                    Ok(Settled::Lost) => tracing::warn!(
+                        idempotency_key = key,
+                        "handled a delivery after its claim ran out (the store's lease is shorter than the handler took); another delivery of the key may run too"
+                    ),
+                    Err(error) => tracing::warn!(
                         idempotency_key = key,
                         %error,
                         "handled a delivery but could not record its key; a retry would run again"
-                    );
+                    ),
                 }
                 Outcome::Handled(value)
             }
             Err(failure) => {
-                if let Err(error) = self.keys.release(key).await {
-                    tracing::warn!(
+                match self.keys.release(key, &token).await {
+                    // Lost: the lease ran out, the key is someone else's now.
+                    Ok(Settled::Held | Settled::Lost) => {}
+                    Err(error) => tracing::warn!(
                         idempotency_key = key,
                         %error,
                         "could not release the key of a failed delivery; its retry waits for the lease"
-                    );
+                    ),
                 }
                 Outcome::Failed(failure)
             }

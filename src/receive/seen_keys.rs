@@ -9,43 +9,108 @@ use sha2::{Digest, Sha256};
 
 use crate::error::BoxError;
 
+/// Proof of one successful [`SeenKeys::claim`]: completing or releasing
+/// the claim needs it, so a holder whose lease ran out cannot settle the
+/// claim someone else took over since.
+///
+/// Opaque text, unique per claim; a store may make its own (a row id, a
+/// random value) or use [`ClaimToken::random`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ClaimToken(String);
+
+impl ClaimToken {
+    /// A token with this text (what a store reads back from its records).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// 128 random bits as 32 hex digits: unique for every claim any
+    /// replica makes (not a secret: it only tells holders apart).
+    pub fn random() -> Self {
+        Self(format!("{:032x}", fastrand::u128(..)))
+    }
+
+    /// The token's text, for storing it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for ClaimToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ClaimToken({})", self.0)
+    }
+}
+
 /// What [`SeenKeys::claim`] found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Claim {
     /// The key was free and is now claimed by the caller, who must
-    /// [`complete`](SeenKeys::complete) or [`release`](SeenKeys::release) it.
-    Claimed,
-    /// Someone else holds a claim on the key that has not run out.
+    /// [`complete`](SeenKeys::complete) or [`release`](SeenKeys::release)
+    /// it with this token.
+    Claimed(ClaimToken),
+    /// Someone holds a claim on the key that has not run out.
     InProgress,
     /// The key was handled and is still remembered.
     Done,
 }
 
+/// What [`SeenKeys::complete`] or [`SeenKeys::release`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Settled {
+    /// The caller still held the claim; it is now done (or released).
+    Held,
+    /// The caller no longer held the claim (its lease ran out, and the key
+    /// may be claimed by someone else or done): nothing was changed.
+    Lost,
+}
+
 /// A store of `Idempotency-Key`s with a time-to-live: the memory behind
 /// [`Once`](crate::receive::Once).
 ///
-/// A key goes through three states: free, claimed (for a limited time, the
-/// store's *lease*, so that a claim whose holder vanished runs out), and
-/// done (remembered for the store's *time-to-live*). `claim` must be atomic:
-/// of two concurrent claims of a free key, one gets [`Claim::Claimed`].
+/// A key goes through three states: free, claimed by one holder (for a
+/// limited time, the store's *lease*, so that a claim whose holder vanished
+/// runs out), and done (remembered for the store's *time-to-live*).
 ///
-/// [`MemorySeenKeys`] keeps keys in this process. To dedupe across several
-/// processes or restarts, implement the trait on a shared store, e.g.
-/// Redis (`SET key claimed NX PX lease`, then `SET key done PX ttl`, and
-/// `DEL` on release) or a SQL table with a unique key and an expiry column.
+/// The protocol, which every implementation must keep (the testkit's
+/// `seen_keys_conformance` checks it against a store):
+///
+/// - `claim` is atomic: of any number of concurrent claims of a free key,
+///   exactly one gets [`Claim::Claimed`], with a [`ClaimToken`] unique to
+///   that claim; the others get [`Claim::InProgress`].
+/// - `complete` and `release` are compare-and-set on the token: they change
+///   the key only while it is claimed, unexpired, by that token, and
+///   answer [`Settled::Lost`] otherwise. A stale holder can neither mark
+///   done nor free a claim someone else took over.
+/// - Done stays done until the time-to-live, whatever `release` is called;
+///   then the key is free again.
+/// - Keys are any text (empty, long, any characters): hash them if the
+///   store needs a bounded or restricted key.
+/// - Errors are errors: a store that cannot answer returns `Err`, and
+///   [`Once`](crate::receive::Once) then answers 503 so Attio retries
+///   (fail closed), never runs the handler unguarded.
+///
+/// [`MemorySeenKeys`] keeps keys in this process. On a shared store:
+/// Redis `SET key <token> NX PX <lease>` to claim; `complete` and `release`
+/// as a Lua script that compares the value with the token before `SET key
+/// done PX <ttl>` or `DEL`; or a SQL table with the key as primary key and
+/// a token and expiry column, updated `WHERE key = $1 AND token = $2 AND
+/// until > now()`.
 #[async_trait::async_trait]
 pub trait SeenKeys: Send + Sync {
     /// Claims `key` if it is free (or its claim or memory ran out).
     async fn claim(&self, key: &str) -> Result<Claim, BoxError>;
 
-    /// Marks `key` handled: later claims answer [`Claim::Done`] until the
-    /// time-to-live runs out.
-    async fn complete(&self, key: &str) -> Result<(), BoxError>;
+    /// Marks `key` handled, if `token` still holds its claim: later claims
+    /// answer [`Claim::Done`] until the time-to-live runs out.
+    async fn complete(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError>;
 
-    /// Drops a claim on `key` that did not complete, so the next claim
-    /// succeeds. A key already done stays done.
-    async fn release(&self, key: &str) -> Result<(), BoxError>;
+    /// Drops the claim `token` holds on `key` (the handler failed), so the
+    /// next claim succeeds. Anything else (a key done, claimed by another
+    /// token, or free) is left as it is.
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError>;
 }
 
 /// How long [`MemorySeenKeys`] remembers a handled key by default: 73
@@ -81,12 +146,12 @@ const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 ///
 /// ```
 /// use std::time::Duration;
-/// use attio_webhooks::receive::{Claim, MemorySeenKeys, SeenKeys};
+/// use attio_webhooks::receive::{Claim, MemorySeenKeys, SeenKeys, Settled};
 /// # futures::executor::block_on(async {
 /// let keys = MemorySeenKeys::new().with_capacity(10_000).with_ttl(Duration::from_secs(3600));
-/// assert_eq!(keys.claim("k1").await?, Claim::Claimed);
+/// let Claim::Claimed(token) = keys.claim("k1").await? else { unreachable!() };
 /// assert_eq!(keys.claim("k1").await?, Claim::InProgress);
-/// keys.complete("k1").await?;
+/// assert_eq!(keys.complete("k1", &token).await?, Settled::Held);
 /// assert_eq!(keys.claim("k1").await?, Claim::Done);
 /// assert_eq!(keys.len(), 1);
 /// # Ok::<(), attio_webhooks::error::BoxError>(()) }).unwrap();
@@ -157,21 +222,26 @@ impl MemorySeenKeys {
 impl SeenKeys for MemorySeenKeys {
     async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
         let now = Instant::now();
+        let token = ClaimToken::random();
+        let claimed = self
+            .table()
+            .claim(digest(key), &token, now, now + self.lease, self.capacity);
+        Ok(match claimed {
+            Found::Claimed => Claim::Claimed(token),
+            Found::InProgress => Claim::InProgress,
+            Found::Done => Claim::Done,
+        })
+    }
+
+    async fn complete(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        let now = Instant::now();
         Ok(self
             .table()
-            .claim(digest(key), now, now + self.lease, self.capacity))
+            .complete(&digest(key), token, now, now + self.ttl))
     }
 
-    async fn complete(&self, key: &str) -> Result<(), BoxError> {
-        let now = Instant::now();
-        self.table()
-            .complete(digest(key), now, now + self.ttl, self.capacity);
-        Ok(())
-    }
-
-    async fn release(&self, key: &str) -> Result<(), BoxError> {
-        self.table().release(&digest(key));
-        Ok(())
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        Ok(self.table().release(&digest(key), token, Instant::now()))
     }
 }
 
@@ -181,9 +251,18 @@ fn digest(key: &str) -> Key {
     Sha256::digest(key.as_bytes()).into()
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum State {
+    /// Claimed by the holder of this token.
+    Claimed(ClaimToken),
+    Done,
+}
+
+/// What the table found for a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
     Claimed,
+    InProgress,
     Done,
 }
 
@@ -206,38 +285,51 @@ struct Table {
 }
 
 impl Table {
-    fn claim(&mut self, key: Key, now: Instant, until: Instant, capacity: usize) -> Claim {
+    fn claim(
+        &mut self,
+        key: Key,
+        token: &ClaimToken,
+        now: Instant,
+        until: Instant,
+        capacity: usize,
+    ) -> Found {
         match self.entries.get(&key) {
             Some(entry) if entry.until > now => match entry.state {
-                State::Claimed => Claim::InProgress,
-                State::Done => Claim::Done,
+                State::Claimed(_) => Found::InProgress,
+                State::Done => Found::Done,
             },
             _ => {
-                self.write(key, State::Claimed, now, until, capacity);
-                Claim::Claimed
+                self.write(key, State::Claimed(token.clone()), now, until, capacity);
+                Found::Claimed
             }
         }
     }
 
-    fn complete(&mut self, key: Key, now: Instant, until: Instant, capacity: usize) {
-        match self.entries.get_mut(&key) {
+    /// The entry for `key` if `token` holds its unexpired claim.
+    fn held(&mut self, key: &Key, token: &ClaimToken, now: Instant) -> Option<&mut Entry> {
+        self.entries
+            .get_mut(key)
+            .filter(|e| e.until > now && e.state == State::Claimed(token.clone()))
+    }
+
+    fn complete(&mut self, key: &Key, token: &ClaimToken, now: Instant, until: Instant) -> Settled {
+        match self.held(key, token, now) {
             // Keeps its place in the queue: the oldest claim goes first.
             Some(entry) => {
                 entry.state = State::Done;
                 entry.until = until;
+                Settled::Held
             }
-            // Forgotten meanwhile (capacity): remembered anew.
-            None => self.write(key, State::Done, now, until, capacity),
+            None => Settled::Lost,
         }
     }
 
-    fn release(&mut self, key: &Key) {
-        if self
-            .entries
-            .get(key)
-            .is_some_and(|e| e.state == State::Claimed)
-        {
+    fn release(&mut self, key: &Key, token: &ClaimToken, now: Instant) -> Settled {
+        if self.held(key, token, now).is_some() {
             self.entries.remove(key);
+            Settled::Held
+        } else {
+            Settled::Lost
         }
     }
 
@@ -287,38 +379,70 @@ mod tests {
         digest(&format!("key-{i}"))
     }
 
+    fn token(name: &str) -> ClaimToken {
+        ClaimToken::new(name)
+    }
+
     #[test]
     fn claims_complete_release_and_expiry_follow_the_clock() {
+        let (a, b) = (token("a"), token("b"));
         let t0 = Instant::now();
         let mut table = Table::default();
-        assert_eq!(table.claim(key(1), t0, t0 + LEASE, 10), Claim::Claimed);
-        assert_eq!(table.claim(key(1), t0, t0 + LEASE, 10), Claim::InProgress);
-        // The claim runs out: someone else may take the key over.
+        assert_eq!(table.claim(key(1), &a, t0, t0 + LEASE, 10), Found::Claimed);
+        assert_eq!(
+            table.claim(key(1), &b, t0, t0 + LEASE, 10),
+            Found::InProgress
+        );
+        // Another token can neither release nor complete a's claim.
+        assert_eq!(table.release(&key(1), &b, t0), Settled::Lost);
+        assert_eq!(table.complete(&key(1), &b, t0, t0 + TTL), Settled::Lost);
+        assert_eq!(
+            table.claim(key(1), &b, t0, t0 + LEASE, 10),
+            Found::InProgress
+        );
+        // a's claim runs out: b takes the key over; a is stale.
         let t1 = t0 + LEASE;
-        assert_eq!(table.claim(key(1), t1, t1 + LEASE, 10), Claim::Claimed);
-        table.complete(key(1), t1, t1 + TTL, 10);
-        table.release(&key(1)); // done stays done
-        assert_eq!(table.claim(key(1), t1, t1 + LEASE, 10), Claim::Done);
+        assert_eq!(table.claim(key(1), &b, t1, t1 + LEASE, 10), Found::Claimed);
+        assert_eq!(table.release(&key(1), &a, t1), Settled::Lost);
+        assert_eq!(table.complete(&key(1), &a, t1, t1 + TTL), Settled::Lost);
+        assert_eq!(
+            table.claim(key(1), &a, t1, t1 + LEASE, 10),
+            Found::InProgress
+        );
+        assert_eq!(table.complete(&key(1), &b, t1, t1 + TTL), Settled::Held);
+        assert_eq!(
+            table.release(&key(1), &b, t1),
+            Settled::Lost,
+            "done stays done"
+        );
+        assert_eq!(table.claim(key(1), &a, t1, t1 + LEASE, 10), Found::Done);
         let almost = t1 + TTL - Duration::from_nanos(1);
-        assert_eq!(table.claim(key(1), almost, almost + LEASE, 10), Claim::Done);
+        assert_eq!(
+            table.claim(key(1), &a, almost, almost + LEASE, 10),
+            Found::Done
+        );
         let t2 = t1 + TTL;
-        assert_eq!(table.claim(key(1), t2, t2 + LEASE, 10), Claim::Claimed);
-        table.release(&key(1));
-        assert_eq!(table.claim(key(1), t2, t2 + LEASE, 10), Claim::Claimed);
+        assert_eq!(table.claim(key(1), &a, t2, t2 + LEASE, 10), Found::Claimed);
+        assert_eq!(table.release(&key(1), &a, t2), Settled::Held);
+        assert_eq!(table.claim(key(1), &b, t2, t2 + LEASE, 10), Found::Claimed);
+        // A claim whose lease ran out cannot be completed by its holder.
+        let t3 = t2 + LEASE;
+        assert_eq!(table.complete(&key(1), &b, t3, t3 + TTL), Settled::Lost);
     }
 
     #[test]
     fn the_oldest_key_goes_first_when_full() {
+        let t = token("t");
         let t0 = Instant::now();
         let mut table = Table::default();
         for i in 0..3 {
-            table.claim(key(i), t0, t0 + TTL, 3);
-            table.complete(key(i), t0, t0 + TTL, 3);
+            table.claim(key(i), &t, t0, t0 + TTL, 3);
+            table.complete(&key(i), &t, t0, t0 + TTL);
         }
-        table.claim(key(3), t0, t0 + TTL, 3);
+        table.claim(key(3), &t, t0, t0 + TTL, 3);
         assert_eq!(table.entries.len(), 3);
-        assert_eq!(table.claim(key(0), t0, t0 + TTL, 3), Claim::Claimed);
-        assert_eq!(table.claim(key(2), t0, t0 + TTL, 3), Claim::Done);
+        assert_eq!(table.claim(key(0), &t, t0, t0 + TTL, 3), Found::Claimed);
+        assert_eq!(table.claim(key(2), &t, t0, t0 + TTL, 3), Found::Done);
     }
 
     #[test]
@@ -327,15 +451,21 @@ mod tests {
         let capacity = 50;
         let mut table = Table::default();
         let mut rng = fastrand::Rng::with_seed(7);
+        let tokens: Vec<ClaimToken> = (0..4).map(|i| token(&i.to_string())).collect();
         for step in 0..20_000u32 {
             let now = t0 + Duration::from_millis(u64::from(step));
             let k = key(rng.u32(0..500));
+            let t = &tokens[rng.usize(0..tokens.len())];
             match rng.u8(0..3) {
                 0 => {
-                    table.claim(k, now, now + LEASE, capacity);
+                    table.claim(k, t, now, now + LEASE, capacity);
                 }
-                1 => table.complete(k, now, now + TTL, capacity),
-                _ => table.release(&k),
+                1 => {
+                    table.complete(&k, t, now, now + TTL);
+                }
+                _ => {
+                    table.release(&k, t, now);
+                }
             }
             assert!(table.entries.len() <= capacity);
             assert!(table.order.len() <= capacity + capacity / 2 + 16);
@@ -347,5 +477,14 @@ mod tests {
                     .all(|(k, e)| table.order.contains(&(*k, e.seq))));
             }
         }
+    }
+
+    #[test]
+    fn random_tokens_differ() {
+        let tokens: std::collections::HashSet<String> = (0..1000)
+            .map(|_| ClaimToken::random().as_str().to_owned())
+            .collect();
+        assert_eq!(tokens.len(), 1000);
+        assert!(tokens.iter().all(|t| t.len() == 32));
     }
 }

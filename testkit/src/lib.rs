@@ -138,6 +138,7 @@ mod limits;
 mod locked;
 mod lossy;
 pub mod samples;
+pub mod seen_keys_conformance;
 #[cfg(feature = "server")]
 mod serve;
 mod workspace;

@@ -1,5 +1,6 @@
 //! The fake: its binary, its bounds, its doors, its behaviour beyond the
-//! contract, a model-based test, and its safety when others can reach it.
+//! contract, a model-based test, its safety when others can reach it, and
+//! the `SeenKeys` conformance suite.
 //! One test binary (each file a module).
 
 #[cfg(feature = "server")]
@@ -18,3 +19,5 @@ mod fake_behaviour;
 mod model_based;
 #[path = "safety.rs"]
 mod safety;
+#[path = "seen_keys.rs"]
+mod seen_keys;

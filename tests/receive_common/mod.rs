@@ -448,13 +448,23 @@ impl attio_webhooks::receive::SeenKeys for NeverSeen {
         &self,
         _: &str,
     ) -> Result<attio_webhooks::receive::Claim, attio_webhooks::error::BoxError> {
-        Ok(attio_webhooks::receive::Claim::Claimed)
+        Ok(attio_webhooks::receive::Claim::Claimed(
+            attio_webhooks::receive::ClaimToken::random(),
+        ))
     }
-    async fn complete(&self, _: &str) -> Result<(), attio_webhooks::error::BoxError> {
-        Ok(())
+    async fn complete(
+        &self,
+        _: &str,
+        _: &attio_webhooks::receive::ClaimToken,
+    ) -> Result<attio_webhooks::receive::Settled, attio_webhooks::error::BoxError> {
+        Ok(attio_webhooks::receive::Settled::Held)
     }
-    async fn release(&self, _: &str) -> Result<(), attio_webhooks::error::BoxError> {
-        Ok(())
+    async fn release(
+        &self,
+        _: &str,
+        _: &attio_webhooks::receive::ClaimToken,
+    ) -> Result<attio_webhooks::receive::Settled, attio_webhooks::error::BoxError> {
+        Ok(attio_webhooks::receive::Settled::Held)
     }
 }
 

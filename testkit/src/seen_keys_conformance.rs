@@ -1,0 +1,341 @@
+//! A conformance suite for [`SeenKeys`] stores: the claim protocol that
+//! makes [`Once`](attio_webhooks::receive::Once) hold on a shared store,
+//! checked against any implementation (the in-memory one, a Redis or SQL
+//! one, your own).
+//!
+//! ```
+//! use attio_webhooks::receive::MemorySeenKeys;
+//! use attio_webhooks_testkit::seen_keys_conformance::{check, StoreTimes};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let result = check(|times: StoreTimes| async move {
+//!     MemorySeenKeys::new().with_lease(times.lease).with_ttl(times.ttl)
+//! })
+//! .await;
+//! assert!(result.is_ok(), "{result:?}");
+//! # }
+//! ```
+//!
+//! The suite waits for leases and time-to-lives to run out in real time
+//! (about 3 s in all with the default [`StoreTimes`]), and uses keys with a
+//! random prefix, so it can run against a store other tests share.
+
+use std::future::Future;
+use std::time::Duration;
+
+use attio_webhooks::receive::{Claim, ClaimToken, SeenKeys, Settled};
+
+/// The lease and time-to-live the suite asks the store for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreTimes {
+    /// How long a claim lasts.
+    pub lease: Duration,
+    /// How long a done key is remembered.
+    pub ttl: Duration,
+}
+
+impl Default for StoreTimes {
+    /// A 250 ms lease and a 500 ms time-to-live: long enough for a store
+    /// on loopback to answer well within them, short enough to wait out.
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_millis(250),
+            ttl: Duration::from_millis(500),
+        }
+    }
+}
+
+/// One property of the protocol that the store broke.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{property}: {detail}")]
+#[non_exhaustive]
+pub struct Violation {
+    /// Which property, e.g. `one_winner`.
+    pub property: &'static str,
+    /// What happened instead.
+    pub detail: String,
+}
+
+/// The properties, in the order [`check`] runs them.
+pub const PROPERTIES: [&str; 7] = [
+    "one_winner",
+    "unique_tokens",
+    "lease_expiry",
+    "stale_token",
+    "done_until_ttl",
+    "release_own_only",
+    "any_keys",
+];
+
+/// Runs every property against stores made by `make` with the default
+/// [`StoreTimes`]; see [`check_with`].
+pub async fn check<S, F, Fut>(make: F) -> Result<(), Vec<Violation>>
+where
+    S: SeenKeys,
+    F: Fn(StoreTimes) -> Fut,
+    Fut: Future<Output = S>,
+{
+    check_with(StoreTimes::default(), make).await
+}
+
+/// Runs every property, each against a fresh store from `make(times)`,
+/// and returns every violation found (not just the first).
+///
+/// - `one_winner`: of 16 concurrent claims of a free key, exactly one
+///   succeeds; the others see it in progress.
+/// - `unique_tokens`: two successive claims of a key get different tokens.
+/// - `lease_expiry`: once a claim's lease has run out, another claim takes
+///   the key, and the expired holder cannot complete it.
+/// - `stale_token`: a holder whose lease ran out and whose key was taken
+///   over can neither complete nor release the new holder's claim.
+/// - `done_until_ttl`: a completed key answers done (release does not
+///   change that) until the time-to-live, then it is free.
+/// - `release_own_only`: a release with another token changes nothing;
+///   the holder's release frees the key.
+/// - `any_keys`: empty, 10 000-character, non-ASCII and control-character
+///   keys work, and keys that differ in one character (or only in case)
+///   are different keys.
+pub async fn check_with<S, F, Fut>(times: StoreTimes, make: F) -> Result<(), Vec<Violation>>
+where
+    S: SeenKeys,
+    F: Fn(StoreTimes) -> Fut,
+    Fut: Future<Output = S>,
+{
+    let run = format!("conformance-{}-", uuid::Uuid::new_v4().simple());
+    let mut violations = Vec::new();
+    for property in PROPERTIES {
+        let store = make(times).await;
+        let prefix = format!("{run}{property}-");
+        let outcome = match property {
+            "one_winner" => one_winner(&store, &prefix).await,
+            "unique_tokens" => unique_tokens(&store, &prefix).await,
+            "lease_expiry" => lease_expiry(&store, &prefix, times).await,
+            "stale_token" => stale_token(&store, &prefix, times).await,
+            "done_until_ttl" => done_until_ttl(&store, &prefix, times).await,
+            "release_own_only" => release_own_only(&store, &prefix).await,
+            _ => any_keys(&store, &prefix).await,
+        };
+        if let Err(detail) = outcome {
+            violations.push(Violation { property, detail });
+        }
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
+
+type Checked = Result<(), String>;
+
+/// `Err` with `what` unless `got` is `want`.
+fn expect<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Checked {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected {want:?}, got {got:?}"))
+    }
+}
+
+async fn claim(store: &impl SeenKeys, key: &str) -> Result<Claim, String> {
+    store
+        .claim(key)
+        .await
+        .map_err(|e| format!("claim({key:?}) failed: {e}"))
+}
+
+async fn claim_token(store: &impl SeenKeys, key: &str) -> Result<ClaimToken, String> {
+    match claim(store, key).await? {
+        Claim::Claimed(token) => Ok(token),
+        other => Err(format!("claim({key:?}) of a free key answered {other:?}")),
+    }
+}
+
+async fn complete(store: &impl SeenKeys, key: &str, token: &ClaimToken) -> Result<Settled, String> {
+    store
+        .complete(key, token)
+        .await
+        .map_err(|e| format!("complete({key:?}) failed: {e}"))
+}
+
+async fn release(store: &impl SeenKeys, key: &str, token: &ClaimToken) -> Result<Settled, String> {
+    store
+        .release(key, token)
+        .await
+        .map_err(|e| format!("release({key:?}) failed: {e}"))
+}
+
+/// Waits out `d` with a margin for a store's clock granularity.
+async fn outlast(d: Duration) {
+    tokio::time::sleep(d + d / 2 + Duration::from_millis(20)).await;
+}
+
+async fn one_winner(store: &impl SeenKeys, prefix: &str) -> Checked {
+    let key = format!("{prefix}k");
+    let answers =
+        futures::future::join_all((0..16).map(|_| async { claim(store, &key).await })).await;
+    let mut winners = 0;
+    for answer in answers {
+        match answer? {
+            Claim::Claimed(_) => winners += 1,
+            Claim::InProgress => {}
+            other => return Err(format!("a concurrent claim answered {other:?}")),
+        }
+    }
+    expect("claims that succeeded of 16 concurrent ones", winners, 1)
+}
+
+async fn unique_tokens(store: &impl SeenKeys, prefix: &str) -> Checked {
+    let key = format!("{prefix}k");
+    let first = claim_token(store, &key).await?;
+    expect(
+        "release by the holder",
+        release(store, &key, &first).await?,
+        Settled::Held,
+    )?;
+    let second = claim_token(store, &key).await?;
+    if first == second {
+        return Err(format!("two claims got the same token {first:?}"));
+    }
+    Ok(())
+}
+
+async fn lease_expiry(store: &impl SeenKeys, prefix: &str, times: StoreTimes) -> Checked {
+    let key = format!("{prefix}k");
+    let old = claim_token(store, &key).await?;
+    expect(
+        "a second claim within the lease",
+        claim(store, &key).await?,
+        Claim::InProgress,
+    )?;
+    outlast(times.lease).await;
+    expect(
+        "completing after the lease ran out",
+        complete(store, &key, &old).await?,
+        Settled::Lost,
+    )?;
+    let new = claim_token(store, &key).await?;
+    expect(
+        "the new holder completes",
+        complete(store, &key, &new).await?,
+        Settled::Held,
+    )
+}
+
+async fn stale_token(store: &impl SeenKeys, prefix: &str, times: StoreTimes) -> Checked {
+    let key = format!("{prefix}k");
+    let stale = claim_token(store, &key).await?;
+    outlast(times.lease).await;
+    let live = claim_token(store, &key).await?;
+    expect(
+        "release with the stale token",
+        release(store, &key, &stale).await?,
+        Settled::Lost,
+    )?;
+    expect(
+        "the key after the stale release",
+        claim(store, &key).await?,
+        Claim::InProgress,
+    )?;
+    expect(
+        "complete with the stale token",
+        complete(store, &key, &stale).await?,
+        Settled::Lost,
+    )?;
+    expect(
+        "the key after the stale complete",
+        claim(store, &key).await?,
+        Claim::InProgress,
+    )?;
+    expect(
+        "the live holder completes",
+        complete(store, &key, &live).await?,
+        Settled::Held,
+    )?;
+    expect("the key once done", claim(store, &key).await?, Claim::Done)
+}
+
+async fn done_until_ttl(store: &impl SeenKeys, prefix: &str, times: StoreTimes) -> Checked {
+    let key = format!("{prefix}k");
+    let token = claim_token(store, &key).await?;
+    expect(
+        "complete by the holder",
+        complete(store, &key, &token).await?,
+        Settled::Held,
+    )?;
+    expect("the key once done", claim(store, &key).await?, Claim::Done)?;
+    expect(
+        "release of a done key",
+        release(store, &key, &token).await?,
+        Settled::Lost,
+    )?;
+    expect(
+        "the key after release",
+        claim(store, &key).await?,
+        Claim::Done,
+    )?;
+    outlast(times.ttl).await;
+    claim_token(store, &key).await.map(drop)
+}
+
+async fn release_own_only(store: &impl SeenKeys, prefix: &str) -> Checked {
+    let key = format!("{prefix}k");
+    let holder = claim_token(store, &key).await?;
+    let other = ClaimToken::new(format!("{}-not-mine", holder.as_str()));
+    expect(
+        "release with another token",
+        release(store, &key, &other).await?,
+        Settled::Lost,
+    )?;
+    expect(
+        "the key after it",
+        claim(store, &key).await?,
+        Claim::InProgress,
+    )?;
+    expect(
+        "complete with another token",
+        complete(store, &key, &other).await?,
+        Settled::Lost,
+    )?;
+    expect(
+        "release by the holder",
+        release(store, &key, &holder).await?,
+        Settled::Held,
+    )?;
+    claim_token(store, &key).await.map(drop)
+}
+
+async fn any_keys(store: &impl SeenKeys, prefix: &str) -> Checked {
+    let long = format!("{prefix}{}", "x".repeat(10_000));
+    let keys = [
+        prefix.to_owned(),
+        format!("{prefix}ключ-🔑-鍵"),
+        format!("{prefix}a\0b\nc\td\"e\\f'g;DROP TABLE h"),
+        format!("{prefix}case"),
+        format!("{prefix}CASE"),
+        long.clone(),
+        format!("{long}y"),
+    ];
+    let mut tokens = Vec::new();
+    for key in &keys {
+        tokens.push(claim_token(store, key).await?);
+    }
+    for (key, token) in keys.iter().zip(&tokens) {
+        expect(
+            "complete",
+            complete(store, key, token).await?,
+            Settled::Held,
+        )?;
+    }
+    for key in &keys {
+        expect(
+            &format!("{:?}…", key.chars().take(40).collect::<String>()),
+            claim(store, key).await?,
+            Claim::Done,
+        )?;
+    }
+    // A key that differs from a done one only in its last character is free.
+    claim_token(store, &format!("{long}z")).await.map(drop)
+}
