@@ -12,6 +12,11 @@ use crate::error::BoxError;
 pub(crate) enum ReadError {
     /// Longer than the limit: announced so (`declared`, nothing was read),
     /// or seen so while reading (`declared` is `None`, reading stopped).
+    /// The transports' errors report both; receivers only the refusal.
+    #[cfg_attr(
+        not(any(feature = "hyper-transport", feature = "tower")),
+        allow(dead_code)
+    )]
     TooLarge { limit: u64, declared: Option<u64> },
     /// The body failed (the connection broke mid-body).
     Failed(BoxError),

@@ -7,19 +7,6 @@ use super::TransportError;
 use crate::body::{read_limited, ReadError};
 use crate::error::BoxError;
 
-/// The `host:port` a request goes to, for error messages.
-pub(crate) fn server_of(uri: &http::Uri) -> String {
-    let host = uri.host().unwrap_or("the server");
-    match uri.port_u16() {
-        Some(port) => format!("{host}:{port}"),
-        None => match uri.scheme_str() {
-            Some("https") => format!("{host}:443"),
-            Some("http") => format!("{host}:80"),
-            _ => host.to_owned(),
-        },
-    }
-}
-
 /// Reads the whole body of `response`, refusing one over `limit` bytes
 /// (`crate::body::read_limited`).
 pub(crate) async fn read_response<B>(
@@ -45,18 +32,6 @@ mod tests {
     use super::*;
     use crate::transport::TransportErrorKind;
     use http_body_util::{Full, StreamBody};
-
-    #[test]
-    fn servers_are_named_with_their_port() {
-        assert_eq!(
-            server_of(&"https://api.attio.com/v2".parse().unwrap()),
-            "api.attio.com:443"
-        );
-        assert_eq!(
-            server_of(&"http://127.0.0.1:8080/".parse().unwrap()),
-            "127.0.0.1:8080"
-        );
-    }
 
     #[test]
     fn an_announced_length_over_the_limit_is_refused_unread() {

@@ -125,6 +125,7 @@ impl TransportError {
     }
 
     /// Names the server unless the error already names one.
+    #[cfg(any(feature = "hyper-transport", feature = "tower"))]
     pub(crate) fn or_server(self, server: &str) -> Self {
         if self.server.is_some() {
             self
@@ -354,9 +355,36 @@ fn is_connect_error(error: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+#[cfg(any(feature = "hyper-transport", feature = "tower", feature = "reqwest"))]
+/// The `host:port` a request goes to, for error messages.
+pub(crate) fn server_of(uri: &http::Uri) -> String {
+    let host = uri.host().unwrap_or("the server");
+    match uri.port_u16() {
+        Some(port) => format!("{host}:{port}"),
+        None => match uri.scheme_str() {
+            Some("https") => format!("{host}:443"),
+            Some("http") => format!("{host}:80"),
+            _ => host.to_owned(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(any(feature = "hyper-transport", feature = "tower", feature = "reqwest"))]
+    #[test]
+    fn servers_are_named_with_their_port() {
+        assert_eq!(
+            server_of(&"https://api.attio.com/v2".parse().unwrap()),
+            "api.attio.com:443"
+        );
+        assert_eq!(
+            server_of(&"http://127.0.0.1:8080/".parse().unwrap()),
+            "127.0.0.1:8080"
+        );
+    }
 
     #[derive(Debug)]
     struct Wrapper(&'static str, io::Error);

@@ -102,7 +102,7 @@ impl Transport for ReqwestTransport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, Self::Error> {
-        let server = super::body::server_of(request.uri());
+        let server = super::error::server_of(request.uri());
         let request = reqwest::Request::try_from(request)
             .map_err(|e| TransportError::new(TransportErrorKind::Unsupported, e))?;
         let mut response = self

@@ -7,7 +7,8 @@ use bytes::Bytes;
 use http_body::Body;
 use tower_service::Service;
 
-use super::body::{read_response, server_of};
+use super::body::read_response;
+use super::error::server_of;
 use super::{Transport, TransportError};
 use crate::error::BoxError;
 

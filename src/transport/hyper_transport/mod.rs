@@ -14,7 +14,8 @@ use hyper_util::client::proxy::matcher::Matcher;
 
 pub use builder::{HyperBuildError, HyperTransportBuilder};
 
-use super::body::{read_response, server_of};
+use super::body::read_response;
+use super::error::server_of;
 use super::{Transport, TransportError};
 
 /// The default largest response body: 16 MiB.

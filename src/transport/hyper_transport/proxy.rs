@@ -23,7 +23,7 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use crate::error::BoxError;
-use crate::transport::body::server_of;
+use crate::transport::error::server_of;
 use crate::transport::{TransportError, TransportErrorKind};
 
 /// Where proxies come from, before they are turned into a [`Matcher`].
