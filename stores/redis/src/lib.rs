@@ -1,0 +1,195 @@
+//! [`RedisSeenKeys`]: a Redis-backed [`SeenKeys`] store, so that
+//! [`Once`](attio_webhooks::receive::Once) handles each Attio delivery once
+//! across every replica that shares the Redis.
+//!
+//! ```no_run
+//! use attio_webhooks::receive::Once;
+//! use attio_webhooks_redis::RedisSeenKeys;
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let keys = RedisSeenKeys::connect("redis://127.0.0.1:6379/").await?.with_prefix("myapp:attio:");
+//! let once = Once::new(keys);
+//! # let _ = once; Ok(()) }
+//! ```
+//!
+//! How it keeps the protocol of [`SeenKeys`]:
+//!
+//! - A key is stored as `<prefix><sha256 of the Idempotency-Key, hex>`, so
+//!   a key of any length or bytes costs 64 characters plus the prefix.
+//! - `claim` is one `SET <key> claimed:<token> NX PX <lease>` inside a
+//!   script that, when the key exists, reads whether it is claimed or done:
+//!   atomic on the server, so of concurrent claims exactly one wins.
+//! - `complete` and `release` are scripts that compare the stored value
+//!   with the caller's token before `SET <key> done PX <ttl>` or `DEL`, so a
+//!   holder whose lease ran out cannot settle another holder's claim.
+//! - The lease and the time-to-live are the server's `PX` expiries: an
+//!   abandoned claim runs out even if every replica dies.
+//! - A Redis error is an error: [`Once`](attio_webhooks::receive::Once)
+//!   answers 503 and Attio retries (fail closed).
+//!
+//! The connection is a [`redis::aio::ConnectionManager`]: one multiplexed
+//! connection shared by clones, reconnecting after a failure.
+
+use std::time::Duration;
+
+use attio_webhooks::error::BoxError;
+use attio_webhooks::receive::{Claim, ClaimToken, SeenKeys, Settled, DEFAULT_LEASE, DEFAULT_TTL};
+use redis::aio::ConnectionManager;
+use redis::Script;
+use sha2::{Digest, Sha256};
+
+/// The prefix of every key a new store writes.
+pub const DEFAULT_PREFIX: &str = "attio-webhooks:seen:";
+
+const CLAIM: &str = r"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 'claimed'
+end
+if redis.call('GET', KEYS[1]) == 'done' then
+  return 'done'
+end
+return 'in_progress'
+";
+
+const COMPLETE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+  return 1
+end
+return 0
+";
+
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+";
+
+/// A [`SeenKeys`] store in Redis, shared by every replica that uses the
+/// same server and prefix. Clones share the connection.
+#[derive(Clone)]
+pub struct RedisSeenKeys {
+    connection: ConnectionManager,
+    prefix: String,
+    lease: Duration,
+    ttl: Duration,
+    claim: Script,
+    complete: Script,
+    release: Script,
+}
+
+impl std::fmt::Debug for RedisSeenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSeenKeys")
+            .field("prefix", &self.prefix)
+            .field("lease", &self.lease)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisSeenKeys {
+    /// Connects to the Redis at `url` (`redis://host:port/db`), with
+    /// [`DEFAULT_PREFIX`], and attio-webhooks' [`DEFAULT_LEASE`] and
+    /// [`DEFAULT_TTL`].
+    pub async fn connect(url: &str) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        Ok(Self::new(ConnectionManager::new(client).await?))
+    }
+
+    /// A store over a connection you set up (timeouts, TLS, retries).
+    pub fn new(connection: ConnectionManager) -> Self {
+        Self {
+            connection,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            lease: DEFAULT_LEASE,
+            ttl: DEFAULT_TTL,
+            claim: Script::new(CLAIM),
+            complete: Script::new(COMPLETE),
+            release: Script::new(RELEASE),
+        }
+    }
+
+    /// Sets the prefix of every key (one per application or environment
+    /// sharing a Redis).
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Sets how long a claim lasts (at least 1 ms).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Sets how long a handled key is remembered (at least 1 ms).
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    fn key(&self, key: &str) -> String {
+        let digest = Sha256::digest(key.as_bytes());
+        format!("{}{}", self.prefix, const_hex::encode(digest))
+    }
+}
+
+/// Milliseconds for `PX`: at least 1 (Redis refuses 0).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+fn held(changed: i64) -> Settled {
+    if changed == 1 {
+        Settled::Held
+    } else {
+        Settled::Lost
+    }
+}
+
+#[async_trait::async_trait]
+impl SeenKeys for RedisSeenKeys {
+    async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
+        let token = ClaimToken::random();
+        let mut connection = self.connection.clone();
+        let found: String = self
+            .claim
+            .key(self.key(key))
+            .arg(format!("claimed:{}", token.as_str()))
+            .arg(millis(self.lease))
+            .invoke_async(&mut connection)
+            .await?;
+        match found.as_str() {
+            "claimed" => Ok(Claim::Claimed(token)),
+            "done" => Ok(Claim::Done),
+            "in_progress" => Ok(Claim::InProgress),
+            other => Err(format!("the claim script answered {other:?}").into()),
+        }
+    }
+
+    async fn complete(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        let mut connection = self.connection.clone();
+        let changed: i64 = self
+            .complete
+            .key(self.key(key))
+            .arg(format!("claimed:{}", token.as_str()))
+            .arg(millis(self.ttl))
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(held(changed))
+    }
+
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        let mut connection = self.connection.clone();
+        let changed: i64 = self
+            .release
+            .key(self.key(key))
+            .arg(format!("claimed:{}", token.as_str()))
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(held(changed))
+    }
+}
