@@ -141,6 +141,8 @@ pub mod samples;
 pub mod seen_keys_conformance;
 #[cfg(feature = "server")]
 mod serve;
+#[cfg(feature = "server")]
+mod stop;
 mod workspace;
 
 pub use api::{
@@ -163,4 +165,7 @@ pub use limits::{Limits, DEFAULT_MAX_RECORDED_REQUESTS, MAX_BODY_BYTES};
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use serve::FakeServer;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub use stop::stop_requested;
 pub use workspace::Seed;

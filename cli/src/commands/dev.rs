@@ -209,7 +209,7 @@ async fn watch(
     schedule: &DeliveryPolicy,
     out: Output,
 ) -> Result<(), CliError> {
-    let shutdown = shutdown_signal();
+    let shutdown = attio_webhooks_testkit::stop_requested();
     tokio::pin!(shutdown);
     let mut ticker = tokio::time::interval(POLL_EVERY);
     let mut seen: u64 = 0;
@@ -278,28 +278,4 @@ fn print_attempt(attempt: &DeliveryAttempt, schedule: &DeliveryPolicy, out: Outp
         event_type,
         attempt.attempt
     ));
-}
-
-/// Resolves on Ctrl-C, or SIGTERM on Unix.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let terminate = async {
-            match signal(SignalKind::terminate()) {
-                Ok(mut stream) => {
-                    stream.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = terminate => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

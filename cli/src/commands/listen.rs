@@ -36,7 +36,7 @@ pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let receiver = Receiver::new(Secret::new(secret), ctx.out, "");
     tokio::select! {
         () = receiver.serve(listener) => {}
-        () = super::dev::shutdown_signal() => {}
+        () = attio_webhooks_testkit::stop_requested() => {}
     }
     Ok(Status::Done)
 }

@@ -43,30 +43,6 @@ fn build(options: &Options) -> FakeAttio {
     builder.build()
 }
 
-/// Resolves when the process is asked to stop: SIGTERM or SIGINT (the
-/// handlers are installed even when the shell started the process with
-/// SIGINT ignored, as background jobs are).
-async fn stop_requested() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1).collect(), |k| {
@@ -88,7 +64,7 @@ async fn main() -> ExitCode {
     };
     // Installed before the base URL is printed, so a signal sent as soon
     // as the URL is read is never missed.
-    let stop = tokio::spawn(stop_requested());
+    let stop = tokio::spawn(attio_webhooks_testkit::stop_requested());
     tokio::task::yield_now().await;
     let fake = build(&options);
     let server = match fake
