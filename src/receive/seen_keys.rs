@@ -309,7 +309,7 @@ impl Table {
     fn held(&mut self, key: &Key, token: &ClaimToken, now: Instant) -> Option<&mut Entry> {
         self.entries
             .get_mut(key)
-            .filter(|e| e.until > now && e.state == State::Claimed(token.clone()))
+            .filter(|e| e.until > now && matches!(&e.state, State::Claimed(held) if held == token))
     }
 
     fn complete(&mut self, key: &Key, token: &ClaimToken, now: Instant, until: Instant) -> Settled {

@@ -104,27 +104,11 @@ pub fn retry_after_next_second(now: SystemTime) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::{check_new, Prepared};
-    use attio_webhooks::model::{TargetUrlPolicy, Timestamp};
-    use attio_webhooks::{EventType, Subscription, WebhookId, WebhookStatus, WorkspaceId};
+    use crate::workspace::odd_webhook;
 
     #[test]
     fn envelopes_answer_exactly_what_serializing_would() {
-        let checked = check_new(
-            "https://example.com/a?b=c&d=%22".into(),
-            vec![Subscription::new(EventType::NoteCreated)],
-            TargetUrlPolicy::HttpsOnly,
-        )
-        .unwrap();
-        let prepared = Prepared::new(
-            WorkspaceId::from_u128(7),
-            WebhookId::from_u128(9),
-            checked,
-            WebhookStatus::Active,
-            Timestamp::UNIX_EPOCH,
-            Secret::new("odd \"secret\" \\ value"),
-            Timestamp::UNIX_EPOCH,
-        );
+        let prepared = odd_webhook();
         let stored = &prepared.webhook;
         let parse = |b: &Bytes| serde_json::from_slice::<serde_json::Value>(b).unwrap();
         let created = data_created(stored.json(), stored.secret());

@@ -16,4 +16,6 @@ pub use seed::Seed;
 pub(crate) use error::WorkspaceError;
 pub(crate) use rules::{check_changes, check_new};
 pub(crate) use store::{Workspace, WorkspaceLimits};
+#[cfg(test)]
+pub(crate) use stored::odd_webhook;
 pub(crate) use stored::{random_secret, Prepared};

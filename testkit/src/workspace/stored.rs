@@ -179,29 +179,36 @@ pub(crate) fn random_secret() -> Secret {
     Secret::new(const_hex::encode(bytes))
 }
 
+/// A webhook whose URL and secret need escaping in JSON, for tests of
+/// the bytes the fake answers.
+#[cfg(test)]
+pub(crate) fn odd_webhook() -> Prepared {
+    use crate::workspace::rules::check_new;
+    use attio_webhooks::{model::TargetUrlPolicy, EventType, Subscription};
+    let checked = check_new(
+        "https://example.com/a?b=c&d=%22".into(),
+        vec![Subscription::new(EventType::NoteCreated)],
+        TargetUrlPolicy::HttpsOnly,
+    )
+    .unwrap();
+    Prepared::new(
+        WorkspaceId::from_u128(7),
+        WebhookId::from_u128(9),
+        checked,
+        WebhookStatus::Active,
+        Timestamp::UNIX_EPOCH,
+        Secret::new("odd \"secret\" \\ value"),
+        Timestamp::UNIX_EPOCH,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::rules::check_new;
-    use attio_webhooks::{model::TargetUrlPolicy, EventType, Subscription};
 
     #[test]
     fn the_stored_bytes_are_exactly_what_serializing_gives() {
-        let checked = check_new(
-            "https://example.com/a?b=c&d=%22".into(),
-            vec![Subscription::new(EventType::NoteCreated)],
-            TargetUrlPolicy::HttpsOnly,
-        )
-        .unwrap();
-        let prepared = Prepared::new(
-            WorkspaceId::from_u128(7),
-            WebhookId::from_u128(9),
-            checked,
-            WebhookStatus::Active,
-            Timestamp::UNIX_EPOCH,
-            Secret::new("odd \"secret\" \\ value"),
-            Timestamp::UNIX_EPOCH,
-        );
+        let prepared = odd_webhook();
         let stored = &prepared.webhook;
         let json: serde_json::Value = serde_json::from_slice(stored.json()).unwrap();
         assert_eq!(json, serde_json::json!(stored.webhook()));
