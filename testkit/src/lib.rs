@@ -137,6 +137,7 @@ pub mod fixtures;
 mod limits;
 mod locked;
 mod lossy;
+mod needs_server;
 pub mod samples;
 pub mod seen_keys_conformance;
 #[cfg(feature = "server")]
@@ -162,6 +163,7 @@ pub use fake::{
     test_retry_policy, FakeAttio, FakeAttioBuilder, DEFAULT_TOKEN, IN_PROCESS_BASE_URL,
 };
 pub use limits::{Limits, DEFAULT_MAX_RECORDED_REQUESTS, MAX_BODY_BYTES};
+pub use needs_server::skip_without_server;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use serve::FakeServer;
