@@ -55,7 +55,7 @@ impl FromRef<App> for Verifier {
 /// refusals were answered 401 / 400 / 413.
 async fn hook(State(app): State<App>, verified: VerifiedDelivery) -> Response {
     app.once
-        .run(verified.idempotency_key(), || async {
+        .run(verified.dedupe_key(), || async {
             if app.fail_next.swap(false, Ordering::SeqCst) {
                 println!("  receiver: the database is down; answering 500 so Attio retries");
                 return Err((StatusCode::INTERNAL_SERVER_ERROR, "try again later"));

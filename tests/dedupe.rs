@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use attio_webhooks::error::BoxError;
 use attio_webhooks::receive::{
-    Claim, ClaimToken, MemorySeenKeys, Once, Outcome, SeenKeys, Settled,
+    signature, Claim, ClaimToken, DedupeBy, MemorySeenKeys, Once, Outcome, SeenKeys, Settled,
+    Verifier,
 };
+use attio_webhooks::Secret;
 use tokio::sync::oneshot;
 
 /// A handler that counts its runs and succeeds.
@@ -270,4 +272,51 @@ fn claimed(claim: Claim) -> ClaimToken {
         Claim::Claimed(token) => token,
         other => panic!("expected the claim to succeed, got {other:?}"),
     }
+}
+
+/// A `record.updated` delivery, byte for byte; its SHA-256 is from
+/// Python's hashlib.
+const UPDATED: &[u8] = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[{"event_type":"record.updated","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","object_id":"97052eb9-e65e-443f-a297-f2d9a4a7f795","record_id":"bf071e1f-6035-429d-b874-d83ea64ea13b","attribute_id":"41252299-f8c7-4b5e-99c9-4ff8321d2f96"},"actor":{"type":"workspace-member","id":"50cf242c-7fa3-4cad-87d0-75b1af71c57b"}}]}"#;
+const UPDATED_SHA256: &str =
+    "sha256:405c7fa2838fa3119c1afbb1d82386fbf90be297a4891bc480b15db83948a514";
+
+/// Runs `UPDATED` through `verifier` and `once` three times: Attio's
+/// delivery, its retry (same key), and a replay under a new key.
+async fn deliver_and_replay(verifier: &Verifier, once: &Once) -> (u32, Vec<Option<String>>) {
+    let secret = Secret::new("whsec");
+    verifier.set_secrets(secret.clone());
+    let runs = AtomicU32::new(0);
+    let mut keys = Vec::new();
+    for idempotency_key in ["msg-1", "msg-1", "replayed-under-a-new-key"] {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "attio-signature",
+            signature::sign(&secret, UPDATED).parse().unwrap(),
+        );
+        headers.insert("idempotency-key", idempotency_key.parse().unwrap());
+        let verified = verifier.verify(&headers, UPDATED).unwrap();
+        keys.push(verified.dedupe_key().map(str::to_owned));
+        let outcome = once.run(verified.dedupe_key(), || count(&runs)).await;
+        assert_eq!(outcome.status(), 200);
+    }
+    (runs.load(Ordering::SeqCst), keys)
+}
+
+#[tokio::test]
+async fn keyed_on_the_signed_body_a_replay_under_a_new_key_does_not_run_again() {
+    let by_header = Verifier::new(Secret::new("unused"));
+    let (runs, keys) = deliver_and_replay(&by_header, &Once::in_memory()).await;
+    assert_eq!(runs, 2, "the default keys on the header: the replay runs");
+    assert_eq!(keys[2].as_deref(), Some("replayed-under-a-new-key"));
+
+    let by_body = Verifier::new(Secret::new("unused")).dedupe_by(DedupeBy::SignedBody);
+    let (runs, keys) = deliver_and_replay(&by_body, &Once::in_memory()).await;
+    assert_eq!(
+        runs, 1,
+        "keyed on the body: retry and replay are one message"
+    );
+    assert!(
+        keys.iter().all(|k| k.as_deref() == Some(UPDATED_SHA256)),
+        "{keys:?}"
+    );
 }

@@ -70,7 +70,7 @@
 //! for expected in ["handled", "already_handled"] {
 //!     let verified = verifier.verify(&headers, body).unwrap();
 //!     let outcome = once
-//!         .run(verified.idempotency_key(), || async {
+//!         .run(verified.dedupe_key(), || async {
 //!             runs.set(runs.get() + 1);
 //!             Ok::<_, std::io::Error>(verified.delivery().events.len())
 //!         })
@@ -104,4 +104,6 @@ pub use seen_keys::{
 pub use signature::{Secrets, SignatureError};
 #[cfg(feature = "tower")]
 pub use tower::{Verify, VerifyLayer};
-pub use verifier::{VerifiedDelivery, Verifier, DEFAULT_MAX_BODY_BYTES, IDEMPOTENCY_KEY_HEADER};
+pub use verifier::{
+    DedupeBy, VerifiedDelivery, Verifier, DEFAULT_MAX_BODY_BYTES, IDEMPOTENCY_KEY_HEADER,
+};

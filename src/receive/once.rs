@@ -30,9 +30,12 @@ use crate::receive::seen_keys::{Claim, MemorySeenKeys, SeenKeys, Settled};
 /// is recorded runs again on the retry, so side effects that must never
 /// repeat need their own transaction keyed by the same key.
 ///
-/// The `Idempotency-Key` is not signed: this guards against Attio's
-/// retries, not against someone replaying a captured delivery under a new
-/// key (Attio's signature has no timestamp to stop that; use HTTPS).
+/// The `Idempotency-Key` is not signed: keyed on it, this guards against
+/// Attio's retries, not against someone replaying a captured delivery
+/// under a new key. Keying on the signed body
+/// ([`DedupeBy::SignedBody`](crate::receive::DedupeBy)) stops that replay
+/// within the time-to-live, at a price the [`DedupeBy`](crate::receive::DedupeBy)
+/// table shows.
 ///
 /// ```
 /// use attio_webhooks::receive::{Once, Outcome};

@@ -4,6 +4,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use http::HeaderName;
+use sha2::{Digest, Sha256};
 
 use bytes::Bytes;
 
@@ -52,6 +53,36 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct Verifier {
     secrets: Arc<RwLock<Secrets>>,
     max_body_bytes: usize,
+    dedupe_by: DedupeBy,
+}
+
+/// What [`VerifiedDelivery::dedupe_key`] is: the key a
+/// [`Once`](crate::receive::Once) remembers a delivery by. Set with
+/// [`Verifier::dedupe_by`].
+///
+/// | | a retry of the message | a captured delivery replayed under a new `Idempotency-Key` | two messages with the same bytes |
+/// |---|---|---|---|
+/// | [`IdempotencyKey`](DedupeBy::IdempotencyKey) | handled once | handled again | each handled |
+/// | [`SignedBody`](DedupeBy::SignedBody) | handled once | handled once (within the time-to-live) | handled once |
+///
+/// The `Idempotency-Key` header is not signed, so anyone who captured a
+/// delivery (and its signature) can send it again under a fresh key;
+/// keying on the signed body stops that for as long as the store
+/// remembers the key. The price: Attio's events carry the ids of the
+/// thing that changed, not of the change, so two `record.updated` of the
+/// same record by the same actor can be byte-identical, and keyed on the
+/// body the second is taken for a retry of the first. Use
+/// `SignedBody` when the handler re-reads the current state (a second run
+/// would do nothing new anyway); keep `IdempotencyKey` when every message
+/// must run. Neither stops a replay after the time-to-live: use HTTPS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DedupeBy {
+    /// The `Idempotency-Key` header, as sent (the default).
+    #[default]
+    IdempotencyKey,
+    /// `sha256:` and the lowercase hex SHA-256 of the signed body bytes.
+    SignedBody,
 }
 
 impl core::fmt::Debug for Verifier {
@@ -59,6 +90,7 @@ impl core::fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("secrets", &*self.read_secrets())
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("dedupe_by", &self.dedupe_by)
             .finish()
     }
 }
@@ -70,7 +102,33 @@ impl Verifier {
         Self {
             secrets: Arc::new(RwLock::new(secrets.into())),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            dedupe_by: DedupeBy::IdempotencyKey,
         }
+    }
+
+    /// Sets what [`VerifiedDelivery::dedupe_key`] is (see [`DedupeBy`] for
+    /// what each choice protects against).
+    ///
+    /// ```
+    /// use attio_webhooks::receive::{signature, DedupeBy, Verifier};
+    /// use attio_webhooks::Secret;
+    ///
+    /// let secret = Secret::new("s");
+    /// let verifier = Verifier::new(secret.clone()).dedupe_by(DedupeBy::SignedBody);
+    /// let body = br#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[]}"#;
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("attio-signature", signature::sign(&secret, body).parse().unwrap());
+    /// headers.insert("idempotency-key", "k-1".parse().unwrap());
+    /// let first = verifier.verify(&headers, body)?;
+    /// headers.insert("idempotency-key", "a-new-key".parse().unwrap());
+    /// let replayed = verifier.verify(&headers, body)?;
+    /// assert_eq!(first.dedupe_key(), replayed.dedupe_key());
+    /// assert!(first.dedupe_key().unwrap().starts_with("sha256:"));
+    /// # Ok::<(), attio_webhooks::receive::ReceiveError>(())
+    /// ```
+    pub fn dedupe_by(mut self, by: DedupeBy) -> Self {
+        self.dedupe_by = by;
+        self
     }
 
     /// Sets the largest body accepted, in bytes; a longer one is refused
@@ -115,9 +173,17 @@ impl Verifier {
             .and_then(|v| v.to_str().ok())
             .filter(|key| !key.is_empty())
             .map(str::to_owned);
+        let body_digest = match self.dedupe_by {
+            DedupeBy::IdempotencyKey => None,
+            DedupeBy::SignedBody => {
+                let digest = Sha256::digest(body);
+                Some(format!("sha256:{}", const_hex::encode(digest)))
+            }
+        };
         Ok(VerifiedDelivery {
             delivery,
             idempotency_key,
+            body_digest,
             secret_index,
         })
     }
@@ -195,6 +261,7 @@ impl Verifier {
 pub struct VerifiedDelivery {
     delivery: Delivery,
     idempotency_key: Option<String>,
+    body_digest: Option<String>,
     secret_index: usize,
 }
 
@@ -214,6 +281,15 @@ impl VerifiedDelivery {
     /// covered by the signature.
     pub fn idempotency_key(&self) -> Option<&str> {
         self.idempotency_key.as_deref()
+    }
+
+    /// The key to run [`Once`](crate::receive::Once) with: the
+    /// `Idempotency-Key` (`None` when absent), or with
+    /// [`DedupeBy::SignedBody`] the body's SHA-256 (always present).
+    pub fn dedupe_key(&self) -> Option<&str> {
+        self.body_digest
+            .as_deref()
+            .or(self.idempotency_key.as_deref())
     }
 
     /// Which of the accepted [`Secrets`] signed it (0 for the first).
