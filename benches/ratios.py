@@ -120,6 +120,45 @@ ROWS.append(
     }
 )
 
+# The stores' benches live in their own packages (they need real servers:
+# `scripts/test-servers.sh start`).
+PACKAGES = {
+    "redis_claim": ("attio-webhooks-redis", "claim"),
+    "postgres_claim": ("attio-webhooks-postgres", "claim"),
+    "deliveries": ("attio-webhooks-replicas", "deliveries"),
+}
+for store, name in (("redis", "Redis"), ("postgres", "PostgreSQL")):
+    ROWS.append(
+        {
+            "row": "store",
+            "what": f"claim + complete on {name}: the store vs the same commands raw with the same driver",
+            "bench": f"{store}_claim",
+            "ours": f"{store}_seen_keys/store",
+            "base": f"{store}_seen_keys/raw",
+            "unit": ("ops/s", per_second(1)),
+            "ratio": ("throughput ours / base", lambda ours, base: base / ours),
+            "target": (">=", 0.9),
+        }
+    )
+for store, name in (("redis", "Redis"), ("postgres", "PostgreSQL")):
+    ROWS.append(
+        {
+            "row": "e2e",
+            "what": f"verified + deduplicated deliveries through an axum replica, Once on {name} vs on MemorySeenKeys",
+            "bench": "deliveries",
+            "ours": f"deliveries_{store}/{store}",
+            "base": f"deliveries_{store}/memory",
+            "unit": ("deliveries/s", per_second(1)),
+            "ratio": ("throughput ours / base", lambda ours, base: base / ours),
+            "target": None,
+        }
+    )
+
+
+def cargo_bench(bench):
+    package, name = PACKAGES.get(bench, (None, bench))
+    return ["cargo", "bench"] + (["-p", package] if package else []) + ["--bench", name]
+
 
 def median_ns(bench_id):
     path = os.path.join(CRITERION, *bench_id.split("/"), "new", "estimates.json")
@@ -158,7 +197,7 @@ def verdict(target, ratios, ours_values):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--bench", action="append", help="client, fake_server or signature")
+    parser.add_argument("--bench", action="append", help="client, fake_server, signature, receiving, redis_claim, postgres_claim or deliveries")
     parser.add_argument("criterion", nargs="*", help="arguments for criterion (after --)")
     args = parser.parse_args()
     benches = args.bench or ["client", "fake_server", "signature"]
@@ -168,7 +207,7 @@ def main():
     started = time.time()
     for run in range(1, args.runs + 1):
         for bench in benches:
-            command = ["cargo", "bench", "--bench", bench, "--", "--noplot", *args.criterion]
+            command = [*cargo_bench(bench), "--", "--noplot", *args.criterion]
             print(f"run {run}/{args.runs}: {' '.join(command)}", file=sys.stderr, flush=True)
             done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
             if done.returncode != 0:

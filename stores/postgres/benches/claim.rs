@@ -1,0 +1,188 @@
+//! Claims and completes per second through [`PostgresSeenKeys`] (`claim`
+//! then `complete`, the work of one delivery handled by `Once`), against
+//! the same two statements issued raw with the same driver: tokio-postgres,
+//! prepared once on a connection of its own, a 32-byte key, a 32-hex-digit
+//! token, the same lease and time-to-live. Interleaved, same run. Every
+//! iteration claims a fresh key, so every claim wins; before timing, the
+//! rows both sides leave are compared.
+//!
+//! Needs a PostgreSQL at `ATTIO_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5440/postgres`; `scripts/test-servers.sh
+//! start`). Without it the bench says so and exits 0. Its table,
+//! `bench_seen_<pid>`, is dropped at the end.
+
+// Only the async half is used here.
+#[allow(dead_code)]
+#[path = "../../../benches/common/interleave.rs"]
+mod interleave;
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use attio_webhooks::receive::{Claim, SeenKeys, Settled};
+use attio_webhooks_postgres::PostgresSeenKeys;
+use criterion::{Criterion, Throughput};
+use tokio_postgres::{Client, NoTls, Statement};
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5440/postgres";
+
+/// The lease and time-to-live of both sides.
+const EXPIRY_MS: i64 = 60_000;
+
+/// The store's claim statement, verbatim, for `{table}`.
+const CLAIM: &str = "INSERT INTO {table} AS s (key, token, expires_at) \
+     VALUES ($1, $2, statement_timestamp() + $3::bigint * interval '1 millisecond') \
+     ON CONFLICT (key) DO UPDATE SET \
+       token = CASE WHEN s.expires_at <= statement_timestamp() THEN EXCLUDED.token ELSE s.token END, \
+       expires_at = CASE WHEN s.expires_at <= statement_timestamp() THEN EXCLUDED.expires_at ELSE s.expires_at END \
+     RETURNING token";
+
+/// The store's complete statement, verbatim.
+const COMPLETE: &str = "UPDATE {table} SET token = NULL, \
+       expires_at = statement_timestamp() + $3::bigint * interval '1 millisecond' \
+     WHERE key = $1 AND token = $2 AND expires_at > statement_timestamp()";
+
+/// The baseline: both statements prepared once on a plain connection.
+struct Raw {
+    client: Client,
+    claim: Statement,
+    complete: Statement,
+}
+
+impl Raw {
+    /// Claims and completes key `n` (32 bytes, as the store's SHA-256),
+    /// checking that both won, as the store side does.
+    async fn cycle(&self, n: u64) {
+        let mut key = [0_u8; 32];
+        key[24..].copy_from_slice(&n.to_be_bytes());
+        let key = key.to_vec();
+        let token = format!("{n:032x}");
+        let row = self
+            .client
+            .query_one(&self.claim, &[&key, &token, &EXPIRY_MS])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, Option<&str>>(0), Some(token.as_str()));
+        let changed = self
+            .client
+            .execute(&self.complete, &[&key, &token, &EXPIRY_MS])
+            .await
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+}
+
+async fn store_cycle(store: &PostgresSeenKeys, key: &str) {
+    let Claim::Claimed(token) = store.claim(key).await.unwrap() else {
+        panic!("a fresh key was not claimed");
+    };
+    assert_eq!(store.complete(key, &token).await.unwrap(), Settled::Held);
+}
+
+/// Both sides leave the same kind of row: a 32-byte key, no token, done
+/// for [`EXPIRY_MS`].
+async fn same_work(store: &PostgresSeenKeys, raw: &Raw, table: &str) {
+    store_cycle(store, "check").await;
+    raw.cycle(u64::MAX).await;
+    let rows = raw
+        .client
+        .query(
+            &format!(
+                "SELECT octet_length(key), token IS NULL, \
+                 (extract(epoch from expires_at - statement_timestamp()) * 1000)::bigint \
+                 FROM {table} ORDER BY key"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        let (length, done, left): (i32, bool, i64) = (row.get(0), row.get(1), row.get(2));
+        assert_eq!((length, done), (32, true));
+        assert!(
+            left > EXPIRY_MS - 5_000 && left <= EXPIRY_MS,
+            "{left} ms left"
+        );
+    }
+}
+
+async fn connect(url: &str, table: &str) -> Option<(PostgresSeenKeys, Raw)> {
+    let setup = async {
+        let store = PostgresSeenKeys::connect(url)
+            .unwrap()
+            .with_table(table)
+            .unwrap()
+            .with_lease(Duration::from_millis(EXPIRY_MS as u64))
+            .with_ttl(Duration::from_millis(EXPIRY_MS as u64));
+        store.migrate().await.map_err(|e| e.to_string())?;
+        let (client, connection) = tokio_postgres::connect(url, NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let claim = client.prepare(&CLAIM.replace("{table}", table)).await;
+        let complete = client.prepare(&COMPLETE.replace("{table}", table)).await;
+        Ok::<_, String>((
+            store,
+            Raw {
+                client,
+                claim: claim.map_err(|e| e.to_string())?,
+                complete: complete.map_err(|e| e.to_string())?,
+            },
+        ))
+    };
+    match tokio::time::timeout(Duration::from_secs(5), setup).await {
+        Ok(Ok(sides)) => Some(sides),
+        failed => {
+            let why = match failed {
+                Ok(Err(e)) => e,
+                _ => "no answer within 5 s".to_owned(),
+            };
+            println!("skipped: no PostgreSQL at {url} ({why}); start one with `scripts/test-servers.sh start`");
+            None
+        }
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = std::env::var("ATTIO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+    let table = format!("bench_seen_{}", std::process::id());
+    let Some((store, raw)) = runtime.block_on(connect(&url, &table)) else {
+        return;
+    };
+    runtime.block_on(same_work(&store, &raw, &table));
+
+    let store_next = Cell::new(0_u64);
+    let raw_next = Cell::new(0_u64);
+    let store_side = || {
+        let n = store_next.replace(store_next.get() + 1);
+        let store = &store;
+        async move { store_cycle(store, &format!("bench-{n}")).await }
+    };
+    let raw_side = || {
+        let n = raw_next.replace(raw_next.get() + 1);
+        let raw = &raw;
+        async move { raw.cycle(n).await }
+    };
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    let mut group = criterion.benchmark_group("postgres_seen_keys");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("store", |b| {
+        interleave::interleaved_async(b, &runtime, store_side, raw_side)
+    });
+    group.bench_function("raw", |b| {
+        interleave::interleaved_async(b, &runtime, raw_side, store_side)
+    });
+    group.finish();
+    runtime
+        .block_on(raw.client.batch_execute(&format!("DROP TABLE {table}")))
+        .unwrap();
+    criterion.final_summary();
+}
