@@ -1,7 +1,7 @@
 //! Claims and completes per second through [`PostgresSeenKeys`] (`claim`
 //! then `complete`, the work of one delivery handled by `Once`), against
 //! the same two statements issued raw with the same driver: tokio-postgres,
-//! prepared once on a connection of its own, a 32-byte key, a 32-hex-digit
+//! prepared once on a connection of its own, a SHA-256 key, a 32-hex-digit
 //! token, the same lease and time-to-live. Interleaved, same run. Every
 //! iteration claims a fresh key, so every claim wins; before timing, the
 //! rows both sides leave are compared.
@@ -22,6 +22,7 @@ use std::time::Duration;
 use attio_webhooks::receive::{Claim, SeenKeys, Settled};
 use attio_webhooks_postgres::PostgresSeenKeys;
 use criterion::{Criterion, Throughput};
+use sha2::{Digest, Sha256};
 use tokio_postgres::{Client, NoTls, Statement};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5440/postgres";
@@ -50,12 +51,12 @@ struct Raw {
 }
 
 impl Raw {
-    /// Claims and completes key `n` (32 bytes, as the store's SHA-256),
+    /// Claims and completes key `n` (the SHA-256 of `raw-<n>`),
     /// checking that both won, as the store side does.
     async fn cycle(&self, n: u64) {
-        let mut key = [0_u8; 32];
-        key[24..].copy_from_slice(&n.to_be_bytes());
-        let key = key.to_vec();
+        // A SHA-256, as the store's keys are: spread over the index the
+        // same way (sequential keys would all land on its right edge).
+        let key = Sha256::digest(format!("raw-{n}")).to_vec();
         let token = format!("{n:032x}");
         let row = self
             .client
