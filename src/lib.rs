@@ -230,6 +230,7 @@ pub mod model;
 mod open_enum;
 pub mod operations;
 pub mod receive;
+pub mod reconcile;
 mod request;
 pub mod runtime;
 pub mod transport;

@@ -1,5 +1,6 @@
 //! The client against servers on loopback: wire details, retries and
-//! deadlines, ambiguous deletes, TLS and timeouts of the hyper transport, a
+//! deadlines, ambiguous deletes, TLS and timeouts of the hyper transport,
+//! the reconcile engine (ensure races, apply), a
 //! fault storm, a concurrency soak and secret hygiene. One test binary for
 //! all of them (each file a module), so the testkit is linked once.
 
@@ -11,6 +12,8 @@ mod client_wire;
 mod fault_storm;
 #[path = "hyper_transport.rs"]
 mod hyper_transport;
+#[path = "reconcile.rs"]
+mod reconcile;
 #[path = "secret_hygiene.rs"]
 mod secret_hygiene;
 #[path = "soak.rs"]
