@@ -24,14 +24,14 @@ A backslash makes the next character literal (\\, \\| \\= \\! \\\\)."
 
 const ROOT_AFTER_HELP: &str = "\
 Exit codes: 0 success, 2 usage error, 3 Attio refused the request (4xx),
-4 network failure, timeout, 429 or 5xx after retries, 5 `plan` found
-differences, 1 any other failure (e.g. a file that cannot be written).
+4 network failure, timeout, 429 or 5xx after retries, 5 `plan --detailed-exitcode`
+found differences, 1 any other failure (e.g. a file that cannot be written).
 
 Examples:
   export ATTIO_API_KEY=...                      # the token is never printed
   attio-webhooks list
   attio-webhooks create --url https://example.com/attio --event 'record.created:id.object_id=people'
-  attio-webhooks plan -f webhooks.yaml          # exit 5 when the workspace differs
+  attio-webhooks plan -f webhooks.yaml --detailed-exitcode   # exit 5 when the workspace differs
   attio-webhooks apply -f webhooks.yaml --secrets-out secrets.json
   attio-webhooks dev --forward-to http://localhost:3000/attio
   attio-webhooks trigger record.created         # in another terminal";
@@ -110,23 +110,30 @@ pub enum Command {
     #[command(after_help = "Example:
   attio-webhooks delete 23e42eaf-323a-41da-b5bb-fd67eebda553")]
     Delete(IdArg),
-    /// Show what `apply` would change to make the workspace match a file (exit 5 if anything).
+    /// Show what `apply` would change to make the workspace match a file.
     #[command(
         after_help = "Webhooks are matched by target URL; subscriptions and filter conditions
-compare regardless of order, as Attio compares them. The file is JSON or YAML in
-the API's shape (see `apply --help`).
+compare as sets, regardless of order, as Attio compares them. The file is JSON or
+YAML in the API's shape (see `apply --help`). Each change says why; webhooks the
+file does not own are listed and never touched.
+
+Exit 0 when the plan was made, whatever it found; with --detailed-exitcode, 5 when
+there is something to change.
 
 Examples:
   attio-webhooks plan -f webhooks.yaml
-  attio-webhooks plan -f webhooks.yaml --prune   # also list webhooks not in the file for deletion
-  attio-webhooks plan -f webhooks.json --json    # the changes as JSON, for CI"
+  attio-webhooks plan -f webhooks.yaml --prune --out plan.json   # save it for apply --plan
+  attio-webhooks plan -f webhooks.json --json --detailed-exitcode   # for CI"
     )]
     Plan(PlanArgs),
-    /// Make the workspace match a file: create, update (and with --prune delete) webhooks.
+    /// Make the workspace match a file (or a saved plan): create, update, and with --prune delete.
     #[command(
-        after_help = "The file holds a list of webhooks in the API's shape, as JSON or YAML:
+        after_help = "The file holds a list of webhooks in the API's shape, as JSON or YAML, and
+the target-URL prefixes it owns:
 
-  webhooks:                        # or a bare list, or {\"data\": [...]}
+  owns:                            # what --prune may delete; without it, nothing
+    - https://example.com/
+  webhooks:                        # or a bare list, or {\"data\": [...]} (owning nothing)
     - target_url: https://example.com/attio
       subscriptions:
         - event_type: record.created
@@ -134,11 +141,14 @@ Examples:
         - event_type: note.created   # no filter: every note.created
 
 `attio-webhooks list --json` output is a valid file. Running apply again changes
-nothing. Secrets of created webhooks are printed once, or added to --secrets-out.
+nothing. --prune deletes only webhooks under `owns:` that the file does not list;
+it is refused for a file that owns nothing. Deletes ask for confirmation on a
+terminal; without one they need --yes. Secrets of created webhooks are printed
+once, or added to --secrets-out (and removed from it when their webhook is pruned).
 
 Examples:
   attio-webhooks apply -f webhooks.yaml --secrets-out secrets.json
-  attio-webhooks apply -f webhooks.yaml --prune"
+  attio-webhooks plan -f webhooks.yaml --prune --out plan.json && attio-webhooks apply --plan plan.json --yes"
     )]
     Apply(ApplyArgs),
     /// Run a local fake Attio that delivers signed sample events to your app.
@@ -185,6 +195,16 @@ Examples:
   attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET --json | jq .event_type"
     )]
     Listen(ListenArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    #[command(after_help = "Examples:
+  attio-webhooks completions bash > ~/.local/share/bash-completion/completions/attio-webhooks
+  attio-webhooks completions zsh > \"${fpath[1]}/_attio-webhooks\"
+  attio-webhooks completions fish > ~/.config/fish/completions/attio-webhooks.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from the same definitions as --help.
+    #[command(after_help = "Example:
+  attio-webhooks man > attio-webhooks.1 && man ./attio-webhooks.1")]
+    Man,
 }
 
 /// `list`.
@@ -248,20 +268,49 @@ pub struct PlanArgs {
     /// The webhooks file (JSON or YAML; `-` reads standard input).
     #[arg(short, long, value_name = "FILE")]
     pub file: PathBuf,
-    /// Also delete webhooks that are not in the file.
+    /// Also delete webhooks the file owns (its `owns:` prefixes) and does not list.
     #[arg(long)]
     pub prune: bool,
+    /// Save the plan, with a fingerprint of the workspace, for `apply --plan`.
+    #[arg(long, value_name = "PLAN")]
+    pub out: Option<PathBuf>,
+    /// Exit 5 when there is something to change (0 otherwise), as Terraform does.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 /// `apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The file and whether to prune, as for `plan`.
-    #[command(flatten)]
-    pub plan: PlanArgs,
-    /// Add the secrets of created webhooks to this file (mode 0600) instead of printing them.
+    /// The webhooks file (JSON or YAML; `-` reads standard input).
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        required_unless_present = "plan",
+        conflicts_with = "plan"
+    )]
+    pub file: Option<PathBuf>,
+    /// Also delete webhooks the file owns (its `owns:` prefixes) and does not list.
+    #[arg(long, conflicts_with = "plan")]
+    pub prune: bool,
+    /// Apply exactly this saved plan (`plan --out`); refused if the workspace changed since.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+    /// Delete without asking (needed for deletes when there is no terminal to ask on).
+    #[arg(long)]
+    pub yes: bool,
+    /// Add the secrets of created webhooks to this file (mode 0600) instead of printing them; deleted webhooks' secrets are removed from it.
     #[arg(long, value_name = "FILE")]
     pub secrets_out: Option<PathBuf>,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `dev`.

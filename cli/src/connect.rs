@@ -19,11 +19,7 @@ pub fn client(global: &Global) -> Result<Client<HyperTransport>, CliError> {
         .ok_or_else(|| {
             CliError::Usage("no API token: set ATTIO_API_KEY or pass --token".to_owned())
         })?;
-    let targets = if crate::loopback::is_loopback_http(&global.base_url) {
-        TargetUrlPolicy::AllowLoopbackHttp
-    } else {
-        TargetUrlPolicy::HttpsOnly
-    };
+    let targets = target_url_policy(global);
     let transport = HyperTransport::new()
         .map_err(|e| CliError::Local(format!("could not set up HTTPS: {e}")))?;
     Ok(Client::builder(token)
@@ -31,4 +27,14 @@ pub fn client(global: &Global) -> Result<Client<HyperTransport>, CliError> {
         .target_url_policy(targets)
         .timeout(Duration::from_secs(global.timeout))
         .build(transport)?)
+}
+
+/// The target URLs the client (and a webhooks file) may use: `https://`,
+/// and `http://` to loopback when `--base-url` is a loopback fake.
+pub fn target_url_policy(global: &Global) -> TargetUrlPolicy {
+    if crate::loopback::is_loopback_http(&global.base_url) {
+        TargetUrlPolicy::AllowLoopbackHttp
+    } else {
+        TargetUrlPolicy::HttpsOnly
+    }
 }

@@ -14,7 +14,6 @@ mod loopback;
 mod output;
 mod private_file;
 mod receiver;
-mod reconcile;
 mod secrets_file;
 mod webhook_file;
 

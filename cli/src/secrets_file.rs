@@ -66,6 +66,21 @@ impl SecretsFile {
             target_url: created.webhook.target_url.clone(),
             secret: created.secret.clone(),
         });
+        self.write()
+    }
+
+    /// Drops the secret of a deleted webhook, if the file has it, and
+    /// rewrites the file; `false` when it had none.
+    pub fn remove(&mut self, webhook_id: WebhookId) -> Result<bool, CliError> {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.webhook_id != webhook_id);
+        if self.entries.len() == before {
+            return Ok(false);
+        }
+        self.write().map(|()| true)
+    }
+
+    fn write(&self) -> Result<(), CliError> {
         let mut text = serde_json::to_vec_pretty(&self.entries)
             .map_err(|e| CliError::Local(format!("could not encode the secrets: {e}")))?;
         text.push(b'\n');

@@ -9,157 +9,128 @@
 //! error, to catch typos.
 //!
 //! A file for `plan`/`apply` holds a list of webhooks: a bare list,
-//! `{"data": [...]}` (Attio's list answer) or `{"webhooks": [...]}`. A file
+//! `{"data": [...]}` (Attio's list answer) or `{"webhooks": [...]}`, and,
+//! in the last form only, `owns: [prefix, ...]`, the target-URL prefixes
+//! the file owns (what `--prune` may delete; without it, nothing). A file
 //! for `create --from` holds one webhook, bare or as `{"data": {...}}`
 //! (Attio's create request, exactly). Files ending in `.json` are JSON,
 //! `.yaml`/`.yml` YAML; others (and `-`, standard input) are JSON when
 //! they start with `{` or `[`, YAML otherwise.
+//!
+//! Limits, so a hostile or mistaken file gets an error, not a hang: at
+//! most 8 MiB, and at most 64 levels of nesting (checked on the text
+//! before any parser sees it). The webhook shape itself is the library's
+//! [`DesiredWebhook`], checked by [`Desired::check`], plus one rule of the
+//! CLI's: an operator Attio does not document is refused here (Attio would
+//! answer 400), rather than sent.
 
+use std::io::Read;
 use std::path::Path;
 
-use attio_webhooks::{EventType, Filter, Subscription};
+use attio_webhooks::model::TargetUrlPolicy;
+use attio_webhooks::reconcile::{Desired, DesiredWebhook};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::cli_error::CliError;
 
-/// One webhook as a file defines it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WebhookSpec {
-    /// Where events go; also the key `plan` matches webhooks by.
-    pub target_url: String,
-    /// What it receives.
-    pub subscriptions: Vec<Subscription>,
-}
+/// The largest file read.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileWebhook {
-    target_url: String,
-    subscriptions: Vec<FileSubscription>,
-    // Read-only keys of a listed webhook, accepted so that `list --json`
-    // output can be used as a file.
-    #[serde(default, rename = "id")]
-    _id: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "status")]
-    _status: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "created_at")]
-    _created_at: Option<serde::de::IgnoredAny>,
-}
+/// The deepest nesting of lists and maps accepted (a webhook file needs 6).
+pub const MAX_DEPTH: usize = 64;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSubscription {
-    event_type: EventType,
-    #[serde(default)]
-    filter: Option<Filter>,
-}
-
-impl From<FileWebhook> for WebhookSpec {
-    fn from(file: FileWebhook) -> Self {
-        WebhookSpec {
-            target_url: file.target_url,
-            subscriptions: file
-                .subscriptions
-                .into_iter()
-                .map(|s| {
-                    let subscription = Subscription::new(s.event_type);
-                    match s.filter {
-                        Some(filter) => subscription.with_filter(filter),
-                        None => subscription,
-                    }
-                })
-                .collect(),
-        }
-    }
-}
-
-/// Reads a list of webhooks (for `plan` and `apply`) and checks it: each
-/// target URL once, at least one subscription each, no subscription twice.
-pub fn read_list(path: &Path) -> Result<Vec<WebhookSpec>, CliError> {
+/// Reads a webhooks file for `plan` and `apply`: the desired webhooks and
+/// the prefixes the file owns, checked against `policy` and Attio's rules.
+pub fn read_desired(path: &Path, policy: TargetUrlPolicy) -> Result<Desired, CliError> {
     let document = read_document(path)?;
-    let (list, prefix) =
-        match document {
-            Value::Array(_) => (document, ""),
-            Value::Object(mut map)
-                if map.len() == 1 && (map.contains_key("data") || map.contains_key("webhooks")) =>
-            {
-                let key = if map.contains_key("data") {
-                    "data"
-                } else {
-                    "webhooks"
-                };
-                (map.remove(key).unwrap_or(Value::Null), key)
-            }
-            _ => return Err(bad(
-                path,
-                "expected a list of webhooks: [...], {\"data\": [...]} or {\"webhooks\": [...]}",
-            )),
-        };
-    let parsed: Vec<FileWebhook> = typed(path, prefix, list)?;
-    let specs: Vec<WebhookSpec> = parsed.into_iter().map(WebhookSpec::from).collect();
-    for (i, spec) in specs.iter().enumerate() {
-        check(path, spec)?;
-        if let Some(j) = specs[..i]
-            .iter()
-            .position(|s| s.target_url == spec.target_url)
+    let (list, owns, prefix) = match document {
+        Value::Array(_) => (document, Value::Array(Vec::new()), ""),
+        Value::Object(mut map)
+            if map.len() == 1 && map.contains_key("data") =>
         {
+            (map.remove("data").unwrap_or(Value::Null), Value::Array(Vec::new()), "data")
+        }
+        Value::Object(mut map)
+            if map.contains_key("webhooks")
+                && map.keys().all(|k| k == "webhooks" || k == "owns") =>
+        {
+            let owns = map.remove("owns").unwrap_or(Value::Array(Vec::new()));
+            (map.remove("webhooks").unwrap_or(Value::Null), owns, "webhooks")
+        }
+        Value::Object(map) if map.contains_key("target_url") => {
             return Err(bad(
                 path,
-                &format!(
-                    "webhooks {j} and {i} have the same target_url {:?}; webhooks are matched by target URL, so each may appear once (merge their subscriptions)",
-                    spec.target_url
-                ),
-            ));
+                "this file holds one webhook; plan and apply take a list ([...] or {\"webhooks\": [...]}); create --from takes one",
+            ))
         }
+        _ => {
+            return Err(bad(
+                path,
+                "expected a list of webhooks: [...], {\"data\": [...]} or {\"webhooks\": [...], \"owns\": [...]}",
+            ))
+        }
+    };
+    let webhooks: Vec<DesiredWebhook> = typed(path, prefix, list)?;
+    let owns: Vec<String> = typed(path, "owns", owns)?;
+    let desired = Desired::from_parts(webhooks, owns);
+    desired
+        .check(policy)
+        .map_err(|e| bad(path, &e.to_string()))?;
+    for webhook in desired.webhooks() {
+        known_operators(path, webhook)?;
     }
-    Ok(specs)
+    Ok(desired)
 }
 
 /// Reads one webhook (for `create --from`): bare, or Attio's create request `{"data": {...}}`.
-pub fn read_one(path: &Path) -> Result<WebhookSpec, CliError> {
+pub fn read_one(path: &Path, policy: TargetUrlPolicy) -> Result<DesiredWebhook, CliError> {
     let document = read_document(path)?;
     let (one, prefix) = match document {
         Value::Object(mut map) if map.len() == 1 && map.contains_key("data") => {
             (map.remove("data").unwrap_or(Value::Null), "data")
         }
-        other => (other, ""),
-    };
-    let spec = WebhookSpec::from(typed::<FileWebhook>(path, prefix, one)?);
-    check(path, &spec)?;
-    Ok(spec)
-}
-
-fn check(path: &Path, spec: &WebhookSpec) -> Result<(), CliError> {
-    if spec.subscriptions.is_empty() {
-        return Err(bad(
-            path,
-            &format!(
-                "{:?} has no subscriptions; a webhook needs at least one",
-                spec.target_url
-            ),
-        ));
-    }
-    for (i, a) in spec.subscriptions.iter().enumerate() {
-        if spec.subscriptions[..i]
-            .iter()
-            .any(|b| same_subscription(a, b))
-        {
+        Value::Array(_) => {
             return Err(bad(
                 path,
-                &format!(
-                    "{:?} subscribes to {} twice with the same filter; Attio refuses that (409 uniqueness_conflict)",
-                    spec.target_url, a.event_type
-                ),
-            ));
+                "this file holds a list of webhooks; create --from takes one ({\"target_url\": ..., \"subscriptions\": [...]}); apply -f creates a list",
+            ))
+        }
+        Value::Object(map) if map.contains_key("webhooks") => {
+            return Err(bad(
+                path,
+                "this file holds a list of webhooks (`webhooks:`); create --from takes one; apply -f creates a list",
+            ))
+        }
+        other => (other, ""),
+    };
+    let webhook: DesiredWebhook = typed(path, prefix, one)?;
+    Desired::new()
+        .with(webhook.clone())
+        .check(policy)
+        .map_err(|e| bad(path, &e.to_string()))?;
+    known_operators(path, &webhook)?;
+    Ok(webhook)
+}
+
+fn known_operators(path: &Path, webhook: &DesiredWebhook) -> Result<(), CliError> {
+    for subscription in &webhook.subscriptions {
+        let conditions = subscription.filter.iter().flat_map(|f| f.conditions());
+        for condition in conditions {
+            if !condition.operator.is_known() {
+                return Err(bad(
+                    path,
+                    &format!(
+                        "{:?}: operator {:?} in a {} filter is not one Attio documents (equals, not_equals); Attio would refuse it",
+                        webhook.target_url,
+                        condition.operator.as_str(),
+                        subscription.event_type
+                    ),
+                ));
+            }
         }
     }
     Ok(())
-}
-
-/// Same event type and a filter Attio considers the same (condition order ignored).
-pub fn same_subscription(a: &Subscription, b: &Subscription) -> bool {
-    a.equivalent(b)
 }
 
 fn bad(path: &Path, message: &str) -> CliError {
@@ -191,13 +162,100 @@ fn typed<T: for<'de> Deserialize<'de>>(
     })
 }
 
-fn read_document(path: &Path) -> Result<Value, CliError> {
-    let text = if path == Path::new("-") {
-        std::io::read_to_string(std::io::stdin())
+/// Reads at most [`MAX_FILE_BYTES`] (one more byte means too large).
+fn read_text(path: &Path) -> Result<String, CliError> {
+    let cannot =
+        |e: std::io::Error| CliError::Usage(format!("could not read {}: {e}", shown(path)));
+    let mut bytes = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
     } else {
-        std::fs::read_to_string(path)
+        std::fs::File::open(path)
+            .map_err(cannot)?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
     }
-    .map_err(|e| CliError::Usage(format!("could not read {}: {e}", shown(path))))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(bad(
+            path,
+            &format!(
+                "larger than {} MiB; a webhooks file is a few kilobytes",
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| bad(path, &format!("not UTF-8 text: {e}")))
+}
+
+/// The deepest nesting in a JSON or YAML text, counted in one pass: flow
+/// brackets (`[`, `{`) outside quotes, plus block indentation levels (each
+/// deeper indentation, or `- ` item marker, opens one). Over-counts rather
+/// than under-counts, which only makes the limit stricter.
+fn depth(text: &str) -> usize {
+    let mut deepest = 0;
+    let mut flow: usize = 0;
+    let mut indents: Vec<usize> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if flow == 0 {
+            let indent = line.len() - trimmed.len();
+            while indents.last().is_some_and(|&i| i > indent) {
+                indents.pop();
+            }
+            if indents.last() != Some(&indent) {
+                indents.push(indent);
+            }
+            // "- - - x": each marker is a level too.
+            let markers = trimmed
+                .split_inclusive(' ')
+                .take_while(|part| *part == "- " || *part == "-")
+                .count();
+            deepest = deepest.max(indents.len() + markers);
+        }
+        let mut quote = None;
+        let mut escaped = false;
+        for c in trimmed.chars() {
+            match quote {
+                Some(q) => {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' && q == '"' {
+                        escaped = true;
+                    } else if c == q {
+                        quote = None;
+                    }
+                }
+                None => match c {
+                    '"' | '\'' => quote = Some(c),
+                    '[' | '{' => {
+                        flow += 1;
+                        deepest = deepest.max(indents.len() + flow);
+                    }
+                    ']' | '}' => flow = flow.saturating_sub(1),
+                    '#' if flow == 0 => break,
+                    _ => {}
+                },
+            }
+        }
+    }
+    deepest
+}
+
+fn read_document(path: &Path) -> Result<Value, CliError> {
+    let text = read_text(path)?;
+    if depth(&text) > MAX_DEPTH {
+        return Err(bad(
+            path,
+            &format!("nested deeper than {MAX_DEPTH} levels; a webhooks file needs 6"),
+        ));
+    }
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let json = match extension {
         "json" => true,
@@ -213,9 +271,15 @@ fn read_document(path: &Path) -> Result<Value, CliError> {
 
 #[cfg(test)]
 mod tests {
-    use attio_webhooks::Condition;
+    use attio_webhooks::{Condition, EventType, Filter, Subscription};
 
     use super::*;
+
+    const HTTPS: TargetUrlPolicy = TargetUrlPolicy::HttpsOnly;
+
+    fn list(path: &Path) -> Result<Desired, CliError> {
+        read_desired(path, HTTPS)
+    }
 
     fn write(name: &str, text: &str) -> std::path::PathBuf {
         let dir =
@@ -247,17 +311,17 @@ webhooks:
                 {"event_type":"record.created","filter":{"$and":[{"field":"id.object_id","operator":"equals","value":"people"}]}},
                 {"event_type":"note.created","filter":null}]}]"#,
         );
-        let expected = vec![WebhookSpec {
-            target_url: "https://example.com/a".into(),
-            subscriptions: vec![
+        let expected = vec![DesiredWebhook::new(
+            "https://example.com/a",
+            vec![
                 Subscription::new(EventType::RecordCreated).with_filter(Filter::And(vec![
                     Condition::equals("id.object_id", "people"),
                 ])),
                 Subscription::new(EventType::NoteCreated),
             ],
-        }];
-        assert_eq!(read_list(&yaml).unwrap(), expected);
-        assert_eq!(read_list(&json).unwrap(), expected);
+        )];
+        assert_eq!(list(&yaml).unwrap().webhooks(), expected);
+        assert_eq!(list(&json).unwrap().webhooks(), expected);
     }
 
     #[test]
@@ -268,7 +332,7 @@ webhooks:
                 "id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553"},
                 "status":"active","created_at":"2023-04-27T13:22:49.061281000Z"}]"#,
         );
-        assert_eq!(read_list(&listed).unwrap().len(), 1);
+        assert_eq!(list(&listed).unwrap().webhooks().len(), 1);
     }
 
     #[test]
@@ -283,7 +347,7 @@ webhooks:
             ("broken.json", r#"[{"target_url":"#, "not valid JSON"),
         ];
         for (name, text, needle) in cases {
-            let message = read_list(&write(name, text)).unwrap_err().to_string();
+            let message = list(&write(name, text)).unwrap_err().to_string();
             assert!(message.contains(needle), "{name}: {message}");
         }
     }
@@ -298,6 +362,101 @@ webhooks:
             "one.json",
             r#"{"data":{"target_url":"https://e.com","subscriptions":[{"event_type":"note.created","filter":null}]}}"#,
         );
-        assert_eq!(read_one(&bare).unwrap(), read_one(&request).unwrap());
+        assert_eq!(
+            read_one(&bare, HTTPS).unwrap(),
+            read_one(&request, HTTPS).unwrap()
+        );
+    }
+
+    #[test]
+    fn owns_sits_next_to_webhooks_and_a_bare_list_owns_nothing() {
+        let owning = write(
+            "owning.yaml",
+            "owns: [https://hooks.example.com/]\nwebhooks:\n  - target_url: https://hooks.example.com/a\n    subscriptions: [{event_type: note.created}]\n",
+        );
+        let desired = list(&owning).unwrap();
+        assert_eq!(desired.scope(), ["https://hooks.example.com/"]);
+        assert_eq!(desired.webhooks().len(), 1);
+        let bare = write(
+            "bare.yaml",
+            "- target_url: https://hooks.example.com/a\n  subscriptions: [{event_type: note.created}]\n",
+        );
+        assert!(list(&bare).unwrap().scope().is_empty());
+    }
+
+    #[test]
+    fn what_attio_would_refuse_is_refused_before_anything_is_sent() {
+        let sub = r#""subscriptions":[{"event_type":"note.created"}]"#;
+        let cases = [
+            ("http.json", format!(r#"[{{"target_url":"http://example.com/a",{sub}}}]"#), "https"),
+            ("nourl.json", format!(r#"[{{"target_url":"not a url",{sub}}}]"#), "not a url"),
+            (
+                "operator.json",
+                r#"[{"target_url":"https://e.com/a","subscriptions":[{"event_type":"note.created","filter":{"$and":[{"field":"x","operator":"greater_than","value":"1"}]}}]}]"#.to_owned(),
+                "operator \"greater_than\"",
+            ),
+            ("emptyprefix.json", format!(r#"{{"owns":[""],"webhooks":[{{"target_url":"https://e.com/a",{sub}}}]}}"#), "empty"),
+            ("one.json", format!(r#"{{"target_url":"https://e.com/a",{sub}}}"#), "holds one webhook"),
+            ("extra.json", r#"{"webhooks":[],"own":[]}"#.to_owned(), "expected a list"),
+        ];
+        for (name, text, needle) in cases {
+            let message = list(&write(name, &text)).unwrap_err().to_string();
+            assert!(message.contains(needle), "{name}: {message}");
+        }
+        // A loopback http URL passes when the client is pointed at a local fake.
+        let local = write(
+            "local.json",
+            &format!(r#"[{{"target_url":"http://127.0.0.1:3000/a",{sub}}}]"#),
+        );
+        assert!(read_desired(&local, TargetUrlPolicy::AllowLoopbackHttp).is_ok());
+    }
+
+    #[test]
+    fn create_from_a_list_file_says_so() {
+        let listed = write(
+            "for-create.yaml",
+            "webhooks:\n  - target_url: https://e.com/a\n    subscriptions: [{event_type: note.created}]\n",
+        );
+        let message = read_one(&listed, HTTPS).unwrap_err().to_string();
+        assert!(message.contains("holds a list of webhooks"), "{message}");
+        let bare_list = write("for-create.json", r#"[]"#);
+        let message = read_one(&bare_list, HTTPS).unwrap_err().to_string();
+        assert!(message.contains("create --from takes one"), "{message}");
+    }
+
+    #[test]
+    fn huge_and_deeply_nested_files_are_refused_quickly() {
+        let nested_flow = write(
+            "nested.yaml",
+            &format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000)),
+        );
+        let message = list(&nested_flow).unwrap_err().to_string();
+        assert!(message.contains("nested deeper than 64"), "{message}");
+        let nested_block: String = (0..200)
+            .map(|i| format!("{}- \n", " ".repeat(i * 2)))
+            .collect();
+        let message = list(&write("block.yaml", &nested_block))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("nested deeper than 64"), "{message}");
+        let dashes = write("dashes.yaml", &format!("{}1\n", "- ".repeat(10_000)));
+        let message = list(&dashes).unwrap_err().to_string();
+        assert!(message.contains("nested deeper than 64"), "{message}");
+        // A bracket inside a quoted string is text, not nesting.
+        let quoted = write(
+            "quoted.yaml",
+            &format!("- target_url: https://e.com/a\n  subscriptions: [{{event_type: note.created, filter: {{$and: [{{field: x, operator: equals, value: '{}'}}]}}}}]\n", "[".repeat(200)),
+        );
+        assert!(list(&quoted).is_ok(), "{:?}", list(&quoted).err());
+
+        let big = std::env::temp_dir().join(format!(
+            "attio-webhooks-cli-big-{}.json",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let message = list(&big).unwrap_err().to_string();
+        assert!(message.contains("larger than 8 MiB"), "{message}");
+        std::fs::remove_file(big).unwrap();
     }
 }

@@ -260,6 +260,7 @@ fn list_fetches_every_page_with_progress_or_one_page() {
 }
 
 const WEBHOOKS_YAML: &str = r#"
+owns: [https://example.com/]
 webhooks:
   - target_url: https://example.com/crm
     subscriptions:
@@ -298,7 +299,7 @@ fn plan_and_apply_converge_and_prune() {
     // plan: two creates, exit 5.
     let planned = fake
         .cli()
-        .args(["plan", "-f"])
+        .args(["plan", "--detailed-exitcode", "-f"])
         .arg_path(&yaml)
         .run()
         .expect_code(5);
@@ -312,7 +313,7 @@ fn plan_and_apply_converge_and_prune() {
     );
     let planned_json = fake
         .cli()
-        .args(["plan", "--json", "-f"])
+        .args(["plan", "--detailed-exitcode", "--json", "-f"])
         .arg_path(&yaml)
         .run()
         .expect_code(5)
@@ -412,7 +413,7 @@ fn plan_and_apply_converge_and_prune() {
     );
     let plan = fake
         .cli()
-        .args(["plan", "-f"])
+        .args(["plan", "--detailed-exitcode", "-f"])
         .arg_path(&changed)
         .run()
         .expect_code(5)
@@ -458,7 +459,7 @@ fn plan_and_apply_converge_and_prune() {
     );
     let prune = fake
         .cli()
-        .args(["plan", "--prune", "-f"])
+        .args(["plan", "--detailed-exitcode", "--prune", "-f"])
         .arg_path(&changed)
         .run()
         .expect_code(5);
@@ -468,7 +469,7 @@ fn plan_and_apply_converge_and_prune() {
         prune.stdout
     );
     fake.cli()
-        .args(["apply", "--prune", "-f"])
+        .args(["apply", "--prune", "--yes", "-f"])
         .arg_path(&changed)
         .run()
         .expect_code(0);
@@ -678,7 +679,7 @@ fn exit_codes() {
     // 5: plan found differences (and 0 when there are none).
     let file = scratch.write("one.json", r#"[{"target_url":"https://example.com/dup","subscriptions":[{"event_type":"task.created"}]}]"#);
     fake.cli()
-        .args(["plan", "-f"])
+        .args(["plan", "--detailed-exitcode", "-f"])
         .arg_path(&file)
         .run()
         .expect_code(5);
@@ -786,9 +787,10 @@ fn apply_stops_at_the_first_failure_and_prune_deletes_first() {
     // collides with the newer one (409) unless --prune deletes that first.
     let file = scratch.write(
         "webhooks.json",
-        r#"[{"target_url":"https://example.com/c","subscriptions":[{"event_type":"note.updated"}]},
+        r#"{"owns": ["https://example.com/"], "webhooks": [
+            {"target_url":"https://example.com/c","subscriptions":[{"event_type":"note.updated"}]},
             {"target_url":"https://example.com/a","subscriptions":[{"event_type":"task.created"}]},
-            {"target_url":"https://example.com/b","subscriptions":[{"event_type":"list.created"}]}]"#,
+            {"target_url":"https://example.com/b","subscriptions":[{"event_type":"list.created"}]}]}"#,
     );
     let stopped = fake
         .cli()
@@ -818,7 +820,7 @@ fn apply_stops_at_the_first_failure_and_prune_deletes_first() {
 
     let pruned = fake
         .cli()
-        .args(["apply", "--prune", "-f"])
+        .args(["apply", "--prune", "--yes", "-f"])
         .arg_path(&file)
         .run()
         .expect_code(0);
@@ -870,4 +872,205 @@ fn apply_stops_at_the_first_failure_and_prune_deletes_first() {
         )
     );
     assert_eq!(lines[3], format!("  secret  {}", now[2].secret.expose()));
+}
+
+#[test]
+fn prune_deletes_only_what_the_file_owns_after_confirmation_and_saved_plans_refuse_drift() {
+    let fake = Fake::start();
+    let scratch = Scratch::new();
+    let note = || vec![Subscription::new(EventType::NoteCreated)];
+    let (ours, theirs) = fake.block_on(async {
+        let client = fake.client();
+        let ours = client
+            .create_webhook("https://hooks.example.com/old", note())
+            .await
+            .unwrap();
+        let theirs = client
+            .create_webhook("https://zapier.example.com/hook", note())
+            .await
+            .unwrap();
+        (ours, theirs)
+    });
+    let owning = scratch.write(
+        "owning.yaml",
+        "owns: [https://hooks.example.com/]\nwebhooks:\n  - target_url: https://hooks.example.com/new\n    subscriptions: [{event_type: task.created}]\n",
+    );
+    let bare = scratch.write(
+        "bare.yaml",
+        "- target_url: https://hooks.example.com/new\n  subscriptions: [{event_type: task.created}]\n",
+    );
+
+    // A file that owns nothing cannot prune: exit 2, nothing changed.
+    let refused = fake
+        .cli()
+        .args(["apply", "--prune", "--yes", "-f"])
+        .arg_path(&bare)
+        .run()
+        .expect_code(2);
+    assert!(
+        refused.stderr.contains("add a top-level `owns:`"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(fake.server.webhooks_with_secrets().len(), 2);
+
+    // plan exits 0 whatever it finds; it lists the other integration's
+    // webhook as never touched.
+    let planned = fake
+        .cli()
+        .args(["plan", "--prune", "-f"])
+        .arg_path(&owning)
+        .run()
+        .expect_code(0);
+    assert!(planned.stdout.contains(&format!(
+        "- delete https://hooks.example.com/old ({}): owned (under https://hooks.example.com/) and not wanted",
+        ours.webhook.webhook_id()
+    )), "{}", planned.stdout);
+    assert!(
+        planned
+            .stdout
+            .contains("outside its `owns`); never touched"),
+        "{}",
+        planned.stdout
+    );
+    assert!(
+        !planned.stdout.contains("- delete https://zapier"),
+        "{}",
+        planned.stdout
+    );
+
+    // Deletes without a terminal need --yes: exit 2, nothing changed.
+    let unconfirmed = fake
+        .cli()
+        .args(["apply", "--prune", "-f"])
+        .arg_path(&owning)
+        .run()
+        .expect_code(2);
+    assert!(
+        unconfirmed.stderr.contains("pass --yes"),
+        "{}",
+        unconfirmed.stderr
+    );
+    assert_eq!(fake.server.webhooks_with_secrets().len(), 2);
+
+    // A saved plan applies exactly, and is refused once the workspace drifts.
+    let saved = scratch.path("plan.json");
+    fake.cli()
+        .args(["plan", "--prune", "-f"])
+        .arg_path(&owning)
+        .args(["--out"])
+        .arg_path(&saved)
+        .run()
+        .expect_code(0);
+    let drift = fake.block_on(
+        fake.client()
+            .create_webhook("https://hooks.example.com/late", note()),
+    );
+    let drifted = fake
+        .cli()
+        .args(["apply", "--yes", "--plan"])
+        .arg_path(&saved)
+        .run()
+        .expect_code(2);
+    assert!(
+        drifted.stderr.contains("the workspace changed since"),
+        "{}",
+        drifted.stderr
+    );
+    assert_eq!(
+        fake.server.webhooks_with_secrets().len(),
+        3,
+        "nothing changed"
+    );
+    fake.block_on(
+        fake.client()
+            .delete_webhook(drift.unwrap().webhook.webhook_id()),
+    )
+    .unwrap();
+
+    // Back as planned: it applies, and the pruned webhook's secret leaves
+    // --secrets-out.
+    let secrets = scratch.write(
+        "secrets.json",
+        &serde_json::to_string(&serde_json::json!([{
+            "webhook_id": ours.webhook.webhook_id(),
+            "target_url": ours.webhook.target_url,
+            "secret": ours.secret.expose(),
+        }]))
+        .unwrap(),
+    );
+    let applied = fake
+        .cli()
+        .args(["apply", "--yes", "--plan"])
+        .arg_path(&saved)
+        .args(["--secrets-out"])
+        .arg_path(&secrets)
+        .run()
+        .expect_code(0);
+    assert!(
+        applied.stdout.contains("removed its secret"),
+        "{}",
+        applied.stdout
+    );
+    let urls: Vec<String> = fake
+        .server
+        .webhooks_with_secrets()
+        .into_iter()
+        .map(|c| c.webhook.target_url)
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://zapier.example.com/hook",
+            "https://hooks.example.com/new"
+        ]
+    );
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&secrets).unwrap()).unwrap();
+    let kept_urls: Vec<&str> = kept
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target_url"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept_urls, ["https://hooks.example.com/new"]);
+    assert_eq!(theirs.webhook.target_url, urls[0]);
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_same_definitions_as_help() {
+    let script = Cli::new()
+        .args(["completions", "bash"])
+        .run()
+        .expect_code(0)
+        .stdout;
+    // bash itself is the oracle: load the script, complete `attio-webhooks pl`.
+    let dir = Scratch::new();
+    let path = dir.write("completion.bash", &script);
+    let completed = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(attio-webhooks pl); COMP_CWORD=1; _attio__webhooks attio-webhooks pl attio-webhooks; echo \"${{COMPREPLY[*]}}\"",
+            path.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&completed.stdout).trim(), "plan");
+    for shell in ["zsh", "fish"] {
+        let out = Cli::new()
+            .args(["completions", shell])
+            .run()
+            .expect_code(0)
+            .stdout;
+        assert!(out.contains("detailed-exitcode"), "{shell}");
+    }
+    let man = Cli::new().args(["man"]).run().expect_code(0).stdout;
+    assert!(man.contains(".TH attio-webhooks 1"), "{man}");
+    for command in ["plan", "apply", "listen", "completions"] {
+        assert!(man.contains(command), "{command}");
+    }
+    Cli::new()
+        .args(["completions", "tcsh"])
+        .run()
+        .expect_code(2);
 }

@@ -1,15 +1,19 @@
-//! `apply -f FILE [--prune] [--secrets-out FILE]`: make the workspace match.
+//! `apply -f FILE [--prune] | --plan PLAN` `[--yes] [--secrets-out FILE]`:
+//! make the workspace match, through the library's reconcile engine.
 
-use attio_webhooks::operations::UpdateWebhook;
-use attio_webhooks::{transport::HyperTransport, Client, Webhook};
+use std::io::{BufRead, IsTerminal, Write};
+use std::ops::ControlFlow;
+
+use attio_webhooks::reconcile::{self, Done, Plan};
+use attio_webhooks::Webhook;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{Ctx, Status};
 use crate::args::ApplyArgs;
 use crate::cli_error::CliError;
-use crate::output::line;
-use crate::reconcile::Change;
+use crate::connect;
+use crate::output::{count, line};
 use crate::secrets_file::SecretsFile;
 
 /// What apply did, as `--json` prints it.
@@ -23,24 +27,61 @@ struct Applied {
     deleted: Vec<Webhook>,
 }
 
-/// Makes the changes `plan` lists, in its order, stopping at the first failure
-/// (after printing what was done, secrets included).
+/// Makes the changes the plan lists, in its order, stopping at the first
+/// failure (after printing what was done, secrets included).
 pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     // An unreadable secrets file stops the run before anything changes.
     let mut secrets = SecretsFile::open_if_given(args.secrets_out.as_deref())?;
-    let (client, plan) = super::plan::compute(&args.plan, ctx).await?;
+    let (client, plan) = match (&args.plan, &args.file) {
+        (Some(saved), _) => {
+            let saved_plan = super::plan::load(saved)?;
+            if saved_plan.base_url != ctx.global.base_url {
+                return Err(CliError::Usage(format!(
+                    "{} was planned against {}, not {}; nothing was changed",
+                    saved.display(),
+                    saved_plan.base_url,
+                    ctx.global.base_url
+                )));
+            }
+            let client = connect::client(ctx.global)?;
+            let now = reconcile::fingerprint(&super::plan::workspace(&client, ctx).await?);
+            if now != saved_plan.plan.fingerprint {
+                return Err(CliError::Usage(format!(
+                    "the workspace changed since {} was planned (fingerprint {} then, {now} now); run `plan --out` again; nothing was changed",
+                    saved.display(),
+                    saved_plan.plan.fingerprint
+                )));
+            }
+            (client, saved_plan.plan)
+        }
+        (None, Some(file)) => super::plan::compute(file, args.prune, ctx).await?,
+        (None, None) => return Err(CliError::Usage("give -f FILE or --plan PLAN".to_owned())),
+    };
+    confirm_deletes(&plan, args.yes)?;
 
     let mut applied = Applied::default();
     let total = plan.changes.len();
-    let mut failure = None;
-    for (i, change) in plan.changes.iter().enumerate() {
+    let mut local_failure = None;
+    if let Some(first) = plan.changes.first() {
         ctx.out
-            .progress(&format!("[{}/{total}] {}", i + 1, first_line(change)));
-        if let Err(e) = apply_one(&client, change, secrets.as_mut(), &mut applied, ctx).await {
-            failure = Some(e);
-            break;
-        }
+            .progress(&format!("[1/{total}] {}", first_line(first)));
     }
+    let result = reconcile::apply(&client, &plan, |index, done| {
+        if let Err(e) = record(done, secrets.as_mut(), &mut applied, ctx) {
+            local_failure = Some(e);
+            return ControlFlow::Break(());
+        }
+        if let Some(next) = plan.changes.get(index + 1) {
+            ctx.out
+                .progress(&format!("[{}/{total}] {}", index + 2, first_line(next)));
+        }
+        ControlFlow::Continue(())
+    })
+    .await;
+    let failure = match result {
+        Ok(_) => local_failure,
+        Err(stopped) => Some(CliError::from(stopped.error)),
+    };
 
     if ctx.out.json {
         ctx.out.json(&applied)?;
@@ -59,7 +100,7 @@ pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
             applied.deleted.len()
         ));
     }
-    if let Some(note) = super::plan::unmanaged_note(&plan) {
+    for (note, _) in super::plan::notes(&plan) {
         ctx.out.progress(&format!("{note}."));
     }
     match failure {
@@ -68,40 +109,68 @@ pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     }
 }
 
-fn first_line(change: &Change) -> String {
+/// Deletes go ahead with `--yes`, or when someone at a terminal types
+/// `yes`; otherwise nothing is changed (exit 2).
+fn confirm_deletes(plan: &Plan, yes: bool) -> Result<(), CliError> {
+    let (_, _, deletes) = plan.counts();
+    if deletes == 0 || yes {
+        return Ok(());
+    }
+    let what = count(deletes, "webhook");
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "the plan deletes {what}; without a terminal to confirm on, pass --yes; nothing was changed"
+        )));
+    }
+    let mut stderr = std::io::stderr();
+    for change in &plan.changes {
+        if matches!(change, reconcile::Change::Delete { .. }) {
+            let _ = writeln!(stderr, "{}", first_line(change));
+        }
+    }
+    let _ = write!(stderr, "Delete {what}? Type yes to go on: ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::Local(format!("could not read the answer: {e}")))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(CliError::Usage(
+            "not confirmed; nothing was changed".to_owned(),
+        ))
+    }
+}
+
+fn first_line(change: &reconcile::Change) -> String {
     let text = super::plan::describe_change(change);
     text.lines().next().unwrap_or_default().to_owned()
 }
 
-/// Makes one change and records it; in table mode prints it at once (with
-/// a new webhook's secret, unless it goes to the secrets file).
-async fn apply_one(
-    client: &Client<HyperTransport>,
-    change: &Change,
+/// Records one change the engine made; in table mode prints it at once
+/// (with a new webhook's secret, unless it goes to the secrets file).
+fn record(
+    done: &Done,
     secrets: Option<&mut SecretsFile>,
     applied: &mut Applied,
     ctx: &Ctx<'_>,
 ) -> Result<(), CliError> {
-    match change {
-        Change::Create {
-            target_url,
-            subscriptions,
-        } => {
-            let created = client
-                .create_webhook(target_url.clone(), subscriptions.clone())
-                .await?;
+    match done {
+        Done::Created(created) => {
             // If the secrets file cannot be written, the secret is shown
             // instead (it cannot be fetched again) and apply stops.
-            let kept = secrets.map(|file| file.add(&created));
+            let kept = secrets.map(|file| file.add(created));
             let shown = match kept {
                 Some(Ok(())) => encode(&created.webhook)?,
-                _ => encode(&created)?,
+                _ => encode(created)?,
             };
             if !ctx.out.json {
                 line(&format!(
                     "created  {}  {}",
                     created.webhook.webhook_id(),
-                    target_url
+                    created.webhook.target_url
                 ));
                 if shown.get("secret").is_some() {
                     line(&format!("  secret  {}", created.secret.expose()));
@@ -114,16 +183,7 @@ async fn apply_one(
                 )));
             }
         }
-        Change::Update {
-            current,
-            subscriptions,
-            ..
-        } => {
-            let webhook = client
-                .update_webhook(
-                    UpdateWebhook::new(current.webhook_id()).subscriptions(subscriptions.clone()),
-                )
-                .await?;
+        Done::Updated(webhook) => {
             if !ctx.out.json {
                 line(&format!(
                     "updated  {}  {}",
@@ -131,19 +191,27 @@ async fn apply_one(
                     webhook.target_url
                 ));
             }
-            applied.updated.push(webhook);
+            applied.updated.push(webhook.clone());
         }
-        Change::Delete { current } => {
-            client.delete_webhook(current.webhook_id()).await?;
+        Done::Deleted(webhook) => {
             if !ctx.out.json {
                 line(&format!(
                     "deleted  {}  {}",
-                    current.webhook_id(),
-                    current.target_url
+                    webhook.webhook_id(),
+                    webhook.target_url
                 ));
             }
-            applied.deleted.push(current.clone());
+            applied.deleted.push(webhook.clone());
+            if let Some(file) = secrets {
+                if file.remove(webhook.webhook_id())? && !ctx.out.json {
+                    line(&format!(
+                        "  removed its secret from {}",
+                        file.path().display()
+                    ));
+                }
+            }
         }
+        _ => {}
     }
     Ok(())
 }

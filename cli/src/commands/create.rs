@@ -12,7 +12,7 @@ use crate::webhook_file;
 pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let (target_url, subscriptions) = match (&args.from, args.url) {
         (Some(path), _) => {
-            let spec = webhook_file::read_one(path)?;
+            let spec = webhook_file::read_one(path, connect::target_url_policy(ctx.global))?;
             (spec.target_url, spec.subscriptions)
         }
         (None, Some(url)) => (url, args.event),

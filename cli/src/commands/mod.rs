@@ -4,6 +4,7 @@ mod apply;
 mod create;
 mod delete;
 mod dev;
+mod docs;
 mod get;
 mod list;
 mod listen;
@@ -20,7 +21,7 @@ use crate::output::Output;
 pub enum Status {
     /// Done (exit 0).
     Done,
-    /// `plan` found changes to make (exit 5).
+    /// `plan --detailed-exitcode` found changes to make (exit 5).
     Differences,
 }
 
@@ -53,6 +54,8 @@ pub async fn run(command: Command, global: &Global) -> Result<Status, CliError> 
         Command::Dev(args) => dev::run(args, &ctx).await,
         Command::Trigger(args) => trigger::run(args, &ctx).await,
         Command::Listen(args) => listen::run(args, &ctx).await,
+        Command::Completions(args) => docs::completions(args.shell),
+        Command::Man => docs::man(),
     }
 }
 

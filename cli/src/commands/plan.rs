@@ -1,6 +1,11 @@
-//! `plan -f FILE [--prune]`: what `apply` would change; exit 5 if anything.
+//! `plan -f FILE [--prune] [--out PLAN] [--detailed-exitcode]`: what
+//! `apply` would change, computed by the library's reconcile engine.
 
-use attio_webhooks::{transport::HyperTransport, Client};
+use std::path::Path;
+
+use attio_webhooks::reconcile::{self, Change, Plan, Prune};
+use attio_webhooks::{transport::HyperTransport, Client, Webhook};
+use serde::{Deserialize, Serialize};
 
 use super::{warn_unknown_event_types, Ctx, Status};
 use crate::args::PlanArgs;
@@ -8,39 +13,113 @@ use crate::cli_error::CliError;
 use crate::connect;
 use crate::filter_syntax::format_subscription;
 use crate::output::{count, line};
-use crate::reconcile::{self, Change, Plan};
 use crate::webhook_file;
 
 /// The page size plan and apply read the workspace with.
 const PAGE_SIZE: u32 = 100;
 
-/// Prints what `apply` would change; `Differences` (exit 5) when anything.
+/// A plan saved by `plan --out`, for `apply --plan`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SavedPlan {
+    /// The format, 1.
+    pub version: u32,
+    /// The API it was computed against (`--base-url`).
+    pub base_url: String,
+    /// The plan, with the workspace's fingerprint.
+    pub plan: Plan,
+}
+
+/// Prints what `apply` would change; with `--detailed-exitcode`,
+/// `Differences` (exit 5) when there is anything.
 pub async fn run(args: PlanArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
-    let (_, plan) = compute(&args, ctx).await?;
+    let (_, plan) = compute(&args.file, args.prune, ctx).await?;
+    if let Some(out) = &args.out {
+        save(out, &ctx.global.base_url, &plan)?;
+    }
     if ctx.out.json {
         ctx.out.json(&plan)?;
     } else {
         line(&describe(&plan));
+        if let Some(out) = &args.out {
+            line(&format!(
+                "Saved to {}; `attio-webhooks apply --plan {}` applies exactly this.",
+                out.display(),
+                out.display()
+            ));
+        }
     }
-    Ok(if plan.changes.is_empty() {
-        Status::Done
-    } else {
+    Ok(if args.detailed_exitcode && !plan.changes.is_empty() {
         Status::Differences
+    } else {
+        Status::Done
     })
 }
 
-/// Reads the file, lists the workspace and compares them; the client is
-/// returned for `apply` to make the changes with.
+/// Reads the file, lists the workspace and plans; the client is returned
+/// for `apply` to make the changes with.
 pub async fn compute(
-    args: &PlanArgs,
+    file: &Path,
+    prune: bool,
     ctx: &Ctx<'_>,
 ) -> Result<(Client<HyperTransport>, Plan), CliError> {
-    let specs = webhook_file::read_list(&args.file)?;
-    warn_unknown_event_types(specs.iter().flat_map(|s| &s.subscriptions), ctx.out);
+    let desired = webhook_file::read_desired(file, connect::target_url_policy(ctx.global))?;
+    warn_unknown_event_types(
+        desired.webhooks().iter().flat_map(|w| &w.subscriptions),
+        ctx.out,
+    );
+    let prune = if prune { Prune::Owned } else { Prune::No };
+    if prune == Prune::Owned && desired.scope().is_empty() {
+        return Err(CliError::Usage(format!(
+            "{}: --prune needs to know which webhooks the file owns, and it owns none; add a top-level `owns:` list of target-URL prefixes next to `webhooks:` (e.g. owns: [https://hooks.example.com/]); nothing was changed",
+            file.display()
+        )));
+    }
     let client = connect::client(ctx.global)?;
-    let current = super::list::fetch_all(&client, PAGE_SIZE, ctx.out).await?;
-    let plan = reconcile::plan(&specs, &current, args.prune);
+    let current = workspace(&client, ctx).await?;
+    let plan =
+        reconcile::plan(&desired, &current, prune).map_err(|e| CliError::Usage(e.to_string()))?;
     Ok((client, plan))
+}
+
+/// Every webhook in the workspace.
+pub async fn workspace(
+    client: &Client<HyperTransport>,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<Webhook>, CliError> {
+    super::list::fetch_all(client, PAGE_SIZE, ctx.out).await
+}
+
+fn save(path: &Path, base_url: &str, plan: &Plan) -> Result<(), CliError> {
+    let saved = SavedPlan {
+        version: 1,
+        base_url: base_url.to_owned(),
+        plan: plan.clone(),
+    };
+    let mut text = serde_json::to_vec_pretty(&saved)
+        .map_err(|e| CliError::Local(format!("could not encode the plan: {e}")))?;
+    text.push(b'\n');
+    std::fs::write(path, text)
+        .map_err(|e| CliError::Local(format!("could not write {}: {e}", path.display())))
+}
+
+/// Reads a plan saved by `plan --out`.
+pub fn load(path: &Path) -> Result<SavedPlan, CliError> {
+    let text = std::fs::read(path)
+        .map_err(|e| CliError::Usage(format!("could not read {}: {e}", path.display())))?;
+    let saved: SavedPlan = serde_json::from_slice(&text).map_err(|e| {
+        CliError::Usage(format!(
+            "{}: not a plan saved by `plan --out` ({e})",
+            path.display()
+        ))
+    })?;
+    if saved.version != 1 {
+        return Err(CliError::Usage(format!(
+            "{}: plan format {} is not one this version reads (1)",
+            path.display(),
+            saved.version
+        )));
+    }
+    Ok(saved)
 }
 
 /// The plan for people: each change with its subscriptions, then a summary.
@@ -59,11 +138,11 @@ pub fn describe(plan: &Plan) -> String {
             plan.unchanged.len()
         ));
     }
-    if let Some(note) = unmanaged_note(plan) {
+    for (note, webhooks) in notes(plan) {
         out.push('\n');
         out.push_str(&note);
         out.push(':');
-        for webhook in &plan.unmanaged {
+        for webhook in webhooks {
             out.push_str(&format!(
                 "\n  {}  {}",
                 webhook.webhook_id(),
@@ -82,25 +161,44 @@ pub fn no_changes(plan: &Plan) -> String {
     )
 }
 
-/// The note on webhooks not in the file, if there are any (without `--prune`).
-pub fn unmanaged_note(plan: &Plan) -> Option<String> {
+/// The notes on webhooks the plan leaves alone: owned ones not in the file
+/// (without `--prune`) and everyone else's.
+pub fn notes(plan: &Plan) -> Vec<(String, &[Webhook])> {
+    let is_are = |n: usize| if n == 1 { "is" } else { "are" };
+    let mut notes = Vec::new();
+    let n = plan.not_desired.len();
+    if n > 0 {
+        notes.push((
+            format!(
+                "{} under the file's `owns` {} not in the file; left alone (--prune deletes them)",
+                count(n, "webhook"),
+                is_are(n)
+            ),
+            plan.not_desired.as_slice(),
+        ));
+    }
     let n = plan.unmanaged.len();
-    (n > 0).then(|| {
-        format!(
-            "{} in the workspace {} not in the file; left alone (--prune deletes them)",
-            count(n, "webhook"),
-            if n == 1 { "is" } else { "are" }
-        )
-    })
+    if n > 0 {
+        notes.push((
+            format!(
+                "{} in the workspace {} not the file's (outside its `owns`); never touched",
+                count(n, "webhook"),
+                is_are(n)
+            ),
+            plan.unmanaged.as_slice(),
+        ));
+    }
+    notes
 }
 
-/// One change: `+ create URL`, `~ update URL (ID)`, `- delete URL (ID)`,
+/// One change: `+ create URL`, `~ update URL (ID)`, `- delete URL (ID): why`,
 /// and the subscriptions it adds (`+`) and removes (`-`).
 pub fn describe_change(change: &Change) -> String {
     let (head, add, remove) = match change {
         Change::Create {
             target_url,
             subscriptions,
+            ..
         } => (
             format!("+ create {target_url}"),
             subscriptions.as_slice(),
@@ -116,11 +214,17 @@ pub fn describe_change(change: &Change) -> String {
             add.as_slice(),
             remove.as_slice(),
         ),
-        Change::Delete { current } => (
-            format!("- delete {} ({})", current.target_url, current.webhook_id()),
+        Change::Delete { current, .. } => (
+            format!(
+                "- delete {} ({}): {}",
+                current.target_url,
+                current.webhook_id(),
+                change.reason()
+            ),
             &[][..],
             current.subscriptions.as_slice(),
         ),
+        _ => (format!("? {}", change.target_url()), &[][..], &[][..]),
     };
     let mut out = head;
     for subscription in remove {
