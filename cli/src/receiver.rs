@@ -7,7 +7,10 @@
 //!
 //! Safe to expose through a tunnel: at most [`MAX_CONNECTIONS`] connections
 //! at once, [`READ_TIMEOUT`] to send the headers and again the body, bodies
-//! up to the verifier's 1 MiB; nothing is stored.
+//! up to the verifier's 1 MiB; nothing is stored. At the cap, a connection
+//! that has not begun a request is shed (the testkit's `ConnectionCap`, as
+//! the fake's own door does), so sockets that never send cannot lock out
+//! deliveries.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -17,6 +20,7 @@ use std::time::Duration;
 use attio_webhooks::model::Timestamp;
 use attio_webhooks::receive::{Event, Verifier};
 use attio_webhooks::Secret;
+use attio_webhooks_testkit::ConnectionCap;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -26,11 +30,10 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 use crate::output::{line, Output};
 
-/// Connections served at once; more wait to be accepted.
+/// Connections held at once; at the cap an idle one is shed for a new one.
 pub const MAX_CONNECTIONS: usize = 64;
 /// Time allowed to send the request head, and again the body.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -56,11 +59,9 @@ impl Receiver {
     /// Serves `listener` until the task is dropped.
     pub async fn serve(self, listener: TcpListener) {
         let receiver = Arc::new(self);
-        let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let cap = ConnectionCap::new(MAX_CONNECTIONS);
         loop {
-            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-                return;
-            };
+            let admission = cap.admit().await;
             let (stream, peer) = match listener.accept().await {
                 Ok(accepted) => accepted,
                 Err(_) => {
@@ -71,16 +72,25 @@ impl Receiver {
             };
             let receiver = Arc::clone(&receiver);
             tokio::spawn(async move {
-                let _permit = permit;
+                let requests = admission.requests_handle();
                 let service = service_fn(move |request| {
                     let receiver = Arc::clone(&receiver);
-                    async move { Ok::<_, Infallible>(receiver.handle(peer, request).await) }
+                    let running = requests.request();
+                    async move {
+                        let response = receiver.handle(peer, request).await;
+                        drop(running);
+                        Ok::<_, Infallible>(response)
+                    }
                 });
-                let _ = http1::Builder::new()
+                let connection = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(READ_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                    .serve_connection(TokioIo::new(admission.track(stream)), service);
+                tokio::select! {
+                    _ = connection => {}
+                    // Shed at the cap to make room for another connection.
+                    _ = admission.evicted() => {}
+                }
             });
         }
     }

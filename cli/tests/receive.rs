@@ -133,6 +133,23 @@ fn listen_verifies_and_prints_a_delivery_from_the_fake() {
         serde_json::from_str::<Event>(&listen.stdout_line(WAIT)).unwrap(),
         event
     );
+
+    // More sockets than its connection cap (64) that never send a byte,
+    // held open: a delivery still gets through at once, not after their
+    // 10 s header timeout (idle connections are shed for it).
+    let idle: Vec<TcpStream> = (0..80).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(400));
+    let started = std::time::Instant::now();
+    assert_eq!(
+        raw_request(addr, "POST", &[("attio-signature", &good)], &body),
+        200
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "locked out for {:?} by idle sockets",
+        started.elapsed()
+    );
+    drop(idle);
 }
 
 /// One request the test receiver got.

@@ -158,6 +158,9 @@ pub use control_client::{ClockState, ControlClient, ControlError};
 pub use delivery::{
     DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, QueuedDelivery, DELIVERY_USER_AGENT,
 };
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub use doors::{Admission, ConnectionCap, RequestCounter, RequestGuard, TrackedStream};
 pub use doors::{InProcessError, InProcessTransport};
 pub use fake::{
     test_retry_policy, FakeAttio, FakeAttioBuilder, DEFAULT_TOKEN, IN_PROCESS_BASE_URL,

@@ -1,6 +1,7 @@
-//! Which connections the HTTP door keeps at its connection cap: each
-//! connection's activity (bytes moved, requests running), and the choice
-//! of the one to shed when a new one needs room.
+//! [`ConnectionCap`]: which connections a server keeps at its connection
+//! cap: each connection's activity (bytes moved, requests running), and the
+//! choice of the one to shed when a new one needs room. The fake's HTTP
+//! door and the `attio-webhooks listen` receiver both serve through it.
 //!
 //! At the cap the server sheds rather than stalls: it closes the connection
 //! that matters least (one that has not begun a request, oldest first; else
@@ -26,12 +27,147 @@ use crate::locked::Locked;
 /// How long a new connection is safe from being shed at the cap.
 pub(crate) const SHED_GRACE: Duration = Duration::from_millis(250);
 
+/// A cap on the connections a server holds, that sheds rather than
+/// stalls: at the cap, [`admit`](ConnectionCap::admit) closes the
+/// connection that matters least (one that never began a request, oldest
+/// first; else the one idle longest between requests), never one with a
+/// request running and never one younger than 250 ms. With every
+/// connection busy it waits (new connections wait in the OS backlog).
+///
+/// ```no_run
+/// # async fn serve(listener: tokio::net::TcpListener) {
+/// use attio_webhooks_testkit::ConnectionCap;
+/// let cap = ConnectionCap::new(64);
+/// loop {
+///     let admission = cap.admit().await;
+///     let (stream, _) = listener.accept().await.unwrap();
+///     tokio::spawn(async move {
+///         let stream = admission.track(stream); // reads count as activity
+///         tokio::select! {
+///             _ = admission.evicted() => {}      // shed to make room: close
+///             _ = async { /* serve `stream`; hold admission.request() while a request runs */ } => {}
+///         }
+///     });
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ConnectionCap {
+    live: Arc<Live>,
+    max: usize,
+}
+
+impl ConnectionCap {
+    /// A cap of `max` connections (at least 1).
+    pub fn new(max: usize) -> Self {
+        Self {
+            live: Arc::new(Live::default()),
+            max: max.max(1),
+        }
+    }
+
+    /// Waits until one more connection may be held (shedding an idle one
+    /// at the cap), and reserves its place; accept the connection then.
+    pub async fn admit(&self) -> Admission {
+        while !self.live.make_room(self.max) {
+            tokio::select! {
+                _ = self.live.changed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+        }
+        self.reserve()
+    }
+
+    /// Whether one more connection may be held now (shedding an idle one
+    /// at the cap); the door's accept loop, which also watches for stop.
+    pub(crate) fn has_room(&self) -> bool {
+        self.live.make_room(self.max)
+    }
+
+    pub(crate) fn changed(&self) -> &Notify {
+        &self.live.changed
+    }
+
+    pub(crate) fn reserve(&self) -> Admission {
+        let activity = self.live.add();
+        Admission {
+            member: Member {
+                live: Arc::clone(&self.live),
+                activity,
+            },
+        }
+    }
+
+    /// How many connections are held.
+    pub fn len(&self) -> usize {
+        self.live.members.with(|m| m.len())
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One connection's place under a [`ConnectionCap`], given up when dropped.
+#[derive(Debug)]
+pub struct Admission {
+    member: Member,
+}
+
+impl Admission {
+    /// Wraps the accepted stream so that each read counts as activity.
+    pub fn track(&self, stream: TcpStream) -> TrackedStream {
+        TrackedStream {
+            stream,
+            activity: Arc::clone(&self.member.activity),
+        }
+    }
+
+    /// Counts a request as running (and begun) while the guard lives: a
+    /// connection with a request running is never shed.
+    pub fn request(&self) -> RequestGuard {
+        RequestGuard::new(&self.member.activity)
+    }
+
+    /// Resolves when the cap sheds this connection to make room: close it.
+    pub async fn evicted(&self) {
+        self.member.activity.evict.notified().await;
+    }
+
+    /// How many requests the connection has begun.
+    pub fn requests(&self) -> usize {
+        self.member.activity.requests.load(Ordering::Relaxed)
+    }
+
+    /// How long it has been idle (zero while a request runs).
+    pub fn idle_for(&self) -> Duration {
+        self.member.activity.idle_for()
+    }
+
+    /// A handle to count requests from a service that outlives a borrow.
+    pub fn requests_handle(&self) -> RequestCounter {
+        RequestCounter(Arc::clone(&self.member.activity))
+    }
+}
+
+/// Makes [`RequestGuard`]s for one connection, from inside its service.
+#[derive(Clone, Debug)]
+pub struct RequestCounter(Arc<Activity>);
+
+impl RequestCounter {
+    /// See [`Admission::request`].
+    pub fn request(&self) -> RequestGuard {
+        RequestGuard::new(&self.0)
+    }
+}
+
 /// The connections being served.
 #[derive(Debug)]
-pub(super) struct Live {
-    pub(super) members: Locked<Vec<Arc<Activity>>>,
+pub(crate) struct Live {
+    pub(crate) members: Locked<Vec<Arc<Activity>>>,
     /// A connection ended or finished a request.
-    pub(super) changed: Notify,
+    pub(crate) changed: Notify,
 }
 
 impl Default for Live {
@@ -44,13 +180,13 @@ impl Default for Live {
 }
 
 impl Live {
-    pub(super) fn add(&self) -> Arc<Activity> {
+    pub(crate) fn add(&self) -> Arc<Activity> {
         let activity = Arc::new(Activity::new());
         self.members.with(|m| m.push(Arc::clone(&activity)));
         activity
     }
 
-    pub(super) fn remove(&self, activity: &Arc<Activity>) {
+    pub(crate) fn remove(&self, activity: &Arc<Activity>) {
         self.members
             .with(|m| m.retain(|a| !Arc::ptr_eq(a, activity)));
         self.changed.notify_one();
@@ -58,7 +194,7 @@ impl Live {
 
     /// `true` when a connection may be accepted: below `cap`, or at it
     /// after shedding the least useful idle connection.
-    pub(super) fn make_room(&self, cap: usize) -> bool {
+    pub(crate) fn make_room(&self, cap: usize) -> bool {
         self.members.with(|members| {
             if members.len() < cap {
                 return true;
@@ -83,9 +219,10 @@ impl Live {
 }
 
 /// A connection's place among the live ones, given up when it ends.
-pub(super) struct Member {
-    pub(super) live: Arc<Live>,
-    pub(super) activity: Arc<Activity>,
+#[derive(Debug)]
+pub(crate) struct Member {
+    pub(crate) live: Arc<Live>,
+    pub(crate) activity: Arc<Activity>,
 }
 
 impl Drop for Member {
@@ -97,18 +234,18 @@ impl Drop for Member {
 /// When a connection last moved a byte, and how many requests it is
 /// handling, for the idle timeout and shedding.
 #[derive(Debug)]
-pub(super) struct Activity {
-    pub(super) start: Instant,
-    pub(super) last_nanos: AtomicU64,
-    pub(super) busy: AtomicUsize,
+pub(crate) struct Activity {
+    pub(crate) start: Instant,
+    pub(crate) last_nanos: AtomicU64,
+    pub(crate) busy: AtomicUsize,
     /// Requests begun on this connection.
-    pub(super) requests: AtomicUsize,
+    pub(crate) requests: AtomicUsize,
     /// Told to close to make room for another connection.
-    pub(super) evict: Notify,
+    pub(crate) evict: Notify,
 }
 
 impl Activity {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             start: Instant::now(),
             last_nanos: AtomicU64::new(0),
@@ -120,7 +257,7 @@ impl Activity {
 
     /// Which idle connection goes first at the cap: one that never began
     /// a request (the oldest first), then the one idle longest.
-    pub(super) fn shedding_order(&self) -> (bool, Instant) {
+    pub(crate) fn shedding_order(&self) -> (bool, Instant) {
         let begun = self.requests.load(Ordering::Relaxed) > 0;
         let since = if begun {
             self.start + Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed))
@@ -130,13 +267,13 @@ impl Activity {
         (begun, since)
     }
 
-    pub(super) fn touch(&self) {
+    pub(crate) fn touch(&self) {
         let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.last_nanos.store(nanos, Ordering::Relaxed);
     }
 
     /// How long the connection has been idle: zero while a request runs.
-    pub(super) fn idle_for(&self) -> Duration {
+    pub(crate) fn idle_for(&self) -> Duration {
         if self.busy.load(Ordering::Relaxed) > 0 {
             return Duration::ZERO;
         }
@@ -145,31 +282,34 @@ impl Activity {
     }
 }
 
-/// Counts a request as running while it lives.
-pub(super) struct Busy(Arc<Activity>);
+/// Counts a request as running while it lives ([`Admission::request`]).
+#[derive(Debug)]
+pub struct RequestGuard(Arc<Activity>);
 
-impl Busy {
-    pub(super) fn new(activity: &Arc<Activity>) -> Self {
+impl RequestGuard {
+    fn new(activity: &Arc<Activity>) -> Self {
         activity.busy.fetch_add(1, Ordering::Relaxed);
         activity.requests.fetch_add(1, Ordering::Relaxed);
-        Busy(Arc::clone(activity))
+        RequestGuard(Arc::clone(activity))
     }
 }
 
-impl Drop for Busy {
+impl Drop for RequestGuard {
     fn drop(&mut self) {
         self.0.touch();
         self.0.busy.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
-/// A stream that notes each read in its [`Activity`].
-pub(super) struct Tracked {
-    pub(super) stream: TcpStream,
-    pub(super) activity: Arc<Activity>,
+/// An accepted stream whose reads count as its connection's activity
+/// ([`Admission::track`]).
+#[derive(Debug)]
+pub struct TrackedStream {
+    stream: TcpStream,
+    activity: Arc<Activity>,
 }
 
-impl AsyncRead for Tracked {
+impl AsyncRead for TrackedStream {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -184,7 +324,7 @@ impl AsyncRead for Tracked {
     }
 }
 
-impl AsyncWrite for Tracked {
+impl AsyncWrite for TrackedStream {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -11,4 +11,7 @@ mod server;
 pub use in_process::{InProcessError, InProcessTransport};
 
 #[cfg(feature = "server")]
+pub use connections::{Admission, ConnectionCap, RequestCounter, RequestGuard, TrackedStream};
+
+#[cfg(feature = "server")]
 pub(crate) use server::Listening;

@@ -9,7 +9,6 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,7 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::connections::{Activity, Busy, Live, Member, Tracked};
+use super::connections::{Admission, ConnectionCap, RequestCounter};
 use crate::api::{errors, responses, Body, Dispatcher, Reply};
 
 /// A dispatcher listening on a socket. Dropping it stops everything at
@@ -89,15 +88,15 @@ async fn accept_loop(
     log: bool,
 ) {
     let limits = dispatcher.limits().clone();
-    let live = Arc::new(Live::default());
+    let cap = ConnectionCap::new(limits.max_connections);
     let mut connections = JoinSet::new();
     'serving: loop {
         // Room for one more: at the cap, shed a connection that holds a
         // socket without using it; with every one busy, wait (the next
         // connections wait in the OS backlog).
-        while !live.make_room(limits.max_connections.max(1)) {
+        while !cap.has_room() {
             tokio::select! {
-                _ = live.changed.notified() => {}
+                _ = cap.changed().notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(50)) => {}
                 _ = stopped.changed() => break 'serving,
             }
@@ -115,15 +114,11 @@ async fn accept_loop(
             _ = stopped.changed() => break,
         };
         let _ = stream.set_nodelay(true);
-        let activity = live.add();
         connections.spawn(connection(
             stream,
             Arc::clone(&dispatcher),
             stopped.clone(),
-            Member {
-                live: Arc::clone(&live),
-                activity,
-            },
+            cap.reserve(),
             log,
         ));
         while connections.try_join_next().is_some() {}
@@ -140,19 +135,15 @@ async fn connection(
     stream: TcpStream,
     dispatcher: Arc<Dispatcher>,
     mut stopped: watch::Receiver<bool>,
-    member: Member,
+    admission: Admission,
     log: bool,
 ) {
     let limits = dispatcher.limits().clone();
-    let activity = Arc::clone(&member.activity);
-    let io = TokioIo::new(Tracked {
-        stream,
-        activity: Arc::clone(&activity),
-    });
+    let io = TokioIo::new(admission.track(stream));
     let service = {
-        let activity = Arc::clone(&activity);
+        let requests = admission.requests_handle();
         service_fn(move |request| {
-            serve_one(Arc::clone(&dispatcher), Arc::clone(&activity), request, log)
+            serve_one(Arc::clone(&dispatcher), requests.clone(), request, log)
         })
     };
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -175,9 +166,9 @@ async fn connection(
     loop {
         tokio::select! {
             _ = conn.as_mut() => return,
-            _ = activity.evict.notified() => return,
+            _ = admission.evicted() => return,
             _ = &mut first_request, if waiting_for_first => {
-                if activity.requests.load(Ordering::Relaxed) == 0 {
+                if admission.requests() == 0 {
                     return;
                 }
                 waiting_for_first = false;
@@ -187,7 +178,7 @@ async fn connection(
                 closing = Some(Box::pin(tokio::time::sleep(limits.shutdown_grace)));
             }
             _ = ticker.tick(), if closing.is_none() => {
-                if activity.idle_for() >= limits.idle_timeout {
+                if admission.idle_for() >= limits.idle_timeout {
                     conn.as_mut().graceful_shutdown();
                     closing = Some(Box::pin(tokio::time::sleep(limits.shutdown_grace)));
                 }
@@ -205,11 +196,11 @@ struct Dropped;
 
 async fn serve_one(
     dispatcher: Arc<Dispatcher>,
-    activity: Arc<Activity>,
+    requests: RequestCounter,
     request: hyper::Request<Incoming>,
     log: bool,
 ) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
-    let _busy = Busy::new(&activity);
+    let _busy = requests.request();
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let line = log.then(|| (parts.method.clone(), parts.uri.path().to_owned()));
