@@ -127,17 +127,21 @@ PACKAGES = {
     "postgres_claim": ("attio-webhooks-postgres", "claim"),
     "deliveries": ("attio-webhooks-replicas", "deliveries"),
 }
-for store, name in (("redis", "Redis"), ("postgres", "PostgreSQL")):
+for store, name, ours, base, what, target in (
+    ("redis", "Redis", "store", "raw", "the same scripts raw on a connection manager", (">=", 0.9)),
+    ("postgres", "PostgreSQL", "store", "raw_pooled", "the same statements raw, a pooled connection each", (">=", 0.9)),
+    ("postgres", "PostgreSQL", "store_vs_connection", "raw_connection", "the same statements raw on one held connection (what the pool costs)", None),
+):
     ROWS.append(
         {
             "row": "store",
-            "what": f"claim + complete on {name}: the store vs the same commands raw with the same driver",
+            "what": f"claim + complete on {name}: the store vs {what}",
             "bench": f"{store}_claim",
-            "ours": f"{store}_seen_keys/store",
-            "base": f"{store}_seen_keys/raw",
+            "ours": f"{store}_seen_keys/{ours}",
+            "base": f"{store}_seen_keys/{base}",
             "unit": ("ops/s", per_second(1)),
             "ratio": ("throughput ours / base", lambda ours, base: base / ours),
-            "target": (">=", 0.9),
+            "target": target,
         }
     )
 for store, name in (("redis", "Redis"), ("postgres", "PostgreSQL")):

@@ -1,8 +1,12 @@
 //! Claims and completes per second through [`PostgresSeenKeys`] (`claim`
 //! then `complete`, the work of one delivery handled by `Once`), against
-//! the same two statements issued raw with the same driver: tokio-postgres,
-//! prepared once on a connection of its own, a SHA-256 key, a 32-hex-digit
-//! token, the same lease and time-to-live. Interleaved, same run. Every
+//! the same two statements issued raw with the same driver (tokio-postgres,
+//! a SHA-256 key, a 32-hex-digit token, the same lease and time-to-live):
+//! `raw_pooled` takes a connection from a deadpool pool for each statement,
+//! as the store does and as hand-written code in a server would (the
+//! target's baseline); `raw_connection` holds one connection with both
+//! statements prepared, which shows what the pool costs. Interleaved, same
+//! run. Every
 //! iteration claims a fresh key, so every claim wins; before timing, the
 //! rows both sides leave are compared.
 //!
@@ -23,6 +27,7 @@ use attio_webhooks::receive::{Claim, SeenKeys, Settled};
 use attio_webhooks_postgres::PostgresSeenKeys;
 use criterion::{Criterion, Throughput};
 use sha2::{Digest, Sha256};
+use deadpool_postgres::{Manager, Pool};
 use tokio_postgres::{Client, NoTls, Statement};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5440/postgres";
@@ -43,11 +48,42 @@ const COMPLETE: &str = "UPDATE {table} SET token = NULL, \
        expires_at = statement_timestamp() + $3::bigint * interval '1 millisecond' \
      WHERE key = $1 AND token = $2 AND expires_at > statement_timestamp()";
 
-/// The baseline: both statements prepared once on a plain connection.
+/// A baseline: both statements prepared once on a plain connection.
 struct Raw {
     client: Client,
     claim: Statement,
     complete: Statement,
+}
+
+/// The baseline of the target: what a hand-written store on the same
+/// driver does in a server, a connection from a deadpool pool (set up as
+/// the store's) for each statement, statements from its cache.
+struct Pooled {
+    pool: Pool,
+    claim: String,
+    complete: String,
+}
+
+impl Pooled {
+    async fn cycle(&self, n: u64) {
+        let key = Sha256::digest(format!("pooled-{n}")).to_vec();
+        let token = format!("{n:032x}");
+        let client = self.pool.get().await.unwrap();
+        let claim = client.prepare_cached(&self.claim).await.unwrap();
+        let row = client
+            .query_one(&claim, &[&key, &token, &EXPIRY_MS])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, Option<&str>>(0), Some(token.as_str()));
+        drop(client);
+        let client = self.pool.get().await.unwrap();
+        let complete = client.prepare_cached(&self.complete).await.unwrap();
+        let changed = client
+            .execute(&complete, &[&key, &token, &EXPIRY_MS])
+            .await
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
 }
 
 impl Raw {
@@ -108,7 +144,7 @@ async fn same_work(store: &PostgresSeenKeys, raw: &Raw, table: &str) {
     }
 }
 
-async fn connect(url: &str, table: &str) -> Option<(PostgresSeenKeys, Raw)> {
+async fn connect(url: &str, table: &str) -> Option<(PostgresSeenKeys, Raw, Pooled)> {
     let setup = async {
         let store = PostgresSeenKeys::connect(url)
             .unwrap()
@@ -123,12 +159,22 @@ async fn connect(url: &str, table: &str) -> Option<(PostgresSeenKeys, Raw)> {
         tokio::spawn(connection);
         let claim = client.prepare(&CLAIM.replace("{table}", table)).await;
         let complete = client.prepare(&COMPLETE.replace("{table}", table)).await;
+        let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| e.to_string())?;
+        let pool = Pool::builder(Manager::new(config, NoTls))
+            .max_size(16)
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok::<_, String>((
             store,
             Raw {
                 client,
                 claim: claim.map_err(|e| e.to_string())?,
                 complete: complete.map_err(|e| e.to_string())?,
+            },
+            Pooled {
+                pool,
+                claim: CLAIM.replace("{table}", table),
+                complete: COMPLETE.replace("{table}", table),
             },
         ))
     };
@@ -152,10 +198,11 @@ fn main() {
         .unwrap();
     let url = std::env::var("ATTIO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
     let table = format!("bench_seen_{}", std::process::id());
-    let Some((store, raw)) = runtime.block_on(connect(&url, &table)) else {
+    let Some((store, raw, pooled)) = runtime.block_on(connect(&url, &table)) else {
         return;
     };
     runtime.block_on(same_work(&store, &raw, &table));
+    runtime.block_on(pooled.cycle(u64::MAX));
 
     let store_next = Cell::new(0_u64);
     let raw_next = Cell::new(0_u64);
@@ -169,6 +216,12 @@ fn main() {
         let raw = &raw;
         async move { raw.cycle(n).await }
     };
+    let pooled_next = Cell::new(0_u64);
+    let pooled_side = || {
+        let n = pooled_next.replace(pooled_next.get() + 1);
+        let pooled = &pooled;
+        async move { pooled.cycle(n).await }
+    };
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
@@ -176,9 +229,17 @@ fn main() {
     let mut group = criterion.benchmark_group("postgres_seen_keys");
     group.throughput(Throughput::Elements(1));
     group.bench_function("store", |b| {
+        interleave::interleaved_async(b, &runtime, store_side, pooled_side)
+    });
+    group.bench_function("raw_pooled", |b| {
+        interleave::interleaved_async(b, &runtime, pooled_side, store_side)
+    });
+    // The store against one connection held for the whole run: what the
+    // pool costs, shown beside the target row.
+    group.bench_function("store_vs_connection", |b| {
         interleave::interleaved_async(b, &runtime, store_side, raw_side)
     });
-    group.bench_function("raw", |b| {
+    group.bench_function("raw_connection", |b| {
         interleave::interleaved_async(b, &runtime, raw_side, store_side)
     });
     group.finish();
