@@ -413,4 +413,8 @@ pub enum InvalidInput {
     /// The client was built without a timer (see [`crate::runtime::AsyncSleep`]).
     #[error("no timer: enable the `tokio` feature or pass one with `ClientBuilder::sleep`")]
     NoTimer,
+    /// The client was built without a clock on a target that has none,
+    /// `wasm32-unknown-unknown` (see [`crate::runtime::Clock`]).
+    #[error("no clock: this target has none, pass one with `ClientBuilder::clock`")]
+    NoClock,
 }

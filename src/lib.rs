@@ -36,7 +36,9 @@
 //!   the crate has no tokio, hyper or TLS dependency: models, requests,
 //!   decoding, the retry decision and [`client::Endpoint`] are pure code.
 //!   The [`Client`] then runs on any executor given a
-//!   [`runtime::AsyncSleep`].
+//!   [`runtime::AsyncSleep`], and on targets without a standard clock
+//!   (`wasm32-unknown-unknown`: browsers, edge runtimes) given a
+//!   [`runtime::Clock`] too; on `wasm32` its futures need not be `Send`.
 //!
 //! # Where things are
 //!
@@ -51,7 +53,7 @@
 //! | [`model`] | Attio's data: webhooks, subscriptions, filters, ids, secrets, timestamps, [`model::TargetUrlPolicy`] |
 //! | [`operations`] | the five operations, the [`Request`] trait, and decoding helpers ([`operations::decode_json`], [`operations::Envelope`]) |
 //! | [`receive`] | verifying, parsing and deduplicating deliveries; [`receive::signature`] |
-//! | [`runtime`] | the timer the client needs ([`runtime::AsyncSleep`], [`TokioSleep`]) |
+//! | [`runtime`] | the timer and clock the client needs ([`runtime::AsyncSleep`], [`TokioSleep`], [`runtime::Clock`], [`runtime::StdClock`]) |
 //! | [`transport`] | [`Transport`], [`TransportError`] and the ready-made transports |
 //!
 //! # Example
@@ -182,7 +184,8 @@
 //!
 //! With `default-features = false` the crate needs no async runtime, HTTP
 //! client or TLS library; give the [`Client`] a timer with
-//! [`ClientBuilder::sleep`] and your own [`Transport`].
+//! [`ClientBuilder::sleep`] and your own [`Transport`] (and, on
+//! `wasm32-unknown-unknown`, a clock with [`ClientBuilder::clock`]).
 
 // Items of features that are on link to their modules; those of features
 // that are off link to the feature table instead.

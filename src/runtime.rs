@@ -1,11 +1,29 @@
-//! The timer the client uses for timeouts and retry backoff.
+//! What the client needs from its platform: a timer for timeouts and retry
+//! backoff ([`AsyncSleep`]) and a clock for deadlines, leases and dates
+//! ([`Clock`]).
+//!
+//! The crate reads the time only through a [`Clock`] and waits only through
+//! an [`AsyncSleep`], so it runs where the standard library has no clock
+//! (`wasm32-unknown-unknown`: a browser, an edge runtime) once you supply
+//! both. On other targets [`StdClock`] is the default clock; with the
+//! `tokio` feature [`TokioSleep`] is the default timer.
+//!
+//! On `wasm32` targets the futures these traits (and
+//! [`Transport`](crate::Transport)) return need not be `Send`, since
+//! JavaScript's promises are not; elsewhere they must be.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// A future that completes after a delay.
+#[cfg(not(target_arch = "wasm32"))]
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A future that completes after a delay. On `wasm32` it need not be
+/// `Send` (a timer over JavaScript's `setTimeout` is not).
+#[cfg(target_arch = "wasm32")]
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + 'static>>;
 
 /// Something that can wait: the only thing [`crate::Client`] needs from an
 /// async runtime. With the `tokio` feature (on by default) the client uses
@@ -52,4 +70,104 @@ impl AsyncSleep for TokioSleep {
     fn sleep(&self, duration: Duration) -> Sleep {
         Box::pin(tokio::time::sleep(duration))
     }
+}
+
+/// Where the crate reads the time: [`crate::Client`]'s timeouts, deadlines
+/// and `Retry-After` dates, [`MemorySeenKeys`](crate::receive::MemorySeenKeys)'
+/// leases and time-to-live, and [`Timestamp::now_with`](crate::model::Timestamp::now_with).
+///
+/// On targets with a standard clock the default is [`StdClock`]; on
+/// `wasm32-unknown-unknown`, where `std::time::Instant::now` and
+/// `SystemTime::now` panic, implement it over the platform's clock (in a
+/// browser, `performance.now()` and `Date.now()`) and pass it to
+/// [`crate::ClientBuilder::clock`] and
+/// [`MemorySeenKeys::new_with_clock`](crate::receive::MemorySeenKeys::new_with_clock).
+/// A test can pass a clock it moves by hand.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::time::{Duration, SystemTime};
+/// use attio_webhooks::model::Timestamp;
+/// use attio_webhooks::runtime::Clock;
+///
+/// /// A clock that moves only when told to.
+/// #[derive(Debug, Default)]
+/// struct Manual(AtomicU64);
+/// impl Manual {
+///     fn advance(&self, by: Duration) {
+///         self.0.fetch_add(by.as_nanos() as u64, Ordering::Relaxed);
+///     }
+/// }
+/// impl Clock for Manual {
+///     fn monotonic(&self) -> Duration {
+///         Duration::from_nanos(self.0.load(Ordering::Relaxed))
+///     }
+///     fn wall(&self) -> SystemTime {
+///         SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + self.monotonic()
+///     }
+/// }
+///
+/// let clock = Manual::default();
+/// clock.advance(Duration::from_millis(1500));
+/// assert_eq!(clock.monotonic(), Duration::from_millis(1500));
+/// assert_eq!(Timestamp::now_with(&clock).to_string(), "2023-11-14T22:13:21.500000000Z");
+/// ```
+pub trait Clock: std::fmt::Debug + Send + Sync + 'static {
+    /// The time elapsed since an origin of the clock's choosing (when it
+    /// was made, when the page loaded). It must never go back: timeouts,
+    /// deadlines and leases are measured on it.
+    fn monotonic(&self) -> Duration;
+
+    /// The calendar time now, for dates: an HTTP-date `Retry-After`,
+    /// [`Timestamp::now_with`](crate::model::Timestamp::now_with). It may
+    /// jump when the system's time is set.
+    fn wall(&self) -> SystemTime;
+}
+
+impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
+    fn monotonic(&self) -> Duration {
+        (**self).monotonic()
+    }
+
+    fn wall(&self) -> SystemTime {
+        (**self).wall()
+    }
+}
+
+/// [`Clock`] on the standard library's: `std::time::Instant` (from the
+/// first read in the process) and `SystemTime`. The default wherever they
+/// work, which is every target but `wasm32-unknown-unknown`.
+///
+/// ```
+/// use attio_webhooks::runtime::{Clock, StdClock};
+/// let first = StdClock.monotonic();
+/// assert!(StdClock.monotonic() >= first);
+/// assert!(StdClock.wall() > std::time::SystemTime::UNIX_EPOCH);
+/// ```
+#[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StdClock;
+
+#[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
+impl Clock for StdClock {
+    fn monotonic(&self) -> Duration {
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        ORIGIN.get_or_init(std::time::Instant::now).elapsed()
+    }
+
+    fn wall(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// The clock used when none is given, where the platform has one.
+#[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
+pub(crate) fn default_clock() -> Option<std::sync::Arc<dyn Clock>> {
+    Some(std::sync::Arc::new(StdClock))
+}
+
+/// The clock used when none is given: none on `wasm32-unknown-unknown`.
+#[cfg(all(target_family = "wasm", target_os = "unknown"))]
+pub(crate) fn default_clock() -> Option<std::sync::Arc<dyn Clock>> {
+    None
 }

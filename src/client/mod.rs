@@ -16,7 +16,7 @@ pub use retry::RetryPolicy;
 use crate::error::{Error, InvalidInput};
 use crate::model::{ApiToken, CreatedWebhook, Subscription, TargetUrlPolicy, Webhook, WebhookId};
 use crate::operations::{CreateWebhook, DeleteWebhook, GetWebhook, ListWebhooks, UpdateWebhook};
-use crate::runtime::AsyncSleep;
+use crate::runtime::{AsyncSleep, Clock};
 use crate::transport::Transport;
 
 /// The default per-attempt timeout: 30 seconds.
@@ -62,6 +62,7 @@ struct Shared {
     deadline: Option<Duration>,
     retry: RetryPolicy,
     sleep: Arc<dyn AsyncSleep>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<T> Clone for Client<T> {
@@ -95,8 +96,9 @@ impl Client<()> {
 
 impl<T: Transport> Client<T> {
     /// A client for `https://api.attio.com` with the default timeout and
-    /// retry policy. Fails for an empty token, or when no timer is
-    /// available (see [`ClientBuilder::sleep`]).
+    /// retry policy. Fails for an empty token, or when no timer or no
+    /// clock is available (see [`ClientBuilder::sleep`] and
+    /// [`ClientBuilder::clock`]).
     pub fn new(transport: T, token: impl Into<ApiToken>) -> Result<Self, InvalidInput> {
         ClientBuilder::new(token).build(transport)
     }
@@ -235,6 +237,7 @@ pub struct ClientBuilder {
     deadline: Option<Duration>,
     retry: RetryPolicy,
     sleep: Option<Arc<dyn AsyncSleep>>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl ClientBuilder {
@@ -251,6 +254,7 @@ impl ClientBuilder {
             deadline: Some(DEFAULT_DEADLINE),
             retry: RetryPolicy::default(),
             sleep: None,
+            clock: None,
         }
     }
 
@@ -336,6 +340,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The clock for timeouts, deadlines and `Retry-After` dates. Defaults
+    /// to [`StdClock`](crate::runtime::StdClock) on every target but
+    /// `wasm32-unknown-unknown`, where it is needed (the standard library's
+    /// clock panics there).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
     /// Builds the client around `transport`.
     pub fn build<T: Transport>(self, transport: T) -> Result<Client<T>, InvalidInput> {
         let mut endpoint = Endpoint::new(self.token)?.with_target_url_policy(self.targets);
@@ -350,6 +363,10 @@ impl ClientBuilder {
             Some(sleep) => sleep,
             None => default_sleep()?,
         };
+        let clock = self
+            .clock
+            .or_else(crate::runtime::default_clock)
+            .ok_or(InvalidInput::NoClock)?;
         Ok(Client {
             transport: Arc::new(transport),
             shared: Arc::new(Shared {
@@ -358,6 +375,7 @@ impl ClientBuilder {
                 deadline: self.deadline,
                 retry: self.retry,
                 sleep,
+                clock,
             }),
         })
     }

@@ -14,7 +14,8 @@ use crate::transport::Transport;
 /// The stream [`Client::list_all`] returns: every webhook, oldest first,
 /// fetched a page at a time.
 ///
-/// It is `Unpin` and `Send`, and borrows the client, so it works with
+/// It is `Unpin` and (except on `wasm32`, where transports' futures need
+/// not be) `Send`, and borrows the client, so it works with
 /// `futures::TryStreamExt::try_next` and `?` in code generic over the
 /// transport, and can be dropped early: no request is made past the page
 /// that holds the webhook being looked for.
@@ -39,8 +40,15 @@ use crate::transport::Transport;
 /// ```
 #[must_use = "a stream does nothing unless polled"]
 pub struct WebhookStream<'a> {
-    inner: Pin<Box<dyn Stream<Item = Result<Webhook, Error>> + Send + 'a>>,
+    inner: Pages<'a>,
 }
+
+/// The boxed stream: `Send` where transports' futures are, so everywhere
+/// but `wasm32`.
+#[cfg(not(target_arch = "wasm32"))]
+type Pages<'a> = Pin<Box<dyn Stream<Item = Result<Webhook, Error>> + Send + 'a>>;
+#[cfg(target_arch = "wasm32")]
+type Pages<'a> = Pin<Box<dyn Stream<Item = Result<Webhook, Error>> + 'a>>;
 
 impl std::fmt::Debug for WebhookStream<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -1,7 +1,7 @@
 //! The one send path: validate, build, send with a timeout, retry, decode.
 
 use std::task::Poll;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::{select, Either};
@@ -52,8 +52,9 @@ impl<T: Transport> Client<T> {
             .unwrap_or(shared.deadline)
             .map(|overall| Deadline {
                 overall,
-                ends: Instant::now().checked_add(overall),
+                ends: shared.clock.monotonic().checked_add(overall),
             });
+        let now = || shared.clock.monotonic();
         let idempotent = request.idempotent();
         let span = tracing::debug_span!(
             "attio.request",
@@ -96,7 +97,7 @@ impl<T: Transport> Client<T> {
                                 AttemptFailure::from_response(
                                     response.status(),
                                     response.headers(),
-                                    SystemTime::now(),
+                                    shared.clock.wall(),
                                 )
                             })
                             .flatten()
@@ -121,7 +122,7 @@ impl<T: Transport> Client<T> {
                 };
                 match policy.decide(&failure, idempotent, attempts, waited, fastrand::f64()) {
                     RetryDecision::Retry(delay)
-                        if deadline.is_some_and(|d| d.passed_after(delay)) =>
+                        if deadline.is_some_and(|d| d.passed_after(delay, now())) =>
                     {
                         tracing::debug!(
                             ?failure,
@@ -154,8 +155,9 @@ impl<T: Transport> Client<T> {
         timeout: Option<Duration>,
         deadline: Option<Deadline>,
     ) -> Result<http::Response<Bytes>, Failed> {
-        let started = Instant::now();
-        let left = deadline.map(|d| (d, d.left()));
+        let clock = &*self.shared.clock;
+        let started = clock.monotonic();
+        let left = deadline.map(|d| (d, d.left(started)));
         // The bound that ends first, and the error it makes.
         let limit = match (timeout, left) {
             (Some(t), Some((d, left))) if left < t => Some((left, Failed::Deadline(d.overall))),
@@ -175,7 +177,7 @@ impl<T: Transport> Client<T> {
                     send,
                     self.shared
                         .sleep
-                        .sleep(limit.saturating_sub(started.elapsed())),
+                        .sleep(limit.saturating_sub(clock.monotonic().saturating_sub(started))),
                 )
                 .await
                 {
@@ -203,21 +205,21 @@ fn is_not_found(response: &http::Response<Bytes>) -> bool {
 #[derive(Clone, Copy)]
 struct Deadline {
     overall: Duration,
+    /// When it passes on the client's [`Clock::monotonic`](crate::runtime::Clock::monotonic);
     /// `None` when `overall` is too far away to represent: never.
-    ends: Option<Instant>,
+    ends: Option<Duration>,
 }
 
 impl Deadline {
-    /// What is left of it now.
-    fn left(&self) -> Duration {
-        self.ends.map_or(Duration::MAX, |ends| {
-            ends.saturating_duration_since(Instant::now())
-        })
+    /// What is left of it at `now` (a monotonic reading).
+    fn left(&self, now: Duration) -> Duration {
+        self.ends
+            .map_or(Duration::MAX, |ends| ends.saturating_sub(now))
     }
 
-    /// Whether waiting `delay` from now would end at or past it.
-    fn passed_after(&self, delay: Duration) -> bool {
-        delay >= self.left()
+    /// Whether waiting `delay` from `now` would end at or past it.
+    fn passed_after(&self, delay: Duration, now: Duration) -> bool {
+        delay >= self.left(now)
     }
 }
 
@@ -246,7 +248,7 @@ impl From<Failed> for Error {
 mod tests {
     use std::collections::VecDeque;
     use std::io;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     use super::*;
     use crate::runtime::{AsyncSleep, Sleep};
@@ -256,7 +258,8 @@ mod tests {
     /// Plays back a script of outcomes.
     struct Scripted(Mutex<VecDeque<Result<http::Response<Bytes>, TransportError>>>);
 
-    #[async_trait::async_trait]
+    #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+    #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
     impl Transport for Scripted {
         type Error = TransportError;
         async fn send(
@@ -323,5 +326,120 @@ mod tests {
         let client = ClientBuilder::new("t").sleep(NoWait).build(script).unwrap();
         let result = futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
         assert!(matches!(result, Err(Error::Decode(_))), "{result:?}");
+    }
+
+    /// A clock that moves only when told to, shared by a test's sleep and
+    /// transport.
+    #[derive(Debug, Default)]
+    struct Manual(Mutex<Duration>);
+
+    impl Manual {
+        fn advance(&self, by: Duration) {
+            *self.0.lock().unwrap() += by;
+        }
+    }
+
+    impl crate::runtime::Clock for Manual {
+        fn monotonic(&self) -> Duration {
+            *self.0.lock().unwrap()
+        }
+        fn wall(&self) -> std::time::SystemTime {
+            // 2024-01-01T00:00:00Z, then as far on as the clock moved.
+            std::time::SystemTime::UNIX_EPOCH
+                + Duration::from_secs(1_704_067_200)
+                + self.monotonic()
+        }
+    }
+
+    /// Sleeps by moving the clock, and notes each wait.
+    #[derive(Debug)]
+    struct ClockSleep(Arc<Manual>, Arc<Mutex<Vec<Duration>>>);
+    impl AsyncSleep for ClockSleep {
+        fn sleep(&self, duration: Duration) -> Sleep {
+            self.0.advance(duration);
+            self.1.lock().unwrap().push(duration);
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    /// Plays back a script, each answer taking `step` on the clock.
+    struct Slow {
+        clock: Arc<Manual>,
+        step: Duration,
+        script: Scripted,
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+    #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+    impl Transport for Slow {
+        type Error = TransportError;
+        async fn send(
+            &self,
+            request: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, TransportError> {
+            self.clock.advance(self.step);
+            self.script.send(request).await
+        }
+    }
+
+    fn slow_client(
+        step: Duration,
+        answers: Vec<http::Response<Bytes>>,
+    ) -> (Client<Slow>, Arc<Mutex<Vec<Duration>>>) {
+        let clock = Arc::new(Manual::default());
+        let waits = Arc::new(Mutex::new(Vec::new()));
+        let transport = Slow {
+            clock: Arc::clone(&clock),
+            step,
+            script: Scripted(Mutex::new(answers.into_iter().map(Ok).collect())),
+        };
+        let client = ClientBuilder::new("t")
+            .clock(Arc::clone(&clock))
+            .sleep(ClockSleep(clock, Arc::clone(&waits)))
+            .build(transport)
+            .unwrap();
+        (client, waits)
+    }
+
+    fn status(code: u16, headers: &[(&str, String)]) -> http::Response<Bytes> {
+        let mut response = http::Response::builder().status(code);
+        for (name, value) in headers {
+            response = response.header(*name, value);
+        }
+        response
+            .body(Bytes::from_static(br#"{"data":[]}"#))
+            .unwrap()
+    }
+
+    #[test]
+    fn an_http_date_retry_after_is_read_on_the_clients_clock() {
+        let clock = Manual::default();
+        let at =
+            httpdate::fmt_http_date(crate::runtime::Clock::wall(&clock) + Duration::from_secs(7));
+        let (client, waits) = slow_client(
+            Duration::ZERO,
+            vec![status(429, &[("retry-after", at)]), status(200, &[])],
+        );
+        let listed = futures::executor::block_on(
+            client.list_webhooks(crate::operations::ListWebhooks::new()),
+        );
+        assert!(listed.unwrap().is_empty());
+        assert_eq!(*waits.lock().unwrap(), [Duration::from_secs(7)]);
+    }
+
+    #[test]
+    fn the_deadline_passes_on_the_clients_clock() {
+        // Each answer takes 40 s of the 60 s deadline: after the second
+        // there is no time left to wait for a third.
+        let (client, waits) = slow_client(
+            Duration::from_secs(40),
+            vec![status(503, &[]), status(503, &[]), status(200, &[])],
+        );
+        let listed = futures::executor::block_on(
+            client.list_webhooks(crate::operations::ListWebhooks::new()),
+        );
+        assert!(listed.is_err(), "{listed:?}");
+        assert_eq!(waits.lock().unwrap().len(), 1);
+        assert_eq!(client.transport().script.0.lock().unwrap().len(), 1);
     }
 }

@@ -9,6 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::error::InvalidInput;
+use crate::runtime::Clock;
 
 /// A point in time as Attio writes it: RFC 3339 in UTC with exactly nine
 /// fractional digits, e.g. `2023-04-27T13:22:49.061281000Z`.
@@ -34,8 +35,26 @@ impl Timestamp {
     pub const UNIX_EPOCH: Timestamp = Timestamp(OffsetDateTime::UNIX_EPOCH);
 
     /// The current time of the system clock.
+    ///
+    /// Not on `wasm32-unknown-unknown`, which has no system clock: use
+    /// [`Timestamp::now_with`] there.
+    #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
     pub fn now() -> Self {
         Self::from(SystemTime::now())
+    }
+
+    /// The current time of `clock` (its [`Clock::wall`]): the form that
+    /// works on every target, and in tests with a clock moved by hand.
+    ///
+    /// ```
+    /// use attio_webhooks::model::Timestamp;
+    /// # #[cfg(not(target_arch = "wasm32"))] {
+    /// let now = Timestamp::now_with(&attio_webhooks::runtime::StdClock);
+    /// assert!(now > Timestamp::UNIX_EPOCH);
+    /// # }
+    /// ```
+    pub fn now_with<C: Clock + ?Sized>(clock: &C) -> Self {
+        Self::from(clock.wall())
     }
 
     /// The earliest timestamp: `0000-01-01T00:00:00.000000000Z`.

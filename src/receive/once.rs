@@ -8,7 +8,9 @@ use http::StatusCode;
 
 use crate::error::BoxError;
 use crate::receive::rejection::{json_response, ErrorBody, StatusBody};
-use crate::receive::seen_keys::{Claim, MemorySeenKeys, SeenKeys, Settled};
+#[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
+use crate::receive::seen_keys::MemorySeenKeys;
+use crate::receive::seen_keys::{Claim, SeenKeys, Settled};
 
 /// Runs a delivery handler at most once per `Idempotency-Key`, across
 /// Attio's retries.
@@ -61,6 +63,7 @@ impl core::fmt::Debug for Once {
     }
 }
 
+#[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
 impl Default for Once {
     fn default() -> Self {
         Self::in_memory()
@@ -82,6 +85,10 @@ impl Once {
 
     /// Deduplicates in this process's memory, with [`MemorySeenKeys`]'s
     /// defaults.
+    ///
+    /// Not on `wasm32-unknown-unknown`, which has no standard clock: use
+    /// `Once::new(MemorySeenKeys::new_with_clock(clock))` there.
+    #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
     pub fn in_memory() -> Self {
         Self::new(MemorySeenKeys::new())
     }

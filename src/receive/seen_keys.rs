@@ -2,12 +2,13 @@
 //! trait and its bounded in-memory implementation.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use crate::error::BoxError;
+use crate::runtime::Clock;
 
 /// Proof of one successful [`SeenKeys::claim`]: completing or releasing
 /// the claim needs it, so a holder whose lease ran out cannot settle the
@@ -162,8 +163,10 @@ pub struct MemorySeenKeys {
     capacity: usize,
     ttl: Duration,
     lease: Duration,
+    clock: Arc<dyn Clock>,
 }
 
+#[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
 impl Default for MemorySeenKeys {
     fn default() -> Self {
         Self::new()
@@ -172,13 +175,46 @@ impl Default for MemorySeenKeys {
 
 impl MemorySeenKeys {
     /// An empty store with [`DEFAULT_CAPACITY`], [`DEFAULT_TTL`] and
-    /// [`DEFAULT_LEASE`].
+    /// [`DEFAULT_LEASE`], on the standard library's clock
+    /// ([`StdClock`](crate::runtime::StdClock)).
+    ///
+    /// Not on `wasm32-unknown-unknown`, which has no such clock: use
+    /// [`MemorySeenKeys::new_with_clock`] there.
+    #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
     pub fn new() -> Self {
+        Self::new_with_clock(crate::runtime::StdClock)
+    }
+
+    /// An empty store like [`MemorySeenKeys::new`] that measures leases and
+    /// time-to-live on `clock`'s [`Clock::monotonic`]: the form for targets
+    /// without a standard clock, and for tests that move time by hand.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use attio_webhooks::receive::{Claim, MemorySeenKeys, SeenKeys};
+    /// use attio_webhooks::runtime::Clock;
+    ///
+    /// /// A clock that stands still.
+    /// #[derive(Debug)]
+    /// struct Frozen;
+    /// impl Clock for Frozen {
+    ///     fn monotonic(&self) -> Duration { Duration::ZERO }
+    ///     fn wall(&self) -> SystemTime { SystemTime::UNIX_EPOCH }
+    /// }
+    /// # futures::executor::block_on(async {
+    /// let keys = MemorySeenKeys::new_with_clock(Frozen).with_lease(Duration::from_secs(1));
+    /// assert!(matches!(keys.claim("k1").await?, Claim::Claimed(_)));
+    /// // Time does not move, so the lease never runs out.
+    /// assert_eq!(keys.claim("k1").await?, Claim::InProgress);
+    /// # Ok::<(), attio_webhooks::error::BoxError>(()) }).unwrap();
+    /// ```
+    pub fn new_with_clock(clock: impl Clock) -> Self {
         Self {
             table: Mutex::new(Table::default()),
             capacity: DEFAULT_CAPACITY,
             ttl: DEFAULT_TTL,
             lease: DEFAULT_LEASE,
+            clock: Arc::new(clock),
         }
     }
 
@@ -221,7 +257,7 @@ impl MemorySeenKeys {
 #[async_trait::async_trait]
 impl SeenKeys for MemorySeenKeys {
     async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
-        let now = Instant::now();
+        let now = self.clock.monotonic();
         let token = ClaimToken::random();
         let claimed = self
             .table()
@@ -234,14 +270,16 @@ impl SeenKeys for MemorySeenKeys {
     }
 
     async fn complete(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
-        let now = Instant::now();
+        let now = self.clock.monotonic();
         Ok(self
             .table()
             .complete(&digest(key), token, now, now + self.ttl))
     }
 
     async fn release(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
-        Ok(self.table().release(&digest(key), token, Instant::now()))
+        Ok(self
+            .table()
+            .release(&digest(key), token, self.clock.monotonic()))
     }
 }
 
@@ -269,7 +307,7 @@ enum Found {
 #[derive(Debug)]
 struct Entry {
     state: State,
-    until: Instant,
+    until: Duration,
     /// Which queue node is this entry's latest; older nodes are stale.
     seq: u64,
 }
@@ -289,8 +327,8 @@ impl Table {
         &mut self,
         key: Key,
         token: &ClaimToken,
-        now: Instant,
-        until: Instant,
+        now: Duration,
+        until: Duration,
         capacity: usize,
     ) -> Found {
         match self.entries.get(&key) {
@@ -306,13 +344,19 @@ impl Table {
     }
 
     /// The entry for `key` if `token` holds its unexpired claim.
-    fn held(&mut self, key: &Key, token: &ClaimToken, now: Instant) -> Option<&mut Entry> {
+    fn held(&mut self, key: &Key, token: &ClaimToken, now: Duration) -> Option<&mut Entry> {
         self.entries
             .get_mut(key)
             .filter(|e| e.until > now && matches!(&e.state, State::Claimed(held) if held == token))
     }
 
-    fn complete(&mut self, key: &Key, token: &ClaimToken, now: Instant, until: Instant) -> Settled {
+    fn complete(
+        &mut self,
+        key: &Key,
+        token: &ClaimToken,
+        now: Duration,
+        until: Duration,
+    ) -> Settled {
         match self.held(key, token, now) {
             // Keeps its place in the queue: the oldest claim goes first.
             Some(entry) => {
@@ -324,7 +368,7 @@ impl Table {
         }
     }
 
-    fn release(&mut self, key: &Key, token: &ClaimToken, now: Instant) -> Settled {
+    fn release(&mut self, key: &Key, token: &ClaimToken, now: Duration) -> Settled {
         if self.held(key, token, now).is_some() {
             self.entries.remove(key);
             Settled::Held
@@ -333,7 +377,7 @@ impl Table {
         }
     }
 
-    fn write(&mut self, key: Key, state: State, now: Instant, until: Instant, capacity: usize) {
+    fn write(&mut self, key: Key, state: State, now: Duration, until: Duration, capacity: usize) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.entries.insert(key, Entry { state, until, seq });
@@ -349,7 +393,7 @@ impl Table {
     /// stale ones at the front, and compacts the queue when stale nodes
     /// (left by releases and expired claims) pile up, so the queue stays
     /// within one and a half times the capacity.
-    fn sweep(&mut self, now: Instant, capacity: usize) {
+    fn sweep(&mut self, now: Duration, capacity: usize) {
         while let Some(front) = self.order.front() {
             let live = self.is_live(front);
             let expired = live && self.entries[&front.0].until <= now;
@@ -386,7 +430,7 @@ mod tests {
     #[test]
     fn claims_complete_release_and_expiry_follow_the_clock() {
         let (a, b) = (token("a"), token("b"));
-        let t0 = Instant::now();
+        let t0 = Duration::from_secs(1_000);
         let mut table = Table::default();
         assert_eq!(table.claim(key(1), &a, t0, t0 + LEASE, 10), Found::Claimed);
         assert_eq!(
@@ -430,10 +474,48 @@ mod tests {
         assert_eq!(table.complete(&key(1), &b, t3, t3 + TTL), Settled::Lost);
     }
 
+    /// A clock that moves only when told to.
+    #[derive(Debug, Default)]
+    struct Manual(Mutex<Duration>);
+    impl Clock for Manual {
+        fn monotonic(&self) -> Duration {
+            *self.0.lock().unwrap()
+        }
+        fn wall(&self) -> std::time::SystemTime {
+            std::time::SystemTime::UNIX_EPOCH + self.monotonic()
+        }
+    }
+
+    #[test]
+    fn leases_and_the_time_to_live_run_on_the_stores_clock() {
+        let clock = Arc::new(Manual::default());
+        let keys = MemorySeenKeys::new_with_clock(Arc::clone(&clock))
+            .with_lease(LEASE)
+            .with_ttl(TTL);
+        let advance = |by: Duration| *clock.0.lock().unwrap() += by;
+        futures::executor::block_on(async {
+            let Claim::Claimed(first) = keys.claim("k").await.unwrap() else {
+                panic!("a free key is claimed")
+            };
+            advance(LEASE - Duration::from_nanos(1));
+            assert_eq!(keys.claim("k").await.unwrap(), Claim::InProgress);
+            advance(Duration::from_nanos(1));
+            let Claim::Claimed(second) = keys.claim("k").await.unwrap() else {
+                panic!("a lease that ran out on the clock frees the key")
+            };
+            assert_eq!(keys.complete("k", &first).await.unwrap(), Settled::Lost);
+            assert_eq!(keys.complete("k", &second).await.unwrap(), Settled::Held);
+            advance(TTL - Duration::from_nanos(1));
+            assert_eq!(keys.claim("k").await.unwrap(), Claim::Done);
+            advance(Duration::from_nanos(1));
+            assert!(matches!(keys.claim("k").await.unwrap(), Claim::Claimed(_)));
+        });
+    }
+
     #[test]
     fn the_oldest_key_goes_first_when_full() {
         let t = token("t");
-        let t0 = Instant::now();
+        let t0 = Duration::from_secs(1_000);
         let mut table = Table::default();
         for i in 0..3 {
             table.claim(key(i), &t, t0, t0 + TTL, 3);
@@ -447,7 +529,7 @@ mod tests {
 
     #[test]
     fn memory_stays_bounded_under_any_mix_of_calls() {
-        let t0 = Instant::now();
+        let t0 = Duration::from_secs(1_000);
         let capacity = 50;
         let mut table = Table::default();
         let mut rng = fastrand::Rng::with_seed(7);

@@ -45,6 +45,13 @@ pub use tower_transport::{TowerTransport, TOWER_DEFAULT_MAX_RESPONSE_BYTES};
 /// [`http`], [`bytes`] and the
 /// [`async_trait`](crate::async_trait) attribute.
 ///
+/// On `wasm32` targets the returned future need not be `Send` (the
+/// platform's `fetch` gives a promise, which is not): there the trait is
+/// declared with `#[async_trait(?Send)]`, and implementations use the same
+/// attribute. A transport for both kinds of target writes
+/// `#[cfg_attr(not(target_arch = "wasm32"), async_trait)]` and
+/// `#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]`.
+///
 /// ```
 /// use attio_webhooks::bytes::Bytes;
 /// use attio_webhooks::{async_trait, http, Transport};
@@ -60,7 +67,8 @@ pub use tower_transport::{TowerTransport, TOWER_DEFAULT_MAX_RESPONSE_BYTES};
 ///     }
 /// }
 /// ```
-#[async_trait::async_trait]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 pub trait Transport: Send + Sync {
     /// Why no response was obtained.
     type Error: std::error::Error + Send + Sync + 'static;
@@ -105,7 +113,8 @@ fn as_transport_error<E: std::error::Error + 'static>(error: &E) -> Option<&Tran
     (error as &(dyn std::error::Error + 'static)).downcast_ref()
 }
 
-#[async_trait::async_trait]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 impl<T: Transport> Transport for std::sync::Arc<T> {
     type Error = T::Error;
 

@@ -94,7 +94,8 @@ fn transport_error(error: reqwest::Error, server: &str) -> TransportError {
     }
 }
 
-#[async_trait::async_trait]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 impl Transport for ReqwestTransport {
     type Error = TransportError;
 

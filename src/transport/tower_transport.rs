@@ -111,7 +111,8 @@ impl<S, B> TowerTransport<S, B> {
     }
 }
 
-#[async_trait::async_trait]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 impl<S, B, RB> Transport for TowerTransport<S, B>
 where
     S: Service<http::Request<B>, Response = http::Response<RB>> + Clone + Send + Sync + 'static,

@@ -133,7 +133,8 @@ impl HyperTransport {
     }
 }
 
-#[async_trait::async_trait]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 impl Transport for HyperTransport {
     type Error = TransportError;
 
