@@ -26,8 +26,8 @@ use std::time::Duration;
 use attio_webhooks::receive::{Claim, SeenKeys, Settled};
 use attio_webhooks_postgres::PostgresSeenKeys;
 use criterion::{Criterion, Throughput};
-use sha2::{Digest, Sha256};
 use deadpool_postgres::{Manager, Pool};
+use sha2::{Digest, Sha256};
 use tokio_postgres::{Client, NoTls, Statement};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5440/postgres";
@@ -159,7 +159,9 @@ async fn connect(url: &str, table: &str) -> Option<(PostgresSeenKeys, Raw, Poole
         tokio::spawn(connection);
         let claim = client.prepare(&CLAIM.replace("{table}", table)).await;
         let complete = client.prepare(&COMPLETE.replace("{table}", table)).await;
-        let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| e.to_string())?;
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| e.to_string())?;
         let pool = Pool::builder(Manager::new(config, NoTls))
             .max_size(16)
             .build()
