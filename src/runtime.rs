@@ -6,7 +6,7 @@
 //! an [`AsyncSleep`], so it runs where the standard library has no clock
 //! (`wasm32-unknown-unknown`: a browser, an edge runtime) once you supply
 //! both. On other targets [`StdClock`] is the default clock; with the
-//! `tokio` feature [`TokioSleep`] is the default timer.
+//! `tokio` feature `TokioSleep` is the default timer.
 //!
 //! On `wasm32` targets the futures these traits (and
 //! [`Transport`](crate::Transport)) return need not be `Send`, since
