@@ -33,25 +33,11 @@ const DEFAULT_URL: &str = "redis://127.0.0.1:6390/";
 /// The lease and time-to-live of both sides: short, so runs leave nothing.
 const EXPIRY: Duration = Duration::from_secs(5);
 
-/// The store's claim script, verbatim (same text, so same SHA1 for `EVALSHA`).
-const CLAIM: &str = r"
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return 'claimed'
-end
-if redis.call('GET', KEYS[1]) == 'done' then
-  return 'done'
-end
-return 'in_progress'
-";
+/// The store's claim script, the same file (same text, so the same SHA1 for `EVALSHA`).
+const CLAIM: &str = include_str!("../src/claim.lua");
 
-/// The store's complete script, verbatim.
-const COMPLETE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
-  return 1
-end
-return 0
-";
+/// The store's complete script, the same file.
+const COMPLETE: &str = include_str!("../src/complete.lua");
 
 /// The raw side's claim number for the start-up check, out of the
 /// timed loop's range.

@@ -41,31 +41,11 @@ use sha2::{Digest, Sha256};
 /// The prefix of every key a new store writes.
 pub const DEFAULT_PREFIX: &str = "attio-webhooks:seen:";
 
-const CLAIM: &str = r"
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return 'claimed'
-end
-if redis.call('GET', KEYS[1]) == 'done' then
-  return 'done'
-end
-return 'in_progress'
-";
+const CLAIM: &str = include_str!("claim.lua");
 
-const COMPLETE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
-  return 1
-end
-return 0
-";
+const COMPLETE: &str = include_str!("complete.lua");
 
-const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
-";
+const RELEASE: &str = include_str!("release.lua");
 
 /// A [`SeenKeys`] store in Redis, shared by every replica that uses the
 /// same server and prefix. Clones share the connection.
