@@ -131,15 +131,15 @@ impl Endpoint {
     }
 
     /// The target URL policy requests are checked against.
-    pub fn target_url_policy(&self) -> TargetUrlPolicy {
-        self.targets
+    pub fn target_url_policy(&self) -> &TargetUrlPolicy {
+        &self.targets
     }
 
     /// Validates `request` and builds the complete HTTP request:
     /// `Authorization: Bearer`, `User-Agent`, `Accept: application/json`,
     /// and `Content-Type: application/json` when there is a body.
     pub fn build<R: Request + ?Sized>(&self, request: &R) -> Result<http::Request<Bytes>, Error> {
-        request.validate(self.targets)?;
+        request.validate(&self.targets)?;
         let body = request.body()?;
         let query = request.query();
 
@@ -231,11 +231,11 @@ mod tests {
             .with_target_url_policy(TargetUrlPolicy::AllowLoopbackHttp);
         assert_eq!(
             endpoint.target_url_policy(),
-            TargetUrlPolicy::AllowLoopbackHttp
+            &TargetUrlPolicy::AllowLoopbackHttp
         );
         assert_eq!(
             Endpoint::new("t").unwrap().target_url_policy(),
-            TargetUrlPolicy::HttpsOnly
+            &TargetUrlPolicy::HttpsOnly
         );
         let shown = format!("{endpoint:?}");
         assert!(

@@ -58,7 +58,7 @@ pub trait Request {
 
     /// Checks the input before anything is sent. `targets` says which
     /// target URLs are acceptable.
-    fn validate(&self, targets: TargetUrlPolicy) -> Result<(), InvalidInput> {
+    fn validate(&self, targets: &TargetUrlPolicy) -> Result<(), InvalidInput> {
         let _ = targets;
         Ok(())
     }

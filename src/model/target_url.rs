@@ -6,8 +6,9 @@ use crate::error::InvalidInput;
 ///
 /// Attio requires `https://`. For local receivers in tests, the client and
 /// the testkit's fake can both be told to also accept plain `http://` to a
-/// loopback host (`127.0.0.1`, `[::1]`, `localhost`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// loopback host (`127.0.0.1`, `[::1]`, `localhost`), or to hosts named
+/// one by one (a receiver in a compose network: `http://receiver:3000`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TargetUrlPolicy {
     /// Only `https://` URLs with a host: what Attio accepts.
@@ -15,9 +16,54 @@ pub enum TargetUrlPolicy {
     HttpsOnly,
     /// `https://` URLs, plus `http://` URLs whose host is loopback.
     AllowLoopbackHttp,
+    /// `https://` URLs, plus `http://` URLs whose host is loopback or one
+    /// of these (host names or IP addresses, compared without regard to
+    /// ASCII case; no wildcards). For test networks only: the delivery
+    /// and its signature travel unencrypted. Build it with
+    /// [`TargetUrlPolicy::allow_http_to`].
+    AllowHttpTo(Vec<String>),
 }
 
 impl TargetUrlPolicy {
+    /// `https://`, plus plain `http://` to loopback and to `hosts` (a
+    /// compose service name such as `receiver`, or an IP address; an IPv6
+    /// address with or without brackets).
+    ///
+    /// ```
+    /// use attio_webhooks::model::TargetUrlPolicy;
+    /// let policy = TargetUrlPolicy::allow_http_to(["receiver"]);
+    /// assert!(policy.check("http://receiver:3000/attio").is_ok());
+    /// assert!(policy.check("http://127.0.0.1:3000/attio").is_ok());
+    /// assert!(policy.check("http://other:3000/attio").is_err());
+    /// ```
+    pub fn allow_http_to<I, S>(hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let hosts = hosts
+            .into_iter()
+            .map(|h| {
+                let h: String = h.into();
+                h.trim_start_matches('[').trim_end_matches(']').to_owned()
+            })
+            .collect();
+        TargetUrlPolicy::AllowHttpTo(hosts)
+    }
+
+    /// Whether plain `http://` to `host` (as in a URL, IPv6 in brackets)
+    /// is allowed.
+    fn allows_http_host(&self, host: &str) -> bool {
+        match self {
+            TargetUrlPolicy::HttpsOnly => false,
+            TargetUrlPolicy::AllowLoopbackHttp => is_loopback_host(host),
+            TargetUrlPolicy::AllowHttpTo(hosts) => {
+                let bare = host.trim_start_matches('[').trim_end_matches(']');
+                is_loopback_host(host) || hosts.iter().any(|h| h.eq_ignore_ascii_case(bare))
+            }
+        }
+    }
+
     /// Checks `url` against the policy.
     ///
     /// ```
@@ -28,7 +74,7 @@ impl TargetUrlPolicy {
     /// assert!(TargetUrlPolicy::AllowLoopbackHttp.check("http://127.0.0.1:8080/hook").is_ok());
     /// assert!(TargetUrlPolicy::AllowLoopbackHttp.check("http://example.com/hook").is_err());
     /// ```
-    pub fn check(self, url: &str) -> Result<(), InvalidInput> {
+    pub fn check(&self, url: &str) -> Result<(), InvalidInput> {
         let reject = |reason: &'static str| {
             Err(InvalidInput::TargetUrl {
                 url: url.to_owned(),
@@ -51,7 +97,7 @@ impl TargetUrlPolicy {
         if url.starts_with("https://") {
             return Ok(());
         }
-        if self == TargetUrlPolicy::AllowLoopbackHttp && is_loopback_http_url(url) {
+        if url.starts_with("http://") && uri.host().is_some_and(|h| self.allows_http_host(h)) {
             return Ok(());
         }
         reject("Attio only delivers to https:// URLs")
@@ -149,5 +195,33 @@ mod tests {
         ] {
             assert!(p.check(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn named_http_hosts_and_nothing_else() {
+        let p = TargetUrlPolicy::allow_http_to(["receiver", "10.0.0.7", "[fd00::7]"]);
+        for ok in [
+            "http://receiver:3000/attio",
+            "http://RECEIVER/",
+            "http://10.0.0.7:80/x",
+            "http://[fd00::7]:3000/",
+            "http://127.0.0.1:9/x",
+            "https://anything.example/x",
+        ] {
+            assert!(p.check(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://receiver.evil.example/",
+            "http://receiver2:3000/",
+            "http://10.0.0.70/",
+            "http://[fd00::8]/",
+            "ftp://receiver/",
+            "http://user@/",
+        ] {
+            assert!(p.check(bad).is_err(), "{bad}");
+        }
+        assert!(TargetUrlPolicy::allow_http_to(Vec::<String>::new())
+            .check("http://receiver/")
+            .is_err());
     }
 }

@@ -71,7 +71,7 @@ impl Request for CreateWebhook {
         )
     }
 
-    fn validate(&self, targets: TargetUrlPolicy) -> Result<(), InvalidInput> {
+    fn validate(&self, targets: &TargetUrlPolicy) -> Result<(), InvalidInput> {
         targets.check(&self.target_url)?;
         if self.subscriptions.is_empty() {
             return Err(InvalidInput::NoSubscriptions);

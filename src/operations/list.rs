@@ -76,7 +76,7 @@ impl Request for ListWebhooks {
         query
     }
 
-    fn validate(&self, _targets: TargetUrlPolicy) -> Result<(), InvalidInput> {
+    fn validate(&self, _targets: &TargetUrlPolicy) -> Result<(), InvalidInput> {
         match self.limit {
             Some(limit) if !(MIN_LIMIT..=MAX_LIMIT).contains(&limit) => {
                 Err(InvalidInput::Limit(limit))

@@ -75,7 +75,7 @@ impl Request for UpdateWebhook {
         )
     }
 
-    fn validate(&self, targets: TargetUrlPolicy) -> Result<(), InvalidInput> {
+    fn validate(&self, targets: &TargetUrlPolicy) -> Result<(), InvalidInput> {
         if let Some(url) = &self.target_url {
             targets.check(url)?;
         }

@@ -166,7 +166,7 @@ impl Desired {
     /// linear in the set's size: each target URL valid under `policy` and
     /// listed once, at least one subscription each, no subscription twice
     /// in one webhook (Attio answers 409), and no empty prefix.
-    pub fn check(&self, policy: TargetUrlPolicy) -> Result<(), DesiredError> {
+    pub fn check(&self, policy: &TargetUrlPolicy) -> Result<(), DesiredError> {
         if let Some(i) = self.owns.iter().position(String::is_empty) {
             return Err(DesiredError::EmptyPrefix { index: i });
         }
@@ -299,15 +299,15 @@ mod tests {
             (Desired::new().owns(""), "empty"),
         ];
         for (desired, needle) in cases {
-            let message = desired.check(https).unwrap_err().to_string();
+            let message = desired.check(&https).unwrap_err().to_string();
             assert!(message.contains(needle), "{needle}: {message}");
         }
         let fine = Desired::new()
             .owns("https://e.com/")
             .with(DesiredWebhook::new("https://e.com/a", note()));
-        assert!(fine.check(https).is_ok());
+        assert!(fine.check(&https).is_ok());
         let local = Desired::new().with(DesiredWebhook::new("http://127.0.0.1:3000/a", note()));
-        assert!(local.check(TargetUrlPolicy::AllowLoopbackHttp).is_ok());
+        assert!(local.check(&TargetUrlPolicy::AllowLoopbackHttp).is_ok());
     }
 
     #[test]

@@ -121,6 +121,19 @@ impl FakeAttioBuilder {
         self
     }
 
+    /// Also accepts `http://` target URLs on loopback hosts and on `hosts`
+    /// (host names or IP addresses, such as a compose service `receiver`),
+    /// and delivers to them. For test networks: deliveries travel
+    /// unencrypted. See [`TargetUrlPolicy::allow_http_to`].
+    pub fn allow_http_targets_to<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.targets = TargetUrlPolicy::allow_http_to(hosts);
+        self
+    }
+
     /// Refuses requests over these per-second budgets with 429.
     pub fn rate_limits(mut self, reads_per_second: u32, writes_per_second: u32) -> Self {
         self.rate_limits = Some((reads_per_second, writes_per_second));
@@ -244,8 +257,8 @@ impl FakeAttio {
     }
 
     /// Which target URLs the fake accepts (and delivers to).
-    pub fn target_url_policy(&self) -> TargetUrlPolicy {
-        self.state.config.targets
+    pub fn target_url_policy(&self) -> &TargetUrlPolicy {
+        &self.state.config.targets
     }
 
     /// The limits in force.
@@ -280,7 +293,7 @@ impl FakeAttio {
     pub fn client_with_token(&self, token: &str) -> Client<InProcessTransport> {
         Client::builder(token)
             .base_url(IN_PROCESS_BASE_URL)
-            .target_url_policy(self.target_url_policy())
+            .target_url_policy(self.target_url_policy().clone())
             .retry_policy(test_retry_policy())
             .build(self.transport())
             .expect("the fake's own client settings are valid")

@@ -107,7 +107,7 @@ impl FakeServer {
     pub fn client_with_token(&self, token: &str) -> Client<HyperTransport> {
         Client::builder(token)
             .base_url(self.base_url.as_str())
-            .target_url_policy(self.fake.target_url_policy())
+            .target_url_policy(self.fake.target_url_policy().clone())
             .retry_policy(test_retry_policy())
             .build(HyperTransport::new().expect("rustls with the ring provider sets up"))
             .expect("the fake's own client settings are valid")

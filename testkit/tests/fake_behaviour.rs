@@ -742,3 +742,50 @@ async fn the_control_spec_matches_the_routes_and_the_control_client() {
     let seen: HashSet<(String, String)> = seen.lock().unwrap().clone();
     assert_eq!(seen, described);
 }
+
+#[tokio::test]
+async fn plain_http_targets_only_on_the_hosts_it_names() {
+    let fake = FakeAttio::builder()
+        .allow_http_targets_to(["receiver", "10.0.0.7"])
+        .build();
+    let server = fake.serve().await.unwrap();
+    let client = raw_client();
+    let url = format!("{}/v2/webhooks", server.base_url());
+    let create = |target: &str| {
+        json!({"data": {"target_url": target, "subscriptions": [
+            {"event_type": "note.created", "filter": null}]}})
+        .to_string()
+    };
+    for ok in [
+        "http://receiver:3000/attio",
+        "http://RECEIVER/attio",
+        "http://10.0.0.7:8080/",
+        "http://127.0.0.1:9/x",
+        "https://example.com/hook",
+    ] {
+        let (status, _, body) = raw(&client, "POST", &url, Some(DEFAULT_TOKEN), &create(ok)).await;
+        assert_eq!(status, 200, "{ok}: {body}");
+    }
+    for refused in [
+        "http://receiver.example.com/",
+        "http://other:3000/",
+        "http://10.0.0.70/",
+    ] {
+        let (status, _, body) =
+            raw(&client, "POST", &url, Some(DEFAULT_TOKEN), &create(refused)).await;
+        assert_eq!(status, 400, "{refused}: {body}");
+        assert_eq!(body["code"], "validation_type", "{body}");
+    }
+    // The default stays strict: the same named host is refused.
+    let strict = FakeAttio::builder().allow_loopback_http_targets().build();
+    let strict = strict.serve().await.unwrap();
+    let (status, _, _) = raw(
+        &client,
+        "POST",
+        &format!("{}/v2/webhooks", strict.base_url()),
+        Some(DEFAULT_TOKEN),
+        &create("http://receiver:3000/attio"),
+    )
+    .await;
+    assert_eq!(status, 400);
+}

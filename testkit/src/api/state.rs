@@ -69,7 +69,7 @@ impl FakeState {
             Arc::clone(&workspace),
             clock.clone(),
             config.delivery_policy.clone(),
-            config.targets,
+            config.targets.clone(),
             DeliveryLimits {
                 queued: limits.queued_deliveries,
                 log_entries: limits.delivery_log_entries,
@@ -116,7 +116,7 @@ impl FakeState {
                     status.as_str()
                 )));
             }
-            let checked = check_new(seed.target_url, seed.subscriptions, self.config.targets)
+            let checked = check_new(seed.target_url, seed.subscriptions, &self.config.targets)
                 .map_err(|e| errors::from_workspace(e, &prefix))?;
             batch.push(Prepared::new(
                 self.config.workspace_id,

@@ -24,7 +24,7 @@ pub(crate) fn list(state: &FakeState, query: Option<&str>, now: Timestamp) -> An
 /// `POST /v2/webhooks`
 pub(crate) fn create(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer {
     let (target_url, subscriptions) = parse::create_body(body)?;
-    let checked = check_new(target_url, subscriptions, state.config.targets)
+    let checked = check_new(target_url, subscriptions, &state.config.targets)
         .map_err(|e| errors::from_workspace(e, "data"))?;
     let prepared = Prepared::new(
         state.config.workspace_id,
@@ -72,7 +72,7 @@ pub(crate) fn get(state: &FakeState, id: &str, now: Timestamp) -> Answer {
 pub(crate) fn update(state: &FakeState, id: &str, body: &Bytes, now: Timestamp) -> Answer {
     let webhook_id = path_id(id)?;
     let (target_url, subscriptions) = parse::update_body(body)?;
-    let changes = check_changes(target_url, subscriptions, state.config.targets)
+    let changes = check_changes(target_url, subscriptions, &state.config.targets)
         .map_err(|e| errors::from_workspace(e, "data"))?;
     let one = state
         .workspace

@@ -251,7 +251,7 @@ async fn attempt(deliveries: Arc<Deliveries>, mut job: Job) {
     let outcome = match status {
         None => skipped("the webhook was deleted"),
         Some(WebhookStatus::Inactive) => skipped("the webhook is inactive"),
-        Some(_) => match send::refusal(&job.target_url, deliveries.targets, &own_ports) {
+        Some(_) => match send::refusal(&job.target_url, &deliveries.targets, &own_ports) {
             Some(reason) => skipped(&reason),
             None => send::post(deliveries.sender(), &job, deliveries.policy.attempt_timeout).await,
         },

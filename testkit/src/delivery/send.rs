@@ -22,11 +22,11 @@ pub(crate) fn sender() -> Sender {
 /// Why the fake will not contact `target_url`, if it will not: the URL
 /// must pass the fake's target URL policy now (not only when the webhook
 /// was created), be plain `http://` (which the policy allows only for
-/// loopback hosts: the fake never connects beyond this machine and speaks
-/// no TLS), and not be one of the fake's own listening ports.
+/// loopback hosts and the hosts it names: the fake connects nowhere else
+/// and speaks no TLS), and not be one of the fake's own listening ports.
 pub(crate) fn refusal(
     target_url: &str,
-    policy: TargetUrlPolicy,
+    policy: &TargetUrlPolicy,
     own_ports: &[u16],
 ) -> Option<String> {
     if let Err(e) = policy.check(target_url) {
@@ -34,7 +34,7 @@ pub(crate) fn refusal(
     }
     let Some(rest) = target_url.strip_prefix("http://") else {
         return Some(
-            "the fake only connects to http:// targets on loopback hosts (it never leaves this machine and speaks no TLS)"
+            "the fake only connects to http:// targets on loopback hosts or hosts named by allow_http_targets_to (it speaks no TLS)"
                 .to_owned(),
         );
     };
@@ -106,7 +106,7 @@ mod tests {
 
     #[test]
     fn targets_the_fake_contacts() {
-        let loopback = TargetUrlPolicy::AllowLoopbackHttp;
+        let loopback = &TargetUrlPolicy::AllowLoopbackHttp;
         assert_eq!(refusal("http://127.0.0.1:9000/x", loopback, &[8080]), None);
         assert_eq!(refusal("http://localhost/x", loopback, &[8080]), None);
         assert!(
@@ -121,7 +121,7 @@ mod tests {
             .unwrap()
             .contains("only connects to http://"));
         assert!(
-            refusal("http://127.0.0.1:9000/x", TargetUrlPolicy::HttpsOnly, &[])
+            refusal("http://127.0.0.1:9000/x", &TargetUrlPolicy::HttpsOnly, &[])
                 .unwrap()
                 .contains("policy")
         );

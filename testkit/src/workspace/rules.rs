@@ -91,7 +91,7 @@ fn invalid(at: impl Into<String>, reason: impl Into<String>) -> WorkspaceError {
 pub(crate) fn check_new(
     target_url: String,
     subscriptions: Vec<Subscription>,
-    policy: TargetUrlPolicy,
+    policy: &TargetUrlPolicy,
 ) -> Result<CheckedWebhook, WorkspaceError> {
     check_target(&target_url, policy)?;
     let (keys, repeat) = check_subscriptions(&subscriptions, Some(&target_url))?;
@@ -107,7 +107,7 @@ pub(crate) fn check_new(
 pub(crate) fn check_changes(
     target_url: Option<String>,
     subscriptions: Option<Vec<Subscription>>,
-    policy: TargetUrlPolicy,
+    policy: &TargetUrlPolicy,
 ) -> Result<CheckedChanges, WorkspaceError> {
     if let Some(url) = &target_url {
         check_target(url, policy)?;
@@ -126,7 +126,7 @@ pub(crate) fn check_changes(
     })
 }
 
-fn check_target(url: &str, policy: TargetUrlPolicy) -> Result<(), WorkspaceError> {
+fn check_target(url: &str, policy: &TargetUrlPolicy) -> Result<(), WorkspaceError> {
     policy
         .check(url)
         .map_err(|e| invalid("target_url", e.to_string()))
@@ -191,7 +191,7 @@ mod tests {
     use super::*;
     use attio_webhooks::Condition;
 
-    const POLICY: TargetUrlPolicy = TargetUrlPolicy::HttpsOnly;
+    const POLICY: &TargetUrlPolicy = &TargetUrlPolicy::HttpsOnly;
 
     fn sub(filter: Option<Filter>) -> Subscription {
         let plain = Subscription::new(EventType::NoteCreated);

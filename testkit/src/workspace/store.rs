@@ -384,7 +384,7 @@ mod tests {
     }
 
     fn prepared(id: u128, url: &str, subs: Vec<Subscription>, status: WebhookStatus) -> Prepared {
-        let checked = check_new(url.to_owned(), subs, TargetUrlPolicy::HttpsOnly).unwrap();
+        let checked = check_new(url.to_owned(), subs, &TargetUrlPolicy::HttpsOnly).unwrap();
         Prepared::new(
             WorkspaceId::from_u128(1),
             WebhookId::from_u128(id),
@@ -449,7 +449,7 @@ mod tests {
         let moved = check_changes(
             Some("https://x.test/1".into()),
             None,
-            TargetUrlPolicy::HttpsOnly,
+            &TargetUrlPolicy::HttpsOnly,
         )
         .unwrap();
         let id2 = WebhookId::from_u128(2);
@@ -462,7 +462,7 @@ mod tests {
         let moved = check_changes(
             Some("https://x.test/1".into()),
             None,
-            TargetUrlPolicy::HttpsOnly,
+            &TargetUrlPolicy::HttpsOnly,
         )
         .unwrap();
         ws.update(t, id2, moved).unwrap();
@@ -608,7 +608,7 @@ mod tests {
                 ]))
             })
             .collect();
-        let grow = check_changes(None, Some(big), TargetUrlPolicy::HttpsOnly).unwrap();
+        let grow = check_changes(None, Some(big), &TargetUrlPolicy::HttpsOnly).unwrap();
         assert!(
             matches!(ws.update(t, id, grow), Err(WorkspaceError::Refused(m)) if m.contains("bytes"))
         );
@@ -622,7 +622,7 @@ mod tests {
         let moved = check_changes(
             Some("https://x.test/renamed".into()),
             None,
-            TargetUrlPolicy::HttpsOnly,
+            &TargetUrlPolicy::HttpsOnly,
         )
         .unwrap();
         ws.update(t, id, moved).unwrap();
@@ -636,7 +636,7 @@ mod tests {
         let same_length = check_changes(
             Some("https://x.test/9".into()),
             None,
-            TargetUrlPolicy::HttpsOnly,
+            &TargetUrlPolicy::HttpsOnly,
         )
         .unwrap();
         full.update(t, id, same_length).unwrap();

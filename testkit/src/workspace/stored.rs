@@ -188,7 +188,7 @@ pub(crate) fn odd_webhook() -> Prepared {
     let checked = check_new(
         "https://example.com/a?b=c&d=%22".into(),
         vec![Subscription::new(EventType::NoteCreated)],
-        TargetUrlPolicy::HttpsOnly,
+        &TargetUrlPolicy::HttpsOnly,
     )
     .unwrap();
     Prepared::new(

@@ -106,7 +106,7 @@ mod tests {
         let keys = check_new(
             "https://x.test/".into(),
             vec![Subscription::new(EventType::NoteCreated)],
-            TargetUrlPolicy::HttpsOnly,
+            &TargetUrlPolicy::HttpsOnly,
         )
         .unwrap()
         .keys;

@@ -30,6 +30,11 @@ options:
   --no-control             no control routes at all (404)
   --workspace-id UUID      workspace id of every webhook (default random)
   --allow-http-targets     also accept http:// target URLs on loopback hosts
+  --allow-http-targets-to HOSTS
+                           also accept (and deliver to) http:// target URLs
+                           on loopback and on these comma-separated hosts,
+                           e.g. receiver in a compose network; unencrypted,
+                           for test networks only
   --rate-limit             enforce Attio's 100 reads/s and 25 writes/s
   --manual-clock           run on a manual clock that starts now and moves
                            only by POST /__fake/clock/advance
@@ -47,6 +52,8 @@ environment:
   FAKE_ATTIO_TOKENS         TOKEN[=SCOPES],... as --token, comma-separated
                             (a scope after a token belongs to it)
   FAKE_ATTIO_CONTROL_TOKEN  as --control-token
+  FAKE_ATTIO_ALLOW_HTTP_TARGETS_TO
+                            HOST,... as --allow-http-targets-to
 
 Test controls live under /__fake (reset, seed, requests, faults, events,
 deliveries, clock): see the README of attio-webhooks.";
@@ -61,6 +68,7 @@ pub(crate) struct Options {
     pub(crate) no_control: bool,
     pub(crate) workspace_id: Option<WorkspaceId>,
     pub(crate) allow_http_targets: bool,
+    pub(crate) allow_http_targets_to: Vec<String>,
     pub(crate) rate_limit: bool,
     pub(crate) manual_clock: bool,
     pub(crate) log: bool,
@@ -145,6 +153,15 @@ fn parse_host(value: &str) -> Result<IpAddr, String> {
     ))
 }
 
+/// `HOST,HOST`: the hosts, trimmed, without empty items.
+fn host_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
     value
         .parse::<f64>()
@@ -168,6 +185,9 @@ pub(crate) fn parse_args(
         no_control: false,
         workspace_id: None,
         allow_http_targets: false,
+        allow_http_targets_to: env("FAKE_ATTIO_ALLOW_HTTP_TARGETS_TO")
+            .map(|list| host_list(&list))
+            .unwrap_or_default(),
         rate_limit: false,
         manual_clock: false,
         log: false,
@@ -216,6 +236,13 @@ pub(crate) fn parse_args(
                 options.workspace_id = Some(v.parse().map_err(|e| format!("--workspace-id: {e}"))?);
             }
             Long("allow-http-targets") => options.allow_http_targets = true,
+            Long("allow-http-targets-to") => {
+                let hosts = host_list(&value(&mut parser)?);
+                if hosts.is_empty() {
+                    return Err("--allow-http-targets-to needs at least one host".to_owned());
+                }
+                options.allow_http_targets_to.extend(hosts);
+            }
             Long("rate-limit") => options.rate_limit = true,
             Long("manual-clock") => options.manual_clock = true,
             Long("log") => options.log = true,
@@ -288,6 +315,25 @@ mod tests {
             ]
         );
         assert!(parse_token_list("a=webhook:write").is_err());
+    }
+
+    #[test]
+    fn http_target_hosts_from_flags_and_the_environment() {
+        let env = [("FAKE_ATTIO_ALLOW_HTTP_TARGETS_TO", " receiver, ,10.0.0.7 ")];
+        assert_eq!(
+            options(&[], &env).allow_http_targets_to,
+            ["receiver", "10.0.0.7"]
+        );
+        let both = options(&["--allow-http-targets-to", "hooks,api"], &env);
+        assert_eq!(
+            both.allow_http_targets_to,
+            ["receiver", "10.0.0.7", "hooks", "api"]
+        );
+        assert!(options(&[], &[]).allow_http_targets_to.is_empty());
+        let err = parse(&["--allow-http-targets-to", " , "], &[])
+            .err()
+            .unwrap();
+        assert!(err.contains("at least one host"), "{err}");
     }
 
     #[test]

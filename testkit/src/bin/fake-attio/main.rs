@@ -22,7 +22,9 @@ fn build(options: &Options) -> FakeAttio {
     if let Some(id) = options.workspace_id {
         builder = builder.workspace_id(id);
     }
-    if options.allow_http_targets {
+    if !options.allow_http_targets_to.is_empty() {
+        builder = builder.allow_http_targets_to(options.allow_http_targets_to.iter().cloned());
+    } else if options.allow_http_targets {
         builder = builder.allow_loopback_http_targets();
     }
     if options.rate_limit {
@@ -54,7 +56,10 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Parsed::Version) => {
-            println!("fake-attio {}", env!("CARGO_PKG_VERSION"));
+            // The commit comes from ATTIO_WEBHOOKS_COMMIT at build time
+            // (scripts/build-image.sh sets it).
+            let commit = option_env!("ATTIO_WEBHOOKS_COMMIT").unwrap_or("unknown");
+            println!("fake-attio {} (commit {commit})", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
         Err(message) => {
