@@ -38,7 +38,7 @@ Examples:
 
 /// Manage Attio webhooks, keep them in a file, and develop a receiver locally.
 #[derive(Debug, Parser)]
-#[command(name = "attio-webhooks", version, after_help = ROOT_AFTER_HELP)]
+#[command(name = "attio-webhooks", version = version(), after_help = ROOT_AFTER_HELP)]
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
@@ -61,9 +61,26 @@ pub struct Global {
         value_name = "TOKEN"
     )]
     pub token: Option<String>,
-    /// Where the API is: Attio, a proxy, or a fake (http:// only to loopback hosts).
+    /// Where the API is: Attio, a proxy, or a fake (http:// only to loopback hosts, unless --allow-plain-http).
     #[arg(long, env = "ATTIO_BASE_URL", default_value = DEFAULT_BASE_URL, global = true, value_name = "URL")]
     pub base_url: String,
+    /// Allow an http:// --base-url on a host that is not loopback (a fake in
+    /// a compose network: http://fake-attio:8080). The token travels
+    /// unencrypted; for test networks only. Warns on stderr.
+    #[arg(long, env = "ATTIO_WEBHOOKS_ALLOW_PLAIN_HTTP", global = true, value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub allow_plain_http: bool,
+    /// Also accept http:// target URLs on these hosts (comma-separated host
+    /// names or IPs, e.g. receiver), for a receiver in a test network;
+    /// only with a fake. http:// to loopback is accepted whenever
+    /// --base-url is an http:// fake.
+    #[arg(
+        long,
+        env = "ATTIO_WEBHOOKS_ALLOW_HTTP_TARGETS_TO",
+        global = true,
+        value_delimiter = ',',
+        value_name = "HOSTS"
+    )]
+    pub allow_http_targets_to: Vec<String>,
     /// Print results as JSON (the API's objects) instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
@@ -388,6 +405,14 @@ pub struct ListenArgs {
     /// The name of an environment variable holding the signing secret.
     #[arg(long, value_name = "NAME")]
     pub secret_env: Option<String>,
+}
+
+/// `0.2.0 (commit 1a2b3c4d5e6f)`: the version, and the commit named by
+/// `ATTIO_WEBHOOKS_COMMIT` when the binary was built (scripts/build-image.sh
+/// sets it), else `unknown`.
+fn version() -> String {
+    let commit = option_env!("ATTIO_WEBHOOKS_COMMIT").unwrap_or("unknown");
+    format!("{} (commit {commit})", env!("CARGO_PKG_VERSION"))
 }
 
 fn parse_webhook_id(text: &str) -> Result<WebhookId, String> {

@@ -11,6 +11,7 @@ use crate::cli_error::CliError;
 /// default retries (429 always, 5xx and network failures for everything
 /// but create). Against a fake on a loopback `http://` base URL, `http://`
 /// loopback target URLs are allowed too; Attio itself takes only `https://`.
+/// A plain `http://` base URL beyond loopback needs `--allow-plain-http`.
 pub fn client(global: &Global) -> Result<Client<HyperTransport>, CliError> {
     let token = global
         .token
@@ -19,22 +20,62 @@ pub fn client(global: &Global) -> Result<Client<HyperTransport>, CliError> {
         .ok_or_else(|| {
             CliError::Usage("no API token: set ATTIO_API_KEY or pass --token".to_owned())
         })?;
+    let plain_http = plain_http_beyond_loopback(global)?;
+    if !global.allow_http_targets_to.is_empty() && !global.base_url.starts_with("http://") {
+        return Err(CliError::Usage(
+            "--allow-http-targets-to (ATTIO_WEBHOOKS_ALLOW_HTTP_TARGETS_TO) is for a fake on an \
+             http:// --base-url; Attio delivers only to https:// target URLs"
+                .to_owned(),
+        ));
+    }
     let targets = target_url_policy(global);
     let transport = HyperTransport::new()
         .map_err(|e| CliError::Local(format!("could not set up HTTPS: {e}")))?;
-    Ok(Client::builder(token)
+    let mut builder = Client::builder(token)
         .base_url(global.base_url.as_str())
         .target_url_policy(targets)
-        .timeout(Duration::from_secs(global.timeout))
-        .build(transport)?)
+        .timeout(Duration::from_secs(global.timeout));
+    if plain_http {
+        builder = builder.allow_insecure_http();
+    }
+    Ok(builder.build(transport)?)
 }
 
-/// The target URLs the client (and a webhooks file) may use: `https://`,
-/// and `http://` to loopback when `--base-url` is a loopback fake.
+/// Whether `--base-url` is plain `http://` to a host that is not loopback:
+/// refused unless `--allow-plain-http` (or its variable) is set, and then
+/// warned about, since the token travels unencrypted.
+fn plain_http_beyond_loopback(global: &Global) -> Result<bool, CliError> {
+    let url = global.base_url.as_str();
+    if !url.starts_with("http://") || crate::loopback::is_loopback_http(url) {
+        return Ok(false);
+    }
+    if !global.allow_plain_http {
+        return Err(CliError::Usage(format!(
+            "--base-url {url:?} is plain http:// to a host that is not loopback: the token would \
+             travel unencrypted. For a fake on a test network, pass --allow-plain-http (or set \
+             ATTIO_WEBHOOKS_ALLOW_PLAIN_HTTP=1)"
+        )));
+    }
+    if !global.quiet {
+        eprintln!(
+            "warning: sending the API token over plain http:// to {url} (--allow-plain-http); \
+             use this only on a test network"
+        );
+    }
+    Ok(true)
+}
+
+/// The target URLs the client (and a webhooks file) may use: `https://`;
+/// `http://` to loopback when `--base-url` is an `http://` fake; and
+/// `http://` to the hosts of `--allow-http-targets-to` when it is one.
 pub fn target_url_policy(global: &Global) -> TargetUrlPolicy {
-    if crate::loopback::is_loopback_http(&global.base_url) {
-        TargetUrlPolicy::AllowLoopbackHttp
-    } else {
-        TargetUrlPolicy::HttpsOnly
+    let fake = crate::loopback::is_loopback_http(&global.base_url)
+        || (global.allow_plain_http && global.base_url.starts_with("http://"));
+    match (fake, global.allow_http_targets_to.is_empty()) {
+        (false, _) => TargetUrlPolicy::HttpsOnly,
+        (true, true) => TargetUrlPolicy::AllowLoopbackHttp,
+        (true, false) => {
+            TargetUrlPolicy::allow_http_to(global.allow_http_targets_to.iter().cloned())
+        }
     }
 }

@@ -75,7 +75,7 @@ pub fn read_desired(path: &Path, policy: TargetUrlPolicy) -> Result<Desired, Cli
     let owns: Vec<String> = typed(path, "owns", owns)?;
     let desired = Desired::from_parts(webhooks, owns);
     desired
-        .check(policy)
+        .check(&policy)
         .map_err(|e| bad(path, &e.to_string()))?;
     for webhook in desired.webhooks() {
         known_operators(path, webhook)?;
@@ -107,7 +107,7 @@ pub fn read_one(path: &Path, policy: TargetUrlPolicy) -> Result<DesiredWebhook, 
     let webhook: DesiredWebhook = typed(path, prefix, one)?;
     Desired::new()
         .with(webhook.clone())
-        .check(policy)
+        .check(&policy)
         .map_err(|e| bad(path, &e.to_string()))?;
     known_operators(path, &webhook)?;
     Ok(webhook)

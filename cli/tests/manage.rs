@@ -1074,3 +1074,103 @@ fn completions_and_the_man_page_come_from_the_same_definitions_as_help() {
         .run()
         .expect_code(2);
 }
+
+/// `[::ffff:127.0.0.1]` reaches the fake on 127.0.0.1 (a dual-stack socket
+/// maps it), yet it is not a loopback host by the rule the CLI applies
+/// (only `localhost`, `127.x.x.x` and `[::1]` are): it stands in for a fake
+/// on another host, such as `http://fake-attio:8080` in a compose network,
+/// without any traffic leaving this machine.
+#[test]
+fn plain_http_beyond_loopback_needs_the_flag_or_the_variable_and_warns() {
+    let fake = Fake::start_with(
+        attio_webhooks_testkit::FakeAttio::builder().allow_http_targets_to(["receiver"]),
+    );
+    let port = fake.server.addr().port();
+    let remote = format!("http://[::ffff:127.0.0.1]:{port}");
+    let cli = || fake.cli().env("ATTIO_BASE_URL", &remote);
+
+    for refused in [cli(), cli().env("ATTIO_WEBHOOKS_ALLOW_PLAIN_HTTP", "false")] {
+        let failed = refused.args(["list"]).run().expect_code(2);
+        assert!(
+            failed.stderr.contains("--allow-plain-http"),
+            "{}",
+            failed.stderr
+        );
+        assert!(
+            failed.stderr.contains("ATTIO_WEBHOOKS_ALLOW_PLAIN_HTTP"),
+            "{}",
+            failed.stderr
+        );
+        assert!(
+            !failed.stderr.contains("allow_insecure_http"),
+            "{}",
+            failed.stderr
+        );
+    }
+    assert!(fake.server.fake().requests().is_empty(), "nothing was sent");
+
+    for allowed in [
+        cli().args(["--allow-plain-http"]),
+        cli().env("ATTIO_WEBHOOKS_ALLOW_PLAIN_HTTP", "1"),
+    ] {
+        let listed = allowed.args(["list", "--json"]).run().expect_code(0);
+        assert!(
+            listed
+                .stderr
+                .contains("warning: sending the API token over plain http://"),
+            "{}",
+            listed.stderr
+        );
+        assert_eq!(listed.json(), json!([]));
+    }
+
+    // http:// target URLs: loopback and the named hosts, nothing else.
+    let create = |url: &str| {
+        cli().args([
+            "--allow-plain-http",
+            "--json",
+            "create",
+            "--url",
+            url,
+            "--event",
+            "note.created",
+        ])
+    };
+    create("http://receiver:3000/attio").run().expect_code(2);
+    let created = create("http://receiver:3000/attio")
+        .env("ATTIO_WEBHOOKS_ALLOW_HTTP_TARGETS_TO", "receiver")
+        .run()
+        .expect_code(0)
+        .json();
+    assert_eq!(created["target_url"], "http://receiver:3000/attio");
+    create("http://other:3000/attio")
+        .args(["--allow-http-targets-to", "receiver"])
+        .run()
+        .expect_code(2);
+    assert_eq!(fake.server.fake().webhooks().len(), 1);
+
+    // Against https (Attio), naming http hosts is a mistake, said before anything is sent.
+    let failed = Cli::new()
+        .env("ATTIO_API_KEY", TOKEN)
+        .args(["--allow-http-targets-to", "receiver", "list"])
+        .run()
+        .expect_code(2);
+    assert!(
+        failed.stderr.contains("--allow-http-targets-to"),
+        "{}",
+        failed.stderr
+    );
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = Cli::new().args(["--version"]).run().expect_code(0);
+    assert_eq!(
+        out.stdout.trim(),
+        format!(
+            "attio-webhooks {} (commit {})",
+            env!("CARGO_PKG_VERSION"),
+            option_env!("ATTIO_WEBHOOKS_COMMIT").unwrap_or("unknown")
+        )
+    );
+}

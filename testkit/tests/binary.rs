@@ -164,7 +164,11 @@ fn it_prints_its_version() {
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8(output.stdout).unwrap().trim(),
-        format!("fake-attio {}", env!("CARGO_PKG_VERSION"))
+        format!(
+            "fake-attio {} (commit {})",
+            env!("CARGO_PKG_VERSION"),
+            option_env!("ATTIO_WEBHOOKS_COMMIT").unwrap_or("unknown")
+        )
     );
 }
 

@@ -38,15 +38,20 @@ impl Fake {
     /// A fake that accepts [`TOKEN`] and http:// loopback targets, and
     /// retries failed deliveries after 200 ms, twice.
     pub fn start() -> Self {
+        Self::start_with(FakeAttio::builder().allow_loopback_http_targets())
+    }
+
+    /// Like [`Fake::start`], from `builder` (its token, delivery policy and
+    /// loopback address are set here).
+    pub fn start_with(builder: attio_webhooks_testkit::FakeAttioBuilder) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         let server = runtime.block_on(async {
-            FakeAttio::builder()
+            builder
                 .token(TOKEN, [Scope::ReadWrite])
-                .allow_loopback_http_targets()
                 .delivery_policy(
                     DeliveryPolicy::default()
                         .first_retry_after(Duration::from_millis(200))
@@ -127,6 +132,8 @@ impl Cli {
             "ATTIO_WEBHOOKS_DEV_STATE",
             "ATTIO_WEBHOOKS_DEV_URL",
             "ATTIO_WEBHOOKS_DEV_TOKEN",
+            "ATTIO_WEBHOOKS_ALLOW_PLAIN_HTTP",
+            "ATTIO_WEBHOOKS_ALLOW_HTTP_TARGETS_TO",
             "XDG_RUNTIME_DIR",
         ] {
             command.env_remove(name);
