@@ -209,7 +209,8 @@ tunnel in front of it to receive from Attio itself.
 
 Examples:
   ATTIO_WEBHOOK_SECRET=... attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET
-  attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET --json | jq .event_type"
+  attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET --json | jq .event_type
+  attio-webhooks listen --host 0.0.0.0 --port 3000 --secret-file /run/secrets/attio_webhook_secret   # in a container"
     )]
     Listen(ListenArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
@@ -391,7 +392,7 @@ pub struct TriggerArgs {
 
 /// `listen`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("key").required(true).args(["secret", "secret_env"])))]
+#[command(group(ArgGroup::new("key").required(true).args(["secret", "secret_env", "secret_file"])))]
 pub struct ListenArgs {
     /// The port to listen on (0 picks a free one; the address is printed on stderr).
     #[arg(long)]
@@ -405,6 +406,10 @@ pub struct ListenArgs {
     /// The name of an environment variable holding the signing secret.
     #[arg(long, value_name = "NAME")]
     pub secret_env: Option<String>,
+    /// A file holding the signing secret (a container secret such as
+    /// /run/secrets/attio_webhook_secret; a trailing newline is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<std::path::PathBuf>,
 }
 
 /// `0.2.0 (commit 1a2b3c4d5e6f)`: the version, and the commit named by

@@ -469,3 +469,68 @@ fn trigger_prints_lists_and_refuses_what_it_cannot_send() {
         .run()
         .expect_code(2);
 }
+
+#[test]
+fn listen_reads_its_secret_from_a_file_as_container_secrets_are_given() {
+    let scratch = Scratch::new();
+    let secret = "5a1e8c0d3f2b4a6e9c7d1b0a8f6e4d2c5a1e8c0d3f2b4a6e9c7d1b0a8f6e4d2c";
+    let file = scratch.write("attio_webhook_secret", &format!("{secret}\n"));
+    let listen = Cli::new()
+        .args(["listen", "--port", "0", "--json", "--secret-file"])
+        .arg_path(&file)
+        .spawn();
+    let announced = listen.stderr_line(WAIT);
+    let addr: SocketAddr = announced
+        .strip_prefix("listening on http://")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line: {announced}"))
+        .parse()
+        .unwrap();
+    let event = samples::event(&EventType::RecordCreated).unwrap();
+    let body = serde_json::to_vec(
+        &json!({"webhook_id": "23e42eaf-323a-41da-b5bb-fd67eebda553", "events": [event]}),
+    )
+    .unwrap();
+    let good = hmac_hex(secret, &body);
+    assert_eq!(
+        raw_request(addr, "POST", &[("attio-signature", &good)], &body),
+        200
+    );
+    // The newline is not part of the key.
+    let with_newline = hmac_hex(&format!("{secret}\n"), &body);
+    assert_eq!(
+        raw_request(addr, "POST", &[("attio-signature", &with_newline)], &body),
+        401
+    );
+    drop(listen);
+
+    let too_big = scratch.write("big", &"a".repeat(5000));
+    for (path, says) in [
+        (too_big, "over 4096 bytes"),
+        (scratch.path("missing"), "cannot open it"),
+    ] {
+        let failed = Cli::new()
+            .args(["listen", "--port", "0", "--secret-file"])
+            .arg_path(&path)
+            .run()
+            .expect_code(2);
+        assert!(failed.stderr.contains(says), "{}", failed.stderr);
+    }
+    let both = Cli::new()
+        .args([
+            "listen",
+            "--port",
+            "0",
+            "--secret",
+            "s",
+            "--secret-file",
+            "/x",
+        ])
+        .run()
+        .expect_code(2);
+    assert!(
+        both.stderr.contains("cannot be used with"),
+        "{}",
+        both.stderr
+    );
+}

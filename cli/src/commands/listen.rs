@@ -1,4 +1,4 @@
-//! `listen --port P (--secret S | --secret-env NAME)`: a local receiver.
+//! `listen --port P (--secret S | --secret-env NAME | --secret-file FILE)`: a receiver.
 
 use std::net::SocketAddr;
 
@@ -12,14 +12,19 @@ use crate::receiver::Receiver;
 
 /// Serves the receiver until Ctrl-C.
 pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
-    let secret = match (args.secret, args.secret_env) {
-        (Some(secret), _) => secret,
-        (None, Some(name)) => std::env::var(&name).map_err(|_| {
+    let secret = match (args.secret, args.secret_env, args.secret_file) {
+        (Some(secret), _, _) => secret,
+        (None, Some(name), _) => std::env::var(&name).map_err(|_| {
             CliError::Usage(format!(
                 "--secret-env {name}: the variable is not set (or not UTF-8)"
             ))
         })?,
-        (None, None) => return Err(CliError::Usage("give --secret or --secret-env".to_owned())),
+        (None, None, Some(path)) => read_secret_file(&path)?,
+        (None, None, None) => {
+            return Err(CliError::Usage(
+                "give --secret, --secret-env or --secret-file".to_owned(),
+            ))
+        }
     };
     if secret.is_empty() {
         return Err(CliError::Usage("the signing secret is empty".to_owned()));
@@ -39,4 +44,29 @@ pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         () = attio_webhooks_testkit::stop_requested() => {}
     }
     Ok(Status::Done)
+}
+
+/// The most a secret file may hold: Attio's secrets are 64 hex digits.
+const SECRET_FILE_LIMIT: u64 = 4096;
+
+/// The secret in `path`, without the trailing newline most tools write.
+fn read_secret_file(path: &std::path::Path) -> Result<String, CliError> {
+    use std::io::Read;
+    let shown = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::Usage(format!("--secret-file {shown}: cannot open it: {e}")))?;
+    let mut text = String::new();
+    file.take(SECRET_FILE_LIMIT + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "--secret-file {shown}: cannot read it as UTF-8 text: {e}"
+            ))
+        })?;
+    if text.len() as u64 > SECRET_FILE_LIMIT {
+        return Err(CliError::Usage(format!(
+            "--secret-file {shown}: over {SECRET_FILE_LIMIT} bytes; it should hold only the signing secret"
+        )));
+    }
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }
