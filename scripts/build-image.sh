@@ -14,24 +14,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-target=x86_64-unknown-linux-gnu
-commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-    commit="$commit-dirty"
-fi
-export ATTIO_WEBHOOKS_COMMIT="$commit"
-# crt-static links glibc into the binary; with --target, the flag is kept
-# away from build scripts and proc-macros, which must stay dynamic.
-export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
-export CARGO_PROFILE_RELEASE_STRIP=symbols
-cargo build --release --locked --target "$target" \
+# shellcheck source=scripts/static-env.sh
+. scripts/static-env.sh
+cargo build --release --locked --target "$STATIC_TARGET" \
     -p attio-webhooks-testkit --no-default-features --features server --bin fake-attio
-cargo build --release --locked --target "$target" -p attio-webhooks-cli --bin attio-webhooks
+cargo build --release --locked --target "$STATIC_TARGET" -p attio-webhooks-cli --bin attio-webhooks
 
 out=target/static
 mkdir -p "$out"
 for bin in fake-attio attio-webhooks; do
-    cp "target/$target/release/$bin" "$out/$bin"
+    cp "target/$STATIC_TARGET/release/$bin" "$out/$bin"
     if ldd "$out/$bin" >/dev/null 2>&1 && ! ldd "$out/$bin" 2>&1 | grep -q "statically linked"; then
         echo "build-image: $out/$bin is dynamically linked:" >&2
         ldd "$out/$bin" >&2

@@ -1,0 +1,17 @@
+# Sourced by scripts/build-image.sh and scripts/build-wheel.sh: one set of
+# settings for the static release binaries, so that both scripts build (and
+# reuse) the same artifacts.
+#
+# STATIC_TARGET       the target triple (x86_64 Linux, glibc)
+# ATTIO_WEBHOOKS_COMMIT  the commit `--version` names (`-dirty` with changes)
+# RUSTFLAGS           crt-static links glibc into the binary; with --target,
+#                     build scripts and proc-macros stay dynamic, as they must
+STATIC_TARGET=x86_64-unknown-linux-gnu
+commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    commit="$commit-dirty"
+fi
+export STATIC_TARGET
+export ATTIO_WEBHOOKS_COMMIT="$commit"
+export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
+export CARGO_PROFILE_RELEASE_STRIP=symbols
