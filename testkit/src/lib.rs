@@ -79,7 +79,10 @@
 //! target URL policy at each attempt and never go to the fake's own port.
 //! The server closes connections that send headers too slowly or sit
 //! idle, and at its connection cap sheds sockets that only hold a slot
-//! rather than make a client with a request wait behind them.
+//! rather than make a client with a request wait behind them. With every
+//! connection running a request it admits [`Limits::control_connections`]
+//! more, on which only the control routes are answered (API requests get
+//! 503 `at_capacity`), so a saturated API cannot lock out the controls.
 //!
 //! # Choices the fake makes where Attio's docs are silent
 //!
@@ -97,7 +100,8 @@
 //!   `invalid_request_error`/`payload_too_large` (413).
 //! - `webhook:read-write` also grants reads.
 //! - A `Delay` fault handles the request at once and holds back the answer,
-//!   like a server that did the work but answered late.
+//!   like a server that did the work but answered late, for at most
+//!   [`MAX_FAULT_DELAY`] (60 s; a longer one is refused with 400).
 //! - Rate limits count per wall-clock second across all tokens; `Retry-After`
 //!   is wall-clock time too, even with a manual [`Clock`].
 //! - A delivery that succeeds makes a degraded webhook active again.
@@ -148,7 +152,7 @@ mod workspace;
 
 pub use api::{
     retry_after_next_second, Fault, FaultRule, RecordedRequest, Scope, UnknownScope,
-    CONTROL_PREFIX, READS_PER_SECOND, WRITES_PER_SECOND,
+    CONTROL_PREFIX, MAX_FAULT_DELAY, READS_PER_SECOND, WRITES_PER_SECOND,
 };
 pub use bounded::LogSnapshot;
 pub use clock::Clock;

@@ -18,10 +18,11 @@ use std::time::Duration;
 /// | `header_read_timeout` | 10 s | the connection is closed |
 /// | `idle_timeout` | 60 s | an idle keep-alive connection is closed |
 /// | `body_read_timeout` | 30 s | a request body not fully sent by then is answered 408 |
-/// | `max_connections` | 256 | the connection that matters least is closed to make room: one that has not begun a request (oldest first, after a 250 ms grace), else the one idle longest; with every one running a request, new ones wait in the OS backlog |
+/// | `max_connections` | 256 | the connection that matters least is closed to make room: one that has not begun a request (oldest first, after a 250 ms grace), else the one idle longest; with every one running a request, up to `control_connections` more are admitted, then new ones wait in the OS backlog |
+/// | `control_connections` | 8 | beyond `max_connections`, only while every connection runs a request: on these the control routes and the health route are answered and API requests get 503 with `Retry-After: 1`, so a saturated API (delay faults, say) never locks out the controls |
 /// | `shutdown_grace` | 5 s | requests still running at shutdown are cut off |
 ///
-/// The last five apply to the HTTP doors ([`crate::FakeAttio::serve`] and
+/// The last six apply to the HTTP doors ([`crate::FakeAttio::serve`] and
 /// the `fake-attio` binary).
 ///
 /// ```
@@ -62,6 +63,10 @@ pub struct Limits {
     pub body_read_timeout: Duration,
     /// How many connections are served at once.
     pub max_connections: usize,
+    /// How many more connections are admitted while every one of
+    /// `max_connections` runs a request, for the control and health
+    /// routes only.
+    pub control_connections: usize,
     /// How long a stopping server lets running requests finish.
     pub shutdown_grace: Duration,
 }
@@ -88,6 +93,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 256,
+            control_connections: 8,
             shutdown_grace: Duration::from_secs(5),
         }
     }

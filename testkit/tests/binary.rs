@@ -382,3 +382,103 @@ async fn sigint_stops_it_even_when_started_with_sigint_ignored() {
     ]);
     stops_gracefully(Binary::spawn(command), "INT").await;
 }
+
+/// `send` with a deadline: `None` when no answer came within `limit`.
+async fn send_within(
+    limit: std::time::Duration,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &'static str,
+) -> Option<common::Answer> {
+    // A fresh client each time: a new connection, closed when it is dropped.
+    let http = common::raw_client();
+    tokio::time::timeout(limit, common::send(&http, method, url, headers, body))
+        .await
+        .ok()
+        .map(|answer| answer.expect("the connection is not dropped"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_every_connection_held_by_a_delayed_answer_the_control_routes_still_answer() {
+    const CAP: usize = 8;
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+    let binary = Binary::start(&["--max-connections", "8"], &[]);
+    let base = binary.base_url.clone();
+    let faults = format!("{base}/__fake/faults");
+    // A delay beyond the cap is refused, saying what the cap is.
+    let endless = r#"{"data":{"fault":{"type":"delay","millis":18446744073709551615}}}"#;
+    let refused = send_within(WAIT, "POST", &faults, &[], endless)
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 400);
+    let message = refused.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("60000 ms"), "{message}");
+    let delay =
+        r#"{"data":{"fault":{"type":"delay","millis":30000},"path":"/v2/webhooks","times":8}}"#;
+    assert_eq!(
+        send_within(WAIT, "POST", &faults, &[], delay)
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    // CAP requests on CAP connections, each answer held back 30 s. One that
+    // lands on a control connection (while a poll below holds the last
+    // regular one) is told 503 and tries again, as its Retry-After says.
+    let auth = [("authorization", "Bearer fake-attio-token")];
+    let url = format!("{base}/v2/webhooks");
+    let held: Vec<_> = (0..CAP)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let http = common::raw_client();
+                loop {
+                    let answer = common::send(&http, "GET", &url, &auth, "").await;
+                    if !matches!(&answer, Ok(a) if a.status == 503) {
+                        return answer;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        })
+        .collect();
+    // They are recorded before they are held: once all are, every
+    // connection of the cap runs a request.
+    let requests = format!("{base}/__fake/requests");
+    let started = std::time::Instant::now();
+    loop {
+        let answer = send_within(WAIT, "GET", &requests, &[], "")
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "the control route did not answer within {WAIT:?} ({:?} in)",
+                    started.elapsed()
+                )
+            });
+        if answer.json()["data"].as_array().unwrap().len() == CAP {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The control routes and the health route answer at once ...
+    let took = std::time::Instant::now();
+    let clock = send_within(WAIT, "GET", &format!("{base}/__fake/clock"), &[], "")
+        .await
+        .expect("control answers while the API is saturated");
+    assert_eq!(clock.status, 200);
+    eprintln!(
+        "control answered in {:?} with {CAP} of {CAP} connections held",
+        took.elapsed()
+    );
+    // ... and an API request gets a 503 that says why, not a wait.
+    let busy = send_within(WAIT, "GET", &url, &auth, "").await.unwrap();
+    assert_eq!(busy.status, 503);
+    assert_eq!(busy.json()["code"], "at_capacity");
+    assert_eq!(busy.headers["retry-after"], "1");
+    assert!(busy.json()["message"].as_str().unwrap().contains("/__fake"));
+    for request in held {
+        request.abort();
+    }
+}

@@ -418,6 +418,9 @@ async fn at_the_connection_cap_idle_sockets_make_room_and_running_requests_do_no
     let fake = FakeAttio::builder()
         .limits(limits_with(|l| {
             l.max_connections = 2;
+            // No reserve: with both connections running a request, the
+            // next one waits.
+            l.control_connections = 0;
             l.header_read_timeout = Duration::from_secs(30);
             l.idle_timeout = Duration::from_secs(30);
         }))

@@ -91,6 +91,13 @@ impl Dispatcher {
         &self.state
     }
 
+    /// Whether `path` belongs to the control plane (the control routes),
+    /// which a door keeps answering when its API side is saturated.
+    #[cfg(feature = "server")]
+    pub(crate) fn is_control_plane(path: &str) -> bool {
+        Route::is_control_plane(path)
+    }
+
     /// The largest body a door should read before handing over [`Body::TooLarge`].
     pub(crate) fn max_body_bytes(&self) -> usize {
         self.state.config.limits.max_body_bytes

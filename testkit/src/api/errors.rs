@@ -12,7 +12,8 @@
 //! | 403 | `authorization_error` | `missing_scope` |
 //! | 408 | `invalid_request_error` | `request_timeout` |
 //! | 413 | `invalid_request_error` | `payload_too_large` |
-//! | 5xx | `internal_server_error` | `internal_error` |
+//! | 503 (HTTP door at its connection cap) | `internal_server_error` | `at_capacity` |
+//! | other 5xx | `internal_server_error` | `internal_error` |
 
 use attio_webhooks::{error::ApiErrorBody, error::ErrorType, ErrorCode};
 
@@ -107,6 +108,21 @@ pub(crate) fn request_timeout() -> ApiErrorBody {
         ErrorType::InvalidRequest,
         ErrorCode::from("request_timeout"),
         "The request body did not arrive in time.",
+    )
+}
+
+/// 503: an API request on a connection the HTTP door admitted beyond its
+/// cap of `max` connections, which is kept for the control plane.
+#[cfg(feature = "server")]
+pub(crate) fn at_capacity(max: usize) -> ApiErrorBody {
+    ApiErrorBody::new(
+        503,
+        ErrorType::from("internal_server_error"),
+        ErrorCode::from("at_capacity"),
+        format!(
+            "All {max} of the fake's connections are running a request; this connection is kept for the control routes ({}) and the health route. Retry shortly.",
+            super::route::CONTROL_PREFIX
+        ),
     )
 }
 

@@ -27,10 +27,8 @@ pub(crate) enum Route<'a> {
 impl<'a> Route<'a> {
     /// The route of `method` and `path`.
     pub(crate) fn of(method: &Method, path: &'a str) -> Self {
-        if let Some(rest) = path.strip_prefix(CONTROL_PREFIX) {
-            if rest.is_empty() || rest.starts_with('/') {
-                return Route::Control(rest);
-            }
+        if let Some(rest) = control_rest(path) {
+            return Route::Control(rest);
         }
         let id = match path.strip_prefix("/v2/webhooks") {
             Some("") => None,
@@ -50,10 +48,23 @@ impl<'a> Route<'a> {
         }
     }
 
+    /// Whether `path` is the control plane's (answered even when the API
+    /// side of a server is saturated).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn is_control_plane(path: &str) -> bool {
+        control_rest(path).is_some()
+    }
+
     /// Whether the route changes the workspace (needs `webhook:read-write`).
     pub(crate) fn writes(self) -> bool {
         matches!(self, Route::Create | Route::Update(_) | Route::Delete(_))
     }
+}
+
+/// The part of `path` after [`CONTROL_PREFIX`], if it is a control path.
+fn control_rest(path: &str) -> Option<&str> {
+    path.strip_prefix(CONTROL_PREFIX)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 #[cfg(test)]

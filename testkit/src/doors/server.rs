@@ -88,7 +88,7 @@ async fn accept_loop(
     log: bool,
 ) {
     let limits = dispatcher.limits().clone();
-    let cap = ConnectionCap::new(limits.max_connections);
+    let cap = ConnectionCap::with_reserve(limits.max_connections, limits.control_connections);
     let mut connections = JoinSet::new();
     'serving: loop {
         // Room for one more: at the cap, shed a connection that holds a
@@ -206,21 +206,34 @@ async fn serve_one(
     let line = log.then(|| (parts.method.clone(), parts.uri.path().to_owned()));
     let limits = dispatcher.limits();
     let read = Limited::new(body, dispatcher.max_body_bytes()).collect();
-    let reply = match tokio::time::timeout(limits.body_read_timeout, read).await {
-        // Only HTTP has a body that can be slow to arrive: this answer is
-        // the door's own, not the dispatcher's.
-        Err(_) => Reply::Respond(
-            responses::error(&errors::request_timeout(), std::time::SystemTime::now()),
-            None,
-        ),
-        Ok(Err(error)) if !error.is::<http_body_util::LengthLimitError>() => Reply::Drop,
-        Ok(read) => {
-            let body = match read {
-                Ok(collected) => Body::Read(collected.to_bytes()),
-                Err(_) => Body::TooLarge,
-            };
-            let now = dispatcher.state().clock.read();
-            dispatcher.handle(http::Request::from_parts(parts, body), now)
+    let reply = if !Dispatcher::is_control_plane(parts.uri.path()) && !requests.claim_regular() {
+        // A reserve connection, admitted while every regular one runs a
+        // request: it is kept for the control plane.
+        let mut response = responses::error(
+            &errors::at_capacity(limits.max_connections),
+            std::time::SystemTime::now(),
+        );
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, 1.into());
+        Reply::Respond(response, None)
+    } else {
+        match tokio::time::timeout(limits.body_read_timeout, read).await {
+            // Only HTTP has a body that can be slow to arrive: this answer is
+            // the door's own, not the dispatcher's.
+            Err(_) => Reply::Respond(
+                responses::error(&errors::request_timeout(), std::time::SystemTime::now()),
+                None,
+            ),
+            Ok(Err(error)) if !error.is::<http_body_util::LengthLimitError>() => Reply::Drop,
+            Ok(read) => {
+                let body = match read {
+                    Ok(collected) => Body::Read(collected.to_bytes()),
+                    Err(_) => Body::TooLarge,
+                };
+                let now = dispatcher.state().clock.read();
+                dispatcher.handle(http::Request::from_parts(parts, body), now)
+            }
         }
     };
     let result = match reply {
