@@ -40,6 +40,8 @@ options:
   --idle-timeout SECS      close keep-alive connections idle this long
                            (default 60)
   --max-connections N      serve at most N connections at once (default 256)
+  --max-stored-mib N       hold at most N MiB of webhooks (default 256); past
+                           it, creates answer 400
   --version                print the version
   --help                   print this help
 
@@ -233,6 +235,17 @@ pub(crate) fn parse_args(
                         format!("--max-connections: {v:?} is not a positive number")
                     })?;
             }
+            Long("max-stored-mib") => {
+                let v = value(&mut parser)?;
+                options.limits.stored_bytes = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .and_then(|n| n.checked_mul(1 << 20))
+                    .ok_or_else(|| {
+                        format!("--max-stored-mib: {v:?} is not a positive number of MiB")
+                    })?;
+            }
             Long("version") | Short('V') => return Ok(Parsed::Version),
             Long("help") | Short('h') => return Ok(Parsed::Help),
             other => return Err(other.unexpected().to_string()),
@@ -315,5 +328,8 @@ mod tests {
         assert_eq!(o.limits.header_read_timeout, Duration::from_millis(500));
         assert_eq!(o.limits.max_connections, 3);
         assert!(parse(&["--idle-timeout", "0"], &[]).is_err());
+        let o = options(&["--max-stored-mib", "16"], &[]);
+        assert_eq!(o.limits.stored_bytes, 16 << 20);
+        assert!(parse(&["--max-stored-mib", "0"], &[]).is_err());
     }
 }
