@@ -106,8 +106,10 @@
 //!   is wall-clock time too, even with a manual [`Clock`].
 //! - A delivery that succeeds makes a degraded webhook active again.
 //!   Retries use the target URL the webhook had when the event was emitted.
-//! - Past [`Limits::webhooks`] webhooks (or [`Limits::stored_bytes`]),
-//!   create answers 400 `validation_type`.
+//! - Past [`Limits::webhooks`] webhooks (or [`Limits::stored_bytes`] of
+//!   memory held by webhooks), create answers 400 `validation_type`; so
+//!   does a webhook with more than [`MAX_SUBSCRIPTIONS_PER_WEBHOOK`]
+//!   (1,000) subscriptions.
 //!
 //! # Example
 //!
@@ -177,4 +179,4 @@ pub use serve::FakeServer;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use stop::stop_requested;
-pub use workspace::Seed;
+pub use workspace::{Seed, MAX_SUBSCRIPTIONS_PER_WEBHOOK};

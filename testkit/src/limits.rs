@@ -13,7 +13,7 @@ use std::time::Duration;
 /// | `recorded_requests` / `recorded_bytes` | 10,000 / 64 MiB | the oldest recorded requests are dropped (counted) |
 /// | `delivery_log_entries` / `delivery_log_bytes` | 10,000 / 64 MiB | the oldest attempts are dropped (counted) |
 /// | `queued_deliveries` | 10,000 | a further message is logged as skipped, not queued |
-/// | `webhooks` / `stored_bytes` | 10,000 / 256 MiB | create, seed and an update that would grow past it answer 400 `validation_type` |
+/// | `webhooks` / `stored_bytes` | 10,000 / 256 MiB | create, seed and an update that would grow past it answer 400 `validation_type`; the bytes are the memory the webhooks hold (every string, list and index entry, rounded as the allocator rounds them), not their JSON length, which can be a ninth of it |
 /// | `fault_rules` | 1,000 | adding a rule answers 400 |
 /// | `header_read_timeout` | 10 s | the connection is closed |
 /// | `idle_timeout` | 60 s | an idle keep-alive connection is closed |
@@ -51,7 +51,9 @@ pub struct Limits {
     pub queued_deliveries: usize,
     /// How many webhooks the workspace holds.
     pub webhooks: usize,
-    /// How many bytes of webhooks (as JSON) the workspace holds.
+    /// How many bytes of memory the workspace's webhooks may hold: an
+    /// estimate of every allocation (strings, lists, uniqueness keys, the
+    /// serialized answer) and their entries in the indexes.
     pub stored_bytes: usize,
     /// How many fault rules may be pending.
     pub fault_rules: usize,

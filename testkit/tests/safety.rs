@@ -482,12 +482,15 @@ async fn at_the_connection_cap_idle_sockets_make_room_and_running_requests_do_no
     }
 }
 
-/// A create of `filters` distinct subscriptions on one target URL: about 1 MiB.
-fn large_create(target: &str, filters: usize, salt: usize) -> String {
-    let subscriptions: Vec<Value> = (0..filters)
+/// A create of `subscriptions` distinct subscriptions on one target URL,
+/// each with a filter of `conditions` conditions.
+fn large_create(target: &str, subscriptions: usize, conditions: usize, salt: usize) -> String {
+    let subscriptions: Vec<Value> = (0..subscriptions)
         .map(|i| {
-            json!({"event_type": "note.created", "filter": {"$or": [
-            {"field": "f", "operator": "equals", "value": format!("{salt}-{i:05}")}]}})
+            let conditions: Vec<Value> = (0..conditions)
+                .map(|j| json!({"field": "f", "operator": "equals", "value": format!("{salt}-{i:05}-{j:02}")}))
+                .collect();
+            json!({"event_type": "note.created", "filter": {"$or": conditions}})
         })
         .collect();
     json!({"data": {"target_url": target, "subscriptions": subscriptions}}).to_string()
@@ -513,8 +516,10 @@ async fn reads_do_not_wait_for_large_creates() {
         .unwrap();
     let base = server.base_url().to_owned();
     let get_url = format!("{base}/v2/webhooks/{}", seeded[0].webhook.webhook_id());
+    // As many subscriptions as a webhook may have, 16 conditions each:
+    // about 1 MiB.
     let bodies: Vec<String> = (0..4)
-        .map(|i| large_create("https://x.test/big", 10_300, i))
+        .map(|i| large_create("https://x.test/big", 1_000, 16, i))
         .collect();
     assert!(bodies[0].len() > 900_000 && bodies[0].len() <= attio_webhooks_testkit::MAX_BODY_BYTES);
     let creates = tokio::spawn(async move {
@@ -561,7 +566,7 @@ async fn reads_do_not_wait_for_large_creates() {
     let create_median = percentile(&creates, 0.5);
     let get_p99 = percentile(&gets, 0.99);
     eprintln!(
-        "{} GETs, p99 {get_p99:?}; creates (10,300 filters) median {create_median:?}",
+        "{} GETs, p99 {get_p99:?}; creates (16,000 conditions) median {create_median:?}",
         gets.len()
     );
     assert!(gets.len() >= 20, "too few GETs to judge: {}", gets.len());
@@ -576,7 +581,7 @@ async fn reads_do_not_wait_for_large_creates() {
 
 #[tokio::test]
 async fn updates_cannot_grow_the_store_past_its_byte_budget() {
-    const BUDGET: usize = 64 << 10;
+    const BUDGET: usize = 512 << 10;
     let fake = FakeAttio::builder()
         .limits(limits_with(|l| l.stored_bytes = BUDGET))
         .build();
@@ -589,7 +594,7 @@ async fn updates_cannot_grow_the_store_past_its_byte_budget() {
     let webhooks = format!("{}/v2/webhooks", server.base_url());
     let mut ids = Vec::new();
     for i in 0..4 {
-        let body = large_create(&format!("https://x.test/{i}"), 1, i);
+        let body = large_create(&format!("https://x.test/{i}"), 1, 1, i);
         let created = send(&http, "POST", &webhooks, &auth, body).await.unwrap();
         assert_eq!(created.status, 200);
         ids.push(
@@ -599,17 +604,12 @@ async fn updates_cannot_grow_the_store_past_its_byte_budget() {
                 .to_owned(),
         );
     }
-    // Each update alone would fit the budget; together they would pass it
-    // four times over. Before, every one was stored (the budget was only
-    // checked on create and seed).
+    // Each update alone fits the budget; together they would pass it.
+    // Before, every one was stored (the budget was only checked on create
+    // and seed).
     let mut refused = 0;
     for (i, id) in ids.iter().enumerate() {
-        let grow = large_create(&format!("https://x.test/{i}"), 400, i);
-        assert!(
-            grow.len() < BUDGET && grow.len() * 4 > BUDGET,
-            "{}",
-            grow.len()
-        );
+        let grow = large_create(&format!("https://x.test/{i}"), 400, 1, i);
         let answer = send(&http, "PATCH", &format!("{webhooks}/{id}"), &auth, grow)
             .await
             .unwrap();
@@ -623,6 +623,10 @@ async fn updates_cannot_grow_the_store_past_its_byte_budget() {
         }
     }
     assert!(refused >= 1, "every update was stored");
+    assert!(
+        refused < 4,
+        "no update fits alone: the test's sizes are off"
+    );
     let stored: usize = fake
         .webhooks()
         .iter()
@@ -648,15 +652,27 @@ async fn a_webhook_that_degraded_can_be_deleted_and_its_bytes_reused() {
         .port();
     let subs = || vec![Subscription::new(EventType::NoteCreated)];
     let target = format!("http://127.0.0.1:{port}/hook");
-    // A byte budget with room for this one webhook, degraded, and no more.
-    let probe = FakeAttio::builder().allow_loopback_http_targets().build();
-    probe
-        .seed([Seed::new(target.clone(), subs()).status(WebhookStatus::Degraded)])
-        .unwrap();
-    let budget = serde_json::to_vec(&probe.webhooks_with_secrets()[0].webhook)
-        .unwrap()
-        .len()
-        + 64;
+    // A byte budget with room for this one webhook, degraded, and no more:
+    // the smallest that holds it (found by bisection), plus a little.
+    let holds = |budget: usize| {
+        FakeAttio::builder()
+            .allow_loopback_http_targets()
+            .limits(limits_with(|l| l.stored_bytes = budget))
+            .build()
+            .seed([Seed::new(target.clone(), subs()).status(WebhookStatus::Degraded)])
+            .is_ok()
+    };
+    let (mut low, mut high) = (0, 1 << 20);
+    assert!(holds(high));
+    while high - low > 1 {
+        let mid = (low + high) / 2;
+        if holds(mid) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    let budget = high + 64;
     let fake = FakeAttio::builder()
         .allow_loopback_http_targets()
         .delivery_policy(attio_webhooks_testkit::DeliveryPolicy::default().retries(0))
@@ -686,4 +702,56 @@ async fn a_webhook_that_degraded_can_be_deleted_and_its_bytes_reused() {
             .unwrap();
         assert!(fake.webhooks().is_empty());
     }
+}
+
+#[tokio::test]
+async fn a_webhook_may_have_at_most_1000_subscriptions_however_it_is_written() {
+    let server = FakeAttio::start().await;
+    let http = raw_client();
+    let auth = [
+        ("authorization", BEARER),
+        ("content-type", "application/json"),
+    ];
+    let webhooks = format!("{}/v2/webhooks", server.base_url());
+    let cap = attio_webhooks_testkit::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
+    assert_eq!(cap, 1_000);
+    let at_cap = send(
+        &http,
+        "POST",
+        &webhooks,
+        &auth,
+        large_create("https://x.test/a", cap, 1, 0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(at_cap.status, 200);
+    let id = at_cap.json()["data"]["id"]["webhook_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let over = || large_create("https://x.test/b", cap + 1, 1, 1);
+    let seed = || {
+        let mut body: Value = serde_json::from_str(&over()).unwrap();
+        json!({"data": [body["data"].take()]}).to_string()
+    };
+    for (method, url, body) in [
+        ("POST", webhooks.clone(), over()),
+        ("PATCH", format!("{webhooks}/{id}"), over()),
+        (
+            "POST",
+            format!("{}/__fake/webhooks", server.base_url()),
+            seed(),
+        ),
+    ] {
+        let answer = send(&http, method, &url, &auth, body).await.unwrap();
+        assert_eq!(answer.status, 400, "{method} {url}");
+        assert_eq!(answer.json()["code"], "validation_type");
+        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains("subscriptions") && message.contains("at most 1000"),
+            "{message}"
+        );
+    }
+    assert_eq!(server.webhooks().len(), 1);
+    assert_eq!(server.webhooks()[0].subscriptions.len(), cap);
 }
