@@ -64,9 +64,11 @@
 //!   not sent within [`Limits::header_read_timeout`] or a connection idle
 //!   past [`Limits::idle_timeout`] are closed, and headers too large for
 //!   hyper to parse get hyper's own 431.
-//! - `GET /__fake/requests` shows `Authorization` values as
-//!   `Bearer <redacted>`; [`FakeAttio::requests`] in Rust shows them as
-//!   sent (the test owns them).
+//! - `GET /__fake/requests` shows the values of the credential headers
+//!   ([`CREDENTIAL_HEADERS`]: `Authorization`, `Proxy-Authorization`,
+//!   `Cookie`, `Set-Cookie`, `X-Api-Key`) as `<redacted>` (`Bearer
+//!   <redacted>` with a scheme); [`FakeAttio::requests`] in Rust shows them
+//!   as sent (the test owns them).
 //!
 //! # Safe where others can reach it
 //!
@@ -154,7 +156,7 @@ mod workspace;
 
 pub use api::{
     retry_after_next_second, Fault, FaultRule, RecordedRequest, Scope, UnknownScope,
-    CONTROL_PREFIX, MAX_FAULT_DELAY, READS_PER_SECOND, WRITES_PER_SECOND,
+    CONTROL_PREFIX, CREDENTIAL_HEADERS, MAX_FAULT_DELAY, READS_PER_SECOND, WRITES_PER_SECOND,
 };
 pub use bounded::LogSnapshot;
 pub use clock::Clock;

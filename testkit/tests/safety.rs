@@ -755,3 +755,73 @@ async fn a_webhook_may_have_at_most_1000_subscriptions_however_it_is_written() {
     assert_eq!(server.webhooks().len(), 1);
     assert_eq!(server.webhooks()[0].subscriptions.len(), cap);
 }
+
+#[tokio::test]
+async fn cookies_proxy_credentials_and_api_keys_are_redacted_over_http_too() {
+    let server = FakeAttio::start().await;
+    let http = raw_client();
+    let url = format!("{}/v2/webhooks", server.base_url());
+    let sent = [
+        ("authorization", BEARER, "Bearer <redacted>"),
+        (
+            "proxy-authorization",
+            "Basic cHJveHk6c2VjcmV0",
+            "Basic <redacted>",
+        ),
+        (
+            "cookie",
+            "session=cookie_secret_1; theme=dark",
+            "<redacted>",
+        ),
+        ("set-cookie", "id=cookie_secret_2; HttpOnly", "<redacted>"),
+        ("x-api-key", "api_key_secret_3", "<redacted>"),
+        ("x-request-id", "kept-as-sent", "kept-as-sent"),
+    ];
+    let headers: Vec<(&str, &str)> = sent.iter().map(|(k, v, _)| (*k, *v)).collect();
+    send(&http, "GET", &url, &headers, "").await.unwrap();
+    let shown = send(
+        &http,
+        "GET",
+        &format!("{}/__fake/requests", server.base_url()),
+        &[],
+        "",
+    )
+    .await
+    .unwrap();
+    let text = String::from_utf8(shown.body.to_vec()).unwrap();
+    for secret in [
+        DEFAULT_TOKEN,
+        "cHJveHk6c2VjcmV0",
+        "cookie_secret_1",
+        "cookie_secret_2",
+        "api_key_secret_3",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let recorded = &shown.json()["data"][0]["headers"];
+    for (name, _, expected) in sent {
+        let value = recorded
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h[0] == name)
+            .unwrap_or_else(|| panic!("{name} not recorded: {recorded}"));
+        assert_eq!(value[1], expected, "{name}");
+    }
+    // The one list, as documented.
+    assert_eq!(
+        attio_webhooks_testkit::CREDENTIAL_HEADERS,
+        [
+            "authorization",
+            "proxy-authorization",
+            "cookie",
+            "set-cookie",
+            "x-api-key"
+        ]
+    );
+    // The test that owns the fake sees what was sent.
+    assert_eq!(
+        server.requests()[0].header("x-api-key"),
+        Some("api_key_secret_3")
+    );
+}

@@ -18,7 +18,7 @@ mod webhooks;
 pub use auth::{Scope, UnknownScope};
 pub use faults::{Fault, FaultRule, MAX_FAULT_DELAY};
 pub use rate_limit::{READS_PER_SECOND, WRITES_PER_SECOND};
-pub use recording::RecordedRequest;
+pub use recording::{RecordedRequest, CREDENTIAL_HEADERS};
 pub use responses::retry_after_next_second;
 pub use route::CONTROL_PREFIX;
 
