@@ -173,7 +173,7 @@ pub use doors::{InProcessError, InProcessTransport};
 pub use fake::{
     test_retry_policy, FakeAttio, FakeAttioBuilder, DEFAULT_TOKEN, IN_PROCESS_BASE_URL,
 };
-pub use limits::{Limits, DEFAULT_MAX_RECORDED_REQUESTS, MAX_BODY_BYTES};
+pub use limits::{Limits, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RECORDED_REQUESTS, MAX_BODY_BYTES};
 pub use needs_server::skip_without_server;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]

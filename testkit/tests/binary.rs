@@ -482,3 +482,30 @@ async fn with_every_connection_held_by_a_delayed_answer_the_control_routes_still
         request.abort();
     }
 }
+
+/// The figure after `--idle-timeout` (in `--help`: "(default N)", in the
+/// README: "`--idle-timeout SECS` (N)").
+fn idle_figure(text: &str, after: &str) -> Option<u64> {
+    let rest = &text[text.find("--idle-timeout")?..];
+    let rest = &rest[rest.find(after)? + after.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[test]
+fn the_idle_timeout_the_help_and_the_readme_give_is_the_default() {
+    let default = attio_webhooks_testkit::Limits::default().idle_timeout;
+    assert_eq!(default, attio_webhooks_testkit::DEFAULT_IDLE_TIMEOUT);
+    let help = Command::new(env!("CARGO_BIN_EXE_fake-attio"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert_eq!(
+        idle_figure(&help, "(default "),
+        Some(default.as_secs()),
+        "{help}"
+    );
+    let readme = include_str!("../../README.md");
+    assert_eq!(idle_figure(readme, "SECS` ("), Some(default.as_secs()));
+}

@@ -825,3 +825,84 @@ async fn cookies_proxy_credentials_and_api_keys_are_redacted_over_http_too() {
         Some("api_key_secret_3")
     );
 }
+
+/// Reads one HTTP/1.1 answer (headers and a `content-length` body) from
+/// `stream`; the status line, or `None` when the connection closed first.
+fn read_answer(stream: &mut TcpStream) -> Option<String> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&seen[..end]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            if seen.len() >= end + 4 + length {
+                return head.lines().next().map(str::to_owned);
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_connections_live_for_the_idle_timeout_and_later_headers_still_have_the_header_timeout(
+) {
+    let header = Duration::from_millis(300);
+    let idle = Duration::from_millis(1500);
+    let fake = FakeAttio::builder()
+        .limits(limits_with(|l| {
+            l.header_read_timeout = header;
+            l.idle_timeout = idle;
+        }))
+        .build();
+    let server = fake.serve().await.unwrap();
+    let addr = server.addr();
+    tokio::task::spawn_blocking(move || {
+        let request =
+            b"GET /v2/webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer fake-attio-token\r\n\r\n";
+        // Idle for longer than the header timeout, within the idle timeout:
+        // the connection is still there for the next request.
+        let mut kept = TcpStream::connect(addr).unwrap();
+        kept.write_all(request).unwrap();
+        assert_eq!(read_answer(&mut kept).as_deref(), Some("HTTP/1.1 200 OK"));
+        std::thread::sleep(idle / 2);
+        kept.write_all(request).unwrap();
+        assert_eq!(
+            read_answer(&mut kept).as_deref(),
+            Some("HTTP/1.1 200 OK"),
+            "closed after {:?} idle, with an idle timeout of {idle:?}",
+            idle / 2
+        );
+        // Then idle past the idle timeout: closed.
+        let took = time_until_closed(&mut kept, Duration::from_secs(10));
+        assert!(
+            took >= idle * 2 / 3 && took < idle + Duration::from_secs(3),
+            "closed after {took:?} idle, with an idle timeout of {idle:?}"
+        );
+        // The headers of a later request that start and stall are cut at
+        // the header timeout, long before the idle timeout.
+        let mut stalled = TcpStream::connect(addr).unwrap();
+        stalled.write_all(request).unwrap();
+        assert_eq!(read_answer(&mut stalled).as_deref(), Some("HTTP/1.1 200 OK"));
+        stalled.write_all(b"GET /v2/webhooks HTTP/1.1\r\nHost: x\r\n").unwrap();
+        let took = time_until_closed(&mut stalled, Duration::from_secs(10));
+        assert!(
+            took >= header / 2 && took < idle,
+            "stalled headers closed after {took:?} (header timeout {header:?}, idle {idle:?})"
+        );
+    })
+    .await
+    .unwrap();
+}

@@ -167,6 +167,15 @@ impl Admission {
         self.member.activity.idle_for()
     }
 
+    /// How long the headers of its next request have been arriving: from
+    /// the first byte read after the last request ended (or since it
+    /// opened) until that request begins; `None` when no byte of one has
+    /// come. HTTP/2 connections (whose idle reads are frames, not headers)
+    /// answer `None` once they are known to be HTTP/2.
+    pub(crate) fn headers_pending_for(&self) -> Option<Duration> {
+        self.member.activity.headers_pending_for()
+    }
+
     /// A handle to count requests from a service that outlives a borrow.
     pub fn requests_handle(&self) -> RequestCounter {
         RequestCounter {
@@ -187,6 +196,12 @@ impl RequestCounter {
     /// See [`Admission::request`].
     pub fn request(&self) -> RequestGuard {
         RequestGuard::new(&self.activity)
+    }
+
+    /// The connection speaks HTTP/2: reads between its requests are frames,
+    /// not the headers of a next request.
+    pub(crate) fn mark_http2(&self) {
+        self.activity.http2.store(true, Ordering::Relaxed);
     }
 
     /// `true` when the connection holds a regular place, or a reserve one
@@ -308,6 +323,11 @@ pub(crate) struct Activity {
     pub(crate) evict: Notify,
     /// Holds a reserve place (see [`ConnectionCap::with_reserve`]).
     pub(crate) reserve: AtomicBool,
+    /// When the first byte after the last request (nanoseconds since
+    /// `start`, plus one) arrived; 0 when none has since.
+    pub(crate) head_since: AtomicU64,
+    /// Known to be HTTP/2.
+    pub(crate) http2: AtomicBool,
 }
 
 impl Activity {
@@ -319,7 +339,36 @@ impl Activity {
             requests: AtomicUsize::new(0),
             evict: Notify::new(),
             reserve: AtomicBool::new(reserve),
+            head_since: AtomicU64::new(0),
+            http2: AtomicBool::new(false),
         }
+    }
+
+    fn nanos(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// Bytes arrived: between requests, they begin the next one's headers.
+    fn read_some(&self) {
+        let now = self.nanos();
+        self.last_nanos.store(now, Ordering::Relaxed);
+        if self.busy.load(Ordering::Relaxed) == 0 {
+            let _ =
+                self.head_since
+                    .compare_exchange(0, now + 1, Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
+
+    fn headers_pending_for(&self) -> Option<Duration> {
+        if self.http2.load(Ordering::Relaxed) {
+            return None;
+        }
+        let since = self.head_since.load(Ordering::Relaxed).checked_sub(1)?;
+        Some(
+            self.start
+                .elapsed()
+                .saturating_sub(Duration::from_nanos(since)),
+        )
     }
 
     /// Which idle connection goes first at the cap: one that never began
@@ -335,8 +384,7 @@ impl Activity {
     }
 
     pub(crate) fn touch(&self) {
-        let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.last_nanos.store(nanos, Ordering::Relaxed);
+        self.last_nanos.store(self.nanos(), Ordering::Relaxed);
     }
 
     /// How long the connection has been idle: zero while a request runs.
@@ -357,6 +405,8 @@ impl RequestGuard {
     fn new(activity: &Arc<Activity>) -> Self {
         activity.busy.fetch_add(1, Ordering::Relaxed);
         activity.requests.fetch_add(1, Ordering::Relaxed);
+        // Its headers are in.
+        activity.head_since.store(0, Ordering::Relaxed);
         RequestGuard(Arc::clone(activity))
     }
 }
@@ -385,7 +435,7 @@ impl AsyncRead for TrackedStream {
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.stream).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.touch();
+            self.activity.read_some();
         }
         poll
     }

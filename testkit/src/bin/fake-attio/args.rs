@@ -7,7 +7,11 @@ use std::time::Duration;
 use attio_webhooks::WorkspaceId;
 use attio_webhooks_testkit::{Limits, Scope};
 
-pub(crate) const USAGE: &str = "\
+/// The help text, with the defaults of [`Limits`] (one source for both).
+pub(crate) fn usage() -> String {
+    let limits = Limits::default();
+    format!(
+        "\
 usage: fake-attio [options]
 
 Serves a fake Attio webhooks API (REST v2). Prints its base URL on one line
@@ -36,11 +40,11 @@ options:
   --log                    one JSON line per request on stderr (method,
                            path, status, micros; never a token or a body)
   --header-timeout SECS    close connections that take longer to send
-                           request headers (default 10)
+                           request headers (default {header})
   --idle-timeout SECS      close keep-alive connections idle this long
-                           (default 60)
-  --max-connections N      serve at most N connections at once (default 256)
-  --max-stored-mib N       hold at most N MiB of webhooks (default 256); past
+                           (default {idle})
+  --max-connections N      serve at most N connections at once (default {connections})
+  --max-stored-mib N       hold at most N MiB of webhooks (default {stored}); past
                            it, creates answer 400
   --version                print the version
   --help                   print this help
@@ -51,7 +55,13 @@ environment:
   FAKE_ATTIO_CONTROL_TOKEN  as --control-token
 
 Test controls live under /__fake (reset, seed, requests, faults, events,
-deliveries, clock): see the README of attio-webhooks.";
+deliveries, clock): see the README of attio-webhooks.",
+        header = limits.header_read_timeout.as_secs_f64(),
+        idle = limits.idle_timeout.as_secs_f64(),
+        connections = limits.max_connections,
+        stored = limits.stored_bytes >> 20,
+    )
+}
 
 #[derive(Debug)]
 pub(crate) struct Options {

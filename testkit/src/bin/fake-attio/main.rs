@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use attio_webhooks::model::Timestamp;
 use attio_webhooks_testkit::{Clock, FakeAttio, DEFAULT_TOKEN};
 
-use args::{parse_args, Options, Parsed, USAGE};
+use args::{parse_args, usage, Options, Parsed};
 
 fn build(options: &Options) -> FakeAttio {
     let mut builder = FakeAttio::builder().limits(options.limits.clone());
@@ -50,7 +50,7 @@ async fn main() -> ExitCode {
     }) {
         Ok(Parsed::Run(options)) => options,
         Ok(Parsed::Help) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
         Ok(Parsed::Version) => {
@@ -58,7 +58,7 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("fake-attio: {message}\n\n{USAGE}");
+            eprintln!("fake-attio: {message}\n\n{}", usage());
             return ExitCode::from(2);
         }
     };
