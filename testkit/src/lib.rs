@@ -93,11 +93,15 @@
 //!   query parameters are ignored.
 //! - A `limit` outside 10..=100, or a non-integer `limit`/`offset`, is a 400.
 //! - Malformed ids in paths get the same 404 as unknown ones; an unknown
-//!   path or method gets 404 before any token check.
+//!   path gets 404, and a method its path does not have (`TRACE`, `HEAD`,
+//!   `PUT`, ...) 405 `method_not_allowed` with an `Allow` header
+//!   (`/v2/webhooks`: `GET, POST`; `/v2/webhooks/{id}`: `GET, PATCH,
+//!   DELETE`; each control path its own), both before any token check.
 //! - Bodies over 1 MiB get 413, before anything else (not recorded).
 //! - 401/403/5xx bodies use the same shape as Attio's documented errors:
 //!   `authentication_error`/`unauthorized` (401),
 //!   `authorization_error`/`missing_scope` (403),
+//!   `invalid_request_error`/`method_not_allowed` (405),
 //!   `internal_server_error`/`internal_error` (5xx),
 //!   `invalid_request_error`/`payload_too_large` (413).
 //! - `webhook:read-write` also grants reads.

@@ -11,7 +11,8 @@
 //!    token when one is set) and are answered; they are never recorded
 //!    or faulted.
 //! 3. **Record**: every other request is recorded here, whatever its answer.
-//! 4. Unknown route: 404.
+//! 4. Unknown route: 404; a known path with another method: 405 with
+//!    `Allow`.
 //! 5. **Auth**: 401 for a missing or unknown token, 403 for a missing scope.
 //! 6. **Rate limit**: 429 with `Retry-After` when over budget.
 //! 7. **Faults**: the first matching rule is used up; "before handling"
@@ -144,8 +145,15 @@ impl Dispatcher {
             return respond(answer, now);
         }
         state.record(&request, now.at);
-        if route == Route::Unknown {
-            return error(&errors::no_such_route(method.as_str(), path), now);
+        match route {
+            Route::Unknown => return error(&errors::no_such_route(method.as_str(), path), now),
+            Route::WrongMethod(allow) => {
+                return Reply::Respond(
+                    responses::method_not_allowed(method.as_str(), path, allow),
+                    None,
+                )
+            }
+            _ => {}
         }
         let needed = if route.writes() {
             Scope::ReadWrite
@@ -217,7 +225,7 @@ fn operation(
         Route::Get(id) => webhooks::get(state, id, at),
         Route::Update(id) => webhooks::update(state, id, request.body(), at),
         Route::Delete(id) => webhooks::delete(state, id, at),
-        Route::Control(_) | Route::Unknown => Err(errors::no_such_route(
+        Route::Control(_) | Route::WrongMethod(_) | Route::Unknown => Err(errors::no_such_route(
             request.method().as_str(),
             request.uri().path(),
         )),

@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | 401 | `authentication_error` | `unauthorized` |
 //! | 403 | `authorization_error` | `missing_scope` |
+//! | 405 | `invalid_request_error` | `method_not_allowed` (with an `Allow` header) |
 //! | 408 | `invalid_request_error` | `request_timeout` |
 //! | 413 | `invalid_request_error` | `payload_too_large` |
 //! | 503 (HTTP door at its connection cap) | `internal_server_error` | `at_capacity` |
@@ -47,6 +48,16 @@ pub(crate) fn no_such_route(method: &str, path: &str) -> ApiErrorBody {
         ErrorType::InvalidRequest,
         ErrorCode::NotFound,
         format!("No route for {method} {path}."),
+    )
+}
+
+/// 405: `path` exists, not for `method`; it allows `allow`.
+pub(crate) fn method_not_allowed(method: &str, path: &str, allow: &str) -> ApiErrorBody {
+    ApiErrorBody::new(
+        405,
+        ErrorType::InvalidRequest,
+        ErrorCode::from("method_not_allowed"),
+        format!("{path} does not allow {method}; it allows {allow}."),
     )
 }
 

@@ -20,9 +20,17 @@ pub(crate) enum Route<'a> {
     Delete(&'a str),
     /// Anything under [`CONTROL_PREFIX`]: the rest of the path.
     Control(&'a str),
+    /// The path exists, not with this method (405): the methods it has,
+    /// for the `Allow` header.
+    WrongMethod(&'static str),
     /// No such route (404).
     Unknown,
 }
+
+/// The methods of `/v2/webhooks`, as [`Route::of`] routes them.
+const COLLECTION_METHODS: &str = "GET, POST";
+/// The methods of `/v2/webhooks/{id}`, as [`Route::of`] routes them.
+const WEBHOOK_METHODS: &str = "GET, PATCH, DELETE";
 
 impl<'a> Route<'a> {
     /// The route of `method` and `path`.
@@ -44,7 +52,8 @@ impl<'a> Route<'a> {
             ("GET", Some(id)) => Route::Get(id),
             ("PATCH", Some(id)) => Route::Update(id),
             ("DELETE", Some(id)) => Route::Delete(id),
-            _ => Route::Unknown,
+            (_, None) => Route::WrongMethod(COLLECTION_METHODS),
+            (_, Some(_)) => Route::WrongMethod(WEBHOOK_METHODS),
         }
     }
 
@@ -77,7 +86,10 @@ mod tests {
         assert_eq!(r(Method::GET, "/v2/webhooks"), Route::List);
         assert_eq!(r(Method::POST, "/v2/webhooks"), Route::Create);
         assert_eq!(r(Method::PATCH, "/v2/webhooks/x"), Route::Update("x"));
-        assert_eq!(r(Method::PUT, "/v2/webhooks/x"), Route::Unknown);
+        assert_eq!(
+            r(Method::PUT, "/v2/webhooks/x"),
+            Route::WrongMethod("GET, PATCH, DELETE")
+        );
         assert_eq!(r(Method::GET, "/v2/webhooks/"), Route::Unknown);
         assert_eq!(r(Method::GET, "/v2/webhooks/x/y"), Route::Unknown);
         assert_eq!(r(Method::GET, "/v2/webhooksx"), Route::Unknown);
@@ -85,5 +97,27 @@ mod tests {
         assert_eq!(r(Method::GET, "/__fake"), Route::Control(""));
         assert_eq!(r(Method::GET, "/__fakes"), Route::Unknown);
         assert!(Route::Delete("x").writes() && !Route::Get("x").writes());
+    }
+
+    #[test]
+    fn allow_lists_exactly_the_methods_that_route() {
+        let methods = [
+            "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
+        ];
+        for (path, allow) in [
+            ("/v2/webhooks", COLLECTION_METHODS),
+            ("/v2/webhooks/x", WEBHOOK_METHODS),
+        ] {
+            for method in methods {
+                let route = Route::of(&Method::from_bytes(method.as_bytes()).unwrap(), path);
+                let listed = allow.split(", ").any(|m| m == method);
+                assert_eq!(
+                    route == Route::WrongMethod(allow),
+                    !listed,
+                    "{method} {path}"
+                );
+                assert_ne!(route, Route::Unknown, "{method} {path}");
+            }
+        }
     }
 }
