@@ -72,8 +72,10 @@
 //!
 //! # Safe where others can reach it
 //!
-//! The control routes under [`CONTROL_PREFIX`] can read every secret and
-//! wipe the state. By default they are open, for tests on loopback;
+//! The health route [`HEALTH_PATH`] (`GET /__health`: 200
+//! `{"status":"ok"}`) reveals nothing and needs no token, whatever the
+//! control routes' setting. The control routes under [`CONTROL_PREFIX`]
+//! can read every secret and wipe the state. By default they are open, for tests on loopback;
 //! [`FakeAttioBuilder::control_token`] makes them need a bearer token and
 //! [`FakeAttioBuilder::without_control_routes`] removes them. The binary
 //! refuses to listen beyond loopback unless one of the two is set. Every
@@ -160,7 +162,8 @@ mod workspace;
 
 pub use api::{
     retry_after_next_second, Fault, FaultRule, RecordedRequest, Scope, UnknownScope,
-    CONTROL_PREFIX, CREDENTIAL_HEADERS, MAX_FAULT_DELAY, READS_PER_SECOND, WRITES_PER_SECOND,
+    CONTROL_PREFIX, CREDENTIAL_HEADERS, HEALTH_PATH, MAX_FAULT_DELAY, READS_PER_SECOND,
+    WRITES_PER_SECOND,
 };
 pub use bounded::LogSnapshot;
 pub use clock::Clock;

@@ -468,6 +468,10 @@ async fn with_every_connection_held_by_a_delayed_answer_the_control_routes_still
         .await
         .expect("control answers while the API is saturated");
     assert_eq!(clock.status, 200);
+    let health = send_within(WAIT, "GET", &format!("{base}/__health"), &[], "")
+        .await
+        .expect("health answers while the API is saturated");
+    assert_eq!(health.status, 200);
     eprintln!(
         "control answered in {:?} with {CAP} of {CAP} connections held",
         took.elapsed()
@@ -508,4 +512,45 @@ fn the_idle_timeout_the_help_and_the_readme_give_is_the_default() {
     );
     let readme = include_str!("../../README.md");
     assert_eq!(idle_figure(readme, "SECS` ("), Some(default.as_secs()));
+}
+
+#[tokio::test]
+async fn the_health_route_answers_anyone_and_says_nothing_else() {
+    let http = common::raw_client();
+    for args in [
+        &["--no-control"][..],
+        &["--control-token", "ctl", "--token", "KEY"],
+        &["--host", "0.0.0.0", "--control-token", "ctl"],
+    ] {
+        let binary = Binary::start(args, &[]);
+        let health = format!("{}/__health", binary.base_url);
+        // No token at all, whatever the API and control routes need.
+        let answer = common::send(&http, "GET", &health, &[], "").await.unwrap();
+        assert_eq!(answer.status, 200, "{args:?}");
+        assert_eq!(
+            answer.json(),
+            serde_json::json!({"status": "ok"}),
+            "{args:?}"
+        );
+        assert_eq!(answer.headers["content-type"], "application/json");
+        // Other methods: 405, GET allowed.
+        for method in ["HEAD", "POST", "TRACE"] {
+            let other = common::send(&http, method, &health, &[], "").await.unwrap();
+            assert_eq!(other.status, 405, "{method} {args:?}");
+            assert_eq!(other.headers["allow"], "GET");
+        }
+        // Never recorded.
+        if args.contains(&"--control-token") {
+            let requests = common::send(
+                &http,
+                "GET",
+                &format!("{}/__fake/requests", binary.base_url),
+                &[("authorization", "Bearer ctl")],
+                "",
+            )
+            .await
+            .unwrap();
+            assert_eq!(requests.json()["data"], serde_json::json!([]), "{args:?}");
+        }
+    }
 }

@@ -6,7 +6,8 @@
 //!
 //! 1. **Size cap**: a body over [`crate::Limits::max_body_bytes`] (or one
 //!    a door stopped reading) gets 413 and nothing else happens.
-//! 2. **Route** from method and path. Control routes (`/__fake/...`) go to
+//! 2. **Route** from method and path. The health route (`GET /__health`)
+//!    is answered at once, for anyone. Control routes (`/__fake/...`) go to
 //!    the control check (404 when control is off, 401 without the control
 //!    token when one is set) and are answered; they are never recorded
 //!    or faulted.
@@ -134,6 +135,14 @@ impl Dispatcher {
         let path = request.uri().path();
         let method = request.method();
         let route = Route::of(method, path);
+        if route == Route::Health {
+            let response = if method == http::Method::GET {
+                responses::json(200, &serde_json::json!({"status": "ok"}))
+            } else {
+                responses::method_not_allowed(method.as_str(), path, "GET")
+            };
+            return Reply::Respond(response, None);
+        }
         if let Route::Control(rest) = route {
             let control = &state.config.control;
             if *control == ControlAccess::Off {
@@ -225,10 +234,9 @@ fn operation(
         Route::Get(id) => webhooks::get(state, id, at),
         Route::Update(id) => webhooks::update(state, id, request.body(), at),
         Route::Delete(id) => webhooks::delete(state, id, at),
-        Route::Control(_) | Route::WrongMethod(_) | Route::Unknown => Err(errors::no_such_route(
-            request.method().as_str(),
-            request.uri().path(),
-        )),
+        Route::Control(_) | Route::Health | Route::WrongMethod(_) | Route::Unknown => Err(
+            errors::no_such_route(request.method().as_str(), request.uri().path()),
+        ),
     }
 }
 

@@ -5,6 +5,13 @@ use http::Method;
 /// The path prefix of the fake's own test-control routes.
 pub const CONTROL_PREFIX: &str = "/__fake";
 
+/// The health route: `GET /__health` answers 200 `{"status":"ok"}` and
+/// nothing else (no version, counts or configuration), without a token,
+/// even with the control routes off or guarded, and is never recorded,
+/// rate limited or faulted: for container health checks and readiness
+/// waits.
+pub const HEALTH_PATH: &str = "/__health";
+
 /// The API operations and the control routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Route<'a> {
@@ -20,6 +27,8 @@ pub(crate) enum Route<'a> {
     Delete(&'a str),
     /// Anything under [`CONTROL_PREFIX`]: the rest of the path.
     Control(&'a str),
+    /// [`HEALTH_PATH`], whatever the method.
+    Health,
     /// The path exists, not with this method (405): the methods it has,
     /// for the `Allow` header.
     WrongMethod(&'static str),
@@ -35,6 +44,9 @@ const WEBHOOK_METHODS: &str = "GET, PATCH, DELETE";
 impl<'a> Route<'a> {
     /// The route of `method` and `path`.
     pub(crate) fn of(method: &Method, path: &'a str) -> Self {
+        if path == HEALTH_PATH {
+            return Route::Health;
+        }
         if let Some(rest) = control_rest(path) {
             return Route::Control(rest);
         }
@@ -57,11 +69,12 @@ impl<'a> Route<'a> {
         }
     }
 
-    /// Whether `path` is the control plane's (answered even when the API
-    /// side of a server is saturated).
+    /// Whether `path` is the control plane's: the control routes and the
+    /// health route (answered even when the API side of a server is
+    /// saturated).
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn is_control_plane(path: &str) -> bool {
-        control_rest(path).is_some()
+        path == HEALTH_PATH || control_rest(path).is_some()
     }
 
     /// Whether the route changes the workspace (needs `webhook:read-write`).
@@ -96,6 +109,10 @@ mod tests {
         assert_eq!(r(Method::POST, "/__fake/reset"), Route::Control("/reset"));
         assert_eq!(r(Method::GET, "/__fake"), Route::Control(""));
         assert_eq!(r(Method::GET, "/__fakes"), Route::Unknown);
+        assert_eq!(r(Method::HEAD, "/__health"), Route::Health);
+        assert_eq!(r(Method::GET, "/__health/x"), Route::Unknown);
+        assert!(Route::is_control_plane("/__health") && Route::is_control_plane("/__fake/reset"));
+        assert!(!Route::is_control_plane("/v2/webhooks"));
         assert!(Route::Delete("x").writes() && !Route::Get("x").writes());
     }
 
