@@ -187,5 +187,5 @@ pub use needs_server::skip_without_server;
 pub use serve::FakeServer;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
-pub use stop::stop_requested;
+pub use stop::{stop_requested, StopSignals};
 pub use workspace::{Seed, MAX_SUBSCRIPTIONS_PER_WEBHOOK};

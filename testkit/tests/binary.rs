@@ -554,3 +554,34 @@ async fn the_health_route_answers_anyone_and_says_nothing_else() {
         }
     }
 }
+
+/// SIGTERM the instant the base URL is printed, again and again: the
+/// handlers are installed before the port is bound, so the signal never
+/// finds the default action (death by signal) in place.
+#[cfg(unix)]
+#[test]
+fn sigterm_the_instant_the_url_is_printed_exits_0_every_time() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    const STARTS: usize = 40;
+    for start in 0..STARTS {
+        let mut child = common::command(&[], &[])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("http://"), "{line:?}");
+        // SAFETY: kill(2) on a child we own, not yet reaped.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            (status.code(), status.signal()),
+            (Some(0), None),
+            "start {start} of {STARTS}"
+        );
+    }
+}

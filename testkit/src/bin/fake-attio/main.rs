@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use attio_webhooks::model::Timestamp;
-use attio_webhooks_testkit::{Clock, FakeAttio, DEFAULT_TOKEN};
+use attio_webhooks_testkit::{Clock, FakeAttio, StopSignals, DEFAULT_TOKEN};
 
 use args::{parse_args, usage, Options, Parsed};
 
@@ -62,10 +62,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Installed before the base URL is printed, so a signal sent as soon
-    // as the URL is read is never missed.
-    let stop = tokio::spawn(attio_webhooks_testkit::stop_requested());
-    tokio::task::yield_now().await;
+    // Installed here, synchronously, before the port is bound: a signal
+    // sent the instant the port accepts or the URL is printed is kept.
+    let stop = StopSignals::install();
     let fake = build(&options);
     let server = match fake
         .serve_on(SocketAddr::new(options.host, options.port))
@@ -94,7 +93,7 @@ async fn main() -> ExitCode {
              set your own with --tokens-file or FAKE_ATTIO_TOKENS"
         );
     }
-    let _ = stop.await;
+    stop.wait().await;
     server.shutdown().await;
     ExitCode::SUCCESS
 }
