@@ -178,7 +178,9 @@ fn beyond_loopback_it_refuses_to_start_with_open_control_routes() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("refusing to listen on"), "{stderr}");
         assert!(
-            stderr.contains("--control-token") && stderr.contains("--no-control"),
+            stderr.contains("--control-token")
+                && stderr.contains("FAKE_ATTIO_CONTROL_TOKEN")
+                && stderr.contains("--no-control"),
             "{stderr}"
         );
     }

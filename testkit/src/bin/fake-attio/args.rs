@@ -268,8 +268,10 @@ pub(crate) fn parse_args(
         return Err(format!(
             "refusing to listen on {} (beyond loopback) with open control routes: anyone \
              who can reach /__fake could read every webhook secret and the recorded \
-             requests, and wipe the state. Add --control-token TOKEN (or set \
-             FAKE_ATTIO_CONTROL_TOKEN), or --no-control.",
+             requests, and wipe the state. Either set FAKE_ATTIO_CONTROL_TOKEN=<secret> \
+             (or pass --control-token <secret>), and the control routes need \
+             `Authorization: Bearer <secret>`; or pass --no-control to remove them. \
+             (GET /__health needs neither.)",
             options.host_given
         ));
     }
@@ -318,6 +320,8 @@ mod tests {
         for host in ["0.0.0.0", "::", "192.168.1.20"] {
             let err = parse(&["--host", host], &[]).err().unwrap();
             assert!(err.contains("--control-token"), "{err}");
+            assert!(err.contains("FAKE_ATTIO_CONTROL_TOKEN="), "{err}");
+            assert!(err.contains("--no-control"), "{err}");
             options(&["--host", host, "--no-control"], &[]);
             options(&["--host", host, "--control-token", "t"], &[]);
             options(&["--host", host], &[("FAKE_ATTIO_CONTROL_TOKEN", "t")]);
