@@ -140,7 +140,7 @@ async fn a_store_filled_to_its_budget_with_the_worst_shaped_webhooks_holds_about
     );
     assert!(stored > 0, "not even one webhook fits");
     assert!(
-        grown < BUDGET_MIB * 3 / 2 << 20,
+        grown < (BUDGET_MIB * 3 / 2) << 20,
         "RSS grew by {} MiB filling a {BUDGET_MIB} MiB store",
         grown >> 20
     );
