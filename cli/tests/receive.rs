@@ -534,3 +534,36 @@ fn listen_reads_its_secret_from_a_file_as_container_secrets_are_given() {
         both.stderr
     );
 }
+
+/// SIGTERM the instant `listen` says it is listening, again and again: its
+/// handlers are installed before it binds, so every run exits 0 instead of
+/// dying by the signal.
+#[cfg(unix)]
+#[test]
+fn listen_exits_0_on_sigterm_sent_the_instant_it_is_listening() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    const STARTS: usize = 40;
+    for start in 0..STARTS {
+        let mut child = std::process::Command::new(common::binary())
+            .args(["listen", "--port", "0", "--secret", "s3cret"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("listening on http://"), "{line:?}");
+        // SAFETY: kill(2) on a child we own, not yet reaped.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            (status.code(), status.signal()),
+            (Some(0), None),
+            "start {start} of {STARTS}"
+        );
+    }
+}

@@ -64,14 +64,18 @@
 //!   not sent within [`Limits::header_read_timeout`] or a connection idle
 //!   past [`Limits::idle_timeout`] are closed, and headers too large for
 //!   hyper to parse get hyper's own 431.
-//! - `GET /__fake/requests` shows `Authorization` values as
-//!   `Bearer <redacted>`; [`FakeAttio::requests`] in Rust shows them as
-//!   sent (the test owns them).
+//! - `GET /__fake/requests` shows the values of the credential headers
+//!   ([`CREDENTIAL_HEADERS`]: `Authorization`, `Proxy-Authorization`,
+//!   `Cookie`, `Set-Cookie`, `X-Api-Key`) as `<redacted>` (`Bearer
+//!   <redacted>` with a scheme); [`FakeAttio::requests`] in Rust shows them
+//!   as sent (the test owns them).
 //!
 //! # Safe where others can reach it
 //!
-//! The control routes under [`CONTROL_PREFIX`] can read every secret and
-//! wipe the state. By default they are open, for tests on loopback;
+//! The health route [`HEALTH_PATH`] (`GET /__health`: 200
+//! `{"status":"ok"}`) reveals nothing and needs no token, whatever the
+//! control routes' setting. The control routes under [`CONTROL_PREFIX`]
+//! can read every secret and wipe the state. By default they are open, for tests on loopback;
 //! [`FakeAttioBuilder::control_token`] makes them need a bearer token and
 //! [`FakeAttioBuilder::without_control_routes`] removes them. The binary
 //! refuses to listen beyond loopback unless one of the two is set. Every
@@ -79,7 +83,10 @@
 //! target URL policy at each attempt and never go to the fake's own port.
 //! The server closes connections that send headers too slowly or sit
 //! idle, and at its connection cap sheds sockets that only hold a slot
-//! rather than make a client with a request wait behind them.
+//! rather than make a client with a request wait behind them. With every
+//! connection running a request it admits [`Limits::control_connections`]
+//! more, on which only the control routes are answered (API requests get
+//! 503 `at_capacity`), so a saturated API cannot lock out the controls.
 //!
 //! # Choices the fake makes where Attio's docs are silent
 //!
@@ -88,22 +95,29 @@
 //!   query parameters are ignored.
 //! - A `limit` outside 10..=100, or a non-integer `limit`/`offset`, is a 400.
 //! - Malformed ids in paths get the same 404 as unknown ones; an unknown
-//!   path or method gets 404 before any token check.
+//!   path gets 404, and a method its path does not have (`TRACE`, `HEAD`,
+//!   `PUT`, ...) 405 `method_not_allowed` with an `Allow` header
+//!   (`/v2/webhooks`: `GET, POST`; `/v2/webhooks/{id}`: `GET, PATCH,
+//!   DELETE`; each control path its own), both before any token check.
 //! - Bodies over 1 MiB get 413, before anything else (not recorded).
 //! - 401/403/5xx bodies use the same shape as Attio's documented errors:
 //!   `authentication_error`/`unauthorized` (401),
 //!   `authorization_error`/`missing_scope` (403),
+//!   `invalid_request_error`/`method_not_allowed` (405),
 //!   `internal_server_error`/`internal_error` (5xx),
 //!   `invalid_request_error`/`payload_too_large` (413).
 //! - `webhook:read-write` also grants reads.
 //! - A `Delay` fault handles the request at once and holds back the answer,
-//!   like a server that did the work but answered late.
+//!   like a server that did the work but answered late, for at most
+//!   [`MAX_FAULT_DELAY`] (60 s; a longer one is refused with 400).
 //! - Rate limits count per wall-clock second across all tokens; `Retry-After`
 //!   is wall-clock time too, even with a manual [`Clock`].
 //! - A delivery that succeeds makes a degraded webhook active again.
 //!   Retries use the target URL the webhook had when the event was emitted.
-//! - Past [`Limits::webhooks`] webhooks (or [`Limits::stored_bytes`]),
-//!   create answers 400 `validation_type`.
+//! - Past [`Limits::webhooks`] webhooks (or [`Limits::stored_bytes`] of
+//!   memory held by webhooks), create answers 400 `validation_type`; so
+//!   does a webhook with more than [`MAX_SUBSCRIPTIONS_PER_WEBHOOK`]
+//!   (1,000) subscriptions.
 //!
 //! # Example
 //!
@@ -148,7 +162,8 @@ mod workspace;
 
 pub use api::{
     retry_after_next_second, Fault, FaultRule, RecordedRequest, Scope, UnknownScope,
-    CONTROL_PREFIX, READS_PER_SECOND, WRITES_PER_SECOND,
+    CONTROL_PREFIX, CREDENTIAL_HEADERS, HEALTH_PATH, MAX_FAULT_DELAY, READS_PER_SECOND,
+    WRITES_PER_SECOND,
 };
 pub use bounded::LogSnapshot;
 pub use clock::Clock;
@@ -165,12 +180,12 @@ pub use doors::{InProcessError, InProcessTransport};
 pub use fake::{
     test_retry_policy, FakeAttio, FakeAttioBuilder, DEFAULT_TOKEN, IN_PROCESS_BASE_URL,
 };
-pub use limits::{Limits, DEFAULT_MAX_RECORDED_REQUESTS, MAX_BODY_BYTES};
+pub use limits::{Limits, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RECORDED_REQUESTS, MAX_BODY_BYTES};
 pub use needs_server::skip_without_server;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use serve::FakeServer;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
-pub use stop::stop_requested;
-pub use workspace::Seed;
+pub use stop::{stop_requested, StopSignals};
+pub use workspace::{Seed, MAX_SUBSCRIPTIONS_PER_WEBHOOK};

@@ -2,6 +2,15 @@
 
 use std::time::Duration;
 
+// The default idle timeout in seconds, as a literal: what
+// `DEFAULT_IDLE_TIMEOUT` is made of and what the docs print (`concat!`
+// takes literals only).
+macro_rules! idle_timeout_secs {
+    () => {
+        60
+    };
+}
+
 /// The limits that keep a fake bounded whatever it is sent.
 ///
 /// The defaults are generous for tests and small enough that a fake
@@ -13,15 +22,16 @@ use std::time::Duration;
 /// | `recorded_requests` / `recorded_bytes` | 10,000 / 64 MiB | the oldest recorded requests are dropped (counted) |
 /// | `delivery_log_entries` / `delivery_log_bytes` | 10,000 / 64 MiB | the oldest attempts are dropped (counted) |
 /// | `queued_deliveries` | 10,000 | a further message is logged as skipped, not queued |
-/// | `webhooks` / `stored_bytes` | 10,000 / 256 MiB | create, seed and an update that would grow past it answer 400 `validation_type` |
+/// | `webhooks` / `stored_bytes` | 10,000 / 256 MiB | create, seed and an update that would grow past it answer 400 `validation_type`; the bytes are the memory the webhooks hold (every string, list and index entry, rounded as the allocator rounds them), not their JSON length, which can be a ninth of it |
 /// | `fault_rules` | 1,000 | adding a rule answers 400 |
-/// | `header_read_timeout` | 10 s | the connection is closed |
-/// | `idle_timeout` | 60 s | an idle keep-alive connection is closed |
+/// | `header_read_timeout` | 10 s | a request whose headers, from their first byte (or from the connection's opening, for its first request), take longer: the connection is closed |
+#[doc = concat!("| `idle_timeout` | ", idle_timeout_secs!(), " s ([`DEFAULT_IDLE_TIMEOUT`]) | a keep-alive connection idle this long between requests is closed (HTTP/1 and HTTP/2 alike; the header timeout runs only once a request's first byte has come) |")]
 /// | `body_read_timeout` | 30 s | a request body not fully sent by then is answered 408 |
-/// | `max_connections` | 256 | the connection that matters least is closed to make room: one that has not begun a request (oldest first, after a 250 ms grace), else the one idle longest; with every one running a request, new ones wait in the OS backlog |
+/// | `max_connections` | 256 | the connection that matters least is closed to make room: one that has not begun a request (oldest first, after a 250 ms grace), else the one idle longest; with every one running a request, up to `control_connections` more are admitted, then new ones wait in the OS backlog |
+/// | `control_connections` | 8 | beyond `max_connections`, only while every connection runs a request: on these the control routes and the health route are answered and API requests get 503 with `Retry-After: 1`, so a saturated API (delay faults, say) never locks out the controls |
 /// | `shutdown_grace` | 5 s | requests still running at shutdown are cut off |
 ///
-/// The last five apply to the HTTP doors ([`crate::FakeAttio::serve`] and
+/// The last six apply to the HTTP doors ([`crate::FakeAttio::serve`] and
 /// the `fake-attio` binary).
 ///
 /// ```
@@ -50,21 +60,34 @@ pub struct Limits {
     pub queued_deliveries: usize,
     /// How many webhooks the workspace holds.
     pub webhooks: usize,
-    /// How many bytes of webhooks (as JSON) the workspace holds.
+    /// How many bytes of memory the workspace's webhooks may hold: an
+    /// estimate of every allocation (strings, lists, uniqueness keys, the
+    /// serialized answer) and their entries in the indexes.
     pub stored_bytes: usize,
     /// How many fault rules may be pending.
     pub fault_rules: usize,
-    /// How long a client may take to send a request's headers.
+    /// How long a client may take to send a request's headers, from their
+    /// first byte (the first request's, from the connection's opening).
     pub header_read_timeout: Duration,
-    /// How long a keep-alive connection may sit idle between requests.
+    /// How long a keep-alive connection may sit idle between requests
+    /// ([`DEFAULT_IDLE_TIMEOUT`] by default).
     pub idle_timeout: Duration,
     /// How long a client may take to send a request's body.
     pub body_read_timeout: Duration,
     /// How many connections are served at once.
     pub max_connections: usize,
+    /// How many more connections are admitted while every one of
+    /// `max_connections` runs a request, for the control and health
+    /// routes only.
+    pub control_connections: usize,
     /// How long a stopping server lets running requests finish.
     pub shutdown_grace: Duration,
 }
+
+/// How long a keep-alive connection may sit idle between requests by
+/// default ([`Limits::idle_timeout`]):
+#[doc = concat!(idle_timeout_secs!(), " s.")]
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(idle_timeout_secs!());
 
 /// The largest request body the fake reads by default: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -85,9 +108,10 @@ impl Default for Limits {
             stored_bytes: 256 << 20,
             fault_rules: 1_000,
             header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             body_read_timeout: Duration::from_secs(30),
             max_connections: 256,
+            control_connections: 8,
             shutdown_grace: Duration::from_secs(5),
         }
     }

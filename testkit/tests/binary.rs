@@ -182,7 +182,9 @@ fn beyond_loopback_it_refuses_to_start_with_open_control_routes() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("refusing to listen on"), "{stderr}");
         assert!(
-            stderr.contains("--control-token") && stderr.contains("--no-control"),
+            stderr.contains("--control-token")
+                && stderr.contains("FAKE_ATTIO_CONTROL_TOKEN")
+                && stderr.contains("--no-control"),
             "{stderr}"
         );
     }
@@ -385,4 +387,207 @@ async fn sigint_stops_it_even_when_started_with_sigint_ignored() {
         &format!("trap '' INT; exec {}", env!("CARGO_BIN_EXE_fake-attio")),
     ]);
     stops_gracefully(Binary::spawn(command), "INT").await;
+}
+
+/// `send` with a deadline: `None` when no answer came within `limit`.
+async fn send_within(
+    limit: std::time::Duration,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &'static str,
+) -> Option<common::Answer> {
+    // A fresh client each time: a new connection, closed when it is dropped.
+    let http = common::raw_client();
+    tokio::time::timeout(limit, common::send(&http, method, url, headers, body))
+        .await
+        .ok()
+        .map(|answer| answer.expect("the connection is not dropped"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_every_connection_held_by_a_delayed_answer_the_control_routes_still_answer() {
+    const CAP: usize = 8;
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+    let binary = Binary::start(&["--max-connections", "8"], &[]);
+    let base = binary.base_url.clone();
+    let faults = format!("{base}/__fake/faults");
+    // A delay beyond the cap is refused, saying what the cap is.
+    let endless = r#"{"data":{"fault":{"type":"delay","millis":18446744073709551615}}}"#;
+    let refused = send_within(WAIT, "POST", &faults, &[], endless)
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 400);
+    let message = refused.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("60000 ms"), "{message}");
+    let delay =
+        r#"{"data":{"fault":{"type":"delay","millis":30000},"path":"/v2/webhooks","times":8}}"#;
+    assert_eq!(
+        send_within(WAIT, "POST", &faults, &[], delay)
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    // CAP requests on CAP connections, each answer held back 30 s. One that
+    // lands on a control connection (while a poll below holds the last
+    // regular one) is told 503 and tries again, as its Retry-After says.
+    let auth = [("authorization", "Bearer fake-attio-token")];
+    let url = format!("{base}/v2/webhooks");
+    let held: Vec<_> = (0..CAP)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let http = common::raw_client();
+                loop {
+                    let answer = common::send(&http, "GET", &url, &auth, "").await;
+                    if !matches!(&answer, Ok(a) if a.status == 503) {
+                        return answer;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        })
+        .collect();
+    // They are recorded before they are held: once all are, every
+    // connection of the cap runs a request.
+    let requests = format!("{base}/__fake/requests");
+    let started = std::time::Instant::now();
+    loop {
+        let answer = send_within(WAIT, "GET", &requests, &[], "")
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "the control route did not answer within {WAIT:?} ({:?} in)",
+                    started.elapsed()
+                )
+            });
+        if answer.json()["data"].as_array().unwrap().len() == CAP {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The control routes and the health route answer at once ...
+    let took = std::time::Instant::now();
+    let clock = send_within(WAIT, "GET", &format!("{base}/__fake/clock"), &[], "")
+        .await
+        .expect("control answers while the API is saturated");
+    assert_eq!(clock.status, 200);
+    let health = send_within(WAIT, "GET", &format!("{base}/__health"), &[], "")
+        .await
+        .expect("health answers while the API is saturated");
+    assert_eq!(health.status, 200);
+    eprintln!(
+        "control answered in {:?} with {CAP} of {CAP} connections held",
+        took.elapsed()
+    );
+    // ... and an API request gets a 503 that says why, not a wait.
+    let busy = send_within(WAIT, "GET", &url, &auth, "").await.unwrap();
+    assert_eq!(busy.status, 503);
+    assert_eq!(busy.json()["code"], "at_capacity");
+    assert_eq!(busy.headers["retry-after"], "1");
+    assert!(busy.json()["message"].as_str().unwrap().contains("/__fake"));
+    for request in held {
+        request.abort();
+    }
+}
+
+/// The figure after `--idle-timeout` (in `--help`: "(default N)", in the
+/// README: "`--idle-timeout SECS` (N)").
+fn idle_figure(text: &str, after: &str) -> Option<u64> {
+    let rest = &text[text.find("--idle-timeout")?..];
+    let rest = &rest[rest.find(after)? + after.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[test]
+fn the_idle_timeout_the_help_and_the_readme_give_is_the_default() {
+    let default = attio_webhooks_testkit::Limits::default().idle_timeout;
+    assert_eq!(default, attio_webhooks_testkit::DEFAULT_IDLE_TIMEOUT);
+    let help = Command::new(env!("CARGO_BIN_EXE_fake-attio"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert_eq!(
+        idle_figure(&help, "(default "),
+        Some(default.as_secs()),
+        "{help}"
+    );
+    let readme = include_str!("../../README.md");
+    assert_eq!(idle_figure(readme, "SECS` ("), Some(default.as_secs()));
+}
+
+#[tokio::test]
+async fn the_health_route_answers_anyone_and_says_nothing_else() {
+    let http = common::raw_client();
+    for args in [
+        &["--no-control"][..],
+        &["--control-token", "ctl", "--token", "KEY"],
+        &["--host", "0.0.0.0", "--control-token", "ctl"],
+    ] {
+        let binary = Binary::start(args, &[]);
+        let health = format!("{}/__health", binary.base_url);
+        // No token at all, whatever the API and control routes need.
+        let answer = common::send(&http, "GET", &health, &[], "").await.unwrap();
+        assert_eq!(answer.status, 200, "{args:?}");
+        assert_eq!(
+            answer.json(),
+            serde_json::json!({"status": "ok"}),
+            "{args:?}"
+        );
+        assert_eq!(answer.headers["content-type"], "application/json");
+        // Other methods: 405, GET allowed.
+        for method in ["HEAD", "POST", "TRACE"] {
+            let other = common::send(&http, method, &health, &[], "").await.unwrap();
+            assert_eq!(other.status, 405, "{method} {args:?}");
+            assert_eq!(other.headers["allow"], "GET");
+        }
+        // Never recorded.
+        if args.contains(&"--control-token") {
+            let requests = common::send(
+                &http,
+                "GET",
+                &format!("{}/__fake/requests", binary.base_url),
+                &[("authorization", "Bearer ctl")],
+                "",
+            )
+            .await
+            .unwrap();
+            assert_eq!(requests.json()["data"], serde_json::json!([]), "{args:?}");
+        }
+    }
+}
+
+/// SIGTERM the instant the base URL is printed, again and again: the
+/// handlers are installed before the port is bound, so the signal never
+/// finds the default action (death by signal) in place.
+#[cfg(unix)]
+#[test]
+fn sigterm_the_instant_the_url_is_printed_exits_0_every_time() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    const STARTS: usize = 40;
+    for start in 0..STARTS {
+        let mut child = common::command(&[], &[])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("http://"), "{line:?}");
+        // SAFETY: kill(2) on a child we own, not yet reaped.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            (status.code(), status.signal()),
+            (Some(0), None),
+            "start {start} of {STARTS}"
+        );
+    }
 }

@@ -138,8 +138,13 @@ async fn attio_shaped_answers_for_bad_requests() {
         "Webhook with ID \"not-a-uuid\" was not found."
     );
 
-    let (status, _, body) = raw(&http, "DELETE", &format!("{base}/v2/webhooks"), token, "").await;
-    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    let (status, headers, body) =
+        raw(&http, "DELETE", &format!("{base}/v2/webhooks"), token, "").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    assert_eq!(headers["allow"], "GET, POST");
 
     for query in ["limit=9", "limit=101", "offset=x"] {
         let (status, _, _) = raw(
@@ -659,8 +664,9 @@ impl attio_webhooks::Transport for Routes {
 
 /// The control routes' OpenAPI description (for other languages) and the
 /// fake agree: every described method and path is answered, every other
-/// method on those paths is 404 "No route", and the typed `ControlClient`
-/// calls exactly the described routes.
+/// method on those paths is 405 with an `Allow` header listing exactly the
+/// described ones, and the typed `ControlClient` calls exactly the
+/// described routes.
 #[tokio::test]
 async fn the_control_spec_matches_the_routes_and_the_control_client() {
     let described: HashSet<(String, String)> = common::control_routes().into_iter().collect();
@@ -685,12 +691,23 @@ async fn the_control_spec_matches_the_routes_and_the_control_client() {
                 .await
                 .unwrap();
             let body: Value = serde_json::from_slice(response.body()).unwrap();
-            let no_route = response.status() == 404
-                && body["message"]
-                    .as_str()
-                    .is_some_and(|m| m.starts_with("No route"));
             let is_described = described.contains(&(method.to_owned(), path.clone()));
-            assert_eq!(!no_route, is_described, "{method} {path}: {body}");
+            let not_allowed = response.status() == 405;
+            assert_eq!(not_allowed, !is_described, "{method} {path}: {body}");
+            if not_allowed {
+                let allow: HashSet<String> = response.headers()["allow"]
+                    .to_str()
+                    .unwrap()
+                    .split(", ")
+                    .map(str::to_owned)
+                    .collect();
+                let methods: HashSet<String> = described
+                    .iter()
+                    .filter(|(_, p)| p == path)
+                    .map(|(m, _)| m.clone())
+                    .collect();
+                assert_eq!(allow, methods, "{method} {path}");
+            }
         }
     }
 
@@ -788,4 +805,65 @@ async fn plain_http_targets_only_on_the_hosts_it_names() {
     )
     .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_method_a_path_does_not_have_gets_405_with_the_methods_it_has() {
+    let server = FakeAttio::start().await;
+    let base = server.base_url();
+    let http = common::raw_client();
+    let id = "/v2/webhooks/9b2a7d2c-7d1f-4f9e-9d35-2d0c1f0c5a11";
+    // Hand-written: what each path has, and methods it does not.
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "/v2/webhooks",
+            "GET, POST",
+            &["TRACE", "HEAD", "PUT", "DELETE", "OPTIONS"],
+        ),
+        (id, "GET, PATCH, DELETE", &["TRACE", "HEAD", "POST", "PUT"]),
+        ("/__fake/reset", "POST", &["GET", "HEAD", "TRACE"]),
+        ("/__fake/webhooks", "GET, POST", &["TRACE", "DELETE"]),
+        ("/__fake/requests", "GET, DELETE", &["POST", "HEAD"]),
+        ("/__fake/faults", "GET, POST, DELETE", &["PUT", "TRACE"]),
+        ("/__fake/events", "POST", &["GET"]),
+        ("/__fake/deliveries", "GET", &["DELETE"]),
+        ("/__fake/clock", "GET", &["POST"]),
+        ("/__fake/clock/advance", "POST", &["GET"]),
+    ];
+    for (path, allow, methods) in cases {
+        for method in *methods {
+            let answer = common::send(
+                &http,
+                method,
+                &format!("{base}{path}"),
+                &[("authorization", "Bearer fake-attio-token")],
+                "",
+            )
+            .await
+            .unwrap();
+            assert_eq!(answer.status, 405, "{method} {path}");
+            assert_eq!(answer.headers["allow"], *allow, "{method} {path}");
+            if *method != "HEAD" {
+                let body = answer.json();
+                assert_eq!(body["code"], "method_not_allowed", "{method} {path}");
+                assert_eq!(body["status_code"], 405);
+                assert!(
+                    body["message"].as_str().unwrap().contains(allow),
+                    "{method} {path}: {body}"
+                );
+            }
+        }
+    }
+    // Paths that do not exist stay 404, whatever the method.
+    for (method, path) in [
+        ("TRACE", "/nope"),
+        ("GET", "/__fake/nope"),
+        ("HEAD", "/v2/webhooks/a/b"),
+    ] {
+        let answer = common::send(&http, method, &format!("{base}{path}"), &[], "")
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 404, "{method} {path}");
+        assert!(answer.headers.get("allow").is_none());
+    }
 }

@@ -418,6 +418,9 @@ async fn at_the_connection_cap_idle_sockets_make_room_and_running_requests_do_no
     let fake = FakeAttio::builder()
         .limits(limits_with(|l| {
             l.max_connections = 2;
+            // No reserve: with both connections running a request, the
+            // next one waits.
+            l.control_connections = 0;
             l.header_read_timeout = Duration::from_secs(30);
             l.idle_timeout = Duration::from_secs(30);
         }))
@@ -479,12 +482,15 @@ async fn at_the_connection_cap_idle_sockets_make_room_and_running_requests_do_no
     }
 }
 
-/// A create of `filters` distinct subscriptions on one target URL: about 1 MiB.
-fn large_create(target: &str, filters: usize, salt: usize) -> String {
-    let subscriptions: Vec<Value> = (0..filters)
+/// A create of `subscriptions` distinct subscriptions on one target URL,
+/// each with a filter of `conditions` conditions.
+fn large_create(target: &str, subscriptions: usize, conditions: usize, salt: usize) -> String {
+    let subscriptions: Vec<Value> = (0..subscriptions)
         .map(|i| {
-            json!({"event_type": "note.created", "filter": {"$or": [
-            {"field": "f", "operator": "equals", "value": format!("{salt}-{i:05}")}]}})
+            let conditions: Vec<Value> = (0..conditions)
+                .map(|j| json!({"field": "f", "operator": "equals", "value": format!("{salt}-{i:05}-{j:02}")}))
+                .collect();
+            json!({"event_type": "note.created", "filter": {"$or": conditions}})
         })
         .collect();
     json!({"data": {"target_url": target, "subscriptions": subscriptions}}).to_string()
@@ -510,8 +516,10 @@ async fn reads_do_not_wait_for_large_creates() {
         .unwrap();
     let base = server.base_url().to_owned();
     let get_url = format!("{base}/v2/webhooks/{}", seeded[0].webhook.webhook_id());
+    // As many subscriptions as a webhook may have, 16 conditions each:
+    // about 1 MiB.
     let bodies: Vec<String> = (0..4)
-        .map(|i| large_create("https://x.test/big", 10_300, i))
+        .map(|i| large_create("https://x.test/big", 1_000, 16, i))
         .collect();
     assert!(bodies[0].len() > 900_000 && bodies[0].len() <= attio_webhooks_testkit::MAX_BODY_BYTES);
     let creates = tokio::spawn(async move {
@@ -558,7 +566,7 @@ async fn reads_do_not_wait_for_large_creates() {
     let create_median = percentile(&creates, 0.5);
     let get_p99 = percentile(&gets, 0.99);
     eprintln!(
-        "{} GETs, p99 {get_p99:?}; creates (10,300 filters) median {create_median:?}",
+        "{} GETs, p99 {get_p99:?}; creates (16,000 conditions) median {create_median:?}",
         gets.len()
     );
     assert!(gets.len() >= 20, "too few GETs to judge: {}", gets.len());
@@ -573,7 +581,7 @@ async fn reads_do_not_wait_for_large_creates() {
 
 #[tokio::test]
 async fn updates_cannot_grow_the_store_past_its_byte_budget() {
-    const BUDGET: usize = 64 << 10;
+    const BUDGET: usize = 512 << 10;
     let fake = FakeAttio::builder()
         .limits(limits_with(|l| l.stored_bytes = BUDGET))
         .build();
@@ -586,7 +594,7 @@ async fn updates_cannot_grow_the_store_past_its_byte_budget() {
     let webhooks = format!("{}/v2/webhooks", server.base_url());
     let mut ids = Vec::new();
     for i in 0..4 {
-        let body = large_create(&format!("https://x.test/{i}"), 1, i);
+        let body = large_create(&format!("https://x.test/{i}"), 1, 1, i);
         let created = send(&http, "POST", &webhooks, &auth, body).await.unwrap();
         assert_eq!(created.status, 200);
         ids.push(
@@ -596,17 +604,12 @@ async fn updates_cannot_grow_the_store_past_its_byte_budget() {
                 .to_owned(),
         );
     }
-    // Each update alone would fit the budget; together they would pass it
-    // four times over. Before, every one was stored (the budget was only
-    // checked on create and seed).
+    // Each update alone fits the budget; together they would pass it.
+    // Before, every one was stored (the budget was only checked on create
+    // and seed).
     let mut refused = 0;
     for (i, id) in ids.iter().enumerate() {
-        let grow = large_create(&format!("https://x.test/{i}"), 400, i);
-        assert!(
-            grow.len() < BUDGET && grow.len() * 4 > BUDGET,
-            "{}",
-            grow.len()
-        );
+        let grow = large_create(&format!("https://x.test/{i}"), 400, 1, i);
         let answer = send(&http, "PATCH", &format!("{webhooks}/{id}"), &auth, grow)
             .await
             .unwrap();
@@ -620,6 +623,10 @@ async fn updates_cannot_grow_the_store_past_its_byte_budget() {
         }
     }
     assert!(refused >= 1, "every update was stored");
+    assert!(
+        refused < 4,
+        "no update fits alone: the test's sizes are off"
+    );
     let stored: usize = fake
         .webhooks()
         .iter()
@@ -645,15 +652,27 @@ async fn a_webhook_that_degraded_can_be_deleted_and_its_bytes_reused() {
         .port();
     let subs = || vec![Subscription::new(EventType::NoteCreated)];
     let target = format!("http://127.0.0.1:{port}/hook");
-    // A byte budget with room for this one webhook, degraded, and no more.
-    let probe = FakeAttio::builder().allow_loopback_http_targets().build();
-    probe
-        .seed([Seed::new(target.clone(), subs()).status(WebhookStatus::Degraded)])
-        .unwrap();
-    let budget = serde_json::to_vec(&probe.webhooks_with_secrets()[0].webhook)
-        .unwrap()
-        .len()
-        + 64;
+    // A byte budget with room for this one webhook, degraded, and no more:
+    // the smallest that holds it (found by bisection), plus a little.
+    let holds = |budget: usize| {
+        FakeAttio::builder()
+            .allow_loopback_http_targets()
+            .limits(limits_with(|l| l.stored_bytes = budget))
+            .build()
+            .seed([Seed::new(target.clone(), subs()).status(WebhookStatus::Degraded)])
+            .is_ok()
+    };
+    let (mut low, mut high) = (0, 1 << 20);
+    assert!(holds(high));
+    while high - low > 1 {
+        let mid = (low + high) / 2;
+        if holds(mid) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    let budget = high + 64;
     let fake = FakeAttio::builder()
         .allow_loopback_http_targets()
         .delivery_policy(attio_webhooks_testkit::DeliveryPolicy::default().retries(0))
@@ -683,4 +702,207 @@ async fn a_webhook_that_degraded_can_be_deleted_and_its_bytes_reused() {
             .unwrap();
         assert!(fake.webhooks().is_empty());
     }
+}
+
+#[tokio::test]
+async fn a_webhook_may_have_at_most_1000_subscriptions_however_it_is_written() {
+    let server = FakeAttio::start().await;
+    let http = raw_client();
+    let auth = [
+        ("authorization", BEARER),
+        ("content-type", "application/json"),
+    ];
+    let webhooks = format!("{}/v2/webhooks", server.base_url());
+    let cap = attio_webhooks_testkit::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
+    assert_eq!(cap, 1_000);
+    let at_cap = send(
+        &http,
+        "POST",
+        &webhooks,
+        &auth,
+        large_create("https://x.test/a", cap, 1, 0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(at_cap.status, 200);
+    let id = at_cap.json()["data"]["id"]["webhook_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let over = || large_create("https://x.test/b", cap + 1, 1, 1);
+    let seed = || {
+        let mut body: Value = serde_json::from_str(&over()).unwrap();
+        json!({"data": [body["data"].take()]}).to_string()
+    };
+    for (method, url, body) in [
+        ("POST", webhooks.clone(), over()),
+        ("PATCH", format!("{webhooks}/{id}"), over()),
+        (
+            "POST",
+            format!("{}/__fake/webhooks", server.base_url()),
+            seed(),
+        ),
+    ] {
+        let answer = send(&http, method, &url, &auth, body).await.unwrap();
+        assert_eq!(answer.status, 400, "{method} {url}");
+        assert_eq!(answer.json()["code"], "validation_type");
+        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains("subscriptions") && message.contains("at most 1000"),
+            "{message}"
+        );
+    }
+    assert_eq!(server.webhooks().len(), 1);
+    assert_eq!(server.webhooks()[0].subscriptions.len(), cap);
+}
+
+#[tokio::test]
+async fn cookies_proxy_credentials_and_api_keys_are_redacted_over_http_too() {
+    let server = FakeAttio::start().await;
+    let http = raw_client();
+    let url = format!("{}/v2/webhooks", server.base_url());
+    let sent = [
+        ("authorization", BEARER, "Bearer <redacted>"),
+        (
+            "proxy-authorization",
+            "Basic cHJveHk6c2VjcmV0",
+            "Basic <redacted>",
+        ),
+        (
+            "cookie",
+            "session=cookie_secret_1; theme=dark",
+            "<redacted>",
+        ),
+        ("set-cookie", "id=cookie_secret_2; HttpOnly", "<redacted>"),
+        ("x-api-key", "api_key_secret_3", "<redacted>"),
+        ("x-request-id", "kept-as-sent", "kept-as-sent"),
+    ];
+    let headers: Vec<(&str, &str)> = sent.iter().map(|(k, v, _)| (*k, *v)).collect();
+    send(&http, "GET", &url, &headers, "").await.unwrap();
+    let shown = send(
+        &http,
+        "GET",
+        &format!("{}/__fake/requests", server.base_url()),
+        &[],
+        "",
+    )
+    .await
+    .unwrap();
+    let text = String::from_utf8(shown.body.to_vec()).unwrap();
+    for secret in [
+        DEFAULT_TOKEN,
+        "cHJveHk6c2VjcmV0",
+        "cookie_secret_1",
+        "cookie_secret_2",
+        "api_key_secret_3",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let recorded = &shown.json()["data"][0]["headers"];
+    for (name, _, expected) in sent {
+        let value = recorded
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h[0] == name)
+            .unwrap_or_else(|| panic!("{name} not recorded: {recorded}"));
+        assert_eq!(value[1], expected, "{name}");
+    }
+    // The one list, as documented.
+    assert_eq!(
+        attio_webhooks_testkit::CREDENTIAL_HEADERS,
+        [
+            "authorization",
+            "proxy-authorization",
+            "cookie",
+            "set-cookie",
+            "x-api-key"
+        ]
+    );
+    // The test that owns the fake sees what was sent.
+    assert_eq!(
+        server.requests()[0].header("x-api-key"),
+        Some("api_key_secret_3")
+    );
+}
+
+/// Reads one HTTP/1.1 answer (headers and a `content-length` body) from
+/// `stream`; the status line, or `None` when the connection closed first.
+fn read_answer(stream: &mut TcpStream) -> Option<String> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&seen[..end]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            if seen.len() >= end + 4 + length {
+                return head.lines().next().map(str::to_owned);
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_connections_live_for_the_idle_timeout_and_later_headers_still_have_the_header_timeout(
+) {
+    let header = Duration::from_millis(300);
+    let idle = Duration::from_millis(1500);
+    let fake = FakeAttio::builder()
+        .limits(limits_with(|l| {
+            l.header_read_timeout = header;
+            l.idle_timeout = idle;
+        }))
+        .build();
+    let server = fake.serve().await.unwrap();
+    let addr = server.addr();
+    tokio::task::spawn_blocking(move || {
+        let request =
+            b"GET /v2/webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer fake-attio-token\r\n\r\n";
+        // Idle for longer than the header timeout, within the idle timeout:
+        // the connection is still there for the next request.
+        let mut kept = TcpStream::connect(addr).unwrap();
+        kept.write_all(request).unwrap();
+        assert_eq!(read_answer(&mut kept).as_deref(), Some("HTTP/1.1 200 OK"));
+        std::thread::sleep(idle / 2);
+        kept.write_all(request).unwrap();
+        assert_eq!(
+            read_answer(&mut kept).as_deref(),
+            Some("HTTP/1.1 200 OK"),
+            "closed after {:?} idle, with an idle timeout of {idle:?}",
+            idle / 2
+        );
+        // Then idle past the idle timeout: closed.
+        let took = time_until_closed(&mut kept, Duration::from_secs(10));
+        assert!(
+            took >= idle * 2 / 3 && took < idle + Duration::from_secs(3),
+            "closed after {took:?} idle, with an idle timeout of {idle:?}"
+        );
+        // The headers of a later request that start and stall are cut at
+        // the header timeout, long before the idle timeout.
+        let mut stalled = TcpStream::connect(addr).unwrap();
+        stalled.write_all(request).unwrap();
+        assert_eq!(read_answer(&mut stalled).as_deref(), Some("HTTP/1.1 200 OK"));
+        stalled.write_all(b"GET /v2/webhooks HTTP/1.1\r\nHost: x\r\n").unwrap();
+        let took = time_until_closed(&mut stalled, Duration::from_secs(10));
+        assert!(
+            took >= header / 2 && took < idle,
+            "stalled headers closed after {took:?} (header timeout {header:?}, idle {idle:?})"
+        );
+    })
+    .await
+    .unwrap();
 }

@@ -11,7 +11,7 @@ use attio_webhooks::{
 };
 use attio_webhooks_testkit::{
     samples, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, FakeAttio, FakeAttioBuilder,
-    FakeServer, Scope,
+    FakeServer, Scope, StopSignals,
 };
 use tokio::net::TcpListener;
 
@@ -52,6 +52,9 @@ pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     }
     warn_unknown_event_types(&args.event, ctx.out);
     let state_path = dev_state::path(args.state_file.as_deref())?;
+    // Before the fake is bound and the banner printed: a signal sent the
+    // instant it appears stops dev cleanly (and removes its state file).
+    let stop = StopSignals::install();
     let schedule = DeliveryPolicy::default()
         .retries(args.retries)
         .first_retry_after(Duration::from_secs(args.first_retry_after))
@@ -130,7 +133,7 @@ pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         ctx.out,
     )?;
 
-    let result = watch(&server, &schedule, ctx.out).await;
+    let result = watch(&server, &schedule, ctx.out, stop).await;
     dev_state::remove_own(&state_path);
     result.map(|()| Status::Done)
 }
@@ -208,8 +211,9 @@ async fn watch(
     server: &FakeServer,
     schedule: &DeliveryPolicy,
     out: Output,
+    stop: StopSignals,
 ) -> Result<(), CliError> {
-    let shutdown = attio_webhooks_testkit::stop_requested();
+    let shutdown = stop.wait();
     tokio::pin!(shutdown);
     let mut ticker = tokio::time::interval(POLL_EVERY);
     let mut seen: u64 = 0;

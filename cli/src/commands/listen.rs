@@ -10,7 +10,7 @@ use crate::args::ListenArgs;
 use crate::cli_error::CliError;
 use crate::receiver::Receiver;
 
-/// Serves the receiver until Ctrl-C.
+/// Serves the receiver until Ctrl-C or SIGTERM.
 pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let secret = match (args.secret, args.secret_env, args.secret_file) {
         (Some(secret), _, _) => secret,
@@ -29,6 +29,9 @@ pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     if secret.is_empty() {
         return Err(CliError::Usage("the signing secret is empty".to_owned()));
     }
+    // Before the port is bound and announced: a signal sent the instant
+    // the line below appears stops it cleanly.
+    let stop = attio_webhooks_testkit::StopSignals::install();
     let addr = SocketAddr::new(args.host, args.port);
     let listener = TcpListener::bind(addr)
         .await
@@ -41,7 +44,7 @@ pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let receiver = Receiver::new(Secret::new(secret), ctx.out, "");
     tokio::select! {
         () = receiver.serve(listener) => {}
-        () = attio_webhooks_testkit::stop_requested() => {}
+        () = stop.wait() => {}
     }
     Ok(Status::Done)
 }

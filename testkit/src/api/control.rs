@@ -17,7 +17,8 @@
 //! | `GET /__fake/clock` | | `{"data":{"now":..,"manual":..}}` |
 //! | `POST /__fake/clock/advance` | `{"data":{"seconds":N}}` | move a manual clock |
 //!
-//! Answers are `{"data": ...}` (or `{}`), errors Attio-shaped 400/401/404.
+//! Answers are `{"data": ...}` (or `{}`), errors Attio-shaped
+//! 400/401/404, and 405 (with `Allow`) for a method a path does not have.
 //!
 //! `spec/fake-control.openapi.json` describes these routes for other
 //! languages, and `crate::ControlClient` calls them from Rust; a test
@@ -50,7 +51,96 @@ fn clock(state: &FakeState) -> http::Response<Bytes> {
     }))
 }
 
-/// Answers control route `route` (the path after `/__fake`).
+type Answer = Result<http::Response<Bytes>, ApiErrorBody>;
+
+/// One control route's handler: the state, the body, the time.
+type Handler = fn(&FakeState, &Bytes, Timestamp) -> Answer;
+
+/// Every control route (path after `/__fake`, method, handler): the one
+/// list that routes requests and writes the `Allow` header of a 405.
+const ROUTES: &[(&str, &str, Handler)] = &[
+    ("/reset", "POST", reset),
+    ("/webhooks", "GET", webhooks),
+    ("/webhooks", "POST", seed),
+    ("/requests", "GET", requests),
+    ("/requests", "DELETE", forget_requests),
+    ("/faults", "GET", faults),
+    ("/faults", "POST", add_fault),
+    ("/faults", "DELETE", clear_faults),
+    ("/events", "POST", events),
+    ("/deliveries", "GET", deliveries),
+    ("/clock", "GET", read_clock),
+    ("/clock/advance", "POST", advance),
+];
+
+fn reset(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
+    state.reset();
+    Ok(responses::empty())
+}
+
+fn webhooks(state: &FakeState, _: &Bytes, now: Timestamp) -> Answer {
+    Ok(responses::data(&state.webhooks_with_secrets(now)))
+}
+
+fn seed(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer {
+    let seeds = parse::seeds_body(body)?;
+    Ok(responses::data(&state.seed(seeds, now)?))
+}
+
+fn requests(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
+    Ok(responses::json(
+        200,
+        &state.requests().map(RecordedRequest::redacted),
+    ))
+}
+
+fn forget_requests(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
+    state.clear_requests();
+    Ok(responses::empty())
+}
+
+fn faults(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
+    Ok(responses::data(&state.pending_faults()))
+}
+
+fn add_fault(state: &FakeState, body: &Bytes, _: Timestamp) -> Answer {
+    state.inject(parse::control_body::<FaultRule>(body)?)?;
+    Ok(responses::empty())
+}
+
+fn clear_faults(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
+    state.clear_faults();
+    Ok(responses::empty())
+}
+
+fn events(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer {
+    let event = parse::control_body::<Event>(body)?;
+    Ok(responses::data(&state.emit(&event, now)))
+}
+
+fn deliveries(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
+    Ok(responses::json(200, &state.delivery_log()))
+}
+
+fn read_clock(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
+    Ok(clock(state))
+}
+
+fn advance(state: &FakeState, body: &Bytes, _: Timestamp) -> Answer {
+    let advance = parse::control_body::<Advance>(body)?;
+    if !state.clock.is_manual() {
+        return Err(errors::validation(
+            "The fake runs on the system clock; start it with a manual clock (fake-attio --manual-clock).",
+        ));
+    }
+    let seconds = Duration::try_from_secs_f64(advance.seconds)
+        .map_err(|e| errors::validation(format!("seconds: {e}")))?;
+    state.clock.advance(seconds);
+    Ok(clock(state))
+}
+
+/// Answers control route `route` (the path after `/__fake`): 404 for a
+/// path it does not have, 405 with `Allow` for a method it does not have.
 pub(crate) fn handle(
     state: &FakeState,
     method: &Method,
@@ -58,52 +148,22 @@ pub(crate) fn handle(
     path: &str,
     body: &Bytes,
     now: Timestamp,
-) -> Result<http::Response<Bytes>, ApiErrorBody> {
-    match (method.as_str(), route) {
-        ("POST", "/reset") => {
-            state.reset();
-            Ok(responses::empty())
-        }
-        ("GET", "/webhooks") => Ok(responses::data(&state.webhooks_with_secrets(now))),
-        ("POST", "/webhooks") => {
-            let seeds = parse::seeds_body(body)?;
-            Ok(responses::data(&state.seed(seeds, now)?))
-        }
-        ("GET", "/requests") => Ok(responses::json(
-            200,
-            &state.requests().map(RecordedRequest::redacted),
-        )),
-        ("DELETE", "/requests") => {
-            state.clear_requests();
-            Ok(responses::empty())
-        }
-        ("GET", "/faults") => Ok(responses::data(&state.pending_faults())),
-        ("POST", "/faults") => {
-            state.inject(parse::control_body::<FaultRule>(body)?)?;
-            Ok(responses::empty())
-        }
-        ("DELETE", "/faults") => {
-            state.clear_faults();
-            Ok(responses::empty())
-        }
-        ("POST", "/events") => {
-            let event = parse::control_body::<Event>(body)?;
-            Ok(responses::data(&state.emit(&event, now)))
-        }
-        ("GET", "/deliveries") => Ok(responses::json(200, &state.delivery_log())),
-        ("GET", "/clock") => Ok(clock(state)),
-        ("POST", "/clock/advance") => {
-            let advance = parse::control_body::<Advance>(body)?;
-            if !state.clock.is_manual() {
-                return Err(errors::validation(
-                    "The fake runs on the system clock; start it with a manual clock (fake-attio --manual-clock).",
-                ));
+) -> Answer {
+    let mut allowed: Vec<&str> = Vec::new();
+    for (at, allows, handler) in ROUTES {
+        if *at == route {
+            if *allows == method.as_str() {
+                return handler(state, body, now);
             }
-            let seconds = Duration::try_from_secs_f64(advance.seconds)
-                .map_err(|e| errors::validation(format!("seconds: {e}")))?;
-            state.clock.advance(seconds);
-            Ok(clock(state))
+            allowed.push(allows);
         }
-        (method, _) => Err(errors::no_such_route(method, path)),
     }
+    if allowed.is_empty() {
+        return Err(errors::no_such_route(method.as_str(), path));
+    }
+    Ok(responses::method_not_allowed(
+        method.as_str(),
+        path,
+        &allowed.join(", "),
+    ))
 }

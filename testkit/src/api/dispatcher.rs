@@ -6,12 +6,14 @@
 //!
 //! 1. **Size cap**: a body over [`crate::Limits::max_body_bytes`] (or one
 //!    a door stopped reading) gets 413 and nothing else happens.
-//! 2. **Route** from method and path. Control routes (`/__fake/...`) go to
+//! 2. **Route** from method and path. The health route (`GET /__health`)
+//!    is answered at once, for anyone. Control routes (`/__fake/...`) go to
 //!    the control check (404 when control is off, 401 without the control
 //!    token when one is set) and are answered; they are never recorded
 //!    or faulted.
 //! 3. **Record**: every other request is recorded here, whatever its answer.
-//! 4. Unknown route: 404.
+//! 4. Unknown route: 404; a known path with another method: 405 with
+//!    `Allow`.
 //! 5. **Auth**: 401 for a missing or unknown token, 403 for a missing scope.
 //! 6. **Rate limit**: 429 with `Retry-After` when over budget.
 //! 7. **Faults**: the first matching rule is used up; "before handling"
@@ -91,6 +93,13 @@ impl Dispatcher {
         &self.state
     }
 
+    /// Whether `path` belongs to the control plane (the control routes),
+    /// which a door keeps answering when its API side is saturated.
+    #[cfg(feature = "server")]
+    pub(crate) fn is_control_plane(path: &str) -> bool {
+        Route::is_control_plane(path)
+    }
+
     /// The largest body a door should read before handing over [`Body::TooLarge`].
     pub(crate) fn max_body_bytes(&self) -> usize {
         self.state.config.limits.max_body_bytes
@@ -126,6 +135,14 @@ impl Dispatcher {
         let path = request.uri().path();
         let method = request.method();
         let route = Route::of(method, path);
+        if route == Route::Health {
+            let response = if method == http::Method::GET {
+                responses::json(200, &serde_json::json!({"status": "ok"}))
+            } else {
+                responses::method_not_allowed(method.as_str(), path, "GET")
+            };
+            return Reply::Respond(response, None);
+        }
         if let Route::Control(rest) = route {
             let control = &state.config.control;
             if *control == ControlAccess::Off {
@@ -137,8 +154,15 @@ impl Dispatcher {
             return respond(answer, now);
         }
         state.record(&request, now.at);
-        if route == Route::Unknown {
-            return error(&errors::no_such_route(method.as_str(), path), now);
+        match route {
+            Route::Unknown => return error(&errors::no_such_route(method.as_str(), path), now),
+            Route::WrongMethod(allow) => {
+                return Reply::Respond(
+                    responses::method_not_allowed(method.as_str(), path, allow),
+                    None,
+                )
+            }
+            _ => {}
         }
         let needed = if route.writes() {
             Scope::ReadWrite
@@ -210,10 +234,9 @@ fn operation(
         Route::Get(id) => webhooks::get(state, id, at),
         Route::Update(id) => webhooks::update(state, id, request.body(), at),
         Route::Delete(id) => webhooks::delete(state, id, at),
-        Route::Control(_) | Route::Unknown => Err(errors::no_such_route(
-            request.method().as_str(),
-            request.uri().path(),
-        )),
+        Route::Control(_) | Route::Health | Route::WrongMethod(_) | Route::Unknown => Err(
+            errors::no_such_route(request.method().as_str(), request.uri().path()),
+        ),
     }
 }
 

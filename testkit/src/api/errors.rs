@@ -10,9 +10,11 @@
 //! |---|---|---|
 //! | 401 | `authentication_error` | `unauthorized` |
 //! | 403 | `authorization_error` | `missing_scope` |
+//! | 405 | `invalid_request_error` | `method_not_allowed` (with an `Allow` header) |
 //! | 408 | `invalid_request_error` | `request_timeout` |
 //! | 413 | `invalid_request_error` | `payload_too_large` |
-//! | 5xx | `internal_server_error` | `internal_error` |
+//! | 503 (HTTP door at its connection cap) | `internal_server_error` | `at_capacity` |
+//! | other 5xx | `internal_server_error` | `internal_error` |
 
 use attio_webhooks::{error::ApiErrorBody, error::ErrorType, ErrorCode};
 
@@ -46,6 +48,16 @@ pub(crate) fn no_such_route(method: &str, path: &str) -> ApiErrorBody {
         ErrorType::InvalidRequest,
         ErrorCode::NotFound,
         format!("No route for {method} {path}."),
+    )
+}
+
+/// 405: `path` exists, not for `method`; it allows `allow`.
+pub(crate) fn method_not_allowed(method: &str, path: &str, allow: &str) -> ApiErrorBody {
+    ApiErrorBody::new(
+        405,
+        ErrorType::InvalidRequest,
+        ErrorCode::from("method_not_allowed"),
+        format!("{path} does not allow {method}; it allows {allow}."),
     )
 }
 
@@ -107,6 +119,21 @@ pub(crate) fn request_timeout() -> ApiErrorBody {
         ErrorType::InvalidRequest,
         ErrorCode::from("request_timeout"),
         "The request body did not arrive in time.",
+    )
+}
+
+/// 503: an API request on a connection the HTTP door admitted beyond its
+/// cap of `max` connections, which is kept for the control plane.
+#[cfg(feature = "server")]
+pub(crate) fn at_capacity(max: usize) -> ApiErrorBody {
+    ApiErrorBody::new(
+        503,
+        ErrorType::from("internal_server_error"),
+        ErrorCode::from("at_capacity"),
+        format!(
+            "All {max} of the fake's connections are running a request; this connection is kept for the control routes ({}) and the health route. Retry shortly.",
+            super::route::CONTROL_PREFIX
+        ),
     )
 }
 

@@ -5,6 +5,11 @@ use std::time::Duration;
 use http::Method;
 use serde::{Deserialize, Serialize};
 
+/// The longest answer a [`Fault::Delay`] may hold back: 60 s. Each delayed
+/// answer holds a connection (never shed while its request runs), so an
+/// unbounded delay could hold the fake's whole connection cap until restart.
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(60);
+
 /// How a request fails.
 ///
 /// Faults apply to API requests that passed authentication and the rate
@@ -70,9 +75,11 @@ pub enum Fault {
         seconds: u64,
     },
     /// Handle the request at once (its effects happen), but hold the answer
-    /// back this long: a server that did the work and answered late.
+    /// back this long: a server that did the work and answered late. At
+    /// most [`MAX_FAULT_DELAY`] (60 s); a rule with a longer delay is
+    /// refused (400 over HTTP).
     Delay {
-        /// The wait, in milliseconds.
+        /// The wait, in milliseconds (at most 60,000).
         millis: u64,
     },
     /// Answer `status` with a body that is not JSON.
@@ -97,7 +104,7 @@ impl Fault {
         Fault::Status { status }
     }
 
-    /// [`Fault::Delay`].
+    /// [`Fault::Delay`] (adding it fails past [`MAX_FAULT_DELAY`]).
     pub fn delay(by: Duration) -> Self {
         Fault::Delay {
             millis: u64::try_from(by.as_millis()).unwrap_or(u64::MAX),
@@ -190,9 +197,27 @@ pub(crate) struct Faults {
     capacity: usize,
 }
 
-/// The pending rules are at their limit.
+/// Why a fault rule was not added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TooManyFaults(pub(crate) usize);
+pub(crate) enum FaultRefused {
+    /// The pending rules are at their limit.
+    TooMany(usize),
+    /// A delay longer than [`MAX_FAULT_DELAY`], in milliseconds.
+    DelayTooLong(u64),
+}
+
+impl std::fmt::Display for FaultRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultRefused::TooMany(n) => write!(f, "The fake holds at most {n} pending fault rules."),
+            FaultRefused::DelayTooLong(millis) => write!(
+                f,
+                "Body payload validation error at data.fault.millis: a delay of {millis} ms is longer than the fake allows ({} ms).",
+                MAX_FAULT_DELAY.as_millis()
+            ),
+        }
+    }
+}
 
 impl Faults {
     pub(crate) fn new(capacity: usize) -> Self {
@@ -202,12 +227,17 @@ impl Faults {
         }
     }
 
-    pub(crate) fn add(&mut self, rule: FaultRule) -> Result<(), TooManyFaults> {
+    pub(crate) fn add(&mut self, rule: FaultRule) -> Result<(), FaultRefused> {
+        if let Fault::Delay { millis } = rule.fault {
+            if u128::from(millis) > MAX_FAULT_DELAY.as_millis() {
+                return Err(FaultRefused::DelayTooLong(millis));
+            }
+        }
         if rule.times == 0 {
             return Ok(());
         }
         if self.rules.len() >= self.capacity {
-            return Err(TooManyFaults(self.capacity));
+            return Err(FaultRefused::TooMany(self.capacity));
         }
         self.rules.push(rule);
         Ok(())
@@ -252,7 +282,7 @@ mod tests {
         faults.add(FaultRule::new(Fault::DropConnection)).unwrap();
         assert_eq!(
             faults.add(FaultRule::new(Fault::TruncatedBody)),
-            Err(TooManyFaults(2))
+            Err(FaultRefused::TooMany(2))
         );
         assert_eq!(
             faults.take(&Method::GET, "/v2/webhooks/abc"),
@@ -272,6 +302,18 @@ mod tests {
             Some(Fault::status(503))
         );
         assert_eq!(faults.take(&Method::GET, "/v2/webhooks/x"), None);
+    }
+
+    #[test]
+    fn delays_are_capped() {
+        let mut faults = Faults::new(2);
+        let at_cap = FaultRule::new(Fault::delay(MAX_FAULT_DELAY));
+        assert_eq!(faults.add(at_cap), Ok(()));
+        let over = FaultRule::new(Fault::Delay { millis: 60_001 });
+        assert_eq!(faults.add(over), Err(FaultRefused::DelayTooLong(60_001)));
+        let huge = FaultRule::new(Fault::delay(Duration::MAX)).times(0);
+        assert_eq!(faults.add(huge), Err(FaultRefused::DelayTooLong(u64::MAX)));
+        assert_eq!(faults.pending().len(), 1);
     }
 
     #[test]

@@ -16,11 +16,11 @@ mod state;
 mod webhooks;
 
 pub use auth::{Scope, UnknownScope};
-pub use faults::{Fault, FaultRule};
+pub use faults::{Fault, FaultRule, MAX_FAULT_DELAY};
 pub use rate_limit::{READS_PER_SECOND, WRITES_PER_SECOND};
-pub use recording::RecordedRequest;
+pub use recording::{RecordedRequest, CREDENTIAL_HEADERS};
 pub use responses::retry_after_next_second;
-pub use route::CONTROL_PREFIX;
+pub use route::{CONTROL_PREFIX, HEALTH_PATH};
 
 pub(crate) use auth::{ControlAccess, Tokens};
 pub(crate) use dispatcher::{Body, Dispatcher, Reply};

@@ -38,20 +38,37 @@ impl RecordedRequest {
         serde_json::from_slice(&self.body).ok()
     }
 
-    /// The same request with the credentials of its `Authorization` header
-    /// replaced by `<redacted>`: what the fake shows over HTTP.
+    /// The same request with the values of every credential header
+    /// ([`CREDENTIAL_HEADERS`]) replaced by `<redacted>`, keeping an
+    /// authorization scheme (`Bearer <redacted>`): what the fake shows over
+    /// HTTP.
     pub(crate) fn redacted(mut self) -> Self {
         for (name, value) in &mut self.headers {
-            if name == "authorization" {
-                *value = match value.split_once(' ') {
-                    Some((scheme, _)) => format!("{scheme} <redacted>"),
-                    None => "<redacted>".to_owned(),
-                };
+            if !CREDENTIAL_HEADERS.contains(&name.as_str()) {
+                continue;
             }
+            let scheme = match name.as_str() {
+                "authorization" | "proxy-authorization" => value.split_once(' ').map(|(s, _)| s),
+                _ => None,
+            };
+            *value = match scheme {
+                Some(scheme) => format!("{scheme} <redacted>"),
+                None => "<redacted>".to_owned(),
+            };
         }
         self
     }
 }
+
+/// The headers whose values `GET /__fake/requests` never shows (names as
+/// recorded, lowercase): credentials and session cookies.
+pub const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+];
 
 /// A request as kept on arrival: cheap clones of the parts (the header
 /// values and body share the received buffers), turned into a

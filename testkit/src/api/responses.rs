@@ -31,6 +31,16 @@ pub(crate) fn raw(status: u16, body: Bytes) -> http::Response<Bytes> {
     response
 }
 
+/// 405 `method_not_allowed` with an `Allow` header: `path` exists, but
+/// not for `method`; `allow` lists the methods it has (`GET, POST`).
+pub(crate) fn method_not_allowed(method: &str, path: &str, allow: &str) -> http::Response<Bytes> {
+    let mut response = json(405, &super::errors::method_not_allowed(method, path, allow));
+    if let Ok(value) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(http::header::ALLOW, value);
+    }
+    response
+}
+
 /// `{"data": value}` with 200.
 pub(crate) fn data<T: Serialize + ?Sized>(value: &T) -> http::Response<Bytes> {
     json(200, &Envelope { data: value })

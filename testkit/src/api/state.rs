@@ -14,7 +14,7 @@ use http::Method;
 
 use super::auth::{ControlAccess, Tokens};
 use super::errors;
-use super::faults::{Fault, FaultRule, Faults, TooManyFaults};
+use super::faults::{Fault, FaultRule, Faults};
 use super::parse::SeedInput;
 use super::rate_limit::RateLimiter;
 use super::recording::{RecordedRequest, Recording};
@@ -143,13 +143,12 @@ impl FakeState {
         self.workspace.with(|ws| ws.with_secrets(now))
     }
 
-    /// Adds a fault rule; 400 when [`Limits::fault_rules`] are pending.
+    /// Adds a fault rule; 400 when [`Limits::fault_rules`] are pending or
+    /// a delay is over [`super::faults::MAX_FAULT_DELAY`].
     pub(crate) fn inject(&self, rule: FaultRule) -> Result<(), ApiErrorBody> {
         self.faults
             .with(|f| f.add(rule))
-            .map_err(|TooManyFaults(n)| {
-                errors::validation(format!("The fake holds at most {n} pending fault rules."))
-            })
+            .map_err(|refused| errors::validation(refused.to_string()))
     }
 
     pub(crate) fn pending_faults(&self) -> Vec<FaultRule> {

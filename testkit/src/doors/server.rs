@@ -1,7 +1,8 @@
 //! The HTTP door: the dispatcher served over HTTP/1.1 and HTTP/2
 //! (cleartext) with the limits of [`crate::Limits`]: a connection cap, a
-//! header-read timeout, an idle timeout, a body-read timeout, and a
-//! graceful stop that lets running requests finish.
+//! header-read timeout (from the first byte of a request's headers), an
+//! idle timeout (between requests), a body-read timeout, and a graceful
+//! stop that lets running requests finish.
 //!
 //! At the connection cap it sheds rather than stalls; which connection goes
 //! is `doors::connections`' choice.
@@ -88,7 +89,7 @@ async fn accept_loop(
     log: bool,
 ) {
     let limits = dispatcher.limits().clone();
-    let cap = ConnectionCap::new(limits.max_connections);
+    let cap = ConnectionCap::with_reserve(limits.max_connections, limits.control_connections);
     let mut connections = JoinSet::new();
     'serving: loop {
         // Room for one more: at the cap, shed a connection that holds a
@@ -147,14 +148,19 @@ async fn connection(
         })
     };
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Not hyper's header timeout: its clock starts as soon as a keep-alive
+    // connection goes idle, which would close every idle connection after
+    // the header timeout rather than the idle timeout. This loop times
+    // headers from their first byte instead.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(None);
     builder.http2().timer(TokioTimer::new());
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
-    let tick = (limits.idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let tick = (limits.idle_timeout.min(limits.header_read_timeout) / 4)
+        .clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut ticker = tokio::time::interval(tick);
     let mut closing: Option<Pin<Box<tokio::time::Sleep>>> = None;
     // hyper's header timeout starts once HTTP/1 is chosen; before that the
@@ -178,6 +184,14 @@ async fn connection(
                 closing = Some(Box::pin(tokio::time::sleep(limits.shutdown_grace)));
             }
             _ = ticker.tick(), if closing.is_none() => {
+                // Headers begun and not finished in time: nothing to let
+                // finish, close (as hyper's own timeout would).
+                if admission
+                    .headers_pending_for()
+                    .is_some_and(|pending| pending >= limits.header_read_timeout)
+                {
+                    return;
+                }
                 if admission.idle_for() >= limits.idle_timeout {
                     conn.as_mut().graceful_shutdown();
                     closing = Some(Box::pin(tokio::time::sleep(limits.shutdown_grace)));
@@ -203,24 +217,40 @@ async fn serve_one(
     let _busy = requests.request();
     let started = Instant::now();
     let (parts, body) = request.into_parts();
+    if parts.version == http::Version::HTTP_2 {
+        requests.mark_http2();
+    }
     let line = log.then(|| (parts.method.clone(), parts.uri.path().to_owned()));
     let limits = dispatcher.limits();
     let read = Limited::new(body, dispatcher.max_body_bytes()).collect();
-    let reply = match tokio::time::timeout(limits.body_read_timeout, read).await {
-        // Only HTTP has a body that can be slow to arrive: this answer is
-        // the door's own, not the dispatcher's.
-        Err(_) => Reply::Respond(
-            responses::error(&errors::request_timeout(), std::time::SystemTime::now()),
-            None,
-        ),
-        Ok(Err(error)) if !error.is::<http_body_util::LengthLimitError>() => Reply::Drop,
-        Ok(read) => {
-            let body = match read {
-                Ok(collected) => Body::Read(collected.to_bytes()),
-                Err(_) => Body::TooLarge,
-            };
-            let now = dispatcher.state().clock.read();
-            dispatcher.handle(http::Request::from_parts(parts, body), now)
+    let reply = if !Dispatcher::is_control_plane(parts.uri.path()) && !requests.claim_regular() {
+        // A reserve connection, admitted while every regular one runs a
+        // request: it is kept for the control plane.
+        let mut response = responses::error(
+            &errors::at_capacity(limits.max_connections),
+            std::time::SystemTime::now(),
+        );
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, 1.into());
+        Reply::Respond(response, None)
+    } else {
+        match tokio::time::timeout(limits.body_read_timeout, read).await {
+            // Only HTTP has a body that can be slow to arrive: this answer is
+            // the door's own, not the dispatcher's.
+            Err(_) => Reply::Respond(
+                responses::error(&errors::request_timeout(), std::time::SystemTime::now()),
+                None,
+            ),
+            Ok(Err(error)) if !error.is::<http_body_util::LengthLimitError>() => Reply::Drop,
+            Ok(read) => {
+                let body = match read {
+                    Ok(collected) => Body::Read(collected.to_bytes()),
+                    Err(_) => Body::TooLarge,
+                };
+                let now = dispatcher.state().clock.read();
+                dispatcher.handle(http::Request::from_parts(parts, body), now)
+            }
         }
     };
     let result = match reply {

@@ -5,6 +5,7 @@
 //! operation comes in as an argument, and so do fresh ids and secrets.
 
 mod error;
+mod footprint;
 mod rules;
 mod seed;
 mod store;
@@ -14,6 +15,7 @@ mod unique;
 pub use seed::Seed;
 
 pub(crate) use error::WorkspaceError;
+pub use rules::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
 pub(crate) use rules::{check_changes, check_new};
 pub(crate) use store::{Workspace, WorkspaceLimits};
 #[cfg(test)]

@@ -13,6 +13,13 @@ use std::sync::{Arc, OnceLock};
 use attio_webhooks::{model::Operator, model::TargetUrlPolicy, EventType, Filter, Subscription};
 
 use super::error::WorkspaceError;
+use super::footprint::{allocation, compact, Footprint};
+
+/// The most subscriptions one webhook may have: 1,000. Attio documents no
+/// limit; real webhooks have a few (there are 34 event types). The cap
+/// keeps one create from holding tens of megabytes; past it, create,
+/// update and seed answer 400 `validation_type`.
+pub const MAX_SUBSCRIPTIONS_PER_WEBHOOK: usize = 1_000;
 
 /// What makes a subscription unique for one target URL: its event type and
 /// its filter in canonical form (conditions sorted), so that filters Attio
@@ -43,6 +50,17 @@ impl SubscriptionKey {
 
     pub(crate) fn event_type(&self) -> &EventType {
         &self.key.0
+    }
+}
+
+impl Footprint for SubscriptionKey {
+    fn heap(&self) -> usize {
+        // The shared allocation (two reference counts and the key) and
+        // what the key owns.
+        allocation(
+            2 * std::mem::size_of::<usize>() + std::mem::size_of::<(EventType, Option<Filter>)>(),
+        ) + self.key.0.heap()
+            + self.key.1.heap()
     }
 }
 
@@ -89,11 +107,13 @@ fn invalid(at: impl Into<String>, reason: impl Into<String>) -> WorkspaceError {
 
 /// Checks a new webhook's content.
 pub(crate) fn check_new(
-    target_url: String,
-    subscriptions: Vec<Subscription>,
+    mut target_url: String,
+    mut subscriptions: Vec<Subscription>,
     policy: &TargetUrlPolicy,
 ) -> Result<CheckedWebhook, WorkspaceError> {
     check_target(&target_url, policy)?;
+    target_url.shrink_to_fit();
+    compact(&mut subscriptions);
     let (keys, repeat) = check_subscriptions(&subscriptions, Some(&target_url))?;
     Ok(CheckedWebhook {
         target_url,
@@ -109,11 +129,14 @@ pub(crate) fn check_changes(
     subscriptions: Option<Vec<Subscription>>,
     policy: &TargetUrlPolicy,
 ) -> Result<CheckedChanges, WorkspaceError> {
-    if let Some(url) = &target_url {
+    let mut target_url = target_url;
+    if let Some(url) = &mut target_url {
         check_target(url, policy)?;
+        url.shrink_to_fit();
     }
     let (subscriptions, repeat) = match subscriptions {
-        Some(subs) => {
+        Some(mut subs) => {
+            compact(&mut subs);
             let (keys, repeat) = check_subscriptions(&subs, target_url.as_deref())?;
             (Some((subs, keys)), repeat)
         }
@@ -132,7 +155,8 @@ fn check_target(url: &str, policy: &TargetUrlPolicy) -> Result<(), WorkspaceErro
         .map_err(|e| invalid("target_url", e.to_string()))
 }
 
-/// At least one subscription, known event types and operators; returns
+/// At least one subscription and at most [`MAX_SUBSCRIPTIONS_PER_WEBHOOK`],
+/// known event types and operators; returns
 /// the uniqueness keys in order, and the 409 of the first (event type,
 /// filter) the request repeats.
 fn check_subscriptions(
@@ -144,6 +168,15 @@ fn check_subscriptions(
         return Err(invalid(
             "subscriptions",
             "at least one subscription is required",
+        ));
+    }
+    if subscriptions.len() > MAX_SUBSCRIPTIONS_PER_WEBHOOK {
+        return Err(invalid(
+            "subscriptions",
+            format!(
+                "{} subscriptions; the fake allows at most {MAX_SUBSCRIPTIONS_PER_WEBHOOK} per webhook",
+                subscriptions.len()
+            ),
         ));
     }
     let mut seen = HashSet::with_capacity(subscriptions.len());
@@ -254,6 +287,35 @@ mod tests {
             )),
             "subscriptions[0].filter.$or[0].operator"
         );
+    }
+
+    #[test]
+    fn at_most_the_cap_of_subscriptions() {
+        let subs = |n: usize| -> Vec<Subscription> {
+            (0..n)
+                .map(|i| {
+                    sub(Some(Filter::And(vec![Condition::equals(
+                        "a",
+                        i.to_string(),
+                    )])))
+                })
+                .collect()
+        };
+        let url = || "https://x.test/".to_owned();
+        let at_cap = check_new(url(), subs(MAX_SUBSCRIPTIONS_PER_WEBHOOK), POLICY).unwrap();
+        assert_eq!(at_cap.keys.len(), MAX_SUBSCRIPTIONS_PER_WEBHOOK);
+        for over in [
+            check_new(url(), subs(MAX_SUBSCRIPTIONS_PER_WEBHOOK + 1), POLICY).map(|_| ()),
+            check_changes(None, Some(subs(MAX_SUBSCRIPTIONS_PER_WEBHOOK + 1)), POLICY).map(|_| ()),
+        ] {
+            match over {
+                Err(WorkspaceError::Invalid { at, reason }) => {
+                    assert_eq!(at, "subscriptions");
+                    assert!(reason.contains("at most 1000"), "{reason}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::unique::Uniqueness;
 pub(crate) struct WorkspaceLimits {
     /// How many webhooks it holds.
     pub(crate) webhooks: usize,
-    /// How many bytes of webhook JSON it holds.
+    /// How many bytes of memory its webhooks may hold (see `footprint`).
     pub(crate) stored_bytes: usize,
     /// How long a webhook stays degraded before it turns inactive.
     pub(crate) inactive_after: Duration,
@@ -331,7 +331,7 @@ impl Workspace {
 }
 
 /// Sets a webhook's status and keeps the workspace's byte count in step:
-/// the status is part of the stored JSON, so its size changes with it.
+/// the status is part of the stored JSON, so its footprint changes with it.
 fn set_status(
     bytes: &mut usize,
     stored: &mut StoredWebhook,
@@ -346,7 +346,7 @@ fn set_status(
 /// The refusal of a create, seed or update that would pass the byte budget.
 fn over_budget(stored_bytes: usize) -> WorkspaceError {
     WorkspaceError::Refused(format!(
-        "The fake holds at most {stored_bytes} bytes of webhooks."
+        "The fake holds at most {stored_bytes} bytes of webhooks in memory (what their strings, lists and index entries take, not their JSON length)."
     ))
 }
 

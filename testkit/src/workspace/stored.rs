@@ -9,6 +9,7 @@ use std::mem;
 use bytes::Bytes;
 
 use super::error::WorkspaceError;
+use super::footprint::{allocation, per_key, per_webhook, Footprint};
 use super::rules::{CheckedWebhook, SubscriptionKey};
 
 /// What Attio shows of a webhook, also kept serialized (reads copy bytes
@@ -22,6 +23,9 @@ pub(crate) struct StoredWebhook {
     secret: Secret,
     keys: Vec<SubscriptionKey>,
     degraded_since: Option<Timestamp>,
+    /// What it holds in memory ([`StoredWebhook::size`]), kept in step
+    /// with every change.
+    footprint: usize,
 }
 
 /// A webhook built and serialized before the workspace is locked, ready to
@@ -54,14 +58,17 @@ impl Prepared {
             created_at,
         )
         .with_status(status);
+        let mut stored = StoredWebhook {
+            json: serialize(&webhook),
+            webhook,
+            secret,
+            keys: checked.keys,
+            degraded_since,
+            footprint: 0,
+        };
+        stored.footprint = stored.measure();
         Prepared {
-            webhook: StoredWebhook {
-                json: serialize(&webhook),
-                webhook,
-                secret,
-                keys: checked.keys,
-                degraded_since,
-            },
+            webhook: stored,
             repeat: checked.repeat,
         }
     }
@@ -94,9 +101,21 @@ impl StoredWebhook {
         self.degraded_since
     }
 
-    /// The bytes this webhook takes in the workspace's budget.
+    /// The bytes this webhook takes in the workspace's budget: an estimate
+    /// of the memory it holds (see `footprint`), not its JSON length.
     pub(crate) fn size(&self) -> usize {
-        self.json.len() + self.secret.expose().len()
+        self.footprint
+    }
+
+    /// Every allocation this webhook holds, and its share of the
+    /// workspace's maps.
+    fn measure(&self) -> usize {
+        allocation(self.json.len())
+            + self.webhook.heap()
+            + allocation(self.secret.expose().len())
+            + self.keys.heap()
+            + self.keys.len() * per_key::<SubscriptionKey>()
+            + per_webhook::<StoredWebhook>(&self.webhook.target_url)
     }
 
     /// The webhook with its secret, as create answers.
@@ -108,6 +127,7 @@ impl StoredWebhook {
         self.webhook.status = status;
         self.degraded_since = degraded_since;
         self.json = serialize(&self.webhook);
+        self.footprint = self.measure();
     }
 
     /// Applies an update whose rules were checked, and returns what it
@@ -125,10 +145,13 @@ impl StoredWebhook {
             )
         });
         let json = mem::replace(&mut self.json, serialize(&self.webhook));
+        let footprint = mem::replace(&mut self.footprint, 0);
+        self.footprint = self.measure();
         Replaced {
             target_url,
             subscriptions,
             json,
+            footprint,
         }
     }
 
@@ -142,6 +165,7 @@ impl StoredWebhook {
             self.keys = keys;
         }
         self.json = replaced.json;
+        self.footprint = replaced.footprint;
     }
 }
 
@@ -152,6 +176,7 @@ pub(crate) struct Replaced {
     target_url: Option<String>,
     subscriptions: Option<(Vec<attio_webhooks::Subscription>, Vec<SubscriptionKey>)>,
     json: Bytes,
+    footprint: usize,
 }
 
 impl Replaced {
@@ -168,7 +193,11 @@ impl Replaced {
 
 fn serialize(webhook: &Webhook) -> Bytes {
     // A webhook is plain data with string keys: serializing cannot fail.
-    Bytes::from(serde_json::to_vec(webhook).unwrap_or_default())
+    let mut json = serde_json::to_vec(webhook).unwrap_or_default();
+    // Held as long as the webhook: no growth slack (the budget charges
+    // the length).
+    json.shrink_to_fit();
+    Bytes::from(json)
 }
 
 /// 32 random bytes as 64 lowercase hex characters, like Attio's secrets.
@@ -212,10 +241,28 @@ mod tests {
         let stored = &prepared.webhook;
         let json: serde_json::Value = serde_json::from_slice(stored.json()).unwrap();
         assert_eq!(json, serde_json::json!(stored.webhook()));
-        // What it costs in the byte budget: the webhook's JSON and its secret.
-        assert_eq!(
-            stored.size(),
-            serde_json::to_vec(stored.webhook()).unwrap().len() + "odd \"secret\" \\ value".len()
+    }
+
+    #[test]
+    fn the_budget_counts_what_is_held_and_follows_every_change() {
+        let mut stored = odd_webhook().webhook;
+        let size = stored.size();
+        // At least the JSON, the secret and the webhook's own strings.
+        let json = stored.json().len();
+        assert!(
+            size > json + stored.webhook().target_url.len() + 20,
+            "{size}"
         );
+        assert_eq!(size, stored.measure());
+        stored.set_status(WebhookStatus::Degraded, Some(Timestamp::UNIX_EPOCH));
+        assert_eq!(stored.size(), stored.measure());
+        let replaced = stored.apply(
+            Some("https://example.com/a-much-longer-target-url".into()),
+            None,
+        );
+        assert!(stored.size() > size);
+        assert_eq!(stored.size(), stored.measure());
+        stored.restore(replaced);
+        assert_eq!(stored.size(), stored.measure());
     }
 }

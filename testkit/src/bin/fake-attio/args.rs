@@ -7,7 +7,11 @@ use std::time::Duration;
 use attio_webhooks::WorkspaceId;
 use attio_webhooks_testkit::{Limits, Scope};
 
-pub(crate) const USAGE: &str = "\
+/// The help text, with the defaults of [`Limits`] (one source for both).
+pub(crate) fn usage() -> String {
+    let limits = Limits::default();
+    format!(
+        "\
 usage: fake-attio [options]
 
 Serves a fake Attio webhooks API (REST v2). Prints its base URL on one line
@@ -41,10 +45,12 @@ options:
   --log                    one JSON line per request on stderr (method,
                            path, status, micros; never a token or a body)
   --header-timeout SECS    close connections that take longer to send
-                           request headers (default 10)
+                           request headers (default {header})
   --idle-timeout SECS      close keep-alive connections idle this long
-                           (default 60)
-  --max-connections N      serve at most N connections at once (default 256)
+                           (default {idle})
+  --max-connections N      serve at most N connections at once (default {connections})
+  --max-stored-mib N       hold at most N MiB of webhooks (default {stored}); past
+                           it, creates answer 400
   --version                print the version
   --help                   print this help
 
@@ -56,7 +62,13 @@ environment:
                             HOST,... as --allow-http-targets-to
 
 Test controls live under /__fake (reset, seed, requests, faults, events,
-deliveries, clock): see the README of attio-webhooks.";
+deliveries, clock): see the README of attio-webhooks.",
+        header = limits.header_read_timeout.as_secs_f64(),
+        idle = limits.idle_timeout.as_secs_f64(),
+        connections = limits.max_connections,
+        stored = limits.stored_bytes >> 20,
+    )
+}
 
 #[derive(Debug)]
 pub(crate) struct Options {
@@ -260,6 +272,17 @@ pub(crate) fn parse_args(
                         format!("--max-connections: {v:?} is not a positive number")
                     })?;
             }
+            Long("max-stored-mib") => {
+                let v = value(&mut parser)?;
+                options.limits.stored_bytes = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .and_then(|n| n.checked_mul(1 << 20))
+                    .ok_or_else(|| {
+                        format!("--max-stored-mib: {v:?} is not a positive number of MiB")
+                    })?;
+            }
             Long("version") | Short('V') => return Ok(Parsed::Version),
             Long("help") | Short('h') => return Ok(Parsed::Help),
             other => return Err(other.unexpected().to_string()),
@@ -272,8 +295,10 @@ pub(crate) fn parse_args(
         return Err(format!(
             "refusing to listen on {} (beyond loopback) with open control routes: anyone \
              who can reach /__fake could read every webhook secret and the recorded \
-             requests, and wipe the state. Add --control-token TOKEN (or set \
-             FAKE_ATTIO_CONTROL_TOKEN), or --no-control.",
+             requests, and wipe the state. Either set FAKE_ATTIO_CONTROL_TOKEN=<secret> \
+             (or pass --control-token <secret>), and the control routes need \
+             `Authorization: Bearer <secret>`; or pass --no-control to remove them. \
+             (GET /__health needs neither.)",
             options.host_given
         ));
     }
@@ -341,6 +366,8 @@ mod tests {
         for host in ["0.0.0.0", "::", "192.168.1.20"] {
             let err = parse(&["--host", host], &[]).err().unwrap();
             assert!(err.contains("--control-token"), "{err}");
+            assert!(err.contains("FAKE_ATTIO_CONTROL_TOKEN="), "{err}");
+            assert!(err.contains("--no-control"), "{err}");
             options(&["--host", host, "--no-control"], &[]);
             options(&["--host", host, "--control-token", "t"], &[]);
             options(&["--host", host], &[("FAKE_ATTIO_CONTROL_TOKEN", "t")]);
@@ -361,5 +388,8 @@ mod tests {
         assert_eq!(o.limits.header_read_timeout, Duration::from_millis(500));
         assert_eq!(o.limits.max_connections, 3);
         assert!(parse(&["--idle-timeout", "0"], &[]).is_err());
+        let o = options(&["--max-stored-mib", "16"], &[]);
+        assert_eq!(o.limits.stored_bytes, 16 << 20);
+        assert!(parse(&["--max-stored-mib", "0"], &[]).is_err());
     }
 }

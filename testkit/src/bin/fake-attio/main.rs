@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use attio_webhooks::model::Timestamp;
-use attio_webhooks_testkit::{Clock, FakeAttio, DEFAULT_TOKEN};
+use attio_webhooks_testkit::{Clock, FakeAttio, StopSignals, DEFAULT_TOKEN};
 
-use args::{parse_args, Options, Parsed, USAGE};
+use args::{parse_args, usage, Options, Parsed};
 
 fn build(options: &Options) -> FakeAttio {
     let mut builder = FakeAttio::builder().limits(options.limits.clone());
@@ -52,7 +52,7 @@ async fn main() -> ExitCode {
     }) {
         Ok(Parsed::Run(options)) => options,
         Ok(Parsed::Help) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
         Ok(Parsed::Version) => {
@@ -63,14 +63,13 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("fake-attio: {message}\n\n{USAGE}");
+            eprintln!("fake-attio: {message}\n\n{}", usage());
             return ExitCode::from(2);
         }
     };
-    // Installed before the base URL is printed, so a signal sent as soon
-    // as the URL is read is never missed.
-    let stop = tokio::spawn(attio_webhooks_testkit::stop_requested());
-    tokio::task::yield_now().await;
+    // Installed here, synchronously, before the port is bound: a signal
+    // sent the instant the port accepts or the URL is printed is kept.
+    let stop = StopSignals::install();
     let fake = build(&options);
     let server = match fake
         .serve_on(SocketAddr::new(options.host, options.port))
@@ -99,7 +98,7 @@ async fn main() -> ExitCode {
              set your own with --tokens-file or FAKE_ATTIO_TOKENS"
         );
     }
-    let _ = stop.await;
+    stop.wait().await;
     server.shutdown().await;
     ExitCode::SUCCESS
 }
