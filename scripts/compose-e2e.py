@@ -141,6 +141,10 @@ def check_start_and_stop(figures):
         if not first.startswith("http://"):
             raise Failed(f"the first line on stdout is not the base URL: {first!r}")
         ok(f"the first line on stdout is the base URL ({first})")
+        health = http("GET", f"{base}/__health")
+        if health != (200, {"status": "ok"}):
+            raise Failed(f"GET /__health without a token answered {health}")
+        ok("GET /__health answers 200 {\"status\":\"ok\"} without a token")
         if http("GET", f"{base}/__fake/webhooks")[0] != 401:
             raise Failed("the control routes answer without the control token")
         ok("the control routes need the control token")
