@@ -80,7 +80,11 @@ async fn wiremock_test(transport: &HyperTransport, answer: &Bytes) -> usize {
         .retry_policy(test_retry_policy())
         .build(transport.clone())
         .unwrap();
-    client.list_webhooks(ListWebhooks::new()).await.unwrap().len()
+    client
+        .list_webhooks(ListWebhooks::new())
+        .await
+        .unwrap()
+        .len()
 }
 
 fn per_test(c: &mut Criterion) {

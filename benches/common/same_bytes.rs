@@ -92,20 +92,22 @@ impl Load {
     /// requests in turn.
     pub async fn run(&self, concurrency: usize, requests: usize) {
         let per_connection = requests / concurrency;
-        futures::future::join_all(self.connections[..concurrency].iter().map(
-            |slot| async move {
-                let mut slot = slot.lock().await;
-                if slot.is_none() {
-                    let stream = TcpStream::connect(self.addr).await.unwrap();
-                    stream.set_nodelay(true).unwrap();
-                    *slot = Some(BufReader::new(stream));
-                }
-                let conn = slot.as_mut().unwrap();
-                for i in 0..per_connection {
-                    Self::exchange(conn, &self.requests[i % self.requests.len()]).await;
-                }
-            },
-        ))
+        futures::future::join_all(
+            self.connections[..concurrency]
+                .iter()
+                .map(|slot| async move {
+                    let mut slot = slot.lock().await;
+                    if slot.is_none() {
+                        let stream = TcpStream::connect(self.addr).await.unwrap();
+                        stream.set_nodelay(true).unwrap();
+                        *slot = Some(BufReader::new(stream));
+                    }
+                    let conn = slot.as_mut().unwrap();
+                    for i in 0..per_connection {
+                        Self::exchange(conn, &self.requests[i % self.requests.len()]).await;
+                    }
+                }),
+        )
         .await;
     }
 }
