@@ -24,7 +24,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CRITERION = os.path.join(ROOT, "target", "criterion")
+# Where cargo puts criterion's output: `target/`, or `$CARGO_TARGET_DIR`.
+CRITERION = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "criterion")
 
 
 def per_second(count):
@@ -92,6 +93,19 @@ for connections in (64, 8, 1):
             "unit": ("req/s", per_second(256)),
             "ratio": ("throughput ours / base", lambda ours, base: base / ours),
             "target": (">=", 2.0) if connections == 64 else None,
+        }
+    )
+for door in ("loopback", "in_process"):
+    ROWS.append(
+        {
+            "row": "7",
+            "what": f"one test: start, one list, drop; the fake {door.replace('_', '-')} vs wiremock (pooled server, one mock, shared transport)",
+            "bench": "per_test",
+            "ours": f"per_test_{door}/fake_attio",
+            "base": f"per_test_{door}/wiremock",
+            "unit": ("us", per_iteration_us),
+            "ratio": ("time ours / base", lambda ours, base: ours / base),
+            "target": ("<=", 1.0),
         }
     )
 for size, label in ((1024, "1 KiB"), (65536, "64 KiB")):
@@ -201,7 +215,7 @@ def verdict(target, ratios, ours_values):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--bench", action="append", help="client, fake_server, signature, receiving, redis_claim, postgres_claim or deliveries")
+    parser.add_argument("--bench", action="append", help="client, fake_server, signature, per_test, receiving, redis_claim, postgres_claim or deliveries")
     parser.add_argument("criterion", nargs="*", help="arguments for criterion (after --)")
     args = parser.parse_args()
     benches = args.bench or ["client", "fake_server", "signature"]

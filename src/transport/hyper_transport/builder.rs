@@ -1,6 +1,6 @@
 //! Configuring a [`HyperTransport`]: connecting, pooling, roots, proxy.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -227,16 +227,11 @@ impl HyperTransportBuilder {
     /// Builds the transport. Fails for a proxy URL that is not `http://`,
     /// a root certificate that does not parse, or (with `native_roots`) a
     /// system store without one usable certificate.
+    ///
+    /// Transports that trust Mozilla's roots and no others share one TLS
+    /// configuration (and its session cache), built by the first of them.
     pub fn build(self) -> Result<HyperTransport, HyperBuildError> {
-        let roots = self.root_store()?;
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| HyperBuildError::Tls(Box::new(e)))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-
+        let tls = self.tls_config()?;
         let proxy = self
             .proxy
             .matcher()
@@ -245,15 +240,14 @@ impl HyperTransportBuilder {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(self.connect_timeout);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(ProxyConnector {
+        // HTTPS or plain HTTP, by the URI's scheme.
+        let connector = hyper_rustls::HttpsConnector::from((
+            ProxyConnector {
                 http,
                 proxy: proxy.clone(),
-            });
+            },
+            tls,
+        ));
         let client: HyperClient<_, Full<Bytes>> = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
@@ -262,6 +256,32 @@ impl HyperTransportBuilder {
             HyperTransport::from_client(client).max_response_bytes(self.max_response_bytes);
         transport.proxy = proxy;
         Ok(transport)
+    }
+
+    /// The TLS configuration. With Mozilla's roots and no others, one
+    /// built once per process and shared (with its session cache): building
+    /// it costs more than the rest of the transport, and a test suite builds
+    /// a transport per test.
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, HyperBuildError> {
+        static MOZILLA_ROOTS_ONLY: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+        let shared = self.roots == Roots::Webpki && self.extra_roots.is_empty();
+        if let Some(config) = MOZILLA_ROOTS_ONLY.get().filter(|_| shared) {
+            return Ok(Arc::clone(config));
+        }
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| HyperBuildError::Tls(Box::new(e)))?
+        .with_root_certificates(self.root_store()?)
+        .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let config = Arc::new(config);
+        Ok(if shared {
+            Arc::clone(MOZILLA_ROOTS_ONLY.get_or_init(|| config))
+        } else {
+            config
+        })
     }
 
     fn root_store(&self) -> Result<RootCertStore, HyperBuildError> {

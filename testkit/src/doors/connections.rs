@@ -452,6 +452,20 @@ impl AsyncWrite for TrackedStream {
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
+    // Vectored, as the socket is: without these, hyper copies every
+    // answer's body into its write buffer instead of handing it to writev.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_flush(cx)
     }

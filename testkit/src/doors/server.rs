@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Collected, Full, Limited};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -22,6 +23,7 @@ use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::error::Elapsed;
 
 use super::connections::{Admission, ConnectionCap, RequestCounter};
 use crate::api::{errors, responses, Body, Dispatcher, Reply};
@@ -169,17 +171,24 @@ async fn connection(
     let first_request = tokio::time::sleep(limits.header_read_timeout);
     tokio::pin!(first_request);
     let mut waiting_for_first = true;
+    // Made once, not at every turn of the loop: each of these registers
+    // with a `Notify` when first polled, and the loop turns at every
+    // read and write of the connection.
+    let evicted = admission.evicted();
+    tokio::pin!(evicted);
+    let stop = stopped.changed();
+    tokio::pin!(stop);
     loop {
         tokio::select! {
             _ = conn.as_mut() => return,
-            _ = admission.evicted() => return,
+            _ = &mut evicted => return,
             _ = &mut first_request, if waiting_for_first => {
                 if admission.requests() == 0 {
                     return;
                 }
                 waiting_for_first = false;
             }
-            _ = stopped.changed(), if closing.is_none() => {
+            _ = &mut stop, if closing.is_none() => {
                 conn.as_mut().graceful_shutdown();
                 closing = Some(Box::pin(tokio::time::sleep(limits.shutdown_grace)));
             }
@@ -203,6 +212,19 @@ async fn connection(
     }
 }
 
+/// Reads a request's body within `limit` bytes and `timeout`. A request
+/// that says it has none (a GET, a `content-length: 0`) is not read at all.
+async fn read_body(
+    body: Incoming,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Result<Collected<Bytes>, Box<dyn std::error::Error + Send + Sync>>, Elapsed> {
+    if body.is_end_stream() {
+        return Ok(Ok(Collected::default()));
+    }
+    tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await
+}
+
 /// Why a connection was closed without an answer.
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped")]
@@ -222,7 +244,6 @@ async fn serve_one(
     }
     let line = log.then(|| (parts.method.clone(), parts.uri.path().to_owned()));
     let limits = dispatcher.limits();
-    let read = Limited::new(body, dispatcher.max_body_bytes()).collect();
     let reply = if !Dispatcher::is_control_plane(parts.uri.path()) && !requests.claim_regular() {
         // A reserve connection, admitted while every regular one runs a
         // request: it is kept for the control plane.
@@ -235,7 +256,7 @@ async fn serve_one(
             .insert(http::header::RETRY_AFTER, 1.into());
         Reply::Respond(response, None)
     } else {
-        match tokio::time::timeout(limits.body_read_timeout, read).await {
+        match read_body(body, dispatcher.max_body_bytes(), limits.body_read_timeout).await {
             // Only HTTP has a body that can be slow to arrive: this answer is
             // the door's own, not the dispatcher's.
             Err(_) => Reply::Respond(
