@@ -567,3 +567,40 @@ fn listen_exits_0_on_sigterm_sent_the_instant_it_is_listening() {
         );
     }
 }
+
+/// The same for `dev`: SIGTERM the instant its banner is out (the fake is
+/// serving and the state file written) ends it with exit 0, every time.
+#[cfg(unix)]
+#[test]
+fn dev_exits_0_on_sigterm_sent_the_instant_its_banner_is_out() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    const STARTS: usize = 20;
+    let scratch = Scratch::new();
+    for start in 0..STARTS {
+        let state = scratch.path(&format!("dev-{start}.json"));
+        let mut child = std::process::Command::new(common::binary())
+            .args(["dev", "--json", "--state-file"])
+            .arg(&state)
+            .env_remove("ATTIO_WEBHOOKS_DEV_STATE")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let banner: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        assert!(banner["fake_url"].as_str().is_some(), "{line}");
+        // SAFETY: kill(2) on a child we own, not yet reaped.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            (status.code(), status.signal()),
+            (Some(0), None),
+            "start {start} of {STARTS}"
+        );
+    }
+}
