@@ -76,6 +76,10 @@ impl fmt::Display for CliError {
                     f.write_str(
                         "\nhint: the token needs the webhook:read-write scope to change webhooks",
                     )?;
+                } else if let attio_webhooks::Error::InvalidInput(input) = error {
+                    if let Some(hint) = http_target_hint(input) {
+                        f.write_str(hint)?;
+                    }
                 }
                 Ok(())
             }
@@ -107,6 +111,21 @@ impl From<attio_webhooks::Error> for CliError {
 
 impl From<attio_webhooks::error::InvalidInput> for CliError {
     fn from(error: attio_webhooks::error::InvalidInput) -> Self {
-        CliError::Usage(error.to_string())
+        let hint = http_target_hint(&error).unwrap_or_default();
+        CliError::Usage(format!("{error}{hint}"))
+    }
+}
+
+/// For a plain `http://` target URL: the CLI's flag that allows it against
+/// a fake (the library's error cannot know the CLI's flags).
+fn http_target_hint(error: &attio_webhooks::error::InvalidInput) -> Option<&'static str> {
+    match error {
+        attio_webhooks::error::InvalidInput::TargetUrl { url, .. } if url.starts_with("http://") => {
+            Some(
+                "\nhint: Attio takes only https://; against a fake, http:// goes to loopback, and to \
+                 the hosts --allow-http-targets-to names (ATTIO_WEBHOOKS_ALLOW_HTTP_TARGETS_TO)",
+            )
+        }
+        _ => None,
     }
 }

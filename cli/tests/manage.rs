@@ -1136,7 +1136,12 @@ fn plain_http_beyond_loopback_needs_the_flag_or_the_variable_and_warns() {
             "note.created",
         ])
     };
-    create("http://receiver:3000/attio").run().expect_code(2);
+    let refused = create("http://receiver:3000/attio").run().expect_code(2);
+    assert!(
+        refused.stderr.contains("--allow-http-targets-to"),
+        "{}",
+        refused.stderr
+    );
     let created = create("http://receiver:3000/attio")
         .env("ATTIO_WEBHOOKS_ALLOW_HTTP_TARGETS_TO", "receiver")
         .run()
