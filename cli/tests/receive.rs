@@ -535,37 +535,65 @@ fn listen_reads_its_secret_from_a_file_as_container_secrets_are_given() {
     );
 }
 
-/// SIGTERM the instant `listen` says it is listening, again and again: its
-/// handlers are installed before it binds, so every run exits 0 instead of
-/// dying by the signal.
+/// Starts the binary `starts` times with `args(start)`; each time reads
+/// its first line from stdout (`from_stdout`) or stderr, checks it with
+/// `ready`, sends SIGTERM at once, and asserts a clean exit 0 (not death
+/// by the signal).
 #[cfg(unix)]
-#[test]
-fn listen_exits_0_on_sigterm_sent_the_instant_it_is_listening() {
+fn sigterm_at_once_exits_0(
+    starts: usize,
+    args: impl Fn(usize) -> Vec<String>,
+    from_stdout: bool,
+    ready: impl Fn(&str),
+) {
     use std::io::BufRead;
     use std::os::unix::process::ExitStatusExt;
-    const STARTS: usize = 40;
-    for start in 0..STARTS {
+    use std::process::Stdio;
+    let piped = |yes: bool| if yes { Stdio::piped() } else { Stdio::null() };
+    for start in 0..starts {
         let mut child = std::process::Command::new(common::binary())
-            .args(["listen", "--port", "0", "--secret", "s3cret"])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
+            .args(args(start))
+            .env_remove("ATTIO_WEBHOOKS_DEV_STATE")
+            .stdin(Stdio::null())
+            .stdout(piped(from_stdout))
+            .stderr(piped(!from_stdout))
             .spawn()
             .unwrap();
+        let stream: Box<dyn std::io::Read> = if from_stdout {
+            Box::new(child.stdout.take().unwrap())
+        } else {
+            Box::new(child.stderr.take().unwrap())
+        };
         let mut line = String::new();
-        std::io::BufReader::new(child.stderr.take().unwrap())
+        std::io::BufReader::new(stream)
             .read_line(&mut line)
             .unwrap();
-        assert!(line.starts_with("listening on http://"), "{line:?}");
+        ready(&line);
         // SAFETY: kill(2) on a child we own, not yet reaped.
         assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
         let status = child.wait().unwrap();
         assert_eq!(
             (status.code(), status.signal()),
             (Some(0), None),
-            "start {start} of {STARTS}"
+            "start {start} of {starts}"
         );
     }
+}
+
+/// SIGTERM the instant `listen` says it is listening, again and again: its
+/// handlers are installed before it binds, so every run exits 0 instead of
+/// dying by the signal.
+#[cfg(unix)]
+#[test]
+fn listen_exits_0_on_sigterm_sent_the_instant_it_is_listening() {
+    let args = |_| {
+        ["listen", "--port", "0", "--secret", "s3cret"]
+            .map(String::from)
+            .to_vec()
+    };
+    sigterm_at_once_exits_0(40, args, false, |line| {
+        assert!(line.starts_with("listening on http://"), "{line:?}");
+    });
 }
 
 /// The same for `dev`: SIGTERM the instant its banner is out (the fake is
@@ -573,34 +601,18 @@ fn listen_exits_0_on_sigterm_sent_the_instant_it_is_listening() {
 #[cfg(unix)]
 #[test]
 fn dev_exits_0_on_sigterm_sent_the_instant_its_banner_is_out() {
-    use std::io::BufRead;
-    use std::os::unix::process::ExitStatusExt;
-    const STARTS: usize = 20;
     let scratch = Scratch::new();
-    for start in 0..STARTS {
+    let args = |start: usize| {
         let state = scratch.path(&format!("dev-{start}.json"));
-        let mut child = std::process::Command::new(common::binary())
-            .args(["dev", "--json", "--state-file"])
-            .arg(&state)
-            .env_remove("ATTIO_WEBHOOKS_DEV_STATE")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let banner: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        vec![
+            "dev".to_owned(),
+            "--json".to_owned(),
+            "--state-file".to_owned(),
+            state.to_str().unwrap().to_owned(),
+        ]
+    };
+    sigterm_at_once_exits_0(20, args, true, |line| {
+        let banner: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
         assert!(banner["fake_url"].as_str().is_some(), "{line}");
-        // SAFETY: kill(2) on a child we own, not yet reaped.
-        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-        let status = child.wait().unwrap();
-        assert_eq!(
-            (status.code(), status.signal()),
-            (Some(0), None),
-            "start {start} of {STARTS}"
-        );
-    }
+    });
 }
