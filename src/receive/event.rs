@@ -2,8 +2,14 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use core::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
+
+use super::key_order::KeyOrder;
 
 use crate::model::field_path::walk;
 use crate::model::{EventType, FieldValue, Fields, WorkspaceId};
@@ -60,14 +66,81 @@ impl Actor {
 /// The `id` of an event: the workspace, plus the ids of the thing the event
 /// is about (`object_id`/`record_id`, `list_id`/`entry_id`, `note_id`,
 /// `task_id`, `comment_id`, `attribute_id`, ...), kept as sent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Written back in the order its keys were read (or added); equality
+/// ignores that order.
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct EventIds {
     /// The workspace the event happened in.
     pub workspace_id: WorkspaceId,
     /// Every other id, verbatim.
-    #[serde(flatten)]
     pub ids: Map<String, Value>,
+    order: KeyOrder,
+}
+
+impl PartialEq for EventIds {
+    fn eq(&self, other: &Self) -> bool {
+        self.workspace_id == other.workspace_id && self.ids == other.ids
+    }
+}
+
+impl Eq for EventIds {}
+
+impl Serialize for EventIds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1 + self.ids.len()))?;
+        self.order.serialize(
+            &mut map,
+            &["workspace_id"],
+            |map, _| map.serialize_entry("workspace_id", &self.workspace_id),
+            &self.ids,
+        )?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for EventIds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Ids;
+        impl<'de> Visitor<'de> for Ids {
+            type Value = EventIds;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an event's `id` object with a `workspace_id`")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EventIds, A::Error> {
+                let mut workspace_id = None;
+                let mut ids = Map::new();
+                let mut order = KeyOrder::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "workspace_id" {
+                        once(&mut workspace_id, map.next_value()?, "workspace_id")?;
+                    } else if ids.insert(key.clone(), map.next_value()?).is_some() {
+                        // A repeated key keeps its first place and last value.
+                        continue;
+                    }
+                    order.push_new(key);
+                }
+                Ok(EventIds {
+                    workspace_id: workspace_id
+                        .ok_or_else(|| de::Error::missing_field("workspace_id"))?,
+                    ids,
+                    order,
+                })
+            }
+        }
+        deserializer.deserialize_map(Ids)
+    }
+}
+
+/// Stores a named field's value; a second one is an error, as serde's
+/// derive makes it.
+fn once<T, E: de::Error>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(name));
+    }
+    *slot = Some(value);
+    Ok(())
 }
 
 impl EventIds {
@@ -76,6 +149,7 @@ impl EventIds {
         Self {
             workspace_id,
             ids: Map::new(),
+            order: KeyOrder::of(&["workspace_id"]),
         }
     }
 
@@ -86,7 +160,10 @@ impl EventIds {
 }
 
 /// One event: its type, ids and actor, and every other field it carries
-/// (kept verbatim, so serializing it again gives back the same JSON object).
+/// (kept verbatim, so serializing it again gives back the same JSON object,
+/// its keys, and those of `id`, in the order they came: Attio puts per-type
+/// fields such as `parent_object_id` between `id` and `actor`). Equality
+/// compares content, not key order.
 ///
 /// ```
 /// use attio_webhooks::{receive::Event, EventType};
@@ -104,7 +181,7 @@ impl EventIds {
 ///
 /// `#[non_exhaustive]`: build one with [`Event::new`], [`Event::with_id`]
 /// and [`Event::with_field`] (a receiver's tests, a fake's emitter).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Event {
     /// What happened.
@@ -114,8 +191,80 @@ pub struct Event {
     /// Who did it.
     pub actor: Actor,
     /// Every other field, verbatim (`parent_object_id`, `thread_id`, ...).
-    #[serde(flatten)]
+    /// A key inserted here directly is written after the others; use
+    /// [`Event::with_field`] to place it where Attio does.
     pub fields: Map<String, Value>,
+    order: KeyOrder,
+}
+
+/// The keys of an event that are not in `fields`.
+const NAMED: [&str; 3] = ["event_type", "id", "actor"];
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.event_type == other.event_type
+            && self.id == other.id
+            && self.actor == other.actor
+            && self.fields == other.fields
+    }
+}
+
+impl Eq for Event {}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(NAMED.len() + self.fields.len()))?;
+        self.order.serialize(
+            &mut map,
+            &NAMED,
+            |map, key| match key {
+                "event_type" => map.serialize_entry(key, &self.event_type),
+                "id" => map.serialize_entry(key, &self.id),
+                _ => map.serialize_entry(key, &self.actor),
+            },
+            &self.fields,
+        )?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Event;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an event object with `event_type`, `id` and `actor`")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+                let (mut event_type, mut id, mut actor) = (None, None, None);
+                let mut fields = Map::new();
+                let mut order = KeyOrder::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "event_type" => once(&mut event_type, map.next_value()?, "event_type")?,
+                        "id" => once(&mut id, map.next_value()?, "id")?,
+                        "actor" => once(&mut actor, map.next_value()?, "actor")?,
+                        _ => {
+                            if fields.insert(key.clone(), map.next_value()?).is_some() {
+                                // A repeated key keeps its first place and last value.
+                                continue;
+                            }
+                        }
+                    }
+                    order.push_new(key);
+                }
+                Ok(Event {
+                    event_type: event_type.ok_or_else(|| de::Error::missing_field("event_type"))?,
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    actor: actor.ok_or_else(|| de::Error::missing_field("actor"))?,
+                    fields,
+                    order,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
 }
 
 impl Event {
@@ -126,18 +275,34 @@ impl Event {
             id: EventIds::new(workspace_id),
             actor,
             fields: Map::new(),
+            order: KeyOrder::of(&NAMED),
         }
     }
 
-    /// Adds an id under `id` (e.g. `record_id`).
+    /// Adds an id under `id` (e.g. `record_id`), written after the ids
+    /// already there.
     pub fn with_id(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.id.ids.insert(key.into(), Value::String(value.into()));
+        let key = key.into();
+        self.id.order.push(&key);
+        self.id.ids.insert(key, Value::String(value.into()));
         self
     }
 
-    /// Adds a top-level field (e.g. `parent_object_id`).
+    /// Adds a top-level field (e.g. `parent_object_id`), written before
+    /// `actor`, where Attio puts per-type fields:
+    ///
+    /// ```
+    /// use attio_webhooks::{receive::Actor, receive::Event, EventType, WorkspaceId};
+    /// let event = Event::new(EventType::NoteCreated, WorkspaceId::from_u128(1), Actor::system())
+    ///     .with_field("parent_object_id", "people");
+    /// let json = serde_json::to_string(&event)?;
+    /// assert!(json.find("parent_object_id") < json.find("actor"), "{json}");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn with_field(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.fields.insert(key.into(), value.into());
+        let key = key.into();
+        self.order.insert_before(&key, "actor");
+        self.fields.insert(key, value.into());
         self
     }
 
@@ -257,5 +422,59 @@ impl Event {
 impl Fields for Event {
     fn field(&self, path: &str) -> FieldValue<'_> {
         Event::field(self, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events as their sources wrote them (whitespace removed by hand),
+    /// each written back byte for byte after parsing.
+    #[test]
+    fn a_parsed_event_is_written_back_in_its_key_order() {
+        let recorded = [
+            // Pipedream, components/attio/sources/new-note-instant/test-event.mjs
+            r#"{"event_type":"note.created","id":{"workspace_id":"21e6dc8b-aa9f-4970-bdce-fa207cf3a7d9","note_id":"cc2a06ee-61ae-4a9b-bf1b-4e9774270061"},"parent_object_id":"6a3d5e81-0de0-4e96-a535-957b28ba8211","parent_record_id":"64561036-ee99-47f7-926c-66bf43808dcf","actor":{"type":"workspace-member","id":"3ccf848d-58e5-4ccb-88d7-d85944eda037"}}"#,
+            // Pipedream, components/attio/sources/list-entry-updated-instant/test-event.mjs
+            r#"{"event_type":"list-entry.updated","id":{"workspace_id":"21e6dc8b-aa9f-4970-bdce-fa207cf3a7d9","list_id":"dd41a385-c7cd-4832-ad57-c9a824b32ba4","entry_id":"d7b73c9c-5b91-45df-bf3f-677b9bd563eb","attribute_id":"82b07502-9c9d-4996-a46f-4a5b687015d5"},"parent_object_id":"6a3d5e81-0de0-4e96-a535-957b28ba8211","parent_record_id":"6a3cce50-9589-4f94-be16-8aa0a80c46e1","actor":{"type":"workspace-member","id":"3ccf848d-58e5-4ccb-88d7-d85944eda037"}}"#,
+            // Attio's reference, docs.attio.com/rest-api/webhook-reference/record/merged
+            r#"{"event_type":"record.merged","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","object_id":"97052eb9-e65e-443f-a297-f2d9a4a7f795","record_id":"bf071e1f-6035-429d-b874-d83ea64ea13b"},"duplicate_object_id":"97052eb9-e65e-443f-a297-f2d9a4a7f795","duplicate_record_id":"3405be95-8375-46a0-bde0-03b3753f8c79","actor":{"type":"workspace-member","id":"50cf242c-7fa3-4cad-87d0-75b1af71c57b"}}"#,
+            // An order of no source: the actor first, a field after it.
+            r#"{"actor":{"type":"system","id":null},"zeta":1,"event_type":"task.created","alpha":[2],"id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","task_id":"t"}}"#,
+        ];
+        for text in recorded {
+            let event: Event = serde_json::from_str(text).unwrap();
+            assert_eq!(serde_json::to_string(&event).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn equality_ignores_key_order_and_named_keys_are_required_once() {
+        let a: Event = serde_json::from_str(
+            r#"{"event_type":"task.created","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","b":"2","a":"1"},"y":1,"x":2,"actor":{"type":"system","id":null}}"#,
+        )
+        .unwrap();
+        let b: Event = serde_json::from_str(
+            r#"{"actor":{"type":"system","id":null},"x":2,"y":1,"id":{"a":"1","b":"2","workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c"},"event_type":"task.created"}"#,
+        )
+        .unwrap();
+        assert_eq!(a, b);
+        for bad in [
+            r#"{"event_type":"task.created","event_type":"task.created","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c"},"actor":{"type":"system"}}"#,
+            r#"{"id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c"},"actor":{"type":"system"}}"#,
+            r#"{"event_type":"task.created","id":{"task_id":"t"},"actor":{"type":"system"}}"#,
+        ] {
+            assert!(serde_json::from_str::<Event>(bad).is_err(), "{bad}");
+        }
+        // A repeated other key keeps its first place and its last value.
+        let repeated: Event = serde_json::from_str(
+            r#"{"event_type":"task.created","x":1,"id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c"},"x":2,"actor":{"type":"system","id":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&repeated).unwrap(),
+            r#"{"event_type":"task.created","x":2,"id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c"},"actor":{"type":"system","id":null}}"#
+        );
     }
 }

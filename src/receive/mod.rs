@@ -85,6 +85,7 @@
 mod axum;
 mod delivery;
 mod event;
+mod key_order;
 mod once;
 mod rejection;
 mod seen_keys;

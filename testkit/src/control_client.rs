@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{FaultRule, RecordedRequest, CONTROL_PREFIX};
 use crate::bounded::LogSnapshot;
-use crate::delivery::{DeliveryAttempt, QueuedDelivery};
+use crate::delivery::{DeliveryAttempt, Emitted, QueuedDelivery};
 use crate::workspace::Seed;
 
 /// Why a control call failed.
@@ -167,8 +167,17 @@ impl<T: Transport> ControlClient<T> {
 
     /// `POST /__fake/events`: emits an event; the deliveries it queued.
     pub async fn emit(&self, event: &Event) -> Result<Vec<QueuedDelivery>, ControlError> {
+        Ok(self.emit_explained(event).await?.deliveries)
+    }
+
+    /// `POST /__fake/events`: emits an event; the deliveries it queued and
+    /// why each other webhook did not get it (see
+    /// [`crate::FakeAttio::emit_explained`]). An unknown event type no
+    /// webhook subscribes to is [`ControlError::Refused`] (400), its
+    /// message naming the known types.
+    pub async fn emit_explained(&self, event: &Event) -> Result<Emitted, ControlError> {
         let body = encode(&Data { data: event })?;
-        self.call_data(Method::POST, "/events", Some(body)).await
+        self.call(Method::POST, "/events", Some(body)).await
     }
 
     /// `GET /__fake/deliveries`: every delivery attempt so far.

@@ -15,7 +15,7 @@ use crate::api::{
 };
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
-use crate::delivery::{DeliveryAttempt, DeliveryPolicy, QueuedDelivery};
+use crate::delivery::{DeliveryAttempt, DeliveryPolicy, Emitted, QueuedDelivery, UnknownEventType};
 use crate::doors::InProcessTransport;
 use crate::limits::Limits;
 use crate::workspace::Seed;
@@ -382,6 +382,31 @@ impl FakeAttio {
     /// Must be called inside a tokio runtime for the deliveries to start
     /// at once; otherwise they start at the next `settle_deliveries`.
     pub fn emit(&self, event: Event) -> Vec<QueuedDelivery> {
+        self.emit_explained(event)
+            .map(|emitted| emitted.deliveries)
+            .unwrap_or_default()
+    }
+
+    /// [`FakeAttio::emit`], and why each webhook that does not get the
+    /// event misses it ([`NearMiss`](crate::NearMiss): no subscription of its type, a
+    /// filter condition that fails with the value found, an inactive
+    /// webhook, a target the fake will not send to).
+    ///
+    /// Refused with [`UnknownEventType`] when the event's type is none of
+    /// [`attio_webhooks::EventType::KNOWN`] and no webhook subscribes to
+    /// exactly that type (a misspelling, most likely; the fake's choice).
+    /// [`FakeAttio::emit`] ignores that refusal: nothing is queued either way.
+    ///
+    /// ```
+    /// use attio_webhooks::{receive::{Actor, Event}, EventType};
+    /// use attio_webhooks_testkit::FakeAttio;
+    ///
+    /// let fake = FakeAttio::new();
+    /// let typo = Event::new(EventType::from("recrod.created"), fake.workspace_id(), Actor::system());
+    /// let refused = fake.emit_explained(typo).unwrap_err();
+    /// assert!(refused.to_string().contains("record.created"));
+    /// ```
+    pub fn emit_explained(&self, event: Event) -> Result<Emitted, UnknownEventType> {
         self.state.emit(&event, self.clock().now())
     }
 

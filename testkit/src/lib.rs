@@ -171,7 +171,8 @@ pub use clock::Clock;
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use control_client::{ClockState, ControlClient, ControlError};
 pub use delivery::{
-    DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, QueuedDelivery, DELIVERY_USER_AGENT,
+    DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, Emitted, QueuedDelivery, UnknownEventType,
+    DELIVERY_USER_AGENT,
 };
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
@@ -188,4 +189,6 @@ pub use serve::FakeServer;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use stop::{stop_requested, StopSignals};
-pub use workspace::{Seed, MAX_SUBSCRIPTIONS_PER_WEBHOOK};
+pub use workspace::{
+    ConditionMiss, FilterMiss, Found, NearMiss, NearMissReason, Seed, MAX_SUBSCRIPTIONS_PER_WEBHOOK,
+};

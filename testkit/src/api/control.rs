@@ -12,7 +12,7 @@
 //! | `GET /__fake/faults` | | pending fault rules |
 //! | `POST /__fake/faults` | `{"data":FaultRule}` | add a fault rule |
 //! | `DELETE /__fake/faults` | | drop all fault rules |
-//! | `POST /__fake/events` | `{"data":Event}` | deliver an event |
+//! | `POST /__fake/events` | `{"data":Event}` | deliver an event: `{"data":[queued],"near_misses":[..]}` |
 //! | `GET /__fake/deliveries` | | `{"data":[attempt],"dropped":N}` |
 //! | `GET /__fake/clock` | | `{"data":{"now":..,"manual":..}}` |
 //! | `POST /__fake/clock/advance` | `{"data":{"seconds":N}}` | move a manual clock |
@@ -29,7 +29,7 @@ use std::time::Duration;
 use attio_webhooks::{error::ApiErrorBody, model::Timestamp, receive::Event};
 use bytes::Bytes;
 use http::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::errors;
 use super::faults::FaultRule;
@@ -37,6 +37,7 @@ use super::parse;
 use super::recording::RecordedRequest;
 use super::responses;
 use super::state::FakeState;
+use crate::workspace::NearMiss;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,9 +114,28 @@ fn clear_faults(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
     Ok(responses::empty())
 }
 
+/// `{"data": [queued], "near_misses": [...]}`; 400 with the known types
+/// and the near misses for an unknown type no webhook subscribes to.
 fn events(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer {
     let event = parse::control_body::<Event>(body)?;
-    Ok(responses::data(&state.emit(&event, now)))
+    match state.emit(&event, now) {
+        Ok(emitted) => Ok(responses::json(200, &emitted)),
+        Err(unknown) => Ok(responses::json(
+            400,
+            &Refusal {
+                error: errors::validation(unknown.to_string()),
+                near_misses: &unknown.near_misses,
+            },
+        )),
+    }
+}
+
+/// An error body with the near misses beside Attio's keys.
+#[derive(Serialize)]
+struct Refusal<'a> {
+    #[serde(flatten)]
+    error: ApiErrorBody,
+    near_misses: &'a [NearMiss],
 }
 
 fn deliveries(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {

@@ -21,7 +21,7 @@ use super::recording::{RecordedRequest, Recording};
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
 use crate::delivery::{
-    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, QueuedDelivery,
+    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, Emitted, UnknownEventType,
 };
 use crate::limits::Limits;
 use crate::locked::Locked;
@@ -182,8 +182,10 @@ impl FakeState {
             .is_none_or(|l| l.with(|l| l.admit(write, wall)))
     }
 
-    pub(crate) fn emit(&self, event: &Event, now: Timestamp) -> Vec<QueuedDelivery> {
-        self.deliveries.emit(event, now)
+    /// Emits `event`: the deliveries queued and the near misses; refused
+    /// when its type is unknown and no webhook subscribes to it.
+    pub(crate) fn emit(&self, event: &Event, now: Timestamp) -> Result<Emitted, UnknownEventType> {
+        self.deliveries.emit(event, now).check_type(&event.event_type)
     }
 
     pub(crate) fn delivery_log(&self) -> LogSnapshot<DeliveryAttempt> {

@@ -5,6 +5,7 @@
 //! and the clock; it knows nothing of the dispatcher or the HTTP doors.
 
 mod attempt;
+mod emitted;
 mod policy;
 mod queue;
 mod send;
@@ -20,12 +21,13 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 pub use attempt::{DeliveryAttempt, DeliveryOutcome, QueuedDelivery, DELIVERY_USER_AGENT};
+pub use emitted::{Emitted, UnknownEventType};
 pub use policy::DeliveryPolicy;
 
 use crate::bounded::{BoundedLog, LogSnapshot};
 use crate::clock::Clock;
 use crate::locked::Locked;
-use crate::workspace::Workspace;
+use crate::workspace::{NearMiss, NearMissReason, Workspace};
 use queue::{Job, Queue};
 use send::Sender;
 
@@ -113,12 +115,26 @@ impl Deliveries {
     }
 
     /// Queues `event` for every webhook it goes to (see
-    /// [`Workspace::recipients`]), signed with each webhook's secret.
-    pub(crate) fn emit(self: &Arc<Self>, event: &Event, now: Timestamp) -> Vec<QueuedDelivery> {
+    /// [`Workspace::route`]), signed with each webhook's secret; says why
+    /// each other webhook does not get it, and which recipients' targets
+    /// the fake will not send to.
+    pub(crate) fn emit(self: &Arc<Self>, event: &Event, now: Timestamp) -> Emitted {
         // Taken first: a reset after it makes these jobs stale.
         let generation = self.state.with(|s| s.queue.generation);
-        let recipients = self.workspace.with(|ws| ws.recipients(now, event));
-        let jobs: Vec<Job> = recipients
+        let routed = self.workspace.with(|ws| ws.route(now, event));
+        let mut near_misses = routed.near_misses;
+        let own_ports = self.own_ports.with(|ports| ports.clone());
+        for recipient in &routed.recipients {
+            if let Some(reason) = send::refusal(&recipient.target_url, &self.targets, &own_ports) {
+                near_misses.push(NearMiss {
+                    webhook_id: recipient.webhook_id,
+                    target_url: recipient.target_url.clone(),
+                    reason: NearMissReason::TargetRefused { reason },
+                });
+            }
+        }
+        let jobs: Vec<Job> = routed
+            .recipients
             .into_iter()
             .map(|recipient| {
                 let body = serde_json::to_vec(&Delivery::new(recipient.webhook_id, event.clone()))
@@ -163,7 +179,10 @@ impl Deliveries {
         });
         self.ensure_worker();
         self.changed.notify_waiters();
-        queued
+        Emitted {
+            deliveries: queued,
+            near_misses,
+        }
     }
 
     /// Every logged attempt, in the order they finished.

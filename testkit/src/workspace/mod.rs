@@ -6,12 +6,14 @@
 
 mod error;
 mod footprint;
+mod near_miss;
 mod rules;
 mod seed;
 mod store;
 mod stored;
 mod unique;
 
+pub use near_miss::{ConditionMiss, FilterMiss, Found, NearMiss, NearMissReason};
 pub use seed::Seed;
 
 pub(crate) use error::WorkspaceError;

@@ -10,6 +10,7 @@ use attio_webhooks::{
 use bytes::Bytes;
 
 use super::error::WorkspaceError;
+use super::near_miss::{verdict, NearMiss};
 use super::rules::CheckedChanges;
 use super::stored::{Prepared, StoredWebhook};
 use super::unique::Uniqueness;
@@ -31,6 +32,14 @@ pub(crate) struct Recipient {
     pub(crate) webhook_id: WebhookId,
     pub(crate) target_url: String,
     pub(crate) secret: Secret,
+}
+
+/// Where an event goes: its recipients, and why each other webhook does
+/// not get it.
+#[derive(Debug, Default)]
+pub(crate) struct Routed {
+    pub(crate) recipients: Vec<Recipient>,
+    pub(crate) near_misses: Vec<NearMiss>,
 }
 
 /// All webhooks of the fake's one workspace.
@@ -229,23 +238,29 @@ impl Workspace {
 
     /// The webhooks `event` goes to, as Attio decides: `active` or
     /// `degraded`, with a subscription of the event's type whose filter
-    /// passes; each webhook once.
+    /// passes; each webhook once. The rest of [`Workspace::route`].
+    #[cfg(test)]
     pub(crate) fn recipients(&mut self, now: Timestamp, event: &Event) -> Vec<Recipient> {
+        self.route(now, event).recipients
+    }
+
+    /// Every webhook's [`verdict`] on `event`, in creation order: the
+    /// recipients, and a [`NearMiss`] for each webhook that does not get it.
+    pub(crate) fn route(&mut self, now: Timestamp, event: &Event) -> Routed {
         self.expire(now);
-        self.webhooks
-            .values()
-            .map(StoredWebhook::webhook)
-            .zip(self.webhooks.values().map(StoredWebhook::secret))
-            .filter(|(webhook, _)| {
-                webhook.status.receives_events()
-                    && webhook.subscriptions.iter().any(|s| s.accepts(event))
-            })
-            .map(|(webhook, secret)| Recipient {
-                webhook_id: webhook.webhook_id(),
-                target_url: webhook.target_url.clone(),
-                secret: secret.clone(),
-            })
-            .collect()
+        let mut routed = Routed::default();
+        for stored in self.webhooks.values() {
+            let webhook = stored.webhook();
+            match verdict(webhook, event) {
+                Ok(()) => routed.recipients.push(Recipient {
+                    webhook_id: webhook.webhook_id(),
+                    target_url: webhook.target_url.clone(),
+                    secret: stored.secret().clone(),
+                }),
+                Err(reason) => routed.near_misses.push(NearMiss::new(webhook, reason)),
+            }
+        }
+        routed
     }
 
     /// The status of webhook `id`, or `None` once it is deleted.

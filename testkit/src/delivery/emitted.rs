@@ -1,0 +1,79 @@
+//! [`Emitted`]: what emitting an event did, and why it missed the
+//! webhooks it missed.
+
+use attio_webhooks::EventType;
+use serde::{Deserialize, Serialize};
+
+use super::QueuedDelivery;
+use crate::workspace::{NearMiss, NearMissReason};
+
+/// The answer of [`crate::FakeAttio::emit_explained`] and of
+/// `POST /__fake/events`: `{"data": [queued], "near_misses": [NearMiss]}`.
+///
+/// `data` is what `POST /__fake/events` always answered (one entry per
+/// queued message); `near_misses` names each webhook that did not get the
+/// event, or will not be sent it, and why (the fake's choice: Attio has
+/// no such report).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Emitted {
+    /// The messages queued, one per webhook that gets the event.
+    #[serde(rename = "data")]
+    pub deliveries: Vec<QueuedDelivery>,
+    /// Each webhook that does not get it (or whose target the fake will
+    /// not send to), in creation order, with why.
+    #[serde(default)]
+    pub near_misses: Vec<NearMiss>,
+}
+
+/// An event whose `event_type` this version does not know, which no
+/// webhook subscribes to: refused (`POST /__fake/events` answers 400 with
+/// this message and the near misses), because it can reach no one and is
+/// most likely a misspelling.
+///
+/// The fake's choice: Attio emits its own events, so it has no such
+/// answer. Attio adds event types over time, so a type this version does
+/// not know is still emitted when some webhook subscribes to exactly that
+/// type.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown event type {event_type:?}: no webhook subscribes to it, and it is none of the {} types this version knows ({})",
+    EventType::KNOWN.len(),
+    known_types()
+)]
+#[non_exhaustive]
+pub struct UnknownEventType {
+    /// The type as sent.
+    pub event_type: EventType,
+    /// Why each webhook did not get it (each says which types it
+    /// subscribes to).
+    pub near_misses: Vec<NearMiss>,
+}
+
+/// The known event types, comma-separated.
+fn known_types() -> String {
+    EventType::KNOWN
+        .iter()
+        .map(EventType::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Emitted {
+    /// `Err` when `event_type` is unknown to this version and no webhook
+    /// subscribes to it (see [`UnknownEventType`]).
+    pub(crate) fn check_type(self, event_type: &EventType) -> Result<Self, UnknownEventType> {
+        let subscribed = !self.deliveries.is_empty()
+            || self
+                .near_misses
+                .iter()
+                .any(|m| !matches!(m.reason, NearMissReason::NoSubscriptionForType { .. }));
+        if event_type.is_known() || subscribed {
+            return Ok(self);
+        }
+        Err(UnknownEventType {
+            event_type: event_type.clone(),
+            near_misses: self.near_misses,
+        })
+    }
+}
