@@ -1,19 +1,24 @@
 //! A realistic sample [`Event`] for each of the 34 event types Attio sends.
 //!
 //! Each sample carries exactly the ids and fields Attio puts in events of
-//! its type, with the values of Attio's own examples in its webhook
-//! reference: the same workspace, object, record, list, entry, note,
-//! comment, thread, attribute, meeting and call-recording ids, acted on by
-//! the same workspace member. They are what `attio-webhooks trigger` sends,
-//! and a ready-made payload for a receiver's tests:
+//! its type, in the order Attio writes them (per-type fields between `id`
+//! and `actor`, as in Attio's reference and in Pipedream's recorded
+//! `components/attio/sources/*/test-event.mjs`), with the values of
+//! Attio's own examples in its webhook reference: the same workspace,
+//! object, record, list, entry, note, comment, thread, attribute, meeting
+//! and call-recording ids, acted on by the same workspace member. They are
+//! what `attio-webhooks trigger` sends (in the running fake's workspace,
+//! see [`events_in`]), and a ready-made payload for a receiver's tests:
 //!
 //! ```
 //! use attio_webhooks::EventType;
 //! use attio_webhooks_testkit::samples;
 //!
-//! let merged = samples::event(&EventType::RecordMerged).unwrap();
-//! assert_eq!(merged.record_id(), Some(samples::RECORD_ID));
-//! assert_eq!(merged.duplicate_record_id(), Some(samples::DUPLICATE_RECORD_ID));
+//! let comment = samples::event(&EventType::CommentCreated).unwrap();
+//! assert_eq!(comment.fields["list_id"], serde_json::Value::Null, "a comment on a record");
+//! let [first, second] = samples::merged_pair(samples::WORKSPACE_ID);
+//! assert_eq!(first.record_id(), second.record_id(), "both name the new record");
+//! assert_ne!(first.duplicate_record_id(), second.duplicate_record_id());
 //! assert_eq!(samples::all().len(), EventType::KNOWN.len());
 //! assert!(samples::event(&EventType::from("meeting.created")).is_none());
 //! ```
@@ -22,14 +27,14 @@
 //! |---|---|---|
 //! | `record.created`, `record.deleted` | `object_id`, `record_id` | |
 //! | `record.updated` | `object_id`, `record_id`, `attribute_id` | |
-//! | `record.merged` | `object_id`, `record_id` | `duplicate_object_id`, `duplicate_record_id` |
+//! | `record.merged` (two events, [`merged_pair`]) | `object_id`, `record_id` (the new record) | `duplicate_object_id`, `duplicate_record_id` (one original each) |
 //! | `object-attribute.*` | `object_id`, `attribute_id` | |
 //! | `list.*` | `list_id` | |
 //! | `list-attribute.*` | `list_id`, `attribute_id` | |
 //! | `list-entry.created`, `list-entry.deleted` | `list_id`, `entry_id` | `parent_object_id`, `parent_record_id` |
 //! | `list-entry.updated` | `list_id`, `entry_id`, `attribute_id` | `parent_object_id`, `parent_record_id` |
 //! | `note.*`, `note-content.updated` | `note_id` | `parent_object_id`, `parent_record_id` |
-//! | `comment.*` | `comment_id` | `thread_id`, `object_id`, `record_id`, `list_id`, `entry_id` |
+//! | `comment.*` | `comment_id` | `thread_id`, `object_id`, `record_id`, `list_id`, `entry_id` (`null` on a record; [`comment_on_list_entry`] fills them) |
 //! | `task.*` | `task_id` | |
 //! | `activity.*` | `activity_id` | |
 //! | `activity-attribute.*` | `activity_id`, `attribute_id` | |
@@ -37,9 +42,12 @@
 //! | `call-recording.created` | `meeting_id`, `call_recording_id` | |
 //! | `workspace-member.created` | `workspace_member_id` | |
 //!
-//! Every sample's `actor` is `{"type": "workspace-member", "id": MEMBER_ID}`.
+//! Every sample's `actor` is `{"type": "workspace-member", "id": MEMBER_ID}`;
+//! [`actor`] gives the other documented kinds (`api-token` with a UUID,
+//! `system` with a `null` id) to put in its place.
 
 use attio_webhooks::{receive::Actor, receive::ActorType, receive::Event, EventType, WorkspaceId};
+use serde_json::Value;
 
 /// The workspace of every sample (`id.workspace_id`).
 pub const WORKSPACE_ID: WorkspaceId =
@@ -51,8 +59,16 @@ pub const MEMBER_ID: &str = "50cf242c-7fa3-4cad-87d0-75b1af71c57b";
 pub const OBJECT_ID: &str = "97052eb9-e65e-443f-a297-f2d9a4a7f795";
 /// The record of record, note, list-entry and comment samples.
 pub const RECORD_ID: &str = "bf071e1f-6035-429d-b874-d83ea64ea13b";
-/// The record merged away in `record.merged`.
+/// The first original of the merge in [`merged_pair`] (the
+/// `duplicate_record_id` of Attio's `record.merged` example).
 pub const DUPLICATE_RECORD_ID: &str = "3405be95-8375-46a0-bde0-03b3753f8c79";
+/// The second original of the merge in [`merged_pair`]: the
+/// `primary_record_id` of the example on Attio's "Merge two records"
+/// endpoint page (docs.attio.com/rest-api/endpoint-reference/records/merge-two-records).
+pub const OTHER_ORIGINAL_RECORD_ID: &str = "891dcbfc-9141-415d-9b2a-2238a6cc012d";
+/// The API token that acts in [`actor`]`(&ActorType::ApiToken)` (a UUID,
+/// as Attio's actors page says; the value is the fake's).
+pub const API_TOKEN_ID: &str = "6c4f7d3e-0b1a-4e8f-9a2d-5b7c8e9f0a1b";
 /// The attribute of `*-attribute.*`, `record.updated` and `list-entry.updated`.
 pub const ATTRIBUTE_ID: &str = "41252299-f8c7-4b5e-99c9-4ff8321d2f96";
 /// The list of list, list-attribute, list-entry and comment samples.
@@ -76,14 +92,98 @@ pub const MEETING_ID: &str = "cb59ab17-ad15-460c-a126-0715617c0853";
 /// The recording of `call-recording.created`.
 pub const CALL_RECORDING_ID: &str = "e8f2a3b7-9b4d-4c5e-8a1f-3d7b2c5e8f9a";
 
-/// The sample of `event_type`, or `None` for a type this version does not
-/// know ([`EventType::Unknown`]).
+/// The sample of `event_type` in Attio's example workspace
+/// ([`WORKSPACE_ID`]), or `None` for a type this version does not know
+/// ([`EventType::Unknown`]). For `record.merged`, the first of
+/// [`merged_pair`].
 pub fn event(event_type: &EventType) -> Option<Event> {
+    events_in(event_type, WORKSPACE_ID).into_iter().next()
+}
+
+/// Every event Attio sends for one occurrence of `event_type`, in
+/// `workspace_id` (the fake's own, [`crate::FakeAttio::workspace_id`], so
+/// that they look like events of the webhooks' workspace): the two events
+/// of [`merged_pair`] for `record.merged`, one sample for any other known
+/// type, none for an unknown one.
+pub fn events_in(event_type: &EventType, workspace_id: WorkspaceId) -> Vec<Event> {
+    if *event_type == EventType::RecordMerged {
+        return merged_pair(workspace_id).into();
+    }
+    built(event_type, workspace_id).into_iter().collect()
+}
+
+/// The two `record.merged` events of one merge in `workspace_id`.
+///
+/// Attio's reference (docs.attio.com/rest-api/webhook-reference/record/merged):
+/// "Merging produces a new record holding the values of both originals,
+/// which are themselves marked as merged. Each merge therefore fires two
+/// events: both carry the new record's ID in `id.record_id`, and each
+/// names one of the originals in `duplicate_record_id`." Here the new
+/// record is [`RECORD_ID`] (the example's `id.record_id`) and the
+/// originals are [`DUPLICATE_RECORD_ID`] (the example's
+/// `duplicate_record_id`) and [`OTHER_ORIGINAL_RECORD_ID`], all of the
+/// object [`OBJECT_ID`].
+pub fn merged_pair(workspace_id: WorkspaceId) -> [Event; 2] {
+    [DUPLICATE_RECORD_ID, OTHER_ORIGINAL_RECORD_ID].map(|original| {
+        base(&EventType::RecordMerged, workspace_id)
+            .with_id("object_id", OBJECT_ID)
+            .with_id("record_id", RECORD_ID)
+            .with_field("duplicate_object_id", OBJECT_ID)
+            .with_field("duplicate_record_id", original)
+    })
+}
+
+/// The sample of a `comment.*` type for a comment on a list entry
+/// ([`LIST_ID`], [`ENTRY_ID`]), in Attio's example workspace; `None` for
+/// any other type. Attio's reference for `comment.*`: "`list_id`: If the
+/// comment relates to a list entry, this is the ID of that list,
+/// otherwise null" (and the same for `entry_id`).
+pub fn comment_on_list_entry(event_type: &EventType) -> Option<Event> {
+    if !event_type.as_str().starts_with("comment.") {
+        return None;
+    }
+    let comment = event(event_type)?;
+    Some(
+        comment
+            .with_field("list_id", LIST_ID)
+            .with_field("entry_id", ENTRY_ID),
+    )
+}
+
+/// An actor of a kind Attio documents (docs.attio.com/docs/actors):
+/// `workspace-member` ([`MEMBER_ID`]) and `api-token` ([`API_TOKEN_ID`])
+/// with a UUID id, `system` with a `null` id; `None` for other kinds.
+///
+/// ```
+/// use attio_webhooks::receive::ActorType;
+/// use attio_webhooks_testkit::samples;
+/// let system = samples::actor(&ActorType::System).unwrap();
+/// assert_eq!(serde_json::to_string(&system)?, r#"{"type":"system","id":null}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn actor(kind: &ActorType) -> Option<Actor> {
+    let id = match kind {
+        ActorType::WorkspaceMember => Some(MEMBER_ID),
+        ActorType::ApiToken => Some(API_TOKEN_ID),
+        ActorType::System => None,
+        _ => return None,
+    };
+    Some(Actor::new(kind.clone(), id.map(str::to_owned)))
+}
+
+/// An event of `event_type` in `workspace_id` by the sample member, with no
+/// ids or fields yet.
+fn base(event_type: &EventType, workspace_id: WorkspaceId) -> Event {
+    let actor = Actor::new(ActorType::WorkspaceMember, Some(MEMBER_ID.to_owned()));
+    Event::new(event_type.clone(), workspace_id, actor)
+}
+
+/// The one sample of a known type other than `record.merged`.
+fn built(event_type: &EventType, workspace_id: WorkspaceId) -> Option<Event> {
     if !event_type.is_known() {
         return None;
     }
-    let actor = Actor::new(ActorType::WorkspaceMember, Some(MEMBER_ID.to_owned()));
-    let base = Event::new(event_type.clone(), WORKSPACE_ID, actor);
+    let base = base(event_type, workspace_id);
     let name = event_type.as_str();
     let (family, _) = name.split_once('.').unwrap_or((name, ""));
     let event = match (family, name) {
@@ -91,11 +191,6 @@ pub fn event(event_type: &EventType) -> Option<Event> {
             .with_id("object_id", OBJECT_ID)
             .with_id("record_id", RECORD_ID)
             .with_id("attribute_id", ATTRIBUTE_ID),
-        (_, "record.merged") => base
-            .with_id("object_id", OBJECT_ID)
-            .with_id("record_id", RECORD_ID)
-            .with_field("duplicate_object_id", OBJECT_ID)
-            .with_field("duplicate_record_id", DUPLICATE_RECORD_ID),
         ("record", _) => base
             .with_id("object_id", OBJECT_ID)
             .with_id("record_id", RECORD_ID),
@@ -123,13 +218,14 @@ pub fn event(event_type: &EventType) -> Option<Event> {
             .with_id("note_id", NOTE_ID)
             .with_field("parent_object_id", OBJECT_ID)
             .with_field("parent_record_id", RECORD_ID),
+        // A comment on a record: no list, no entry.
         ("comment", _) => base
             .with_id("comment_id", COMMENT_ID)
             .with_field("thread_id", THREAD_ID)
             .with_field("object_id", OBJECT_ID)
             .with_field("record_id", RECORD_ID)
-            .with_field("list_id", LIST_ID)
-            .with_field("entry_id", ENTRY_ID),
+            .with_field("list_id", Value::Null)
+            .with_field("entry_id", Value::Null),
         ("task", _) => base.with_id("task_id", TASK_ID),
         ("activity", _) => base.with_id("activity_id", ACTIVITY_ID),
         ("activity-attribute", _) => base
@@ -196,8 +292,29 @@ mod tests {
                 "actor": actor
             })
         );
+        // A comment on a record: `list_id` and `entry_id` are null (Attio's
+        // reference for comment.*: "If the comment relates to a list entry,
+        // this is the ID of that list, otherwise null").
         assert_eq!(
             sample_json("comment.created"),
+            json!({
+                "event_type": "comment.created",
+                "id": {
+                    "workspace_id": "14beef7a-99f7-4534-a87e-70b564330a4c",
+                    "comment_id": "aa1dc1d9-93ac-4c6c-987e-16b6eea9aab2"
+                },
+                "actor": actor,
+                "list_id": null,
+                "entry_id": null,
+                "object_id": "97052eb9-e65e-443f-a297-f2d9a4a7f795",
+                "record_id": "bf071e1f-6035-429d-b874-d83ea64ea13b",
+                "thread_id": "a649e4d9-435c-43fb-83ba-847b4876f27a"
+            })
+        );
+        // On a list entry, as in the reference's example.
+        assert_eq!(
+            serde_json::to_value(comment_on_list_entry(&EventType::CommentCreated).unwrap())
+                .unwrap(),
             json!({
                 "event_type": "comment.created",
                 "id": {
@@ -382,6 +499,78 @@ mod tests {
                 .collect();
             field_keys.sort_unstable();
             assert_eq!(&field_keys, fields, "{event_type}");
+        }
+    }
+
+    /// Byte for byte, in the order of Attio's current reference pages
+    /// (docs.attio.com/rest-api/webhook-reference/record/merged and
+    /// .../comment/created: `event_type`, `id`, the per-type fields, then
+    /// `actor`), whitespace removed by hand.
+    #[test]
+    fn samples_are_written_in_attios_key_order() {
+        let merged = r#"{"event_type":"record.merged","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","object_id":"97052eb9-e65e-443f-a297-f2d9a4a7f795","record_id":"bf071e1f-6035-429d-b874-d83ea64ea13b"},"duplicate_object_id":"97052eb9-e65e-443f-a297-f2d9a4a7f795","duplicate_record_id":"3405be95-8375-46a0-bde0-03b3753f8c79","actor":{"type":"workspace-member","id":"50cf242c-7fa3-4cad-87d0-75b1af71c57b"}}"#;
+        let comment = r#"{"event_type":"comment.created","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","comment_id":"aa1dc1d9-93ac-4c6c-987e-16b6eea9aab2"},"thread_id":"a649e4d9-435c-43fb-83ba-847b4876f27a","object_id":"97052eb9-e65e-443f-a297-f2d9a4a7f795","record_id":"bf071e1f-6035-429d-b874-d83ea64ea13b","list_id":null,"entry_id":null,"actor":{"type":"workspace-member","id":"50cf242c-7fa3-4cad-87d0-75b1af71c57b"}}"#;
+        let text = |t: &str| serde_json::to_string(&event(&EventType::from(t)).unwrap()).unwrap();
+        assert_eq!(text("record.merged"), merged);
+        assert_eq!(text("comment.created"), comment);
+    }
+
+    /// The merge as Attio's current reference describes it: two events,
+    /// both with the new record's id in `id.record_id`, each naming one
+    /// original in `duplicate_record_id` (and its object in
+    /// `duplicate_object_id`), in the workspace given.
+    #[test]
+    fn a_merge_is_two_events_naming_one_original_each() {
+        let workspace = WorkspaceId::from_u128(0x0a0b);
+        let pair: Vec<Value> = events_in(&EventType::RecordMerged, workspace)
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
+        let one = |original: &str| {
+            json!({
+                "event_type": "record.merged",
+                "id": {
+                    "workspace_id": "00000000-0000-0000-0000-000000000a0b",
+                    "object_id": "97052eb9-e65e-443f-a297-f2d9a4a7f795",
+                    "record_id": "bf071e1f-6035-429d-b874-d83ea64ea13b"
+                },
+                "duplicate_object_id": "97052eb9-e65e-443f-a297-f2d9a4a7f795",
+                "duplicate_record_id": original,
+                "actor": {"type": "workspace-member", "id": "50cf242c-7fa3-4cad-87d0-75b1af71c57b"}
+            })
+        };
+        assert_eq!(
+            pair,
+            [
+                one("3405be95-8375-46a0-bde0-03b3753f8c79"),
+                one("891dcbfc-9141-415d-9b2a-2238a6cc012d")
+            ]
+        );
+    }
+
+    /// Attio's actors page (docs.attio.com/docs/actors): workspace-member
+    /// and api-token come with a UUID, system "Always comes with a null ID".
+    #[test]
+    fn each_documented_actor_kind_has_its_id_form() {
+        let text = |kind| serde_json::to_value(actor(&kind).unwrap()).unwrap();
+        assert_eq!(
+            text(ActorType::WorkspaceMember),
+            json!({"type": "workspace-member", "id": "50cf242c-7fa3-4cad-87d0-75b1af71c57b"})
+        );
+        assert_eq!(text(ActorType::System), json!({"type": "system", "id": null}));
+        let token = text(ActorType::ApiToken);
+        assert_eq!(token["type"], "api-token");
+        assert!(uuid::Uuid::parse_str(token["id"].as_str().unwrap()).is_ok());
+        assert!(actor(&ActorType::from("automation")).is_none());
+    }
+
+    #[test]
+    fn events_in_a_workspace_carry_its_id() {
+        let workspace = WorkspaceId::from_u128(7);
+        for known in EventType::KNOWN {
+            for event in events_in(known, workspace) {
+                assert_eq!(event.id.workspace_id, workspace, "{known}");
+            }
         }
     }
 
