@@ -15,6 +15,9 @@ mod doors;
 #[cfg(feature = "server")]
 #[path = "fake_behaviour.rs"]
 mod fake_behaviour;
+#[cfg(feature = "server")]
+#[path = "near_misses.rs"]
+mod near_misses;
 #[path = "model_based.rs"]
 mod model_based;
 #[path = "safety.rs"]

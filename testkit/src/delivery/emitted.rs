@@ -77,3 +77,51 @@ impl Emitted {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attio_webhooks::WebhookId;
+
+    fn miss(reason: NearMissReason) -> NearMiss {
+        NearMiss {
+            webhook_id: WebhookId::from_u128(1),
+            target_url: "https://example.com/".into(),
+            reason,
+        }
+    }
+
+    #[test]
+    fn an_unknown_type_passes_only_when_some_webhook_subscribes_to_it() {
+        let unknown = EventType::from("meeting.created");
+        let no_type = || {
+            miss(NearMissReason::NoSubscriptionForType {
+                subscribed: vec![EventType::NoteCreated],
+            })
+        };
+        let emitted = |deliveries: Vec<QueuedDelivery>, near_misses| Emitted {
+            deliveries,
+            near_misses,
+        };
+        // Nobody has the type (or there is nobody): refused, near misses kept.
+        let refused = emitted(vec![], vec![no_type()]).check_type(&unknown);
+        assert_eq!(refused.unwrap_err().near_misses, vec![no_type()]);
+        assert!(emitted(vec![], vec![]).check_type(&unknown).is_err());
+        // A known type is never refused, even when it reaches nobody.
+        assert!(emitted(vec![], vec![no_type()])
+            .check_type(&EventType::NoteCreated)
+            .is_ok());
+        // Some webhook subscribes to the unknown type: delivered, or missed
+        // for its filter or status, it passes.
+        let queued = QueuedDelivery {
+            webhook_id: WebhookId::from_u128(2),
+            idempotency_key: "k".into(),
+        };
+        assert!(emitted(vec![queued], vec![no_type()])
+            .check_type(&unknown)
+            .is_ok());
+        assert!(emitted(vec![], vec![no_type(), miss(NearMissReason::Inactive)])
+            .check_type(&unknown)
+            .is_ok());
+    }
+}
