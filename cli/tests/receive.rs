@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use attio_webhooks::operations::UpdateWebhook;
-use attio_webhooks::{receive::Event, EventType, Subscription};
+use attio_webhooks::{receive::Event, EventType, Subscription, WorkspaceId};
 use attio_webhooks_testkit::{samples, DeliveryOutcome};
 use bytes::Bytes;
 use common::{hmac_hex, Cli, Fake, Scratch};
@@ -256,20 +256,21 @@ fn dev_delivers_every_event_types_sample_signed_with_retries() {
         );
     }
 
-    // dev shows each attempt as it happens: 34 delivered, after one retry.
-    let mut delivered = BTreeSet::new();
+    // dev shows each attempt as it happens: 35 delivered (record.merged is
+    // two events, one per original record), one of them after a retry.
+    let mut delivered = 0;
     let lines = dev.stdout_until(WAIT, |line| {
         let attempt: Value = serde_json::from_str(line).unwrap();
         if attempt["outcome"]["type"] == "delivered" {
-            delivered.insert(attempt["event_type"].as_str().unwrap().to_owned());
+            delivered += 1;
         }
-        delivered.len() == EventType::KNOWN.len()
+        delivered == EventType::KNOWN.len() + 1
     });
     let attempts: Vec<Value> = lines
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(attempts.len(), 35, "{lines:#?}");
+    assert_eq!(attempts.len(), 36, "{lines:#?}");
     let retried: Vec<&Value> = attempts
         .iter()
         .filter(|a| a["event_type"] == "task.deleted")
@@ -290,7 +291,9 @@ fn dev_delivers_every_event_types_sample_signed_with_retries() {
 
     // The receiver's view: every delivery signed with dev's secret, carrying the sample.
     let received = received.lock().unwrap();
-    assert_eq!(received.len(), 35);
+    assert_eq!(received.len(), 36);
+    // The events are of dev's own workspace, as Attio sends them.
+    let workspace: WorkspaceId = serde_json::from_value(banner["webhook"]["id"]["workspace_id"].clone()).unwrap();
     let mut by_type: BTreeMap<String, Vec<u16>> = BTreeMap::new();
     for request in received.iter() {
         let signature = request.headers["attio-signature"].to_str().unwrap();
@@ -304,19 +307,22 @@ fn dev_delivers_every_event_types_sample_signed_with_retries() {
         assert_eq!(delivery["webhook_id"], webhook_id.as_str());
         let event = &delivery["events"][0];
         let event_type = event["event_type"].as_str().unwrap().to_owned();
-        assert_eq!(
-            event["id"]["workspace_id"],
-            "14beef7a-99f7-4534-a87e-70b564330a4c"
+        assert_eq!(event["id"]["workspace_id"], workspace.to_string());
+        let samples = samples::events_in(&EventType::from(event_type.as_str()), workspace);
+        assert!(
+            samples
+                .iter()
+                .any(|s| event == &serde_json::to_value(s).unwrap()),
+            "{event}"
         );
-        let sample = samples::event(&EventType::from(event_type.as_str())).unwrap();
-        assert_eq!(event, &serde_json::to_value(&sample).unwrap());
         by_type.entry(event_type).or_default().push(request.status);
     }
     assert_eq!(by_type.len(), 34);
     assert_eq!(by_type["task.deleted"], [500, 200]);
+    assert_eq!(by_type["record.merged"], [200, 200]);
     assert!(by_type
         .iter()
-        .filter(|(t, _)| *t != "task.deleted")
+        .filter(|(t, _)| !matches!(t.as_str(), "task.deleted" | "record.merged"))
         .all(|(_, s)| s == &[200]));
     drop(received);
 
@@ -417,6 +423,50 @@ fn dev_without_an_app_prints_what_its_built_in_receiver_gets() {
         attempt.contains("record.merged") && attempt.contains("attempt 1  200 delivered"),
         "{attempt}"
     );
+}
+
+/// `trigger` says why an event reached no webhook: here dev's webhook
+/// subscribes to note.created only, and a filter is not involved.
+#[test]
+fn trigger_names_each_webhook_the_event_missed_and_why() {
+    let scratch = Scratch::new();
+    let state = scratch.path("dev.json");
+    let dev = Cli::new()
+        .args(["dev", "--event", "note.created", "--state-file"])
+        .arg_path(&state)
+        .spawn();
+    dev.stdout_until(WAIT, |line| line == "Ctrl-C to stop.");
+    let missed = Cli::new()
+        .args(["trigger", "record.created", "--state-file"])
+        .arg_path(&state)
+        .run()
+        .expect_code(0);
+    assert!(
+        missed.stderr.contains("no webhook of the running dev receives"),
+        "{}",
+        missed.stderr
+    );
+    assert!(
+        missed.stdout.contains(
+            "not sent: webhook "
+        ) && missed
+            .stdout
+            .contains("no subscription has this event type (it subscribes to note.created)"),
+        "{}",
+        missed.stdout
+    );
+    let json = Cli::new()
+        .args(["trigger", "record.created", "--json", "--state-file"])
+        .arg_path(&state)
+        .run()
+        .expect_code(0)
+        .json();
+    assert_eq!(json["queued"], json!([]));
+    assert_eq!(
+        json["near_misses"][0]["reason"],
+        json!({"kind": "no_subscription_for_type", "subscribed": ["note.created"]})
+    );
+    drop(dev);
 }
 
 #[test]

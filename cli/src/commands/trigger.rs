@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use attio_webhooks::receive::Event;
 use attio_webhooks::EventType;
-use attio_webhooks_testkit::{samples, ControlClient, ControlError, QueuedDelivery};
+use attio_webhooks_testkit::{samples, ControlClient, ControlError, Emitted};
 use serde_json::Value;
 
 use super::{Ctx, Status};
@@ -25,15 +25,18 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         return Ok(Status::Done);
     }
     let name = args.event_type.as_deref().unwrap_or_default();
-    let sample = samples::event(&EventType::from(name)).ok_or_else(|| {
-        CliError::Usage(format!(
+    let event_type = EventType::from(name);
+    if samples::event(&event_type).is_none() {
+        return Err(CliError::Usage(format!(
             "no sample for {name:?}; `attio-webhooks trigger --list` shows the {} event types",
             EventType::KNOWN.len()
-        ))
-    })?;
-    let event = apply_sets(sample, &args.set)?;
+        )));
+    }
     if args.print {
-        ctx.out.json(&event)?;
+        // No fake to ask: Attio's example workspace.
+        for event in samples::events_in(&event_type, samples::WORKSPACE_ID) {
+            ctx.out.json(&apply_sets(event, &args.set)?)?;
+        }
         return Ok(Status::Done);
     }
 
@@ -49,11 +52,35 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
             "the dev URL {url:?} is not http:// on a loopback host; the control token is only sent to this machine"
         )));
     }
-    let queued = send(&url, &token, &event).await?;
+    let control = ControlClient::new(&url, Some(&token))
+        .map_err(|e| CliError::Local(format!("could not set up HTTP: {e}")))?;
+    // The events of the fake's own workspace, as Attio sends a webhook
+    // only events of the workspace it belongs to.
+    let webhooks = answer(&url, control.webhooks()).await?;
+    let workspace_id = webhooks
+        .first()
+        .map_or(samples::WORKSPACE_ID, |w| w.webhook.id.workspace_id);
+    // record.merged is two events (one per original record).
+    for event in samples::events_in(&event_type, workspace_id) {
+        let event = apply_sets(event, &args.set)?;
+        let emitted = answer(&url, control.emit_explained(&event)).await?;
+        report(ctx, &event, &emitted)?;
+    }
+    Ok(Status::Done)
+}
+
+/// Prints what emitting `event` did: the queued messages and, for each
+/// webhook that missed it, why.
+fn report(ctx: &Ctx<'_>, event: &Event, emitted: &Emitted) -> Result<(), CliError> {
+    let queued = &emitted.deliveries;
     if ctx.out.json {
-        ctx.out
-            .json(&serde_json::json!({ "event": event, "queued": queued }))?;
-    } else if queued.is_empty() {
+        return ctx.out.json(&serde_json::json!({
+            "event": event,
+            "queued": queued,
+            "near_misses": emitted.near_misses,
+        }));
+    }
+    if queued.is_empty() {
         ctx.out.warn(&format!(
             "no webhook of the running dev receives this {} (check its --event filters)",
             event.event_type
@@ -64,28 +91,32 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
             event.event_type,
             count(queued.len(), "webhook")
         ));
-        for q in &queued {
+        for q in queued {
             line(&format!(
                 "  webhook {}  Idempotency-Key {}",
                 q.webhook_id, q.idempotency_key
             ));
         }
     }
-    Ok(Status::Done)
+    for miss in &emitted.near_misses {
+        line(&format!("  not sent: {miss}"));
+    }
+    Ok(())
 }
 
-/// Emits `event` through the running fake's control client.
-async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<QueuedDelivery>, CliError> {
-    let control = ControlClient::new(url, Some(token))
-        .map_err(|e| CliError::Local(format!("could not set up HTTP: {e}")))?;
+/// Waits for one control call to `dev`, as a CLI error when it fails.
+async fn answer<T>(
+    url: &str,
+    call: impl std::future::Future<Output = Result<T, ControlError>>,
+) -> Result<T, CliError> {
     let unreachable = |why: String| {
         CliError::Unreachable(format!(
             "could not reach `attio-webhooks dev` at {url}: {why} (is it still running?)"
         ))
     };
-    match tokio::time::timeout(TIMEOUT, control.emit(event)).await {
+    match tokio::time::timeout(TIMEOUT, call).await {
         Err(_) => Err(unreachable(format!("no answer within {TIMEOUT:?}"))),
-        Ok(Ok(queued)) => Ok(queued),
+        Ok(Ok(answer)) => Ok(answer),
         Ok(Err(ControlError::Refused(refusal))) => {
             let hint = if matches!(refusal.status_code, 401 | 403) {
                 " (the control token does not match: is the state file from another run?)"
@@ -93,7 +124,7 @@ async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<QueuedDeliver
                 ""
             };
             let failure = format!(
-                "`dev` refused the event with {}: {}{hint}",
+                "`dev` refused the request with {}: {}{hint}",
                 refusal.status_code, refusal.message
             );
             if (400..500).contains(&refusal.status_code) {
