@@ -293,7 +293,8 @@ fn dev_delivers_every_event_types_sample_signed_with_retries() {
     let received = received.lock().unwrap();
     assert_eq!(received.len(), 36);
     // The events are of dev's own workspace, as Attio sends them.
-    let workspace: WorkspaceId = serde_json::from_value(banner["webhook"]["id"]["workspace_id"].clone()).unwrap();
+    let workspace: WorkspaceId =
+        serde_json::from_value(banner["webhook"]["id"]["workspace_id"].clone()).unwrap();
     let mut by_type: BTreeMap<String, Vec<u16>> = BTreeMap::new();
     for request in received.iter() {
         let signature = request.headers["attio-signature"].to_str().unwrap();
@@ -442,16 +443,17 @@ fn trigger_names_each_webhook_the_event_missed_and_why() {
         .run()
         .expect_code(0);
     assert!(
-        missed.stderr.contains("no webhook of the running dev receives"),
+        missed
+            .stderr
+            .contains("no webhook of the running dev receives"),
         "{}",
         missed.stderr
     );
     assert!(
-        missed.stdout.contains(
-            "not sent: webhook "
-        ) && missed
-            .stdout
-            .contains("no subscription has this event type (it subscribes to note.created)"),
+        missed.stdout.contains("not sent: webhook ")
+            && missed
+                .stdout
+                .contains("no subscription has this event type (it subscribes to note.created)"),
         "{}",
         missed.stdout
     );

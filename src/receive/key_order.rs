@@ -47,7 +47,11 @@ impl KeyOrder {
         if self.0.iter().any(|k| k == key) {
             return;
         }
-        let at = self.0.iter().position(|k| k == before).unwrap_or(self.0.len());
+        let at = self
+            .0
+            .iter()
+            .position(|k| k == before)
+            .unwrap_or(self.0.len());
         self.0.insert(at, key.to_owned());
     }
 

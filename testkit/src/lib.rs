@@ -15,6 +15,8 @@
 //! | request-level contract tests on a `wiremock::MockServer` | [`fixtures`] |
 //! | failures: 5xx, 429, delays, bad bodies, dropped connections | [`FakeAttio::inject`] with a [`FaultRule`] |
 //! | deliveries to your receiver, with Attio's multi-day retry schedule | [`FakeAttio::emit`], a manual [`Clock`], [`FakeAttio::settle_deliveries`] |
+//! | why an event reached no webhook (a filter condition and the value it found, no subscription of its type, inactive, a refused target) | [`FakeAttio::emit_explained`] ([`NearMiss`]), `near_misses` in `POST /__fake/events`'s answer |
+//! | ready-made events, as Attio's reference shows them | [`samples`] (one per type; the `record.merged` pair; each actor kind) |
 //!
 //! # How it is built
 //!
@@ -90,6 +92,12 @@
 //!
 //! # Choices the fake makes where Attio's docs are silent
 //!
+//! - `POST /__fake/events` ([`FakeAttio::emit_explained`]) says, for each
+//!   webhook an event did not reach, why ([`NearMiss`]), and refuses with
+//!   400 an event type none of [`attio_webhooks::EventType::KNOWN`] that
+//!   no webhook subscribes to, naming the known types
+//!   ([`UnknownEventType`]). Attio reports neither; they are there so a
+//!   test that waits for a delivery fails with a reason, not a timeout.
 //! - Request bodies are read strictly: unknown keys, `null` for a required
 //!   value, unknown event types and unknown operators are 400s. Unknown
 //!   query parameters are ignored.

@@ -557,7 +557,10 @@ mod tests {
             text(ActorType::WorkspaceMember),
             json!({"type": "workspace-member", "id": "50cf242c-7fa3-4cad-87d0-75b1af71c57b"})
         );
-        assert_eq!(text(ActorType::System), json!({"type": "system", "id": null}));
+        assert_eq!(
+            text(ActorType::System),
+            json!({"type": "system", "id": null})
+        );
         let token = text(ActorType::ApiToken);
         assert_eq!(token["type"], "api-token");
         assert!(uuid::Uuid::parse_str(token["id"].as_str().unwrap()).is_ok());
@@ -572,6 +575,28 @@ mod tests {
                 assert_eq!(event.id.workspace_id, workspace, "{known}");
             }
         }
+    }
+
+    /// The control API's description (spec/fake-control.openapi.json)
+    /// shows one event per family for other languages, written by hand
+    /// from Attio's reference; each is the sample of its type.
+    #[test]
+    fn the_control_api_examples_are_the_samples() {
+        let spec: Value =
+            serde_json::from_str(include_str!("../spec/fake-control.openapi.json")).unwrap();
+        let examples = spec["components"]["schemas"]["Event"]["examples"]
+            .as_array()
+            .unwrap();
+        assert_eq!(examples.len(), 11);
+        for example in examples {
+            let event_type = example["event_type"].as_str().unwrap();
+            assert_eq!(example, &sample_json(event_type), "{event_type}");
+        }
+        let requests = spec["paths"]["/__fake/events"]["post"]["requestBody"]["content"]
+            ["application/json"]["examples"]
+            .as_object()
+            .unwrap();
+        assert_eq!(requests.len(), examples.len());
     }
 
     #[test]

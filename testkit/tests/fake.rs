@@ -15,11 +15,11 @@ mod doors;
 #[cfg(feature = "server")]
 #[path = "fake_behaviour.rs"]
 mod fake_behaviour;
+#[path = "model_based.rs"]
+mod model_based;
 #[cfg(feature = "server")]
 #[path = "near_misses.rs"]
 mod near_misses;
-#[path = "model_based.rs"]
-mod model_based;
 #[path = "safety.rs"]
 mod safety;
 #[path = "seen_keys.rs"]

@@ -7,9 +7,7 @@
 use crate::common::{raw_client, send, Answer, Raw};
 
 use attio_webhooks::EventType;
-use attio_webhooks_testkit::{
-    ControlClient, ControlError, FakeAttio, FakeServer, NearMissReason,
-};
+use attio_webhooks_testkit::{ControlClient, ControlError, FakeAttio, FakeServer, NearMissReason};
 use serde_json::{json, Value};
 
 /// A record created in Attio's example workspace, as in Pipedream's
@@ -102,7 +100,10 @@ async fn a_delivered_event_names_the_webhooks_it_missed_and_refused_targets() {
         server.workspace_id()
     );
     let body = post(&http, &server, "/__fake/events", &note).await.json();
-    assert_eq!(body["data"][0]["webhook_id"], "00000000-0000-4000-8000-000000000003");
+    assert_eq!(
+        body["data"][0]["webhook_id"],
+        "00000000-0000-4000-8000-000000000003"
+    );
     let kinds: Vec<(&str, &str)> = body["near_misses"]
         .as_array()
         .unwrap()
@@ -117,8 +118,14 @@ async fn a_delivered_event_names_the_webhooks_it_missed_and_refused_targets() {
     assert_eq!(
         kinds,
         [
-            ("00000000-0000-4000-8000-000000000001", "no_subscription_for_type"),
-            ("00000000-0000-4000-8000-000000000002", "no_subscription_for_type"),
+            (
+                "00000000-0000-4000-8000-000000000001",
+                "no_subscription_for_type"
+            ),
+            (
+                "00000000-0000-4000-8000-000000000002",
+                "no_subscription_for_type"
+            ),
             // Queued, but https:// is never sent by the fake.
             ("00000000-0000-4000-8000-000000000003", "target_refused"),
         ]
@@ -144,7 +151,12 @@ async fn a_misspelled_event_type_is_a_400_naming_the_known_types() {
     assert_eq!(body["type"], "invalid_request_error");
     assert_eq!(body["code"], "validation_type");
     let message = body["message"].as_str().unwrap();
-    for known in ["\"record.create\"", "record.created", "record.merged", "note.created"] {
+    for known in [
+        "\"record.create\"",
+        "record.created",
+        "record.merged",
+        "note.created",
+    ] {
         assert!(message.contains(known), "{known} in {message}");
     }
     assert_eq!(body["near_misses"].as_array().unwrap().len(), 3);
@@ -157,7 +169,12 @@ async fn a_misspelled_event_type_is_a_400_naming_the_known_types() {
     // webhook can want this one (the rule for one that could is tested
     // in `delivery::emitted`).
     let future = r#"{"data":[{"target_url":"https://example.com/future","subscriptions":[{"event_type":"record.create","filter":null}]}]}"#;
-    assert_eq!(post(&http, &server, "/__fake/webhooks", future).await.status, 400);
+    assert_eq!(
+        post(&http, &server, "/__fake/webhooks", future)
+            .await
+            .status,
+        400
+    );
 }
 
 /// The same through `ControlClient` and in-process.

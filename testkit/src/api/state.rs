@@ -185,7 +185,9 @@ impl FakeState {
     /// Emits `event`: the deliveries queued and the near misses; refused
     /// when its type is unknown and no webhook subscribes to it.
     pub(crate) fn emit(&self, event: &Event, now: Timestamp) -> Result<Emitted, UnknownEventType> {
-        self.deliveries.emit(event, now).check_type(&event.event_type)
+        self.deliveries
+            .emit(event, now)
+            .check_type(&event.event_type)
     }
 
     pub(crate) fn delivery_log(&self) -> LogSnapshot<DeliveryAttempt> {

@@ -120,8 +120,10 @@ mod tests {
         assert!(emitted(vec![queued], vec![no_type()])
             .check_type(&unknown)
             .is_ok());
-        assert!(emitted(vec![], vec![no_type(), miss(NearMissReason::Inactive)])
-            .check_type(&unknown)
-            .is_ok());
+        assert!(
+            emitted(vec![], vec![no_type(), miss(NearMissReason::Inactive)])
+                .check_type(&unknown)
+                .is_ok()
+        );
     }
 }

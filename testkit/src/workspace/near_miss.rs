@@ -249,9 +249,9 @@ impl fmt::Display for NearMissReason {
                 }
                 Ok(())
             }
-            NearMissReason::Inactive => {
-                f.write_str("the webhook is inactive (Attio sends only to active and degraded webhooks)")
-            }
+            NearMissReason::Inactive => f.write_str(
+                "the webhook is inactive (Attio sends only to active and degraded webhooks)",
+            ),
             NearMissReason::TargetRefused { reason } => {
                 write!(f, "queued, but the fake will not send it: {reason}")
             }
