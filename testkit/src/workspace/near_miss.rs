@@ -9,6 +9,7 @@
 //! [`Condition::matches`] refused. The workspace's recipients are the
 //! webhooks whose verdict is `Ok`, so there is no second matcher.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -134,10 +135,27 @@ pub enum Found {
     NotAString(Value),
 }
 
-/// Whether `webhook` gets `event`, and if not, why: the one decision the
+/// An event being routed, with its JSON made at most once (to show a
+/// value that is not a string), however many conditions fail on it.
+pub(crate) struct Routing<'a> {
+    event: &'a Event,
+    json: OnceCell<Value>,
+}
+
+impl<'a> Routing<'a> {
+    pub(crate) fn new(event: &'a Event) -> Self {
+        Self {
+            event,
+            json: OnceCell::new(),
+        }
+    }
+}
+
+/// Whether `webhook` gets the event, and if not, why: the one decision the
 /// workspace's recipients and its near misses share. The target policy is
 /// not the workspace's to know; the delivery side adds that reason.
-pub(crate) fn verdict(webhook: &Webhook, event: &Event) -> Result<(), NearMissReason> {
+pub(crate) fn verdict(webhook: &Webhook, routing: &Routing<'_>) -> Result<(), NearMissReason> {
+    let event = routing.event;
     let of_type: Vec<(usize, &Subscription)> = webhook
         .subscriptions
         .iter()
@@ -161,7 +179,7 @@ pub(crate) fn verdict(webhook: &Webhook, event: &Event) -> Result<(), NearMissRe
             .map(|(subscription, filter)| FilterMiss {
                 subscription,
                 filter: filter.clone(),
-                failed: failed_conditions(filter, event),
+                failed: failed_conditions(filter, routing),
             })
             .collect();
         return Err(NearMissReason::FilterRefused { subscriptions });
@@ -172,31 +190,33 @@ pub(crate) fn verdict(webhook: &Webhook, event: &Event) -> Result<(), NearMissRe
     Ok(())
 }
 
-/// The conditions of a filter that refused `event` which do not hold.
-fn failed_conditions(filter: &Filter, event: &Event) -> Vec<ConditionMiss> {
+/// The conditions of a filter that refused the event which do not hold.
+fn failed_conditions(filter: &Filter, routing: &Routing<'_>) -> Vec<ConditionMiss> {
     filter
         .conditions()
         .iter()
-        .filter(|c| !c.matches(event))
+        .filter(|c| !c.matches(routing.event))
         .map(|condition| ConditionMiss {
             condition: condition.clone(),
-            found: found(event, &condition.field),
+            found: found(routing, &condition.field),
         })
         .collect()
 }
 
-/// What `event` has at `path`, read as filters read it
+/// What the event has at `path`, read as filters read it
 /// ([`Event::field`]); a value that is not a string is looked up in the
 /// event's JSON to show it.
-fn found(event: &Event, path: &str) -> Found {
-    match event.field(path) {
+fn found(routing: &Routing<'_>, path: &str) -> Found {
+    match routing.event.field(path) {
         FieldValue::String(s) => Found::String(s.into_owned()),
         FieldValue::Missing => Found::Missing,
         _ => {
-            let json = serde_json::to_value(event).unwrap_or(Value::Null);
+            let json = routing
+                .json
+                .get_or_init(|| serde_json::to_value(routing.event).unwrap_or(Value::Null));
             let value = path
                 .split('.')
-                .try_fold(&json, |at, key| at.get(key))
+                .try_fold(json, |at, key| at.get(key))
                 .cloned()
                 .unwrap_or(Value::Null);
             Found::NotAString(value)
@@ -287,5 +307,103 @@ impl fmt::Display for ConditionMiss {
             Found::Missing => f.write_str("no such field in the event"),
             Found::NotAString(value) => write!(f, "{value} (not a string)"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attio_webhooks::{
+        model::{Timestamp, WebhookIdentifier},
+        receive::Actor,
+        WebhookStatus, WorkspaceId,
+    };
+    use serde_json::json;
+
+    fn webhook(subscriptions: Vec<Subscription>, status: WebhookStatus) -> Webhook {
+        Webhook::new(
+            WebhookIdentifier::new(WorkspaceId::from_u128(1), WebhookId::from_u128(2)),
+            "https://example.com/hook".to_owned(),
+            subscriptions,
+            Timestamp::UNIX_EPOCH,
+        )
+        .with_status(status)
+    }
+
+    /// A task created by the system actor, whose id is `null` (Attio's
+    /// actors page: system "Always comes with a null ID").
+    fn system_task() -> Event {
+        Event::new(
+            EventType::TaskCreated,
+            WorkspaceId::from_u128(1),
+            Actor::system(),
+        )
+        .with_id("task_id", "t1")
+    }
+
+    fn reason(webhook: &Webhook, event: &Event) -> Value {
+        serde_json::to_value(verdict(webhook, &Routing::new(event)).unwrap_err()).unwrap()
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_string_is_shown_as_it_is() {
+        let by_member = Subscription::new(EventType::TaskCreated).with_filter(Filter::Or(vec![
+            Condition::equals("actor.id", "50cf242c-7fa3-4cad-87d0-75b1af71c57b"),
+            Condition::equals("id.task_id", "t2"),
+        ]));
+        let hook = webhook(vec![by_member], WebhookStatus::Active);
+        assert_eq!(
+            reason(&hook, &system_task()),
+            json!({"kind": "filter_refused", "subscriptions": [{
+                "subscription": 0,
+                "filter": {"$or": [
+                    {"field": "actor.id", "operator": "equals", "value": "50cf242c-7fa3-4cad-87d0-75b1af71c57b"},
+                    {"field": "id.task_id", "operator": "equals", "value": "t2"}]},
+                "failed": [
+                    {"condition": {"field": "actor.id", "operator": "equals", "value": "50cf242c-7fa3-4cad-87d0-75b1af71c57b"},
+                     "found": {"kind": "not_a_string", "value": null}},
+                    {"condition": {"field": "id.task_id", "operator": "equals", "value": "t2"},
+                     "found": {"kind": "string", "value": "t1"}}]}]})
+        );
+        let text = verdict(&hook, &Routing::new(&system_task()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            text,
+            r#"subscription 0 ($or filter) refused it: actor.id equals "50cf242c-7fa3-4cad-87d0-75b1af71c57b", found null (not a string), id.task_id equals "t2", found "t1""#
+        );
+    }
+
+    #[test]
+    fn a_number_is_shown_as_the_number_found() {
+        let three = Subscription::new(EventType::TaskCreated)
+            .with_filter(Filter::And(vec![Condition::equals("deadline.days", "3")]));
+        let hook = webhook(vec![three], WebhookStatus::Active);
+        let event = system_task().with_field("deadline", json!({"days": 3}));
+        assert_eq!(
+            reason(&hook, &event)["subscriptions"][0]["failed"][0]["found"],
+            json!({"kind": "not_a_string", "value": 3})
+        );
+    }
+
+    #[test]
+    fn an_inactive_webhook_is_reported_only_when_its_filter_passes() {
+        let all = Subscription::new(EventType::TaskCreated);
+        let inactive = webhook(vec![all.clone()], WebhookStatus::Inactive);
+        assert_eq!(
+            reason(&inactive, &system_task()),
+            json!({"kind": "inactive"})
+        );
+        for status in [WebhookStatus::Active, WebhookStatus::Degraded] {
+            let hook = webhook(vec![all.clone()], status);
+            assert!(verdict(&hook, &Routing::new(&system_task())).is_ok());
+        }
+        // An empty $or never passes, whatever the status.
+        let never = Subscription::new(EventType::TaskCreated).with_filter(Filter::Or(vec![]));
+        let hook = webhook(vec![never], WebhookStatus::Inactive);
+        assert_eq!(
+            reason(&hook, &system_task())["subscriptions"][0]["failed"],
+            json!([])
+        );
     }
 }

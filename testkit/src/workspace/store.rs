@@ -10,7 +10,7 @@ use attio_webhooks::{
 use bytes::Bytes;
 
 use super::error::WorkspaceError;
-use super::near_miss::{verdict, NearMiss};
+use super::near_miss::{verdict, NearMiss, Routing};
 use super::rules::CheckedChanges;
 use super::stored::{Prepared, StoredWebhook};
 use super::unique::Uniqueness;
@@ -249,9 +249,10 @@ impl Workspace {
     pub(crate) fn route(&mut self, now: Timestamp, event: &Event) -> Routed {
         self.expire(now);
         let mut routed = Routed::default();
+        let routing = Routing::new(event);
         for stored in self.webhooks.values() {
             let webhook = stored.webhook();
-            match verdict(webhook, event) {
+            match verdict(webhook, &routing) {
                 Ok(()) => routed.recipients.push(Recipient {
                     webhook_id: webhook.webhook_id(),
                     target_url: webhook.target_url.clone(),
