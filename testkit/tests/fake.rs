@@ -17,6 +17,9 @@ mod doors;
 mod fake_behaviour;
 #[path = "model_based.rs"]
 mod model_based;
+#[cfg(feature = "server")]
+#[path = "observed.rs"]
+mod observed;
 #[path = "safety.rs"]
 mod safety;
 #[path = "seen_keys.rs"]

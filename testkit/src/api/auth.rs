@@ -64,9 +64,7 @@ impl FromStr for Scope {
 /// The bearer token of a request, or the 401 for its absence.
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiErrorBody> {
     let Some(value) = headers.get(AUTHORIZATION) else {
-        return Err(errors::unauthorized(
-            "Missing Authorization header; expected \"Bearer <token>\".",
-        ));
+        return Err(errors::unauthorized(errors::NO_AUTHORIZATION));
     };
     value
         .to_str()
@@ -90,13 +88,14 @@ impl Tokens {
     /// lacks `needed`.
     pub(crate) fn authorize(&self, headers: &HeaderMap, needed: Scope) -> Result<(), ApiErrorBody> {
         let token = bearer(headers)?;
-        let scopes = self.0.get(token).ok_or_else(|| {
-            errors::unauthorized("The access token is invalid or has been revoked.")
-        })?;
+        let scopes = self
+            .0
+            .get(token)
+            .ok_or_else(|| errors::unauthorized(errors::UNKNOWN_TOKEN))?;
         if scopes.iter().any(|s| s.grants(needed)) {
             Ok(())
         } else {
-            Err(errors::forbidden(needed.as_str()))
+            Err(errors::forbidden(needed))
         }
     }
 }
