@@ -180,8 +180,7 @@ impl Error {
     /// The fields Attio refused, for a 400 that listed them (empty
     /// otherwise): each with its path (`data.target_url`), code and message.
     pub fn validation_errors(&self) -> &[ValidationError] {
-        self.api_error()
-            .map_or(&[], |body| &body.validation_errors)
+        self.api_error().map_or(&[], |body| &body.validation_errors)
     }
 }
 

@@ -33,6 +33,15 @@ impl Scope {
         }
     }
 
+    /// The access Attio's 403 message names for this scope: `Read` or
+    /// `Read-Write` (of the Webhooks scope).
+    pub(crate) fn access(self) -> &'static str {
+        match self {
+            Scope::Read => "Read",
+            Scope::ReadWrite => "Read-Write",
+        }
+    }
+
     /// Whether holding `self` allows what `needed` allows.
     pub fn grants(self, needed: Scope) -> bool {
         self == needed || self == Scope::ReadWrite
@@ -95,7 +104,7 @@ impl Tokens {
         if scopes.iter().any(|s| s.grants(needed)) {
             Ok(())
         } else {
-            Err(errors::forbidden(needed))
+            Err(errors::forbidden(needed.access()))
         }
     }
 }

@@ -24,7 +24,6 @@
 use attio_webhooks::error::{ApiErrorBody, ErrorType, PathSegment, ValidationError};
 use attio_webhooks::ErrorCode;
 
-use super::auth::Scope;
 use super::validation::segments;
 use crate::workspace::WorkspaceError;
 
@@ -116,15 +115,12 @@ pub(crate) fn unauthorized(message: impl Into<String>) -> ApiErrorBody {
 pub(crate) const NO_AUTHORIZATION: &str = "The Authorization header was not provided.";
 
 /// 403 `auth_error`/`unauthorized` (observed live on `POST /v2/webhooks`,
-/// amp-labs/connectors PR 3231): the token lacks `scope`. The message
-/// follows the live 403s of other endpoints ("... This request requires
-/// scopes: Read-Write access to the Records scope."); its webhooks wording
-/// is the fake's extrapolation.
-pub(crate) fn forbidden(scope: Scope) -> ApiErrorBody {
-    let access = match scope {
-        Scope::Read => "Read",
-        Scope::ReadWrite => "Read-Write",
-    };
+/// amp-labs/connectors PR 3231): the token lacks the scope whose access
+/// `access` names (`Read`, `Read-Write`). The message follows the live
+/// 403s of other endpoints ("... This request requires scopes: Read-Write
+/// access to the Records scope."); its webhooks wording is the fake's
+/// extrapolation.
+pub(crate) fn forbidden(access: &str) -> ApiErrorBody {
     ApiErrorBody::new(
         403,
         ErrorType::Auth,
@@ -195,7 +191,7 @@ pub(crate) fn for_status(status: u16) -> ApiErrorBody {
     match status {
         400 => validation(BODY_INVALID),
         401 => unauthorized(UNKNOWN_TOKEN),
-        403 => forbidden(Scope::ReadWrite),
+        403 => forbidden("Read-Write"),
         404 => not_found_to_delete(),
         409 => conflict("A webhook with this target URL, event type and filter already exists."),
         413 => payload_too_large(crate::limits::MAX_BODY_BYTES),

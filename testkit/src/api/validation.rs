@@ -166,7 +166,7 @@ fn walk(
             }
         }
         (_, found) => {
-            let received = received(found);
+            let received = json_type(found);
             let message = format!("Expected {}, received {received}", expected(shape));
             out.push(invalid_type(path, expected(shape), received, &message));
         }
@@ -194,8 +194,9 @@ fn expected(shape: &Shape) -> &'static str {
     }
 }
 
-/// The type name of a JSON value, as the validator says it.
-fn received(value: &Value) -> &'static str {
+/// The type name of a JSON value, as the validator says it (and as JSON
+/// Schema names it).
+pub(crate) fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
