@@ -9,19 +9,67 @@
 //! ([`crate::FakeAttioBuilder::trust_delivery_root`], or `fake-attio
 //! --trust-delivery-root root.pem`) and trusts that root alone.
 //!
-//! ```
-//! use std::sync::Arc;
-//! use attio_webhooks_testkit::{tls::LoopbackCertificate, FakeAttio};
+//! A receiver that serves https on 127.0.0.1 with tokio-rustls and hyper,
+//! a fake built with Attio's https-only policy, and one verified delivery:
 //!
+//! ```
+//! use attio_webhooks::receive::{Actor, ActorType, Event, Verifier};
+//! use attio_webhooks::{EventType, Subscription};
+//! use attio_webhooks_testkit::{tls::LoopbackCertificate, DeliveryOutcome, FakeAttio};
+//! use http_body_util::{BodyExt, Full};
+//! use hyper::{body::Incoming, service::service_fn, Request, Response};
+//! use hyper_util::rt::TokioIo;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! let cert = LoopbackCertificate::mint();
-//! // The receiver's side: a rustls server config (HTTP/1.1, no client auth).
-//! let config: Arc<rustls::ServerConfig> = cert.server_config();
-//! # let _ = config;
-//! // The fake's side: trust the root, and only it.
+//!
+//! // The receiver: TLS with the minted certificate, then HTTP/1.1; it hands
+//! // each request's headers and body to the test and answers 200.
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//! let target_url = format!("https://{}/attio", listener.local_addr().unwrap());
+//! let acceptor = tokio_rustls::TlsAcceptor::from(cert.server_config());
+//! let (received, mut deliveries) = tokio::sync::mpsc::unbounded_channel();
+//! tokio::spawn(async move {
+//!     loop {
+//!         let (tcp, _) = listener.accept().await.unwrap();
+//!         let Ok(tls) = acceptor.accept(tcp).await else { continue };
+//!         let received = received.clone();
+//!         let service = service_fn(move |request: Request<Incoming>| {
+//!             let received = received.clone();
+//!             async move {
+//!                 let (parts, body) = request.into_parts();
+//!                 let body = body.collect().await?.to_bytes();
+//!                 let _ = received.send((parts.headers, body));
+//!                 Ok::<_, hyper::Error>(Response::new(Full::new(bytes::Bytes::new())))
+//!             }
+//!         });
+//!         tokio::spawn(
+//!             hyper::server::conn::http1::Builder::new()
+//!                 .serve_connection(TokioIo::new(tls), service),
+//!         );
+//!     }
+//! });
+//!
+//! // The fake: Attio's https-only policy (the default), trusting the root.
 //! let fake = FakeAttio::builder().trust_delivery_root(cert.root()).build();
-//! // https://127.0.0.1:<port>/... now passes Attio's https-only policy, and the
-//! // fake delivers to it over TLS.
-//! assert!(fake.target_url_policy().check("https://127.0.0.1:8443/attio").is_ok());
+//! let created = fake
+//!     .client()
+//!     .create_webhook(&target_url, vec![Subscription::new(EventType::NoteCreated)])
+//!     .await
+//!     .unwrap();
+//! let actor = Actor::new(ActorType::System, None);
+//! fake.emit(Event::new(EventType::NoteCreated, fake.workspace_id(), actor));
+//! fake.settle_deliveries().await;
+//! assert_eq!(
+//!     fake.delivery_log().into_vec()[0].outcome,
+//!     DeliveryOutcome::Delivered { status: 200 }
+//! );
+//!
+//! // What the receiver got verifies with the webhook's secret.
+//! let (headers, body) = deliveries.recv().await.unwrap();
+//! let delivery = Verifier::new(created.secret).verify(&headers, &body).unwrap();
+//! assert_eq!(delivery.into_delivery().events.len(), 1);
+//! # }
 //! ```
 
 use std::sync::Arc;
@@ -41,10 +89,10 @@ pub const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 /// [`LOOPBACK_NAMES`], with the certificate's private key.
 ///
 /// Each [`LoopbackCertificate::mint`] makes a new root with a new key
-/// (ECDSA P-256), so a fake that trusts one root refuses a receiver that
-/// presents another's certificate. Nothing is written to disk; the
-/// certificates do not expire in any test's lifetime (rcgen's default
-/// validity, 1975 to 4096).
+/// (ECDSA P-256) and its own name, so a fake that trusts one root refuses
+/// a receiver that presents another's certificate ("unknown issuer").
+/// Nothing is written to disk; the certificates do not expire in any
+/// test's lifetime (rcgen's default validity, 1975 to 4096).
 ///
 /// ```
 /// use attio_webhooks_testkit::tls::LoopbackCertificate;
@@ -83,9 +131,12 @@ impl LoopbackCertificate {
     pub fn mint() -> Self {
         let root_key = KeyPair::generate().expect("generating an ECDSA P-256 key");
         let mut root_params = CertificateParams::default();
-        root_params
-            .distinguished_name
-            .push(DnType::CommonName, "attio-webhooks-testkit test root");
+        // A name of its own: a client that trusts another minted root
+        // answers "unknown issuer", not a bad signature from a namesake.
+        root_params.distinguished_name.push(
+            DnType::CommonName,
+            format!("attio-webhooks-testkit test root {}", uuid::Uuid::new_v4()),
+        );
         root_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         root_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let root = root_params
