@@ -25,15 +25,16 @@ pub(crate) type Sender = HyperClient<Connector, Full<Bytes>>;
 /// handed it, never the system's, so that the fake cannot become a way to
 /// reach real hosts. None by default, and then https targets are refused.
 #[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "tls"), derive(Default))]
 pub(crate) struct DeliveryRoots {
     #[cfg(feature = "tls")]
     store: rustls::RootCertStore,
 }
 
+#[cfg(feature = "tls")]
 impl Default for DeliveryRoots {
     fn default() -> Self {
         Self {
-            #[cfg(feature = "tls")]
             store: rustls::RootCertStore::empty(),
         }
     }
