@@ -116,7 +116,9 @@ impl FakeAttioBuilder {
     }
 
     /// Also accepts `http://` target URLs on loopback hosts, for local
-    /// receivers. Real Attio accepts only `https://`, the fake's default.
+    /// receivers. Real Attio accepts only `https://`, the fake's default;
+    /// to keep that policy, serve https and use
+    /// `FakeAttioBuilder::trust_delivery_root` instead.
     pub fn allow_loopback_http_targets(mut self) -> Self {
         self.targets = TargetUrlPolicy::AllowLoopbackHttp;
         self
@@ -443,7 +445,9 @@ impl FakeAttio {
     /// other target gets a [`crate::DeliveryOutcome::Skipped`] log entry
     /// with the signed body, so tests still see what would have been sent.
     /// A TLS failure (an untrusted certificate, a wrong name) is a
-    /// [`crate::DeliveryOutcome::Failed`] attempt, retried as any failure.
+    /// [`crate::DeliveryOutcome::Failed`] attempt, retried like a refused
+    /// connection (the fake's choice: Attio documents retries for answers
+    /// other than 200 or 202, not what a failed handshake does).
     ///
     /// Must be called inside a tokio runtime for the deliveries to start
     /// at once; otherwise they start at the next `settle_deliveries`.

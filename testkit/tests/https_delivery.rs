@@ -1,7 +1,10 @@
 //! Deliveries to `https://` receivers on loopback: Attio accepts only
-//! https targets (its webhooks guide; `target_url` matches `^https://` in
-//! its OpenAPI), so a delivery test keeps that policy and the fake speaks
-//! TLS, trusting only the root the test handed it.
+//! https targets (`target_url` has the pattern `^https:\/\/.*` in Attio's
+//! OpenAPI, spec/attio-webhooks.openapi.json), so a delivery test keeps
+//! that policy and the fake speaks TLS, trusting only the root the test
+//! handed it. A failed handshake is retried like a refused connection: the
+//! fake's choice (Attio documents retries for answers other than 200 or
+//! 202, and nothing about failed connections).
 
 use crate::common;
 
@@ -294,6 +297,31 @@ async fn a_certificate_from_another_root_fails_and_is_retried_on_attios_schedule
     let webhook = &fake.webhooks()[0];
     assert_eq!(webhook.webhook_id(), created.webhook.webhook_id());
     assert_eq!(webhook.status, WebhookStatus::Degraded);
+}
+
+/// `https://[::1]:PORT/`: the brackets are not part of the name checked
+/// against the certificate's `::1`.
+#[tokio::test]
+async fn an_ipv6_loopback_receiver_gets_its_delivery() {
+    let cert = LoopbackCertificate::mint();
+    let Ok(receiver) = HttpsReceiver::start_on("::1", cert.server_config()).await else {
+        eprintln!("skipped: this system has no IPv6 loopback");
+        return;
+    };
+    let fake = FakeAttio::builder()
+        .trust_delivery_root(cert.root())
+        .build();
+    let url = receiver.url("/attio");
+    assert!(url.starts_with("https://[::1]:"), "{url}");
+    let created = create(&fake, &url).await;
+    let event = record_created(&fake, "r6");
+    fake.emit(event.clone());
+    fake.settle_deliveries().await;
+    assert_eq!(
+        only_attempt(&fake).outcome,
+        DeliveryOutcome::Delivered { status: 200 }
+    );
+    assert_eq!(verified_events(&receiver.received()[0], &created), [event]);
 }
 
 /// The certificate names `localhost`, `127.0.0.1` and `::1`; a receiver on
