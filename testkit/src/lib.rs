@@ -15,6 +15,7 @@
 //! | request-level contract tests on a `wiremock::MockServer` | [`fixtures`] |
 //! | failures: 5xx, 429, delays, bad bodies, dropped connections | [`FakeAttio::inject`] with a [`FaultRule`] |
 //! | deliveries to your receiver, with Attio's multi-day retry schedule | [`FakeAttio::emit`], a manual [`Clock`], [`FakeAttio::settle_deliveries`] |
+//! | an `https://` receiver, as Attio requires, on loopback | `tls::LoopbackCertificate` and [`FakeAttioBuilder::trust_delivery_root`] |
 //!
 //! # How it is built
 //!
@@ -42,12 +43,13 @@
 //!
 //! | feature | default | gives |
 //! |---|---|---|
-//! | `server` | yes | [`FakeAttio::serve`], `FakeServer` and the `fake-attio` binary (hyper server, HTTP/2, TLS client for `FakeServer::client`) |
+//! | `server` | yes | [`FakeAttio::serve`], `FakeServer` and the `fake-attio` binary (hyper server, HTTP/2, TLS client for `FakeServer::client`); turns on `tls` |
+//! | `tls` | yes (through `server`) | delivery to `https://` receivers whose certificate comes from a root the test trusts ([`FakeAttioBuilder::trust_delivery_root`]), and the `tls` module that mints one for a loopback receiver (rustls and rcgen on ring) |
 //! | `fixtures` | yes | the wiremock [`fixtures`] |
 //!
 //! With `default-features = false` the in-process fake, fault injection
-//! and delivery to loopback receivers remain, without wiremock, the server
-//! or TLS.
+//! and delivery to plain `http://` loopback receivers remain, without
+//! wiremock, the server or TLS.
 //!
 //! # Where the doors differ
 //!
@@ -170,6 +172,9 @@ pub mod seen_keys_conformance;
 mod serve;
 #[cfg(feature = "server")]
 mod stop;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 mod workspace;
 
 pub use api::{
