@@ -21,7 +21,8 @@ use super::recording::{RecordedRequest, Recording};
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
 use crate::delivery::{
-    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, Emitted, UnknownEventType,
+    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, DeliveryRoots, Emitted, Targets,
+    UnknownEventType,
 };
 use crate::limits::Limits;
 use crate::locked::Locked;
@@ -40,6 +41,8 @@ pub(crate) struct Config {
     /// Per-second budgets of reads and writes, if rate limited.
     pub(crate) rate_limits: Option<(u32, u32)>,
     pub(crate) delivery_policy: DeliveryPolicy,
+    /// The roots trusted for `https://` deliveries.
+    pub(crate) delivery_roots: DeliveryRoots,
 }
 
 /// The state of one fake.
@@ -69,7 +72,10 @@ impl FakeState {
             Arc::clone(&workspace),
             clock.clone(),
             config.delivery_policy.clone(),
-            config.targets.clone(),
+            Targets {
+                policy: config.targets.clone(),
+                roots: config.delivery_roots.clone(),
+            },
             DeliveryLimits {
                 queued: limits.queued_deliveries,
                 log_entries: limits.delivery_log_entries,

@@ -13,8 +13,7 @@ mod send;
 use std::sync::{Arc, OnceLock, Weak};
 
 use attio_webhooks::{
-    model::TargetUrlPolicy, model::Timestamp, receive::signature, receive::Delivery,
-    receive::Event, WebhookStatus,
+    model::Timestamp, receive::signature, receive::Delivery, receive::Event, WebhookStatus,
 };
 use bytes::Bytes;
 use tokio::sync::Notify;
@@ -30,6 +29,7 @@ use crate::locked::Locked;
 use crate::workspace::{NearMiss, NearMissReason, Workspace};
 use queue::{Job, Queue};
 use send::Sender;
+pub(crate) use send::{DeliveryRoots, Targets};
 
 /// The limits of the delivery queue and log.
 #[derive(Clone, Copy, Debug)]
@@ -52,7 +52,7 @@ pub(crate) struct Deliveries {
     workspace: Arc<Locked<Workspace>>,
     clock: Clock,
     policy: DeliveryPolicy,
-    targets: TargetUrlPolicy,
+    targets: Targets,
     state: Locked<State>,
     own_ports: Locked<Vec<u16>>,
     changed: Arc<Notify>,
@@ -72,7 +72,7 @@ impl Deliveries {
         workspace: Arc<Locked<Workspace>>,
         clock: Clock,
         policy: DeliveryPolicy,
-        targets: TargetUrlPolicy,
+        targets: Targets,
         limits: DeliveryLimits,
     ) -> Self {
         Self {
@@ -228,7 +228,7 @@ impl Deliveries {
     }
 
     fn sender(&self) -> &Sender {
-        self.sender.get_or_init(send::sender)
+        self.sender.get_or_init(|| send::sender(&self.targets))
     }
 }
 

@@ -86,9 +86,9 @@ pub enum NearMissReason {
     Inactive,
     /// The webhook gets the event (its delivery is queued and signed), but
     /// the fake will not send it: its target URL fails the fake's target
-    /// policy (plain `http://` to a host not allowed, the fake's own port,
-    /// or `https://`, which the fake cannot send). Each attempt is logged
-    /// as [`crate::DeliveryOutcome::Skipped`] with this reason.
+    /// policy (a host the fake does not connect to, `https://` without a
+    /// trusted root, the fake's own port). Each attempt is logged as
+    /// [`crate::DeliveryOutcome::Skipped`] with this reason.
     TargetRefused {
         /// The policy's reason.
         reason: String,
