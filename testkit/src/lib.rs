@@ -15,6 +15,7 @@
 //! | request-level contract tests on a `wiremock::MockServer` | [`fixtures`] |
 //! | failures: 5xx, 429, delays, bad bodies, dropped connections | [`FakeAttio::inject`] with a [`FaultRule`] |
 //! | deliveries to your receiver, with Attio's multi-day retry schedule | [`FakeAttio::emit`], a manual [`Clock`], [`FakeAttio::settle_deliveries`] |
+//! | batches, `system` follow-ups, duplicates, reordering and overlapping attempts, as Attio sends them | [`FakeAttio::emit_batch`], [`FakeAttio::redeliver`], [`FakeAttioBuilder::delivery_profile`] with [`DeliveryProfile::attio_like`] |
 //!
 //! # How it is built
 //!
@@ -171,7 +172,8 @@ pub use clock::Clock;
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use control_client::{ClockState, ControlClient, ControlError};
 pub use delivery::{
-    DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, QueuedDelivery, DELIVERY_USER_AGENT,
+    DeliveryAttempt, DeliveryOrigin, DeliveryOutcome, DeliveryPolicy, DeliveryProfile,
+    QueuedDelivery, RedeliveryError, DELIVERY_USER_AGENT, OVERRUN_LIMIT,
 };
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]

@@ -21,7 +21,8 @@ use super::recording::{RecordedRequest, Recording};
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
 use crate::delivery::{
-    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, QueuedDelivery,
+    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, DeliveryProfile, QueuedDelivery,
+    RedeliveryError,
 };
 use crate::limits::Limits;
 use crate::locked::Locked;
@@ -40,6 +41,7 @@ pub(crate) struct Config {
     /// Per-second budgets of reads and writes, if rate limited.
     pub(crate) rate_limits: Option<(u32, u32)>,
     pub(crate) delivery_policy: DeliveryPolicy,
+    pub(crate) delivery_profile: DeliveryProfile,
 }
 
 /// The state of one fake.
@@ -69,6 +71,7 @@ impl FakeState {
             Arc::clone(&workspace),
             clock.clone(),
             config.delivery_policy.clone(),
+            config.delivery_profile.clone(),
             config.targets.clone(),
             DeliveryLimits {
                 queued: limits.queued_deliveries,
@@ -183,7 +186,22 @@ impl FakeState {
     }
 
     pub(crate) fn emit(&self, event: &Event, now: Timestamp) -> Vec<QueuedDelivery> {
-        self.deliveries.emit(event, now)
+        self.deliveries
+            .emit(std::slice::from_ref(event), true, now)
+    }
+
+    /// One message per webhook with every event of `events` it accepts.
+    pub(crate) fn emit_batch(&self, events: &[Event], now: Timestamp) -> Vec<QueuedDelivery> {
+        self.deliveries.emit(events, false, now)
+    }
+
+    /// Sends the logged message with Idempotency-Key `key` again.
+    pub(crate) fn redeliver(
+        &self,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<QueuedDelivery, RedeliveryError> {
+        self.deliveries.redeliver(key, now)
     }
 
     pub(crate) fn delivery_log(&self) -> LogSnapshot<DeliveryAttempt> {
