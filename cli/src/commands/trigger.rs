@@ -1,20 +1,15 @@
 //! `trigger TYPE`: send a sample event through a running `dev`.
 
-use std::time::Duration;
-
 use attio_webhooks::receive::Event;
 use attio_webhooks::EventType;
-use attio_webhooks_testkit::{samples, ControlClient, ControlError, QueuedDelivery};
+use attio_webhooks_testkit::samples;
 use serde_json::Value;
 
 use super::{Ctx, Status};
 use crate::args::TriggerArgs;
-use crate::cli_error::{with_causes, CliError};
-use crate::dev_state;
+use crate::cli_error::CliError;
+use crate::dev_control;
 use crate::output::{count, line};
-
-/// How long to wait for `dev` to take the event.
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends (or prints, or lists) a sample event.
 pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
@@ -37,19 +32,8 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         return Ok(Status::Done);
     }
 
-    let (url, token) = match (args.dev_url, args.control_token) {
-        (Some(url), Some(token)) => (url, token),
-        _ => {
-            let state = dev_state::read(&dev_state::path(args.state_file.as_deref())?)?;
-            (state.url, state.control_token)
-        }
-    };
-    if !crate::loopback::is_loopback_http(&url) {
-        return Err(CliError::Usage(format!(
-            "the dev URL {url:?} is not http:// on a loopback host; the control token is only sent to this machine"
-        )));
-    }
-    let queued = send(&url, &token, &event).await?;
+    let (control, url) = dev_control::connect(&args.dev)?;
+    let queued = dev_control::answer(&url, "the event", control.emit(&event)).await?;
     if ctx.out.json {
         ctx.out
             .json(&serde_json::json!({ "event": event, "queued": queued }))?;
@@ -72,39 +56,6 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         }
     }
     Ok(Status::Done)
-}
-
-/// Emits `event` through the running fake's control client.
-async fn send(url: &str, token: &str, event: &Event) -> Result<Vec<QueuedDelivery>, CliError> {
-    let control = ControlClient::new(url, Some(token))
-        .map_err(|e| CliError::Local(format!("could not set up HTTP: {e}")))?;
-    let unreachable = |why: String| {
-        CliError::Unreachable(format!(
-            "could not reach `attio-webhooks dev` at {url}: {why} (is it still running?)"
-        ))
-    };
-    match tokio::time::timeout(TIMEOUT, control.emit(event)).await {
-        Err(_) => Err(unreachable(format!("no answer within {TIMEOUT:?}"))),
-        Ok(Ok(queued)) => Ok(queued),
-        Ok(Err(ControlError::Refused(refusal))) => {
-            let hint = if matches!(refusal.status_code, 401 | 403) {
-                " (the control token does not match: is the state file from another run?)"
-            } else {
-                ""
-            };
-            let failure = format!(
-                "`dev` refused the event with {}: {}{hint}",
-                refusal.status_code, refusal.message
-            );
-            if (400..500).contains(&refusal.status_code) {
-                Err(CliError::Refused(failure))
-            } else {
-                Err(CliError::Unreachable(failure))
-            }
-        }
-        Ok(Err(ControlError::Transport(e))) => Err(unreachable(with_causes(&*e))),
-        Ok(Err(other)) => Err(unreachable(format!("an unexpected answer ({other})"))),
-    }
 }
 
 /// Applies `--set PATH=VALUE` to the sample: a dot path into the event's
