@@ -573,16 +573,22 @@ async fn a_batch_of_three_arrives_as_one_delivery_and_a_redelivery_repeats_it_ex
     let deals = client
         .create_webhook(
             receiver.url("/deals"),
-            vec![Subscription::new(EventType::RecordUpdated)
-                .with_filter(Filter::And(vec![Condition::equals("id.object_id", "deals")]))],
+            vec![
+                Subscription::new(EventType::RecordUpdated).with_filter(Filter::And(vec![
+                    Condition::equals("id.object_id", "deals"),
+                ])),
+            ],
         )
         .await
         .unwrap();
     let stage = client
         .create_webhook(
             receiver.url("/stage"),
-            vec![Subscription::new(EventType::RecordUpdated)
-                .with_filter(Filter::And(vec![Condition::equals("id.attribute_id", "a-stage")]))],
+            vec![
+                Subscription::new(EventType::RecordUpdated).with_filter(Filter::And(vec![
+                    Condition::equals("id.attribute_id", "a-stage"),
+                ])),
+            ],
         )
         .await
         .unwrap();
@@ -623,7 +629,10 @@ async fn a_batch_of_three_arrives_as_one_delivery_and_a_redelivery_repeats_it_ex
         serde_json::from_slice::<Value>(&stage_only[0].body).unwrap()["events"],
         json!([batch[0]])
     );
-    let key = delivery.headers["idempotency-key"].to_str().unwrap().to_owned();
+    let key = delivery.headers["idempotency-key"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(queued.iter().any(|q| q.idempotency_key == key));
 
     let again = server.redeliver(&key).unwrap();
@@ -636,7 +645,10 @@ async fn a_batch_of_three_arrives_as_one_delivery_and_a_redelivery_repeats_it_ex
     let redelivered = &received[1];
     assert_eq!(redelivered.body, delivery.body, "the same bytes");
     for header in ["attio-signature", "x-attio-signature", "idempotency-key"] {
-        assert_eq!(redelivered.headers[header], delivery.headers[header], "{header}");
+        assert_eq!(
+            redelivered.headers[header], delivery.headers[header],
+            "{header}"
+        );
     }
     assert!(matches!(
         server.redeliver("not-a-key"),
@@ -665,17 +677,17 @@ async fn a_batch_of_three_arrives_as_one_delivery_and_a_redelivery_repeats_it_ex
         outcomes.push(outcome.code());
     }
     assert_eq!(outcomes, ["handled", "already_handled"]);
-    assert_eq!(
-        *handled.lock().unwrap(),
-        ["a-stage", "a-amount", "a-owner"]
-    );
+    assert_eq!(*handled.lock().unwrap(), ["a-stage", "a-amount", "a-owner"]);
     let origins: Vec<DeliveryOrigin> = server
         .delivery_log()
         .iter()
         .filter(|a| a.webhook_id == deals.webhook.webhook_id())
         .map(|a| a.origin)
         .collect();
-    assert_eq!(origins, [DeliveryOrigin::Emitted, DeliveryOrigin::Redelivery]);
+    assert_eq!(
+        origins,
+        [DeliveryOrigin::Emitted, DeliveryOrigin::Redelivery]
+    );
     let _ = stage;
 }
 
@@ -712,7 +724,9 @@ async fn a_retry_overlaps_a_timed_out_attempt_that_still_runs() {
             )
             .await
             .unwrap();
-        server.emit(event(EventType::TaskCreated, &server, ActorType::ApiToken).with_id("task_id", "t1"));
+        server.emit(
+            event(EventType::TaskCreated, &server, ActorType::ApiToken).with_id("task_id", "t1"),
+        );
         tokio::time::timeout(Duration::from_secs(10), server.settle_deliveries())
             .await
             .unwrap();

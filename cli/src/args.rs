@@ -204,13 +204,15 @@ Examples:
     )]
     Trigger(TriggerArgs),
     /// Send a past message of a running `dev` again: same body, signature and Idempotency-Key.
-    #[command(after_help = "As Attio's redeliveries: the receiver gets the same bytes under the same
+    #[command(
+        after_help = "As Attio's redeliveries: the receiver gets the same bytes under the same
 Idempotency-Key, so a receiver that handles each message once answers 200 and does
 nothing more. Only messages `dev`'s bounded delivery log still holds can be redelivered.
 
 Examples:
   attio-webhooks redeliver 0b7c4a51-6a0e-4d4e-9a57-3f1b2c8d9e10   # a key `dev` or `trigger` printed
-  attio-webhooks redeliver KEY --dev-url http://127.0.0.1:4455 --control-token TOKEN")]
+  attio-webhooks redeliver KEY --dev-url http://127.0.0.1:4455 --control-token TOKEN"
+    )]
     Redeliver(RedeliverArgs),
     /// Receive deliveries: verify each signature and print each event.
     #[command(

@@ -640,7 +640,14 @@ fn redeliver_sends_a_logged_message_again_with_its_key_and_signature() {
     let key = queued[0].idempotency_key.clone();
     let redeliver = |key: &str, token: &str| {
         Cli::new()
-            .args(["redeliver", key, "--dev-url", &fake.base_url(), "--control-token", token])
+            .args([
+                "redeliver",
+                key,
+                "--dev-url",
+                &fake.base_url(),
+                "--control-token",
+                token,
+            ])
             .run()
     };
 
@@ -652,12 +659,20 @@ fn redeliver_sends_a_logged_message_again_with_its_key_and_signature() {
     let (first, again) = (&log[0], &log[1]);
     assert_eq!(again.idempotency_key, key);
     assert_eq!(again.body, first.body);
-    assert_eq!(again.signature, hmac_hex(created.secret.expose(), &first.body));
-    assert_eq!(again.origin, attio_webhooks_testkit::DeliveryOrigin::Redelivery);
+    assert_eq!(
+        again.signature,
+        hmac_hex(created.secret.expose(), &first.body)
+    );
+    assert_eq!(
+        again.origin,
+        attio_webhooks_testkit::DeliveryOrigin::Redelivery
+    );
 
     let unknown = redeliver("no-such-key", "ctl").expect_code(3);
     assert!(
-        unknown.stderr.contains("no delivery with Idempotency-Key \"no-such-key\""),
+        unknown
+            .stderr
+            .contains("no delivery with Idempotency-Key \"no-such-key\""),
         "{}",
         unknown.stderr
     );

@@ -18,7 +18,9 @@ fn fake_with(profile: DeliveryProfile) -> (FakeAttio, Clock) {
     let clock = Clock::manual(Timestamp::parse(START).unwrap());
     let fake = FakeAttio::builder()
         .clock(clock.clone())
-        .workspace_id(WorkspaceId::from_u128(0x14beef7a_99f7_4534_a87e_70b564330a4c))
+        .workspace_id(WorkspaceId::from_u128(
+            0x14beef7a_99f7_4534_a87e_70b564330a4c,
+        ))
         .delivery_profile(profile)
         .build();
     fake.seed([Seed::new(
@@ -62,7 +64,11 @@ fn sequence(fake: &FakeAttio) -> Vec<(u128, DeliveryOrigin, Value)> {
         .iter()
         .map(|a| {
             let events = serde_json::to_value(Delivery::parse(&a.body).unwrap().events).unwrap();
-            (a.scheduled_at.duration_since(start).as_millis(), a.origin, events)
+            (
+                a.scheduled_at.duration_since(start).as_millis(),
+                a.origin,
+                events,
+            )
         })
         .collect();
     sequence.sort_by_key(|(at, origin, events)| (*at, format!("{origin:?}"), events.to_string()));
@@ -92,7 +98,10 @@ async fn the_same_seed_gives_the_same_sequence_and_another_seed_another() {
     }
     assert!(runs[0].len() > 40, "follow-ups and duplicates add messages");
     assert!(runs[0] == runs[1], "seed 7 twice gives the same sequence");
-    assert!(runs[0] != runs[2], "seed 7 and seed 8 give different sequences");
+    assert!(
+        runs[0] != runs[2],
+        "seed 7 and seed 8 give different sequences"
+    );
 }
 
 #[tokio::test]
@@ -129,9 +138,14 @@ async fn attio_like_follows_up_duplicates_and_reorders_and_the_default_does_none
     for copy in &duplicates {
         let first = log
             .iter()
-            .find(|a| a.idempotency_key == copy.idempotency_key && a.origin != DeliveryOrigin::Duplicate)
+            .find(|a| {
+                a.idempotency_key == copy.idempotency_key && a.origin != DeliveryOrigin::Duplicate
+            })
             .unwrap();
-        assert_eq!((&first.body, &first.signature), (&copy.body, &copy.signature));
+        assert_eq!(
+            (&first.body, &first.signature),
+            (&copy.body, &copy.signature)
+        );
         assert!(copy.scheduled_at >= first.scheduled_at);
     }
 
@@ -141,7 +155,13 @@ async fn attio_like_follows_up_duplicates_and_reorders_and_the_default_does_none
         .filter(|a| a.origin == DeliveryOrigin::Emitted)
         .map(|a| {
             let body: Value = serde_json::from_slice(&a.body).unwrap();
-            (a.scheduled_at, body["events"][0]["id"]["attribute_id"].as_str().unwrap().to_owned())
+            (
+                a.scheduled_at,
+                body["events"][0]["id"]["attribute_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
         })
         .collect();
     let emit_order = |attribute: &str| attribute[1..].parse::<u32>().unwrap();
@@ -158,7 +178,9 @@ async fn attio_like_follows_up_duplicates_and_reorders_and_the_default_does_none
         assert_eq!(attempt.origin, DeliveryOrigin::Emitted);
         assert_eq!(
             attempt.scheduled_at,
-            Timestamp::parse(START).unwrap().saturating_add(Duration::from_millis(250 * i as u64))
+            Timestamp::parse(START)
+                .unwrap()
+                .saturating_add(Duration::from_millis(250 * i as u64))
         );
         let body: Value = serde_json::from_slice(&attempt.body).unwrap();
         assert_eq!(body["events"].as_array().unwrap().len(), 1);

@@ -34,8 +34,8 @@ use serde::Deserialize;
 
 use super::errors;
 use super::faults::FaultRule;
-use super::parse::Emitted;
 use super::parse;
+use super::parse::Emitted;
 use super::recording::RecordedRequest;
 use super::responses;
 use super::state::FakeState;

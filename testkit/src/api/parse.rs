@@ -11,8 +11,7 @@
 use attio_webhooks::operations::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
 use attio_webhooks::{
     error::ApiErrorBody, model::Operator, model::Timestamp, operations::decode_json,
-    receive::Event, Condition,
-    EventType, Filter, Secret, Subscription, WebhookId, WebhookStatus,
+    receive::Event, Condition, EventType, Filter, Secret, Subscription, WebhookId, WebhookStatus,
 };
 use bytes::Bytes;
 use http::StatusCode;
@@ -198,7 +197,9 @@ pub(crate) fn events_body(body: &Bytes) -> Result<Emitted, ApiErrorBody> {
     let shape = control_body::<serde_json::Value>(body)?;
     let emitted = match &shape {
         serde_json::Value::Array(_) => Emitted::Batch(control_body::<Vec<Event>>(body)?),
-        serde_json::Value::Object(o) if o.contains_key("events") && !o.contains_key("event_type") => {
+        serde_json::Value::Object(o)
+            if o.contains_key("events") && !o.contains_key("event_type") =>
+        {
             Emitted::Batch(control_body::<EventsBatch>(body)?.events)
         }
         _ => Emitted::One(control_body::<Event>(body)?),
@@ -329,7 +330,10 @@ mod tests {
     fn events_come_one_or_as_a_batch_in_either_form() {
         let event = r#"{"event_type":"note.created","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","note_id":"n1"},"actor":{"type":"system","id":null}}"#;
         let read = |body: String| events_body(&Bytes::from(body));
-        assert!(matches!(read(format!(r#"{{"data":{event}}}"#)), Ok(Emitted::One(_))));
+        assert!(matches!(
+            read(format!(r#"{{"data":{event}}}"#)),
+            Ok(Emitted::One(_))
+        ));
         assert!(matches!(
             read(format!(r#"{{"data":[{event},{event}]}}"#)),
             Ok(Emitted::Batch(events)) if events.len() == 2
@@ -341,8 +345,14 @@ mod tests {
         for (bad, says) in [
             (r#"{"data":[]}"#.to_owned(), "at least one event"),
             (r#"{"data":{"events":[]}}"#.to_owned(), "at least one event"),
-            (format!(r#"{{"data":[{event},{{"event_type":"note.created"}}]}}"#), "data[1]"),
-            (format!(r#"{{"data":{{"events":[{event}],"extra":1}}}}"#), "unknown field `extra`"),
+            (
+                format!(r#"{{"data":[{event},{{"event_type":"note.created"}}]}}"#),
+                "data[1]",
+            ),
+            (
+                format!(r#"{{"data":{{"events":[{event}],"extra":1}}}}"#),
+                "unknown field `extra`",
+            ),
             (format!(r#"{{"events":[{event}]}}"#), "data"),
         ] {
             let message = read(bad.clone()).unwrap_err().message;

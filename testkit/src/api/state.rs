@@ -186,8 +186,7 @@ impl FakeState {
     }
 
     pub(crate) fn emit(&self, event: &Event, now: Timestamp) -> Vec<QueuedDelivery> {
-        self.deliveries
-            .emit(std::slice::from_ref(event), true, now)
+        self.deliveries.emit(std::slice::from_ref(event), true, now)
     }
 
     /// One message per webhook with every event of `events` it accepts.

@@ -43,7 +43,9 @@ impl Open {
         record: &(String, String),
         now: Timestamp,
     ) -> bool {
-        self.to.webhook_id == webhook_id && self.joins.as_ref() == Some(record) && now < self.sends_at
+        self.to.webhook_id == webhook_id
+            && self.joins.as_ref() == Some(record)
+            && now < self.sends_at
     }
 
     /// Signs the body: the message's job, and its duplicate's if it has one.

@@ -216,11 +216,11 @@ impl Deliveries {
             generation,
         };
         match state.queue.add(message, at) {
-            Ok(()) => Some(QueuedDelivery {
+            None => Some(QueuedDelivery {
                 webhook_id,
                 idempotency_key: key,
             }),
-            Err(job) => {
+            Some(job) => {
                 let reason = format!(
                     "the delivery queue is full ({} messages)",
                     state.queue.len()

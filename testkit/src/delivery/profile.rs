@@ -204,9 +204,8 @@ impl Draws {
         if profile.out_of_order_rate > 0.0 && self.chance(profile.out_of_order_rate) {
             held_back = self.up_to(profile.out_of_order_within);
         }
-        let duplicate_after = (profile.duplicate_rate > 0.0
-            && self.chance(profile.duplicate_rate))
-        .then(|| self.up_to(profile.duplicate_within));
+        let duplicate_after = (profile.duplicate_rate > 0.0 && self.chance(profile.duplicate_rate))
+            .then(|| self.up_to(profile.duplicate_within));
         Timing {
             held_back,
             duplicate_after,
@@ -278,20 +277,15 @@ mod tests {
         // 10 % each of 50: some, not most.
         assert!((1..25).contains(&held), "{held}");
         assert!((1..25).contains(&duplicated), "{duplicated}");
-        assert!(timings
-            .iter()
-            .all(|t| t.held_back <= Duration::from_secs(3)
-                && t.duplicate_after.unwrap_or_default() <= Duration::from_secs(2)));
+        assert!(timings.iter().all(|t| t.held_back <= Duration::from_secs(3)
+            && t.duplicate_after.unwrap_or_default() <= Duration::from_secs(2)));
     }
 
     #[test]
     fn the_default_draws_nothing() {
         let mut draws = Draws::new(0);
         for _ in 0..100 {
-            assert_eq!(
-                draws.timing(&DeliveryProfile::default()),
-                Timing::default()
-            );
+            assert_eq!(draws.timing(&DeliveryProfile::default()), Timing::default());
         }
     }
 
@@ -311,7 +305,10 @@ mod tests {
             .unwrap();
         let json = serde_json::to_value(&follow_up).unwrap();
         assert_eq!(json["event_type"], "record.updated");
-        assert_eq!(json["actor"], serde_json::json!({"type": "system", "id": null}));
+        assert_eq!(
+            json["actor"],
+            serde_json::json!({"type": "system", "id": null})
+        );
         assert_eq!(json["id"]["record_id"], "r");
         assert_ne!(json["id"]["attribute_id"], "a");
         assert!(draws

@@ -62,17 +62,18 @@ impl Queue {
 
     /// Queues a new message: signed at once when it goes out now and takes
     /// no more events, else kept open until `sends_at`. When the queue is
-    /// full, gives back its signed job (to be logged as skipped).
-    pub(crate) fn add(&mut self, message: Open, now: Timestamp) -> Result<(), Job> {
+    /// full, gives back its signed job (to be logged as skipped), as
+    /// [`Queue::push`] does.
+    pub(crate) fn add(&mut self, message: Open, now: Timestamp) -> Option<Job> {
         if self.len() >= self.capacity {
-            return Err(message.seal().0);
+            return Some(message.seal().0);
         }
         if message.joins.is_none() && message.sends_at <= now {
             self.seal(message);
         } else {
             self.open.push(message);
         }
-        Ok(())
+        None
     }
 
     /// Adds `events` to the open message to `webhook_id` about `record`

@@ -269,7 +269,10 @@ pub(crate) fn parse_args(
             Long("attio-like-deliveries") => {
                 let v = value(&mut parser)?;
                 options.attio_like_deliveries = Some(v.parse().map_err(|_| {
-                    format!("--attio-like-deliveries: {v:?} is not a seed (an integer from 0 to {})", u64::MAX)
+                    format!(
+                        "--attio-like-deliveries: {v:?} is not a seed (an integer from 0 to {})",
+                        u64::MAX
+                    )
                 })?);
             }
             Long("log") => options.log = true,
@@ -406,7 +409,9 @@ mod tests {
         assert_eq!(options(&[], &[]).attio_like_deliveries, None);
         let o = options(&["--attio-like-deliveries", "42"], &[]);
         assert_eq!(o.attio_like_deliveries, Some(42));
-        let err = parse(&["--attio-like-deliveries", "-1"], &[]).err().unwrap();
+        let err = parse(&["--attio-like-deliveries", "-1"], &[])
+            .err()
+            .unwrap();
         assert!(err.contains("not a seed"), "{err}");
         let o = options(&["--max-stored-mib", "16"], &[]);
         assert_eq!(o.limits.stored_bytes, 16 << 20);
