@@ -115,6 +115,14 @@
 //!   is wall-clock time too, even with a manual [`Clock`].
 //! - A delivery that succeeds makes a degraded webhook active again.
 //!   Retries use the target URL the webhook had when the event was emitted.
+//! - [`FakeAttio::redeliver`] sends a message the delivery log still holds
+//!   to the target it first went to, with its body, signature and
+//!   `Idempotency-Key`, counting attempts from 1; how Attio starts a
+//!   redelivery and where it sends it is not documented.
+//! - By default each emit is one message, sent at once, once; the seeded
+//!   [`DeliveryProfile::attio_like`] batches, follows up, duplicates,
+//!   reorders and overlaps messages at rates that are the fake's choice
+//!   (see its table).
 //! - Past [`Limits::webhooks`] webhooks (or [`Limits::stored_bytes`] of
 //!   memory held by webhooks), create answers 400 `validation_type`; so
 //!   does a webhook with more than [`MAX_SUBSCRIPTIONS_PER_WEBHOOK`]
