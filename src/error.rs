@@ -29,6 +29,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[non_exhaustive]
 pub enum Error {
     /// Attio answered with an error status and an Attio error body.
+    ///
+    /// Displays the status and the body; a 400 names each field Attio
+    /// refused (`data.target_url: Required (expected string, received
+    /// undefined)`).
     #[error("Attio answered {}: {}", .0.status, .0.body)]
     Api(ApiError),
     /// Attio answered 429 and the retry policy gave up (or was off).
@@ -75,7 +79,7 @@ impl Error {
     pub fn api_error(&self) -> Option<&ApiErrorBody> {
         match self {
             Error::Api(e) => Some(&e.body),
-            Error::RateLimited(e) => e.body.as_ref(),
+            Error::RateLimited(e) => e.body.as_deref(),
             _ => None,
         }
     }
@@ -147,6 +151,51 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The `X-Attio-Execution-Id` of the answer behind this error: the id
+    /// Attio's support asks for. Attio sends one (a fresh UUID) with every
+    /// answer; `None` when there was no answer or it carried none.
+    ///
+    /// ```
+    /// use attio_webhooks::{operations::GetWebhook, Request, WebhookId};
+    /// let answer = http::Response::builder()
+    ///     .status(404)
+    ///     .header("x-attio-execution-id", "6efd6d02-9ba7-467a-bdc1-d1361327f446")
+    ///     .body(bytes::Bytes::from_static(
+    ///         br#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"Webhook not found"}"#,
+    ///     ))?;
+    /// let err = GetWebhook::decode(answer).unwrap_err();
+    /// assert_eq!(err.execution_id(), Some("6efd6d02-9ba7-467a-bdc1-d1361327f446"));
+    /// # Ok::<(), http::Error>(())
+    /// ```
+    pub fn execution_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.execution_id.as_deref(),
+            Error::RateLimited(e) => e.execution_id.as_deref(),
+            Error::Decode(e) => e.execution_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The fields Attio refused, for a 400 that listed them (empty
+    /// otherwise): each with its path (`data.target_url`), code and message.
+    pub fn validation_errors(&self) -> &[ValidationError] {
+        self.api_error().map_or(&[], |body| &body.validation_errors)
+    }
+}
+
+/// The header in which Attio names each answer: `X-Attio-Execution-Id`, a
+/// fresh UUID per answer, which Attio's support asks for (seen on every
+/// live answer, e.g. rbeene/attio_ruby's `api_response_documentation.md`,
+/// captured 2025-07-27).
+pub const EXECUTION_ID_HEADER: &str = "x-attio-execution-id";
+
+/// The execution id of an answer, if it carries a readable one.
+pub(crate) fn execution_id(headers: &http::HeaderMap) -> Option<Box<str>> {
+    headers
+        .get(EXECUTION_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(Box::from)
 }
 
 /// An error status from Attio together with its parsed body.
@@ -157,17 +206,31 @@ pub struct ApiError {
     pub status: StatusCode,
     /// The `{status_code, type, code, message}` body.
     pub body: ApiErrorBody,
+    /// The answer's `X-Attio-Execution-Id`, if it had one (boxed, which
+    /// keeps [`Error`] small).
+    pub execution_id: Option<Box<str>>,
 }
 
 impl ApiError {
     /// An answer with `status` and `body` (for test doubles that return
     /// [`Error::Api`]).
     pub fn new(status: StatusCode, body: ApiErrorBody) -> Self {
-        Self { status, body }
+        Self {
+            status,
+            body,
+            execution_id: None,
+        }
+    }
+
+    /// The same answer, naming its `X-Attio-Execution-Id`.
+    pub fn with_execution_id(mut self, id: impl Into<String>) -> Self {
+        self.execution_id = Some(id.into().into_boxed_str());
+        self
     }
 }
 
-/// Attio's error body: `{"status_code","type","code","message"}`.
+/// Attio's error body: `{"status_code","type","code","message"}`, and on
+/// a 400 the `validation_errors` that name each refused field.
 ///
 /// ```
 /// use attio_webhooks::{error::ApiErrorBody, ErrorCode};
@@ -189,6 +252,18 @@ pub struct ApiErrorBody {
     pub code: ErrorCode,
     /// A human-readable explanation.
     pub message: String,
+    /// What a 400 refused, field by field (empty when the body has none).
+    /// Attio answers a webhook body it refuses with
+    /// `"message":"Body payload validation error."` and one entry per
+    /// field here.
+    /// (A boxed slice, which keeps [`Error`] small: index and iterate it
+    /// as a slice.)
+    #[serde(default, skip_serializing_if = "no_entries")]
+    pub validation_errors: Box<[ValidationError]>,
+}
+
+fn no_entries(errors: &[ValidationError]) -> bool {
+    errors.is_empty()
 }
 
 impl ApiErrorBody {
@@ -204,38 +279,189 @@ impl ApiErrorBody {
             kind,
             code,
             message: message.into(),
+            validation_errors: Box::default(),
         }
+    }
+
+    /// The same body, listing `errors` in `validation_errors`.
+    pub fn with_validation_errors(mut self, errors: Vec<ValidationError>) -> Self {
+        self.validation_errors = errors.into_boxed_slice();
+        self
     }
 }
 
 impl fmt::Display for ApiErrorBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.code, self.kind, self.message)
+        write!(f, "{} ({}): {}", self.code, self.kind, self.message)?;
+        for (i, error) in self.validation_errors.iter().enumerate() {
+            f.write_str(if i == 0 { " [" } else { "; " })?;
+            write!(f, "{error}")?;
+        }
+        if !self.validation_errors.is_empty() {
+            f.write_str("]")?;
+        }
+        Ok(())
+    }
+}
+
+/// One refused field of a 400: where (`path`), Attio's `code` for the
+/// problem (`invalid_type`, `invalid_option`, ...) and its `message`, plus
+/// whatever else Attio said of it (`expected` and `received` for
+/// `invalid_type`, `options` for `invalid_option`), kept in `details`.
+///
+/// Seen live: `{"code":"invalid_type","path":["data","target_url"],
+/// "message":"Required","expected":"string","received":"undefined"}`
+/// (rbeene/attio_ruby's `api_response_documentation.md`, 2025-07-27).
+///
+/// ```
+/// use attio_webhooks::error::ApiErrorBody;
+/// let body: ApiErrorBody = serde_json::from_str(
+///     r#"{"status_code":400,"type":"invalid_request_error","code":"validation_type","message":"Body payload validation error.","validation_errors":[{"code":"invalid_type","path":["data","target_url"],"message":"Required","expected":"string","received":"undefined"}]}"#,
+/// )?;
+/// let refused = &body.validation_errors[0];
+/// assert_eq!(refused.path_string(), "data.target_url");
+/// assert_eq!(refused.expected(), Some("string"));
+/// assert_eq!(
+///     body.to_string(),
+///     "validation_type (invalid_request_error): Body payload validation error. \
+///      [data.target_url: Required (invalid_type; expected string, received undefined)]"
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ValidationError {
+    /// The kind of problem, e.g. `invalid_type`.
+    #[serde(default)]
+    pub code: String,
+    /// Where, from the body's root: `["data", "subscriptions", 0, "filter"]`.
+    #[serde(default)]
+    pub path: Vec<PathSegment>,
+    /// What Attio said, e.g. `Required`.
+    #[serde(default)]
+    pub message: String,
+    /// Every other key of the entry, as sent (`expected`, `received`,
+    /// `options`, ...).
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ValidationError {
+    /// An entry with no details.
+    pub fn new(
+        code: impl Into<String>,
+        path: Vec<PathSegment>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            code: code.into(),
+            path,
+            message: message.into(),
+            details: serde_json::Map::new(),
+        }
+    }
+
+    /// The same entry with `key` set to `value` in its details.
+    pub fn with_detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// The type Attio expected (`string`, `array`), for `invalid_type`.
+    pub fn expected(&self) -> Option<&str> {
+        self.details.get("expected").and_then(|v| v.as_str())
+    }
+
+    /// The type Attio found (`undefined` for a missing key), for `invalid_type`.
+    pub fn received(&self) -> Option<&str> {
+        self.details.get("received").and_then(|v| v.as_str())
+    }
+
+    /// The path as one string: `data.subscriptions[0].event_type`.
+    pub fn path_string(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.path {
+            match segment {
+                PathSegment::Key(key) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+                PathSegment::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path_string();
+        let path = if path.is_empty() { "(body)" } else { &path };
+        write!(f, "{path}: {} ({}", self.message, self.code)?;
+        match (self.expected(), self.received()) {
+            (Some(expected), Some(received)) => {
+                write!(f, "; expected {expected}, received {received}")?
+            }
+            (Some(expected), None) => write!(f, "; expected {expected}")?,
+            _ => {}
+        }
+        f.write_str(")")
+    }
+}
+
+/// One step of a [`ValidationError`]'s path: an object key or an array index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PathSegment {
+    /// An array index.
+    Index(u64),
+    /// An object key.
+    Key(String),
+}
+
+impl From<&str> for PathSegment {
+    fn from(key: &str) -> Self {
+        PathSegment::Key(key.to_owned())
+    }
+}
+
+impl From<u64> for PathSegment {
+    fn from(index: u64) -> Self {
+        PathSegment::Index(index)
     }
 }
 
 open_enum! {
     /// The `type` of an Attio error body.
     ///
-    /// Attio documents `invalid_request_error` and `rate_limit_error`.
-    /// Anything else (the types of 401, 403 and 5xx bodies, which Attio does
-    /// not document, or a type Attio adds later) is kept in `Unknown` and
-    /// written back unchanged.
+    /// Attio documents `invalid_request_error` and `rate_limit_error`;
+    /// live 401 and 403 answers say `auth_error` (rbeene/attio_ruby,
+    /// 2025-07-27; amp-labs/connectors PR 3231, 2026-07-22). Anything else
+    /// (the types of 5xx bodies, or a type Attio adds later) is kept in
+    /// `Unknown` and written back unchanged.
     pub enum ErrorType {
         /// `invalid_request_error`: 400, 404, 409.
         InvalidRequest => "invalid_request_error",
         /// `rate_limit_error`: 429.
         RateLimit => "rate_limit_error",
+        /// `auth_error`: 401 and 403, as Attio answers them live.
+        Auth => "auth_error",
     }
 }
 
 open_enum! {
     /// The `code` of an Attio error body.
     ///
-    /// These are the codes Attio's webhooks spec documents. Any other
-    /// (the codes of 401, 403 and 5xx bodies, or one Attio adds later) is
-    /// kept in `Unknown` and written back unchanged:
-    /// `ErrorCode::from("missing_scope")`.
+    /// These are the codes Attio's webhooks spec documents, and
+    /// `unauthorized`, which live 401 and 403 answers carry. Any other (the
+    /// codes of 5xx bodies, or one Attio adds later) is kept in `Unknown`
+    /// and written back unchanged: `ErrorCode::from("missing_scope")`.
     pub enum ErrorCode {
         /// `validation_type`: the request body or query is not valid (400).
         ValidationType => "validation_type",
@@ -245,6 +471,9 @@ open_enum! {
         NotFound => "not_found",
         /// `rate_limit_exceeded`: too many requests (429).
         RateLimitExceeded => "rate_limit_exceeded",
+        /// `unauthorized`: the token is missing, unknown, revoked, or lacks
+        /// a scope (401 and 403, as Attio answers them live).
+        Unauthorized => "unauthorized",
     }
 }
 
@@ -254,15 +483,22 @@ open_enum! {
 pub struct RateLimited {
     /// When Attio will take requests again.
     pub retry_after: Option<RetryAfter>,
-    /// The `rate_limit_error` body, if it parsed.
-    pub body: Option<ApiErrorBody>,
+    /// The `rate_limit_error` body, if it parsed (boxed, which keeps
+    /// [`Error`] small).
+    pub body: Option<Box<ApiErrorBody>>,
+    /// The answer's `X-Attio-Execution-Id`, if it had one.
+    pub execution_id: Option<Box<str>>,
 }
 
 impl RateLimited {
     /// A 429 with this `Retry-After` and body (for test doubles that
     /// return [`Error::RateLimited`]).
     pub fn new(retry_after: Option<RetryAfter>, body: Option<ApiErrorBody>) -> Self {
-        Self { retry_after, body }
+        Self {
+            retry_after,
+            body: body.map(Box::new),
+            execution_id: None,
+        }
     }
 }
 
@@ -345,6 +581,8 @@ pub struct DecodeError {
     /// `true` when the bytes are not JSON at all (bad syntax, cut short,
     /// trailing bytes); `false` when they are JSON of the wrong shape.
     pub malformed: bool,
+    /// The answer's `X-Attio-Execution-Id`, if it had one.
+    pub execution_id: Option<Box<str>>,
 }
 
 impl fmt::Debug for DecodeError {
@@ -355,6 +593,7 @@ impl fmt::Debug for DecodeError {
             .field("path", &self.path)
             .field("message", &self.message)
             .field("malformed", &self.malformed)
+            .field("execution_id", &self.execution_id)
             .finish()
     }
 }

@@ -85,25 +85,38 @@ pub trait Request {
     /// Decodes any response: 2xx through [`Request::decode_success`], 429
     /// into [`Error::RateLimited`], other statuses into [`Error::Api`] when
     /// the body is Attio's error body and [`Error::Decode`] when it is not.
-    /// Never panics, whatever the bytes.
+    /// Each error keeps the answer's `X-Attio-Execution-Id`. Never panics,
+    /// whatever the bytes.
     fn decode(response: http::Response<Bytes>) -> Result<Self::Response, Error>
     where
         Self: Sized,
     {
         let status = response.status();
         let body = response.body();
+        let execution_id = || crate::error::execution_id(response.headers());
         if status.is_success() {
-            return Self::decode_success(status, body).map_err(Error::Decode);
+            return Self::decode_success(status, body).map_err(|mut decode| {
+                decode.execution_id = execution_id();
+                Error::Decode(decode)
+            });
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
             return Err(Error::RateLimited(RateLimited {
                 retry_after: RetryAfter::from_headers(response.headers()),
-                body: serde_json::from_slice(body).ok(),
+                body: serde_json::from_slice(body).ok().map(Box::new),
+                execution_id: execution_id(),
             }));
         }
         match decode_json::<ApiErrorBody>(status, body) {
-            Ok(body) => Err(Error::Api(ApiError { status, body })),
-            Err(decode) => Err(Error::Decode(decode)),
+            Ok(body) => Err(Error::Api(ApiError {
+                status,
+                body,
+                execution_id: execution_id(),
+            })),
+            Err(mut decode) => {
+                decode.execution_id = execution_id();
+                Err(Error::Decode(decode))
+            }
         }
     }
 }
@@ -191,6 +204,7 @@ pub fn decode_json<T: DeserializeOwned>(
         path: failure.path,
         message: failure.message,
         malformed: failure.malformed,
+        execution_id: None,
     })
 }
 

@@ -12,6 +12,8 @@ mod client_wire;
 mod fault_storm;
 #[path = "hyper_transport.rs"]
 mod hyper_transport;
+#[path = "observed_answers.rs"]
+mod observed_answers;
 #[path = "reconcile.rs"]
 mod reconcile;
 #[path = "secret_hygiene.rs"]

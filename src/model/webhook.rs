@@ -133,14 +133,17 @@ impl WebhookIdentifier {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Webhook {
-    /// Where events are delivered (an `https://` URL).
-    pub target_url: String,
-    /// The events the webhook receives.
-    pub subscriptions: Vec<Subscription>,
+    // The fields in the order Attio writes them (recorded answers,
+    // amp-labs/connectors `providers/attio/test/create_subscribe_*.json`),
+    // so that a webhook written back is the bytes Attio sent.
     /// Workspace and webhook ids.
     pub id: WebhookIdentifier,
+    /// Where events are delivered (an `https://` URL).
+    pub target_url: String,
     /// Whether the webhook receives events.
     pub status: WebhookStatus,
+    /// The events the webhook receives.
+    pub subscriptions: Vec<Subscription>,
     /// When the webhook was created.
     pub created_at: Timestamp,
 }
@@ -200,10 +203,11 @@ impl Serialize for CreatedWebhook {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let w = &self.webhook;
         let mut s = serializer.serialize_struct("CreatedWebhook", 6)?;
-        s.serialize_field("target_url", &w.target_url)?;
-        s.serialize_field("subscriptions", &w.subscriptions)?;
+        // Attio's order: the webhook's keys, then `secret`.
         s.serialize_field("id", &w.id)?;
+        s.serialize_field("target_url", &w.target_url)?;
         s.serialize_field("status", &w.status)?;
+        s.serialize_field("subscriptions", &w.subscriptions)?;
         s.serialize_field("created_at", &w.created_at)?;
         s.serialize_field("secret", &self.secret)?;
         s.end()

@@ -26,6 +26,18 @@ use crate::receive::seen_keys::{Claim, SeenKeys, Settled};
 ///   retry gets 200) or failed (so the retry runs the handler).
 /// - A delivery without a key cannot be deduplicated: the handler runs.
 ///
+/// **A key is a message, not an event.** Attio may put several events in
+/// one delivery (several changes of one record, seen on live workspaces),
+/// and the `Idempotency-Key` names that whole message: the same across its
+/// retries and its redeliveries. So the handler is given the delivery and
+/// handles every event in it; "once" means the whole batch once. A
+/// handler that fails half-way through a batch fails the message, and the
+/// retry brings the whole batch again: make each event's effect idempotent
+/// (or keep per-event progress in the same transaction) if a batch can
+/// fail part-way. A follow-up event Attio sends later (a `system`
+/// `record.updated` about a second after a user's change) comes as a new
+/// message with its own key, and runs the handler again.
+///
 /// "Once" holds as far as the [`SeenKeys`] store remembers: within its
 /// time-to-live and capacity, and, for [`MemorySeenKeys`], within one
 /// process. A handler that succeeds but whose process dies before the key

@@ -16,7 +16,8 @@ use crate::api::{
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
 use crate::delivery::{
-    DeliveryAttempt, DeliveryPolicy, DeliveryProfile, QueuedDelivery, RedeliveryError,
+    DeliveryAttempt, DeliveryPolicy, DeliveryProfile, DeliveryRoots, QueuedDelivery,
+    RedeliveryError,
 };
 use crate::doors::InProcessTransport;
 use crate::limits::Limits;
@@ -93,6 +94,7 @@ pub struct FakeAttioBuilder {
     limits: Limits,
     delivery_policy: DeliveryPolicy,
     delivery_profile: DeliveryProfile,
+    delivery_roots: DeliveryRoots,
     control: ControlAccess,
     #[cfg(feature = "server")]
     log_requests: bool,
@@ -118,7 +120,9 @@ impl FakeAttioBuilder {
     }
 
     /// Also accepts `http://` target URLs on loopback hosts, for local
-    /// receivers. Real Attio accepts only `https://`, the fake's default.
+    /// receivers. Real Attio accepts only `https://`, the fake's default;
+    /// to keep that policy, serve https and use
+    /// `FakeAttioBuilder::trust_delivery_root` instead.
     pub fn allow_loopback_http_targets(mut self) -> Self {
         self.targets = TargetUrlPolicy::AllowLoopbackHttp;
         self
@@ -135,6 +139,65 @@ impl FakeAttioBuilder {
     {
         self.targets = TargetUrlPolicy::allow_http_to(hosts);
         self
+    }
+
+    /// Trusts `root` when delivering to `https://` targets, and delivers to
+    /// them over TLS. Repeatable: each call adds a root.
+    ///
+    /// The fake trusts no other root, never the system's: a receiver must
+    /// present a certificate that `root` signed, for the host of its URL.
+    /// It still connects only to loopback hosts and to the hosts named by
+    /// [`FakeAttioBuilder::allow_http_targets_to`], over https as over
+    /// http. Without any root, every `https://` target gets a
+    /// [`crate::DeliveryOutcome::Skipped`] entry naming this option.
+    /// [`crate::tls::LoopbackCertificate`] mints a root and a certificate
+    /// for a loopback receiver; for PEM text, see
+    /// [`FakeAttioBuilder::trust_delivery_roots_pem`].
+    ///
+    /// ```
+    /// use attio_webhooks_testkit::{tls::LoopbackCertificate, FakeAttio};
+    /// let cert = LoopbackCertificate::mint();
+    /// // The default target URL policy: https only, as Attio's.
+    /// let fake = FakeAttio::builder().trust_delivery_root(cert.root()).build();
+    /// # let _ = fake;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `root` is not a DER X.509 certificate that rustls accepts as a
+    /// root: a mistake in the test itself.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn trust_delivery_root(mut self, root: crate::tls::CertificateDer<'_>) -> Self {
+        if let Err(e) = self.delivery_roots.add(root) {
+            panic!("trust_delivery_root: not a certificate that can be a root: {e}");
+        }
+        self
+    }
+
+    /// Like [`FakeAttioBuilder::trust_delivery_root`], for every
+    /// certificate in PEM text (other sections, such as keys, are skipped).
+    ///
+    /// ```
+    /// use attio_webhooks_testkit::{tls::LoopbackCertificate, FakeAttio};
+    /// let cert = LoopbackCertificate::mint();
+    /// let fake = FakeAttio::builder().trust_delivery_roots_pem(cert.root_pem()).build();
+    /// # let _ = fake;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `pem` holds no certificate, or one that cannot be a root (see
+    /// [`crate::tls::roots_from_pem`], which says why without panicking).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn trust_delivery_roots_pem(self, pem: impl AsRef<[u8]>) -> Self {
+        match crate::tls::roots_from_pem(pem.as_ref()) {
+            Ok(roots) => roots
+                .into_iter()
+                .fold(self, |builder, root| builder.trust_delivery_root(root)),
+            Err(e) => panic!("trust_delivery_roots_pem: {e}"),
+        }
     }
 
     /// Refuses requests over these per-second budgets with 429.
@@ -229,6 +292,7 @@ impl FakeAttioBuilder {
             rate_limits: self.rate_limits,
             delivery_policy: self.delivery_policy,
             delivery_profile: self.delivery_profile,
+            delivery_roots: self.delivery_roots,
         };
         let state = Arc::new(FakeState::new(config, self.clock.unwrap_or_default()));
         FakeAttio {
@@ -395,11 +459,18 @@ impl FakeAttio {
     /// back; by default each emit is its own message, sent at once.
     ///
     /// At each attempt the target must pass the fake's target URL policy,
-    /// be plain `http://` (so, under the policy, a loopback host: the fake
-    /// never connects beyond this machine and speaks no TLS) and not be a
-    /// port the fake itself listens on; any other target gets a
-    /// [`crate::DeliveryOutcome::Skipped`] log entry with the signed body,
-    /// so tests still see what would have been sent.
+    /// have a host the fake connects to (loopback, or one named by
+    /// [`FakeAttioBuilder::allow_http_targets_to`]: the fake never connects
+    /// beyond the hosts a test named), be `http://` or an `https://` target
+    /// whose certificate comes from a root the test trusted (with
+    /// `FakeAttioBuilder::trust_delivery_root`; without any, https targets
+    /// are refused), and not be a port the fake itself listens on; any
+    /// other target gets a [`crate::DeliveryOutcome::Skipped`] log entry
+    /// with the signed body, so tests still see what would have been sent.
+    /// A TLS failure (an untrusted certificate, a wrong name) is a
+    /// [`crate::DeliveryOutcome::Failed`] attempt, retried like a refused
+    /// connection (the fake's choice: Attio documents retries for answers
+    /// other than 200 or 202, not what a failed handshake does).
     ///
     /// Must be called inside a tokio runtime for the deliveries to start
     /// at once; otherwise they start at the next `settle_deliveries`.

@@ -42,7 +42,9 @@
 pub mod spec;
 
 use attio_webhooks::{
-    error::ApiErrorBody, model::Timestamp, CreatedWebhook, Webhook, WebhookId, WorkspaceId,
+    error::{ApiErrorBody, ValidationError},
+    model::Timestamp,
+    CreatedWebhook, Webhook, WebhookId, WorkspaceId,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
@@ -254,7 +256,7 @@ impl Fixtures {
     pub fn delete_webhook(&self, webhook_id: WebhookId) -> Fixture {
         self.respond(
             Route::Delete(webhook_id),
-            ResponseTemplate::new(200).set_body_raw("{}", "application/json"),
+            ResponseTemplate::new(200).set_body_raw("{}", crate::api::responses::JSON_UTF8),
         )
     }
 
@@ -332,30 +334,37 @@ enum Answer {
     Error(ApiErrorBody),
 }
 
-/// `{"data": value}` with 200.
+/// `{"data": value}` with 200, keys in the order `value` writes them.
 fn data<T: serde::Serialize + ?Sized>(value: &T) -> ResponseTemplate {
-    json_template(200, &json!({ "data": value }))
+    json_template(200, &attio_webhooks::operations::Envelope { data: value })
 }
 
-fn json_template(status: u16, value: &Value) -> ResponseTemplate {
+/// `value` as a JSON answer with `status`, with the content type of
+/// Attio's answers. Written straight from `value` (not through a
+/// `serde_json::Value`, which would sort the keys).
+fn json_template<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> ResponseTemplate {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-    ResponseTemplate::new(status).set_body_raw(body, "application/json")
+    ResponseTemplate::new(status).set_body_raw(body, crate::api::responses::JSON_UTF8)
 }
 
 impl Respond for Answer {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        match self {
+        let template = match self {
             Answer::Template(template) => template.clone(),
             Answer::Echo(echo) => echo.respond(request),
             Answer::Error(body) => error_template(body),
-        }
+        };
+        // Every answer of Attio's names itself, afresh each time.
+        template.insert_header(
+            attio_webhooks::error::EXECUTION_ID_HEADER,
+            uuid::Uuid::new_v4().hyphenated().to_string(),
+        )
     }
 }
 
 /// An Attio error body with its status; a 429 gets `Retry-After` as of now.
 fn error_template(body: &ApiErrorBody) -> ResponseTemplate {
-    let value = serde_json::to_value(body).unwrap_or_default();
-    let template = json_template(body.status_code, &value);
+    let template = json_template(body.status_code, body);
     if body.status_code == 429 {
         let at = crate::retry_after_next_second(std::time::SystemTime::now());
         template.insert_header("retry-after", at)
@@ -378,26 +387,39 @@ impl EchoCreate {
                     message: e.to_string(),
                 })
             });
-        let data = match checked {
+        let asked = match checked {
             Ok(mut body) => body["data"].take(),
             Err(violation) => {
-                return error_template(&errors::validation(format!(
-                    "Body payload validation error at {violation}"
-                )))
+                return error_template(&errors::invalid_body(vec![ValidationError::new(
+                    "custom",
+                    crate::api::validation::segments(&violation.at),
+                    violation.message,
+                )]))
             }
         };
-        let answer = json!({"data": {
-            "target_url": data["target_url"],
-            "subscriptions": data["subscriptions"],
-            "id": {
+        /// A created webhook with the request's own target and
+        /// subscriptions, in Attio's key order.
+        #[derive(serde::Serialize)]
+        struct Echoed<'a> {
+            id: Value,
+            target_url: &'a Value,
+            status: &'static str,
+            subscriptions: &'a Value,
+            created_at: String,
+            secret: String,
+        }
+        let answer = Echoed {
+            id: json!({
                 "workspace_id": self.workspace_id.to_string(),
                 "webhook_id": uuid::Uuid::new_v4().to_string(),
-            },
-            "status": "active",
-            "created_at": Timestamp::now().to_string(),
-            "secret": random_secret(),
-        }});
-        json_template(200, &answer)
+            }),
+            target_url: &asked["target_url"],
+            status: "active",
+            subscriptions: &asked["subscriptions"],
+            created_at: crate::api::webhooks::to_millis(Timestamp::now()).to_string(),
+            secret: random_secret(),
+        };
+        data(&answer)
     }
 }
 

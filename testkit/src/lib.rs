@@ -16,6 +16,7 @@
 //! | failures: 5xx, 429, delays, bad bodies, dropped connections | [`FakeAttio::inject`] with a [`FaultRule`] |
 //! | deliveries to your receiver, with Attio's multi-day retry schedule | [`FakeAttio::emit`], a manual [`Clock`], [`FakeAttio::settle_deliveries`] |
 //! | batches, `system` follow-ups, duplicates, reordering and overlapping attempts, as Attio sends them | [`FakeAttio::emit_batch`], [`FakeAttio::redeliver`], [`FakeAttioBuilder::delivery_profile`] with [`DeliveryProfile::attio_like`] |
+//! | an `https://` receiver, as Attio requires, on loopback | `tls::LoopbackCertificate` and [`FakeAttioBuilder::trust_delivery_root`] |
 //!
 //! # How it is built
 //!
@@ -43,12 +44,13 @@
 //!
 //! | feature | default | gives |
 //! |---|---|---|
-//! | `server` | yes | [`FakeAttio::serve`], `FakeServer` and the `fake-attio` binary (hyper server, HTTP/2, TLS client for `FakeServer::client`) |
+//! | `server` | yes | [`FakeAttio::serve`], `FakeServer` and the `fake-attio` binary (hyper server, HTTP/2, TLS client for `FakeServer::client`); turns on `tls` |
+//! | `tls` | yes (through `server`) | delivery to `https://` receivers whose certificate comes from a root the test trusts ([`FakeAttioBuilder::trust_delivery_root`]), and the `tls` module that mints one for a loopback receiver (rustls and rcgen on ring) |
 //! | `fixtures` | yes | the wiremock [`fixtures`] |
 //!
 //! With `default-features = false` the in-process fake, fault injection
-//! and delivery to loopback receivers remain, without wiremock, the server
-//! or TLS.
+//! and delivery to plain `http://` loopback receivers remain, without
+//! wiremock, the server or TLS.
 //!
 //! # Where the doors differ
 //!
@@ -89,6 +91,14 @@
 //! more, on which only the control routes are answered (API requests get
 //! 503 `at_capacity`), so a saturated API cannot lock out the controls.
 //!
+//! # Fidelity
+//!
+//! Every behaviour the fake models is listed in
+//! [FIDELITY.md](https://github.com/attio-webhooks/attio-webhooks/blob/main/FIDELITY.md),
+//! each marked "observed live" (with the public log or recording and its
+//! date), "documented" (with Attio's page) or "the fake's choice". The
+//! choices are also here:
+//!
 //! # Choices the fake makes where Attio's docs are silent
 //!
 //! - Request bodies are read strictly: unknown keys, `null` for a required
@@ -101,12 +111,16 @@
 //!   (`/v2/webhooks`: `GET, POST`; `/v2/webhooks/{id}`: `GET, PATCH,
 //!   DELETE`; each control path its own), both before any token check.
 //! - Bodies over 1 MiB get 413, before anything else (not recorded).
-//! - 401/403/5xx bodies use the same shape as Attio's documented errors:
-//!   `authentication_error`/`unauthorized` (401),
-//!   `authorization_error`/`missing_scope` (403),
+//! - 401 and 403 are `auth_error`/`unauthorized`, as observed live; the
+//!   bodies the fake makes up use the same shape:
 //!   `invalid_request_error`/`method_not_allowed` (405),
 //!   `internal_server_error`/`internal_error` (5xx),
 //!   `invalid_request_error`/`payload_too_large` (413).
+//! - A refused webhook body lists every problem in `validation_errors`,
+//!   with the codes Attio was seen to use (`invalid_type` with `expected`
+//!   and `received`) and, where no live answer shows Attio's,
+//!   `unrecognized_keys`, `invalid_union` and `custom` (a refusal by
+//!   Attio's rules, the reason as its message).
 //! - `webhook:read-write` also grants reads.
 //! - A `Delay` fault handles the request at once and holds back the answer,
 //!   like a server that did the work but answered late, for at most
@@ -167,6 +181,9 @@ pub mod seen_keys_conformance;
 mod serve;
 #[cfg(feature = "server")]
 mod stop;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 mod workspace;
 
 pub use api::{

@@ -538,7 +538,10 @@ async fn the_health_route_answers_anyone_and_says_nothing_else() {
             serde_json::json!({"status": "ok"}),
             "{args:?}"
         );
-        assert_eq!(answer.headers["content-type"], "application/json");
+        assert_eq!(
+            answer.headers["content-type"],
+            "application/json; charset=utf-8"
+        );
         // Other methods: 405, GET allowed.
         for method in ["HEAD", "POST", "TRACE"] {
             let other = common::send(&http, method, &health, &[], "").await.unwrap();

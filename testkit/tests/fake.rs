@@ -1,6 +1,6 @@
 //! The fake: its binary, its bounds, its doors, its behaviour beyond the
-//! contract, a model-based test, its safety when others can reach it, and
-//! the `SeenKeys` conformance suite.
+//! contract, its deliveries to https receivers, a model-based test, its
+//! safety when others can reach it, and the `SeenKeys` conformance suite.
 //! One test binary (each file a module).
 
 #[cfg(feature = "server")]
@@ -17,8 +17,14 @@ mod doors;
 #[cfg(feature = "server")]
 #[path = "fake_behaviour.rs"]
 mod fake_behaviour;
+#[cfg(feature = "server")]
+#[path = "https_delivery.rs"]
+mod https_delivery;
 #[path = "model_based.rs"]
 mod model_based;
+#[cfg(feature = "server")]
+#[path = "observed.rs"]
+mod observed;
 #[path = "safety.rs"]
 mod safety;
 #[path = "seen_keys.rs"]

@@ -51,8 +51,9 @@ async fn raw(
         .unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
+    // Attio's content type on every live answer (FIDELITY.md, "Content type").
     assert_eq!(
-        headers["content-type"], "application/json",
+        headers["content-type"], "application/json; charset=utf-8",
         "every answer is JSON"
     );
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -74,17 +75,19 @@ async fn auth_needs_a_known_bearer_token_with_the_right_scope() {
     let url = format!("{}/v2/webhooks", server.base_url());
     let http = raw_client();
 
+    // Attio's auth vocabulary as observed live (FIDELITY.md, "401" and
+    // "403"): type `auth_error`, code `unauthorized`, for both statuses.
     let (status, _, body) = raw(&http, "GET", &url, None, "").await;
     assert_eq!(
-        (status, body["type"].as_str()),
-        (401, Some("authentication_error"))
+        (status, body["type"].as_str(), body["code"].as_str()),
+        (401, Some("auth_error"), Some("unauthorized"))
     );
     let (status, _, _) = raw(&http, "GET", &url, Some("unknown"), "").await;
     assert_eq!(status, 401);
     let (status, _, body) = raw(&http, "GET", &url, Some("none"), "").await;
     assert_eq!(
-        (status, body["code"].as_str()),
-        (403, Some("missing_scope"))
+        (status, body["type"].as_str(), body["code"].as_str()),
+        (403, Some("auth_error"), Some("unauthorized"))
     );
     assert_eq!(raw(&http, "GET", &url, Some("ro"), "").await.0, 200);
     let create = r#"{"data":{"target_url":"https://example.com/a","subscriptions":[{"event_type":"note.created","filter":null}]}}"#;
@@ -93,7 +96,7 @@ async fn auth_needs_a_known_bearer_token_with_the_right_scope() {
     assert!(body["message"]
         .as_str()
         .unwrap()
-        .contains("webhook:read-write"));
+        .ends_with("This request requires scopes: Read-Write access to the Webhooks scope."));
     assert_eq!(raw(&http, "POST", &url, Some("rw"), create).await.0, 200);
     // A missing "Bearer " prefix is refused too.
     let request = http::Request::get(&url)

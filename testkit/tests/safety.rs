@@ -171,7 +171,7 @@ async fn seeds_are_checked_like_creates_and_stored_all_or_nothing() {
         (
             json!({"target_url": "not a url", "subscriptions": [{"event_type": "note.created", "filter": null}]}),
             400,
-            "data[1].target_url",
+            r#""path":["data",1,"target_url"]"#,
         ),
         (
             json!({"target_url": "http://127.0.0.1:8009/x", "subscriptions": [{"event_type": "note.created", "filter": null}]}),
@@ -225,7 +225,9 @@ async fn seeds_are_checked_like_creates_and_stored_all_or_nothing() {
         assert_eq!(answer.status, status, "{error}");
         assert_eq!(error["status_code"], status);
         assert!(error["type"].is_string() && error["code"].is_string());
-        assert!(error["message"].as_str().unwrap().contains(says), "{error}");
+        // The reason is in the message or, for a refused body, in
+        // `validation_errors` (FIDELITY.md, "400 on a webhook body").
+        assert!(error.to_string().contains(says), "{error}");
         assert!(
             server.webhooks().is_empty(),
             "nothing of a refused batch is stored"
@@ -284,7 +286,8 @@ async fn a_webhook_aimed_at_the_fake_itself_is_never_delivered_to() {
             panic!("delivered to {}: {:?}", attempt.target_url, attempt.outcome);
         };
         if attempt.target_url.starts_with("https://") {
-            assert!(reason.contains("only connects to http://"), "{reason}");
+            // No root trusted, so no https at all (and x.test is beyond loopback).
+            assert!(reason.contains("trusts no root"), "{reason}");
         } else {
             assert!(reason.contains("own listening port"), "{reason}");
         }
@@ -748,7 +751,7 @@ async fn a_webhook_may_have_at_most_1000_subscriptions_however_it_is_written() {
         let answer = send(&http, method, &url, &auth, body).await.unwrap();
         assert_eq!(answer.status, 400, "{method} {url}");
         assert_eq!(answer.json()["code"], "validation_type");
-        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        let message = answer.json().to_string();
         assert!(
             message.contains("subscriptions") && message.contains("at most 1000"),
             "{message}"

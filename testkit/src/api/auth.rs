@@ -33,6 +33,15 @@ impl Scope {
         }
     }
 
+    /// The access Attio's 403 message names for this scope: `Read` or
+    /// `Read-Write` (of the Webhooks scope).
+    pub(crate) fn access(self) -> &'static str {
+        match self {
+            Scope::Read => "Read",
+            Scope::ReadWrite => "Read-Write",
+        }
+    }
+
     /// Whether holding `self` allows what `needed` allows.
     pub fn grants(self, needed: Scope) -> bool {
         self == needed || self == Scope::ReadWrite
@@ -64,9 +73,7 @@ impl FromStr for Scope {
 /// The bearer token of a request, or the 401 for its absence.
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiErrorBody> {
     let Some(value) = headers.get(AUTHORIZATION) else {
-        return Err(errors::unauthorized(
-            "Missing Authorization header; expected \"Bearer <token>\".",
-        ));
+        return Err(errors::unauthorized(errors::NO_AUTHORIZATION));
     };
     value
         .to_str()
@@ -90,13 +97,14 @@ impl Tokens {
     /// lacks `needed`.
     pub(crate) fn authorize(&self, headers: &HeaderMap, needed: Scope) -> Result<(), ApiErrorBody> {
         let token = bearer(headers)?;
-        let scopes = self.0.get(token).ok_or_else(|| {
-            errors::unauthorized("The access token is invalid or has been revoked.")
-        })?;
+        let scopes = self
+            .0
+            .get(token)
+            .ok_or_else(|| errors::unauthorized(errors::UNKNOWN_TOKEN))?;
         if scopes.iter().any(|s| s.grants(needed)) {
             Ok(())
         } else {
-            Err(errors::forbidden(needed.as_str()))
+            Err(errors::forbidden(needed.access()))
         }
     }
 }

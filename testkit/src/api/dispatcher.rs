@@ -23,6 +23,9 @@
 //!    or 200.
 //! 10. "After handling" faults spoil the answer (status, truncation,
 //!     dropped connection, delay).
+//!
+//! Every answer from step 4 on carries a fresh `X-Attio-Execution-Id`, as
+//! Attio's do.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,6 +157,20 @@ impl Dispatcher {
             return respond(answer, now);
         }
         state.record(&request, now.at);
+        match self.api(route, &request, now) {
+            Reply::Respond(mut response, delay) => {
+                stamp_execution_id(response.headers_mut());
+                Reply::Respond(response, delay)
+            }
+            Reply::Drop => Reply::Drop,
+        }
+    }
+
+    /// Steps 4 to 10 for a recorded request to `route`.
+    fn api(&self, route: Route<'_>, request: &http::Request<Bytes>, now: Now) -> Reply {
+        let state = &self.state;
+        let path = request.uri().path();
+        let method = request.method();
         match route {
             Route::Unknown => return error(&errors::no_such_route(method.as_str(), path), now),
             Route::WrongMethod(allow) => {
@@ -200,7 +217,7 @@ impl Dispatcher {
             Some(Fault::DropConnection) => return Reply::Drop,
             _ => {}
         }
-        let answer = respond(operation(state, route, &request, now), now);
+        let answer = respond(operation(state, route, request, now), now);
         match (fault, answer) {
             (None, answer) => answer,
             (Some(Fault::Delay { millis }), Reply::Respond(response, _)) => {
@@ -217,6 +234,16 @@ impl Dispatcher {
             (Some(Fault::DropConnectionAfterHandling), _) => Reply::Drop,
             (Some(_), answer) => answer,
         }
+    }
+}
+
+/// Names an answer of the API as Attio does: a fresh UUID in
+/// `X-Attio-Execution-Id` (observed on every live answer, success or error;
+/// rbeene/attio_ruby's capture, 2025-07-27, amp-labs/connectors PR 3231).
+fn stamp_execution_id(headers: &mut http::HeaderMap) {
+    let id = uuid::Uuid::new_v4().hyphenated().to_string();
+    if let Ok(value) = http::HeaderValue::try_from(id) {
+        headers.insert(attio_webhooks::error::EXECUTION_ID_HEADER, value);
     }
 }
 

@@ -1,26 +1,37 @@
 //! Attio's error bodies, as the fake and the wiremock fixtures send them.
 //!
-//! Attio documents the bodies of 400, 404 and 409 (type
-//! `invalid_request_error`, codes `validation_type`, `not_found`,
-//! `uniqueness_conflict`) and 429 (`rate_limit_error`,
-//! `rate_limit_exceeded`). For the statuses it does not document, the
-//! testkit uses the same shape with these choices (listed in the crate docs):
+//! Every row says where its body comes from (FIDELITY.md keeps them all):
 //!
-//! | status | `type` | `code` |
-//! |---|---|---|
-//! | 401 | `authentication_error` | `unauthorized` |
-//! | 403 | `authorization_error` | `missing_scope` |
-//! | 405 | `invalid_request_error` | `method_not_allowed` (with an `Allow` header) |
-//! | 408 | `invalid_request_error` | `request_timeout` |
-//! | 413 | `invalid_request_error` | `payload_too_large` |
-//! | 503 (HTTP door at its connection cap) | `internal_server_error` | `at_capacity` |
-//! | other 5xx | `internal_server_error` | `internal_error` |
+//! | status | `type` | `code` | `message` | source |
+//! |---|---|---|---|---|
+//! | 400 (body) | `invalid_request_error` | `validation_type` | `Body payload validation error.`, with `validation_errors` | observed live (rbeene/attio_ruby, 2025-07-27) |
+//! | 400 (query) | `invalid_request_error` | `validation_type` | the fake's wording | the fake's choice |
+//! | 401 (unknown token) | `auth_error` | `unauthorized` | `The API Key provided could not be found. This is most commonly caused by the token having been revoked.` | observed live (segevsh/w6w-apps README, 2026-08-03) |
+//! | 401 (no header) | `auth_error` | `unauthorized` | `The Authorization header was not provided.` | observed live (segevsh/w6w-apps `lib/client.ts`, 2026-08-03) |
+//! | 401 (malformed header) | `auth_error` | `unauthorized` | the fake's wording | the fake's choice |
+//! | 403 | `auth_error` | `unauthorized` | `The API Key provided is not authorized to perform the requested action. This request requires scopes: Read-Write access to the Webhooks scope.` | type and code observed live on `POST /v2/webhooks` (amp-labs/connectors PR 3231); the message as observed on other endpoints, with the fake's wording for webhooks |
+//! | 404 (get, update) | `invalid_request_error` | `not_found` | `Webhook with ID "<id>" was not found.` | documented (OpenAPI) |
+//! | 404 (delete) | `invalid_request_error` | `not_found` | `Webhook not found` | documented (OpenAPI) |
+//! | 404 (no such route) | `invalid_request_error` | `not_found` | `Could not find endpoint "GET /v2/…".` | observed live (rbeene/attio_ruby) |
+//! | 405 | `invalid_request_error` | `method_not_allowed` (with an `Allow` header) | | the fake's choice |
+//! | 408 | `invalid_request_error` | `request_timeout` | | the fake's choice |
+//! | 409 | `invalid_request_error` | `uniqueness_conflict` | | the fake's choice (Attio documents no 409) |
+//! | 413 | `invalid_request_error` | `payload_too_large` | | the fake's choice |
+//! | 429 | `rate_limit_error` | `rate_limit_exceeded` | | documented |
+//! | 503 (HTTP door at its connection cap) | `internal_server_error` | `at_capacity` | | the fake's choice |
+//! | other 5xx | `internal_server_error` | `internal_error` | | the fake's choice |
 
-use attio_webhooks::{error::ApiErrorBody, error::ErrorType, ErrorCode};
+use attio_webhooks::error::{ApiErrorBody, ErrorType, PathSegment, ValidationError};
+use attio_webhooks::ErrorCode;
 
+use super::validation::segments;
 use crate::workspace::WorkspaceError;
 
-/// 400 `validation_type`: the body or query is not valid.
+/// Attio's `message` for a webhook body it refuses.
+pub(crate) const BODY_INVALID: &str = "Body payload validation error.";
+
+/// 400 `validation_type` with a message of its own and no
+/// `validation_errors`: a query, a body that is not JSON, a control route.
 pub(crate) fn validation(message: impl Into<String>) -> ApiErrorBody {
     ApiErrorBody::new(
         400,
@@ -41,13 +52,31 @@ pub(crate) fn not_found(webhook_id: &str) -> ApiErrorBody {
     )
 }
 
-/// 404 `not_found` for a path the API does not have.
+/// 400 `validation_type` for a body: Attio's message and one entry per
+/// refused field.
+pub(crate) fn invalid_body(errors: Vec<ValidationError>) -> ApiErrorBody {
+    validation(BODY_INVALID).with_validation_errors(errors)
+}
+
+/// 404 `not_found` for a `DELETE` of a webhook that is not there, with the
+/// message Attio documents for it: `Webhook not found`.
+pub(crate) fn not_found_to_delete() -> ApiErrorBody {
+    ApiErrorBody::new(
+        404,
+        ErrorType::InvalidRequest,
+        ErrorCode::NotFound,
+        "Webhook not found",
+    )
+}
+
+/// 404 `not_found` for a path the API does not have, as Attio answers it:
+/// `Could not find endpoint "GET /v2/attributes/non-existent-id".`
 pub(crate) fn no_such_route(method: &str, path: &str) -> ApiErrorBody {
     ApiErrorBody::new(
         404,
         ErrorType::InvalidRequest,
         ErrorCode::NotFound,
-        format!("No route for {method} {path}."),
+        format!("Could not find endpoint \"{method} {path}\"."),
     )
 }
 
@@ -71,23 +100,32 @@ pub(crate) fn conflict(message: impl Into<String>) -> ApiErrorBody {
     )
 }
 
-/// 401: missing, malformed or unknown bearer token.
+/// Attio's 401 message for a token it does not know, observed live
+/// (rbeene/attio_ruby's capture, 2025-07-27; segevsh/w6w-apps).
+pub(crate) const UNKNOWN_TOKEN: &str = "The API Key provided could not be found. This is most commonly caused by the token having been revoked.";
+
+/// 401 `auth_error`/`unauthorized`: missing, malformed or unknown bearer
+/// token.
 pub(crate) fn unauthorized(message: impl Into<String>) -> ApiErrorBody {
-    ApiErrorBody::new(
-        401,
-        ErrorType::from("authentication_error"),
-        ErrorCode::from("unauthorized"),
-        message,
-    )
+    ApiErrorBody::new(401, ErrorType::Auth, ErrorCode::Unauthorized, message)
 }
 
-/// 403: the token lacks `scope`.
-pub(crate) fn forbidden(scope: &str) -> ApiErrorBody {
+/// Attio's 401 message when no `Authorization` header came, observed live
+/// (segevsh/w6w-apps `apps/attio/lib/client.ts`, 2026-08-03).
+pub(crate) const NO_AUTHORIZATION: &str = "The Authorization header was not provided.";
+
+/// 403 `auth_error`/`unauthorized` (observed live on `POST /v2/webhooks`,
+/// amp-labs/connectors PR 3231): the token lacks the scope whose access
+/// `access` names (`Read`, `Read-Write`). The message follows the live
+/// 403s of other endpoints ("... This request requires scopes: Read-Write
+/// access to the Records scope."); its webhooks wording is the fake's
+/// extrapolation.
+pub(crate) fn forbidden(access: &str) -> ApiErrorBody {
     ApiErrorBody::new(
         403,
-        ErrorType::from("authorization_error"),
-        ErrorCode::from("missing_scope"),
-        format!("This request requires the \"{scope}\" scope."),
+        ErrorType::Auth,
+        ErrorCode::Unauthorized,
+        format!("The API Key provided is not authorized to perform the requested action. This request requires scopes: {access} access to the Webhooks scope."),
     )
 }
 
@@ -178,15 +216,10 @@ pub(crate) fn server_error_with(status: u16, message: String) -> ApiErrorBody {
 /// specific is known (fault injection, fixtures).
 pub(crate) fn for_status(status: u16) -> ApiErrorBody {
     match status {
-        400 => validation("Body payload validation error."),
-        401 => unauthorized("Invalid or missing bearer token."),
-        403 => forbidden("webhook:read-write"),
-        404 => ApiErrorBody::new(
-            404,
-            ErrorType::InvalidRequest,
-            ErrorCode::NotFound,
-            "Webhook not found",
-        ),
+        400 => validation(BODY_INVALID),
+        401 => unauthorized(UNKNOWN_TOKEN),
+        403 => forbidden("Read-Write"),
+        404 => not_found_to_delete(),
         409 => conflict("A webhook with this target URL, event type and filter already exists."),
         413 => payload_too_large(crate::limits::MAX_BODY_BYTES),
         429 => rate_limited(),
@@ -202,12 +235,16 @@ pub(crate) fn for_status(status: u16) -> ApiErrorBody {
 
 /// Attio's answer to a refusal of the workspace. `prefix` is the JSON path
 /// of the webhook in the request body (`data` for create and update,
-/// `data[2]` for the third seed).
+/// `data[2]` for the third seed). A refusal by Attio's rules is one
+/// `custom` entry of `validation_errors` with the reason as its message
+/// (the code is the fake's choice: no live answer shows one).
 pub(crate) fn from_workspace(error: WorkspaceError, prefix: &str) -> ApiErrorBody {
     match error {
-        WorkspaceError::Invalid { at, reason } => validation(format!(
-            "Body payload validation error at {prefix}.{at}: {reason}"
-        )),
+        WorkspaceError::Invalid { at, reason } => {
+            let mut path: Vec<PathSegment> = segments(prefix);
+            path.extend(segments(&at));
+            invalid_body(vec![ValidationError::new("custom", path, reason)])
+        }
         WorkspaceError::Conflict(message) => conflict(message),
         WorkspaceError::NotFound(id) => not_found(&id),
         WorkspaceError::Refused(message) => validation(message),

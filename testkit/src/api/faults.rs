@@ -42,6 +42,13 @@ pub enum Fault {
     /// `Retry-After` at all: a 429 that says nothing about when to come back
     /// (the client then waits its normal backoff).
     ///
+    /// **Not Attio's form.** Attio's `Retry-After` is an HTTP date (`Tue, 23
+    /// May 2023 14:42:01 GMT`), which [`Fault::RateLimited`] and the fake's
+    /// own rate limiter send. This fault exercises a client's other
+    /// `Retry-After` parser (seconds), for code that may also talk to a
+    /// proxy that answers that way; a test of what Attio sends uses
+    /// `RateLimited`.
+    ///
     /// The fast way to test the client's `Retry-After` path: the in-process
     /// fake on a tokio runtime whose time is paused. The client's wait is
     /// real `tokio::time` waiting, so it passes at once while still being

@@ -13,7 +13,8 @@ mod recording;
 pub(crate) mod responses;
 mod route;
 mod state;
-mod webhooks;
+pub(crate) mod validation;
+pub(crate) mod webhooks;
 
 pub use auth::{Scope, UnknownScope};
 pub use faults::{Fault, FaultRule, MAX_FAULT_DELAY};

@@ -10,8 +10,12 @@
 
 use attio_webhooks::operations::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
 use attio_webhooks::{
-    error::ApiErrorBody, model::Operator, model::Timestamp, operations::decode_json,
-    receive::Event, Condition, EventType, Filter, Secret, Subscription, WebhookId, WebhookStatus,
+    error::{ApiErrorBody, ValidationError},
+    model::Operator,
+    model::Timestamp,
+    operations::decode_json,
+    receive::Event,
+    Condition, EventType, Filter, Secret, Subscription, WebhookId, WebhookStatus,
 };
 use bytes::Bytes;
 use http::StatusCode;
@@ -19,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::errors;
+use super::validation::{self, Shape};
 
 /// `{"data": ...}` with nothing else beside `data`.
 #[derive(Deserialize)]
@@ -114,23 +119,42 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
     Option::<T>::deserialize(d)
 }
 
-/// Reads `body` as `T`, or the 400 that names the JSON path of the problem.
-pub(crate) fn read<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiErrorBody> {
+/// Reads `body` as `T`, or the 400 that lists what is wrong with it: every
+/// problem `shape` finds, as Attio lists them (see [`validation`]), or, for
+/// a body without a shape of its own or a problem the shape does not
+/// describe, the JSON parser's path and reason as one `custom` entry.
+pub(crate) fn read<T: DeserializeOwned>(
+    body: &Bytes,
+    shape: Option<&Shape>,
+) -> Result<T, ApiErrorBody> {
     decode_json(StatusCode::OK, body).map_err(|e| {
         if e.malformed {
-            errors::validation(format!("Body is not valid JSON: {}", e.message))
+            // No live answer shows what Attio says: the fake's choice.
+            return errors::validation(format!("Body is not valid JSON: {}", e.message));
+        }
+        // Only a refused body pays for the second parse.
+        let listed = shape
+            .and_then(|shape| {
+                serde_json::from_slice(body)
+                    .ok()
+                    .map(|value| validation::problems(&value, shape))
+            })
+            .unwrap_or_default();
+        if listed.is_empty() {
+            errors::invalid_body(vec![ValidationError::new(
+                "custom",
+                validation::segments(&e.path),
+                e.message,
+            )])
         } else {
-            errors::validation(format!(
-                "Body payload validation error at {}: {}",
-                e.path, e.message
-            ))
+            errors::invalid_body(listed)
         }
     })
 }
 
 /// A create body, typed: `(target_url, subscriptions)`.
 pub(crate) fn create_body(body: &Bytes) -> Result<(String, Vec<Subscription>), ApiErrorBody> {
-    let Strict { data } = read::<Strict<CreateBody>>(body)?;
+    let Strict { data } = read::<Strict<CreateBody>>(body, Some(&validation::CREATE))?;
     Ok((data.target_url, subscriptions(data.subscriptions)))
 }
 
@@ -138,7 +162,7 @@ pub(crate) fn create_body(body: &Bytes) -> Result<(String, Vec<Subscription>), A
 pub(crate) fn update_body(
     body: &Bytes,
 ) -> Result<(Option<String>, Option<Vec<Subscription>>), ApiErrorBody> {
-    let Strict { data } = read::<Strict<UpdateBody>>(body)?;
+    let Strict { data } = read::<Strict<UpdateBody>>(body, Some(&validation::UPDATE))?;
     Ok((data.target_url, data.subscriptions.map(subscriptions)))
 }
 
@@ -154,7 +178,7 @@ pub(crate) struct SeedInput {
 
 /// `{"data":[Seed, ...]}`, as strictly as a create body.
 pub(crate) fn seeds_body(body: &Bytes) -> Result<Vec<SeedInput>, ApiErrorBody> {
-    let Strict { data } = read::<Strict<Vec<SeedBody>>>(body)?;
+    let Strict { data } = read::<Strict<Vec<SeedBody>>>(body, None)?;
     Ok(data
         .into_iter()
         .map(|s| SeedInput {
@@ -170,7 +194,7 @@ pub(crate) fn seeds_body(body: &Bytes) -> Result<Vec<SeedInput>, ApiErrorBody> {
 
 /// `{"data": T}` for the other control routes (fault rules, events, clock).
 pub(crate) fn control_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiErrorBody> {
-    read::<Strict<T>>(body).map(|s| s.data)
+    read::<Strict<T>>(body, None).map(|s| s.data)
 }
 
 /// What `POST /__fake/events` asks for: one event, or a batch.
@@ -273,10 +297,14 @@ pub(crate) fn list_query(query: Option<&str>) -> Result<(usize, usize), ApiError
 mod tests {
     use super::*;
 
+    /// The message and each refused path of a create body's 400.
     fn create_err(body: &str) -> String {
-        create_body(&Bytes::copy_from_slice(body.as_bytes()))
-            .unwrap_err()
-            .message
+        let refused = create_body(&Bytes::copy_from_slice(body.as_bytes())).unwrap_err();
+        let mut out = refused.message;
+        for e in refused.validation_errors {
+            out.push_str(&format!(" | {} {}: {}", e.code, e.path_string(), e.message));
+        }
+        out
     }
 
     #[test]
@@ -290,21 +318,21 @@ mod tests {
     fn rejections_name_the_problem() {
         let sub = r#"{"event_type":"note.created","filter":null}"#;
         assert!(create_err("{").contains("not valid JSON"));
-        assert!(create_err(r#"{"data":{"target_url":"https://x.com","subscriptions":[{"event_type":"note.created"}]}}"#).contains("missing field `filter`"));
+        assert!(create_err(r#"{"data":{"target_url":"https://x.com","subscriptions":[{"event_type":"note.created"}]}}"#).contains("invalid_type data.subscriptions[0].filter: Required"));
         assert!(create_err(&format!(
             r#"{{"data":{{"target_url":"https://x.com","subscriptions":[{sub}],"extra":1}}}}"#
         ))
-        .contains("unknown field `extra`"));
+        .contains("unrecognized_keys data: Unrecognized key(s) in object: 'extra'"));
         assert!(
             create_err(r#"{"data":{"target_url":5,"subscriptions":[]}}"#)
-                .contains("data.target_url")
+                .contains("data.target_url: Expected string, received number")
         );
         assert!(create_err(&format!(
             r#"{{"data":{{"target_url":"https://x.com","subscriptions":[{sub}]}}}} trailing"#
         ))
         .contains("not valid JSON"));
         assert!(create_err(r#"{"data":{"target_url":"https://x.com","subscriptions":[{"event_type":"note.created","filter":{"$and":[{"field":"a","operator":"equals","value":1}]}}]}}"#)
-            .contains("data.subscriptions[0].filter"));
+            .contains("data.subscriptions[0].filter.$and[0].value: Expected string, received number"));
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! Building the fake's HTTP answers: always JSON, always `application/json`.
+//! Building the fake's HTTP answers: always JSON, always
+//! `application/json; charset=utf-8`, the content type of every live Attio
+//! answer (rbeene/attio_ruby's capture, 2025-07-27; amp-labs/connectors PR
+//! 3231, 2026-07-22).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,14 +23,17 @@ pub(crate) fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> http::Respo
     raw(status, Bytes::from(body))
 }
 
-/// A response with these bytes as an `application/json` body.
+/// The `Content-Type` of every answer, as Attio sends it.
+pub(crate) const JSON_UTF8: &str = "application/json; charset=utf-8";
+
+/// A response with these bytes as a JSON body.
 pub(crate) fn raw(status: u16, body: Bytes) -> http::Response<Bytes> {
     let mut response = http::Response::new(body);
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response
         .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
     response
 }
 

@@ -21,8 +21,8 @@ use super::recording::{RecordedRequest, Recording};
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
 use crate::delivery::{
-    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, DeliveryProfile, QueuedDelivery,
-    RedeliveryError,
+    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, DeliveryProfile, DeliveryRoots,
+    QueuedDelivery, RedeliveryError, Targets,
 };
 use crate::limits::Limits;
 use crate::locked::Locked;
@@ -42,6 +42,8 @@ pub(crate) struct Config {
     pub(crate) rate_limits: Option<(u32, u32)>,
     pub(crate) delivery_policy: DeliveryPolicy,
     pub(crate) delivery_profile: DeliveryProfile,
+    /// The roots trusted for `https://` deliveries.
+    pub(crate) delivery_roots: DeliveryRoots,
 }
 
 /// The state of one fake.
@@ -72,7 +74,10 @@ impl FakeState {
             clock.clone(),
             config.delivery_policy.clone(),
             config.delivery_profile.clone(),
-            config.targets.clone(),
+            Targets {
+                policy: config.targets.clone(),
+                roots: config.delivery_roots.clone(),
+            },
             DeliveryLimits {
                 queued: limits.queued_deliveries,
                 log_entries: limits.delivery_log_entries,

@@ -31,7 +31,7 @@ pub(crate) fn create(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer 
         fresh_id(),
         checked,
         WebhookStatus::Active,
-        now,
+        to_millis(now),
         random_secret(),
         now,
     );
@@ -41,6 +41,15 @@ pub(crate) fn create(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer 
         .with(|ws| ws.insert(now, vec![prepared]))
         .map_err(|e| errors::from_workspace(e, "data"))?;
     Ok(responses::raw(200, answer))
+}
+
+/// `now` cut to whole milliseconds: every live `created_at` has
+/// millisecond precision padded to nine digits
+/// (`2026-07-22T22:02:54.417000000Z`, amp-labs/connectors PR 3231 and its
+/// recorded fixtures; rbeene/attio_ruby's capture).
+pub(crate) fn to_millis(now: Timestamp) -> Timestamp {
+    let nanos = now.unix_nanos();
+    Timestamp::from_unix_nanos(nanos - nanos.rem_euclid(1_000_000)).unwrap_or(now)
 }
 
 /// The webhook id in a path; a malformed one is as unknown as a missing
@@ -83,10 +92,13 @@ pub(crate) fn update(state: &FakeState, id: &str, body: &Bytes, now: Timestamp) 
 
 /// `DELETE /v2/webhooks/{id}`
 pub(crate) fn delete(state: &FakeState, id: &str, now: Timestamp) -> Answer {
-    let webhook_id = path_id(id)?;
+    let webhook_id = WebhookId::parse(id).map_err(|_| errors::not_found_to_delete())?;
     state
         .workspace
         .with(|ws| ws.delete(now, webhook_id))
-        .map_err(refused(id))?;
+        .map_err(|error| match error {
+            WorkspaceError::NotFound(_) => errors::not_found_to_delete(),
+            other => errors::from_workspace(other, "data"),
+        })?;
     Ok(responses::empty())
 }

@@ -15,9 +15,7 @@ mod send;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
 
-use attio_webhooks::{
-    model::TargetUrlPolicy, model::Timestamp, receive::Event, WebhookId, WebhookStatus,
-};
+use attio_webhooks::{model::Timestamp, receive::Event, WebhookId, WebhookStatus};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -36,6 +34,7 @@ use message::{Addressed, Open};
 use profile::{record_of, Draws};
 use queue::{Job, Queue};
 use send::Sender;
+pub(crate) use send::{DeliveryRoots, Targets};
 
 /// The limits of the delivery queue and log.
 #[derive(Clone, Copy, Debug)]
@@ -61,7 +60,7 @@ pub(crate) struct Deliveries {
     clock: Clock,
     policy: DeliveryPolicy,
     profile: DeliveryProfile,
-    targets: TargetUrlPolicy,
+    targets: Targets,
     state: Locked<State>,
     own_ports: Locked<Vec<u16>>,
     changed: Arc<Notify>,
@@ -82,7 +81,7 @@ impl Deliveries {
         clock: Clock,
         policy: DeliveryPolicy,
         profile: DeliveryProfile,
-        targets: TargetUrlPolicy,
+        targets: Targets,
         limits: DeliveryLimits,
     ) -> Self {
         Self {
@@ -318,7 +317,7 @@ impl Deliveries {
     }
 
     fn sender(&self) -> &Sender {
-        self.sender.get_or_init(send::sender)
+        self.sender.get_or_init(|| send::sender(&self.targets))
     }
 
     /// One POST of `job`: cut off at the attempt timeout, or, with the

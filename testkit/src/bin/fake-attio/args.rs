@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 use std::time::Duration;
 
 use attio_webhooks::WorkspaceId;
+use attio_webhooks_testkit::tls::{roots_from_pem, CertificateDer};
 use attio_webhooks_testkit::{Limits, Scope};
 
 /// The help text, with the defaults of [`Limits`] (one source for both).
@@ -39,6 +40,12 @@ options:
                            on loopback and on these comma-separated hosts,
                            e.g. receiver in a compose network; unencrypted,
                            for test networks only
+  --trust-delivery-root FILE
+                           deliver to https:// targets (on loopback and the
+                           hosts above) whose certificate comes from a root
+                           in FILE (PEM); repeatable. No other root is
+                           trusted, and without one https targets are
+                           skipped
   --rate-limit             enforce Attio's 100 reads/s and 25 writes/s
   --manual-clock           run on a manual clock that starts now and moves
                            only by POST /__fake/clock/advance
@@ -67,6 +74,8 @@ environment:
   FAKE_ATTIO_CONTROL_TOKEN  as --control-token
   FAKE_ATTIO_ALLOW_HTTP_TARGETS_TO
                             HOST,... as --allow-http-targets-to
+  FAKE_ATTIO_TRUST_DELIVERY_ROOT
+                            FILE as --trust-delivery-root
 
 Test controls live under /__fake (reset, seed, requests, faults, events,
 deliveries, clock): see the README of attio-webhooks.",
@@ -88,6 +97,8 @@ pub(crate) struct Options {
     pub(crate) workspace_id: Option<WorkspaceId>,
     pub(crate) allow_http_targets: bool,
     pub(crate) allow_http_targets_to: Vec<String>,
+    /// From `--trust-delivery-root` files and FAKE_ATTIO_TRUST_DELIVERY_ROOT.
+    pub(crate) delivery_roots: Vec<CertificateDer<'static>>,
     pub(crate) rate_limit: bool,
     pub(crate) manual_clock: bool,
     pub(crate) attio_like_deliveries: Option<u64>,
@@ -182,6 +193,12 @@ fn host_list(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// The certificates in the PEM file at `path`, each usable as a root.
+fn read_roots(source: &str, path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{source}: cannot read {path}: {e}"))?;
+    roots_from_pem(&pem).map_err(|e| format!("{source} {path}: {e}"))
+}
+
 fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
     value
         .parse::<f64>()
@@ -208,12 +225,16 @@ pub(crate) fn parse_args(
         allow_http_targets_to: env("FAKE_ATTIO_ALLOW_HTTP_TARGETS_TO")
             .map(|list| host_list(&list))
             .unwrap_or_default(),
+        delivery_roots: Vec::new(),
         rate_limit: false,
         manual_clock: false,
         attio_like_deliveries: None,
         log: false,
         limits: Limits::default(),
     };
+    if let Some(path) = env("FAKE_ATTIO_TRUST_DELIVERY_ROOT").filter(|p| !p.is_empty()) {
+        options.delivery_roots = read_roots("FAKE_ATTIO_TRUST_DELIVERY_ROOT", &path)?;
+    }
     if let Some(list) = env("FAKE_ATTIO_TOKENS") {
         options.tokens = parse_token_list(&list).map_err(|e| format!("FAKE_ATTIO_TOKENS: {e}"))?;
     }
@@ -263,6 +284,12 @@ pub(crate) fn parse_args(
                     return Err("--allow-http-targets-to needs at least one host".to_owned());
                 }
                 options.allow_http_targets_to.extend(hosts);
+            }
+            Long("trust-delivery-root") => {
+                let path = value(&mut parser)?;
+                options
+                    .delivery_roots
+                    .extend(read_roots("--trust-delivery-root", &path)?);
             }
             Long("rate-limit") => options.rate_limit = true,
             Long("manual-clock") => options.manual_clock = true,
@@ -377,6 +404,47 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.contains("at least one host"), "{err}");
+    }
+
+    #[test]
+    fn delivery_roots_from_files_named_by_flags_and_the_environment() {
+        let dir = std::env::temp_dir().join(format!("fake-attio-args-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (one, two) = (
+            attio_webhooks_testkit::tls::LoopbackCertificate::mint(),
+            attio_webhooks_testkit::tls::LoopbackCertificate::mint(),
+        );
+        let (one_pem, two_pem, key_pem) = (
+            dir.join("one.pem"),
+            dir.join("two.pem"),
+            dir.join("key.pem"),
+        );
+        std::fs::write(&one_pem, one.root_pem()).unwrap();
+        std::fs::write(&two_pem, two.root_pem()).unwrap();
+        std::fs::write(&key_pem, one.key_pem()).unwrap();
+        let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+
+        let env = [("FAKE_ATTIO_TRUST_DELIVERY_ROOT", path(&one_pem))];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(options(&[], &env).delivery_roots, [one.root()]);
+        let both = options(&["--trust-delivery-root", &path(&two_pem)], &env);
+        assert_eq!(both.delivery_roots, [one.root(), two.root()]);
+        assert!(options(&[], &[]).delivery_roots.is_empty());
+
+        let err = parse(&["--trust-delivery-root", &path(&key_pem)], &[])
+            .err()
+            .unwrap();
+        assert!(err.contains("--trust-delivery-root"), "{err}");
+        assert!(err.contains("no CERTIFICATE"), "{err}");
+        let missing = path(&dir.join("missing.pem"));
+        let err = parse(&[], &[("FAKE_ATTIO_TRUST_DELIVERY_ROOT", &missing)])
+            .err()
+            .unwrap();
+        assert!(
+            err.contains("FAKE_ATTIO_TRUST_DELIVERY_ROOT: cannot read"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -27,6 +27,9 @@ fn build(options: &Options) -> FakeAttio {
     } else if options.allow_http_targets {
         builder = builder.allow_loopback_http_targets();
     }
+    for root in &options.delivery_roots {
+        builder = builder.trust_delivery_root(root.clone());
+    }
     if options.rate_limit {
         builder = builder.attio_rate_limits();
     }
