@@ -375,7 +375,7 @@ mod tests {
             (r#"{"data":{"events":[]}}"#.to_owned(), "at least one event"),
             (
                 format!(r#"{{"data":[{event},{{"event_type":"note.created"}}]}}"#),
-                "data[1]",
+                r#"["data",1"#,
             ),
             (
                 format!(r#"{{"data":{{"events":[{event}],"extra":1}}}}"#),
@@ -383,8 +383,9 @@ mod tests {
             ),
             (format!(r#"{{"events":[{event}]}}"#), "data"),
         ] {
-            let message = read(bad.clone()).unwrap_err().message;
-            assert!(message.contains(says), "{bad}: {message}");
+            // The message, or the path and message of a validation error.
+            let refusal = serde_json::to_string(&read(bad.clone()).unwrap_err()).unwrap();
+            assert!(refusal.contains(says), "{bad}: {refusal}");
         }
     }
 
