@@ -62,7 +62,10 @@ pub struct DeliveryProfile {
     /// The longest extra wait of a held-back message.
     pub out_of_order_within: Duration,
     /// Leave a timed-out attempt's request running (up to
-    /// [`OVERRUN_LIMIT`]) while its retry goes out, instead of cutting it off.
+    /// [`OVERRUN_LIMIT`]) while its retry goes out, instead of cutting it
+    /// off. The attempt is logged as failed at the timeout; its late answer
+    /// is not logged, and [`crate::FakeAttio::settle_deliveries`] does not
+    /// wait for it.
     pub overlapping_attempts: bool,
 }
 
