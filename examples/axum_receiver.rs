@@ -60,6 +60,10 @@ async fn hook(State(app): State<App>, verified: VerifiedDelivery) -> Response {
                 println!("  receiver: the database is down; answering 500 so Attio retries");
                 return Err((StatusCode::INTERNAL_SERVER_ERROR, "try again later"));
             }
+            // A delivery can hold several events (Attio batches events about
+            // one record): handle each. `Once` covers the whole message, so a
+            // retry or redelivery of the batch (same Idempotency-Key) runs
+            // none of them again.
             for event in &verified.delivery().events {
                 println!(
                     "  receiver: handled {} on record {:?} (webhook {}, secret #{})",

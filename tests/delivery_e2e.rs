@@ -6,21 +6,24 @@ use crate::oracle;
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use attio_webhooks::receive::Verifier;
+use attio_webhooks::receive::{Once, Verifier};
 use attio_webhooks::{
     model::Timestamp, receive::Actor, receive::ActorType, receive::Event, Condition,
     CreatedWebhook, EventType, Filter, Subscription, WebhookStatus,
 };
-use attio_webhooks_testkit::{Clock, DeliveryOutcome, FakeAttio, FakeServer, DELIVERY_USER_AGENT};
+use attio_webhooks_testkit::{
+    Clock, DeliveryOrigin, DeliveryOutcome, DeliveryPolicy, DeliveryProfile, FakeAttio, FakeServer,
+    DELIVERY_USER_AGENT,
+};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 /// What one request to the receiver looked like.
@@ -32,38 +35,77 @@ struct Received {
 }
 
 /// A receiver on 127.0.0.1 that records every request and fails the first
-/// `fail_first` of them with 500.
+/// `fail_first` of them with 500. A slow one takes `first_delay` to answer
+/// its first request, and tells whether that answer reached a client still
+/// waiting for it.
 struct Receiver {
     addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
+    /// The most requests that were being handled at once.
+    most_at_once: Arc<AtomicU32>,
+    /// Whether the first request's (late) answer was written to its client.
+    first_answer_written: Arc<Mutex<Option<bool>>>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// Counts a request out of the in-flight count when its handler ends, even
+/// when hyper drops it.
+struct InFlight(Arc<AtomicU32>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Receiver {
     async fn start(fail_first: u32) -> Self {
+        Self::start_with(fail_first, Duration::ZERO).await
+    }
+
+    async fn start_with(fail_first: u32, first_delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
         let failures_left = Arc::new(AtomicU32::new(fail_first));
+        let (in_flight, most_at_once) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+        let first_answer_written = Arc::new(Mutex::new(None));
         let log = received.clone();
+        let (most, written) = (most_at_once.clone(), first_answer_written.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let (log, failures_left) = (log.clone(), failures_left.clone());
+                let (in_flight, most, written) = (in_flight.clone(), most.clone(), written.clone());
+                let is_first = Arc::new(AtomicBool::new(false));
+                let first_on_this_connection = is_first.clone();
                 tokio::spawn(async move {
                     let service =
                         service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                             let (log, failures_left) = (log.clone(), failures_left.clone());
+                            let (in_flight, most) = (in_flight.clone(), most.clone());
+                            let is_first = is_first.clone();
                             async move {
+                                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                                most.fetch_max(now, Ordering::SeqCst);
+                                let _counted = InFlight(in_flight);
                                 let (parts, body) = request.into_parts();
                                 let body = body.collect().await.unwrap().to_bytes();
-                                log.lock().unwrap().push(Received {
-                                    path: parts.uri.path().to_owned(),
-                                    headers: parts.headers,
-                                    body,
-                                });
+                                let first = {
+                                    let mut log = log.lock().unwrap();
+                                    log.push(Received {
+                                        path: parts.uri.path().to_owned(),
+                                        headers: parts.headers,
+                                        body,
+                                    });
+                                    log.len() == 1
+                                };
+                                if first && !first_delay.is_zero() {
+                                    is_first.store(true, Ordering::SeqCst);
+                                    tokio::time::sleep(first_delay).await;
+                                }
                                 let fail = failures_left
                                     .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                                         n.checked_sub(1)
@@ -73,20 +115,26 @@ impl Receiver {
                                 Ok::<_, Infallible>(
                                     hyper::Response::builder()
                                         .status(status)
+                                        .header("connection", "close")
                                         .body(Full::new(Bytes::new()))
                                         .unwrap(),
                                 )
                             }
                         });
-                    let _ = hyper::server::conn::http1::Builder::new()
+                    let served = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
+                    if first_on_this_connection.load(Ordering::SeqCst) {
+                        *written.lock().unwrap() = Some(served.is_ok());
+                    }
                 });
             }
         });
         Receiver {
             addr,
             received,
+            most_at_once,
+            first_answer_written,
             task,
         }
     }
@@ -497,4 +545,221 @@ async fn refused_connections_fail_and_remote_targets_are_never_contacted() {
     assert_eq!(log.len(), 3);
     assert_eq!(log[2].webhook_id, refused.webhook.webhook_id());
     assert_eq!(log[2].attempt, 2);
+}
+
+/// A record.updated from the workspace member `m-1`, as in the deliveries
+/// activepieces captured on a live workspace (PR 15056: `id` with
+/// `object_id`, `record_id` and the changed `attribute_id`; `actor`
+/// `{"type": "workspace-member", "id": ...}`), written out by hand.
+fn captured_update(server: &FakeServer, attribute_id: &str) -> Value {
+    json!({
+        "event_type": "record.updated",
+        "id": {
+            "workspace_id": server.workspace_id().to_string(),
+            "object_id": "deals",
+            "record_id": "4f2c8d3e-9b1a-4c6e-8f7d-2a5b3c1d0e9f",
+            "attribute_id": attribute_id,
+        },
+        "actor": {"type": "workspace-member", "id": "m-1"},
+    })
+}
+
+/// Several events for one record arrive in ONE delivery (activepieces issue
+/// 15057 and PR 15064, seen on a live workspace): a receiver verifies it
+/// with the core's `Verifier` and handles all three, once; a redelivery
+/// (Attio's webhooks guide: the `Idempotency-Key` is "the same between
+/// retries and redeliveries") carries the same key, body and signature, and
+/// `Once` runs none of them again.
+#[tokio::test]
+async fn a_batch_of_three_arrives_as_one_delivery_and_a_redelivery_repeats_it_exactly() {
+    let clock = Clock::manual(Timestamp::parse("2026-03-01T00:00:00Z").unwrap());
+    let server = fake_server(Some(clock.clone())).await;
+    let receiver = Receiver::start(0).await;
+    let client = server.client();
+    let deals = client
+        .create_webhook(
+            receiver.url("/deals"),
+            vec![
+                Subscription::new(EventType::RecordUpdated).with_filter(Filter::And(vec![
+                    Condition::equals("id.object_id", "deals"),
+                ])),
+            ],
+        )
+        .await
+        .unwrap();
+    let stage = client
+        .create_webhook(
+            receiver.url("/stage"),
+            vec![
+                Subscription::new(EventType::RecordUpdated).with_filter(Filter::And(vec![
+                    Condition::equals("id.attribute_id", "a-stage"),
+                ])),
+            ],
+        )
+        .await
+        .unwrap();
+
+    let batch = [
+        captured_update(&server, "a-stage"),
+        captured_update(&server, "a-amount"),
+        captured_update(&server, "a-owner"),
+    ];
+    let mut people = captured_update(&server, "a-name");
+    people["id"]["object_id"] = json!("people");
+    let events: Vec<Event> = batch
+        .iter()
+        .chain([&people])
+        .map(|e| serde_json::from_value(e.clone()).unwrap())
+        .collect();
+    let queued = server.emit_batch(events);
+    assert_eq!(queued.len(), 2, "one message per webhook: {queued:?}");
+    tokio::time::timeout(Duration::from_secs(10), server.settle_deliveries())
+        .await
+        .unwrap();
+
+    let received = receiver.received("/deals");
+    assert_eq!(received.len(), 1, "three events, one delivery");
+    let delivery = &received[0];
+    assert_eq!(
+        serde_json::from_slice::<Value>(&delivery.body).unwrap(),
+        json!({"webhook_id": deals.webhook.webhook_id().to_string(), "events": batch}),
+        "every event of the batch the webhook accepts, in order, and no other"
+    );
+    assert_eq!(
+        delivery.headers["attio-signature"],
+        oracle::sign(deals.secret.expose(), &delivery.body)
+    );
+    let stage_only = receiver.received("/stage");
+    assert_eq!(stage_only.len(), 1);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&stage_only[0].body).unwrap()["events"],
+        json!([batch[0]])
+    );
+    let key = delivery.headers["idempotency-key"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(queued.iter().any(|q| q.idempotency_key == key));
+
+    let again = server.redeliver(&key).unwrap();
+    assert_eq!(again.idempotency_key, key);
+    tokio::time::timeout(Duration::from_secs(10), server.settle_deliveries())
+        .await
+        .unwrap();
+    let received = receiver.received("/deals");
+    assert_eq!(received.len(), 2, "the redelivery arrived");
+    let redelivered = &received[1];
+    assert_eq!(redelivered.body, delivery.body, "the same bytes");
+    for header in ["attio-signature", "x-attio-signature", "idempotency-key"] {
+        assert_eq!(
+            redelivered.headers[header], delivery.headers[header],
+            "{header}"
+        );
+    }
+    assert!(matches!(
+        server.redeliver("not-a-key"),
+        Err(attio_webhooks_testkit::RedeliveryError::UnknownKey { .. })
+    ));
+
+    // A receiver as the README writes it: verify, then handle every event
+    // of the delivery once per Idempotency-Key.
+    let verifier = Verifier::new(deals.secret.clone());
+    let once = Once::in_memory();
+    let handled = Mutex::new(Vec::new());
+    let mut outcomes = Vec::new();
+    for request in &received {
+        let verified = verifier.verify(&request.headers, &request.body).unwrap();
+        let outcome = once
+            .run(verified.dedupe_key(), || async {
+                for event in &verified.delivery().events {
+                    handled
+                        .lock()
+                        .unwrap()
+                        .push(event.attribute_id().unwrap().to_owned());
+                }
+                Ok::<_, std::io::Error>(())
+            })
+            .await;
+        outcomes.push(outcome.code());
+    }
+    assert_eq!(outcomes, ["handled", "already_handled"]);
+    assert_eq!(*handled.lock().unwrap(), ["a-stage", "a-amount", "a-owner"]);
+    let origins: Vec<DeliveryOrigin> = server
+        .delivery_log()
+        .iter()
+        .filter(|a| a.webhook_id == deals.webhook.webhook_id())
+        .map(|a| a.origin)
+        .collect();
+    assert_eq!(
+        origins,
+        [DeliveryOrigin::Emitted, DeliveryOrigin::Redelivery]
+    );
+    let _ = stage;
+}
+
+/// With overlapping attempts on (part of `DeliveryProfile::attio_like`, the
+/// fake's choice where Attio's attempt timeout is unknown), a retry starts
+/// while the timed-out first attempt still waits for a slow receiver: the
+/// receiver handles two requests with one Idempotency-Key at once, and the
+/// late answer still reaches the fake. By default the timed-out request is
+/// cut off.
+#[tokio::test]
+async fn a_retry_overlaps_a_timed_out_attempt_that_still_runs() {
+    assert!(DeliveryProfile::attio_like(1).overlapping_attempts);
+    for overlapping in [true, false] {
+        let clock = Clock::manual(Timestamp::parse("2026-03-01T00:00:00Z").unwrap());
+        let server = FakeAttio::builder()
+            .allow_loopback_http_targets()
+            .clock(clock.clone())
+            .delivery_policy(
+                DeliveryPolicy::default()
+                    .attempt_timeout(Duration::from_millis(300))
+                    .first_retry_after(Duration::from_secs(1)),
+            )
+            .delivery_profile(DeliveryProfile::default().overlapping_attempts(overlapping))
+            .build()
+            .serve()
+            .await
+            .unwrap();
+        let receiver = Receiver::start_with(0, Duration::from_millis(1500)).await;
+        server
+            .client()
+            .create_webhook(
+                receiver.url("/slow"),
+                vec![Subscription::new(EventType::TaskCreated)],
+            )
+            .await
+            .unwrap();
+        server.emit(
+            event(EventType::TaskCreated, &server, ActorType::ApiToken).with_id("task_id", "t1"),
+        );
+        tokio::time::timeout(Duration::from_secs(10), server.settle_deliveries())
+            .await
+            .unwrap();
+        assert!(matches!(
+            server.delivery_log()[0].outcome,
+            DeliveryOutcome::Failed { status: None, .. }
+        ));
+        clock.advance(Duration::from_secs(1));
+        tokio::time::timeout(Duration::from_secs(10), server.settle_deliveries())
+            .await
+            .unwrap();
+        // Let the first request's slow answer come (or not).
+        tokio::time::sleep(Duration::from_millis(1800)).await;
+
+        let received = receiver.received("/slow");
+        assert_eq!(received.len(), 2, "overlapping: {overlapping}");
+        assert_eq!(
+            received[0].headers["idempotency-key"],
+            received[1].headers["idempotency-key"]
+        );
+        assert_eq!(
+            *receiver.first_answer_written.lock().unwrap(),
+            Some(overlapping),
+            "the first request was still open for its answer: overlapping {overlapping}"
+        );
+        if overlapping {
+            assert_eq!(receiver.most_at_once.load(Ordering::SeqCst), 2);
+        }
+    }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use attio_webhooks::{client::DEFAULT_BASE_URL, Subscription, WebhookId};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
+use crate::commands::redeliver::RedeliverArgs;
+use crate::dev_control::DevTargetArgs;
 use crate::filter_syntax::parse_subscription;
 
 /// The filter syntax, as `create --help`, `update --help` and `dev --help` explain it.
@@ -201,6 +203,17 @@ Examples:
   attio-webhooks trigger --list                   # every event type"
     )]
     Trigger(TriggerArgs),
+    /// Send a past message of a running `dev` again: same body, signature and Idempotency-Key.
+    #[command(
+        after_help = "As Attio's redeliveries: the receiver gets the same bytes under the same
+Idempotency-Key, so a receiver that handles each message once answers 200 and does
+nothing more. Only messages `dev`'s bounded delivery log still holds can be redelivered.
+
+Examples:
+  attio-webhooks redeliver 0b7c4a51-6a0e-4d4e-9a57-3f1b2c8d9e10   # a key `dev` or `trigger` printed
+  attio-webhooks redeliver KEY --dev-url http://127.0.0.1:4455 --control-token TOKEN"
+    )]
+    Redeliver(RedeliverArgs),
     /// Receive deliveries: verify each signature and print each event.
     #[command(
         after_help = "Answers 200 to a correctly signed delivery, 401 to a missing or wrong
@@ -369,25 +382,9 @@ pub struct TriggerArgs {
     /// List every event type that has a sample.
     #[arg(long, conflicts_with_all = ["event_type", "print", "set"])]
     pub list: bool,
-    /// The running dev's state file.
-    #[arg(long, env = "ATTIO_WEBHOOKS_DEV_STATE", value_name = "FILE")]
-    pub state_file: Option<PathBuf>,
-    /// The running dev's URL, instead of reading the state file.
-    #[arg(
-        long,
-        env = "ATTIO_WEBHOOKS_DEV_URL",
-        requires = "control_token",
-        value_name = "URL"
-    )]
-    pub dev_url: Option<String>,
-    /// The running dev's control token, with --dev-url.
-    #[arg(
-        long,
-        env = "ATTIO_WEBHOOKS_DEV_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN"
-    )]
-    pub control_token: Option<String>,
+    /// Where the running dev is.
+    #[command(flatten)]
+    pub dev: DevTargetArgs,
 }
 
 /// `listen`.

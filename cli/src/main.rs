@@ -8,6 +8,7 @@ mod args;
 mod cli_error;
 mod commands;
 mod connect;
+mod dev_control;
 mod dev_state;
 mod filter_syntax;
 mod loopback;

@@ -744,7 +744,17 @@ async fn stub(kind: Stub) -> SocketAddr {
 #[test]
 fn every_command_has_help_with_an_example() {
     for command in [
-        "list", "get", "create", "update", "delete", "plan", "apply", "dev", "trigger", "listen",
+        "list",
+        "get",
+        "create",
+        "update",
+        "delete",
+        "plan",
+        "apply",
+        "dev",
+        "trigger",
+        "redeliver",
+        "listen",
     ] {
         let help = Cli::new().args([command, "--help"]).run().expect_code(0);
         assert!(

@@ -668,3 +668,66 @@ fn dev_exits_0_on_sigterm_sent_the_instant_its_banner_is_out() {
         assert!(banner["fake_url"].as_str().is_some(), "{line}");
     });
 }
+
+/// `redeliver KEY` asks the running fake to send a logged message again:
+/// the same body bytes, signature and `Idempotency-Key` (Attio's webhooks
+/// guide: the key is "the same between retries and redeliveries"); an
+/// unknown key and a wrong control token are refusals (exit 3).
+#[test]
+fn redeliver_sends_a_logged_message_again_with_its_key_and_signature() {
+    let fake = Fake::start_with(
+        attio_webhooks_testkit::FakeAttio::builder()
+            .allow_loopback_http_targets()
+            .control_token("ctl"),
+    );
+    let created = fake
+        .block_on(fake.client().create_webhook(
+            "https://example.com/attio",
+            vec![Subscription::new(EventType::NoteCreated)],
+        ))
+        .unwrap();
+    let server = &fake.server;
+    let queued = server.emit(samples::event(&EventType::NoteCreated).unwrap());
+    fake.block_on(server.settle_deliveries());
+    let key = queued[0].idempotency_key.clone();
+    let redeliver = |key: &str, token: &str| {
+        Cli::new()
+            .args([
+                "redeliver",
+                key,
+                "--dev-url",
+                &fake.base_url(),
+                "--control-token",
+                token,
+            ])
+            .run()
+    };
+
+    let done = redeliver(&key, "ctl").expect_code(0);
+    assert!(done.stdout.contains(&key), "{}", done.stdout);
+    fake.block_on(server.settle_deliveries());
+    let log = server.delivery_log();
+    assert_eq!(log.len(), 2, "{log:?}");
+    let (first, again) = (&log[0], &log[1]);
+    assert_eq!(again.idempotency_key, key);
+    assert_eq!(again.body, first.body);
+    assert_eq!(
+        again.signature,
+        hmac_hex(created.secret.expose(), &first.body)
+    );
+    assert_eq!(
+        again.origin,
+        attio_webhooks_testkit::DeliveryOrigin::Redelivery
+    );
+
+    let unknown = redeliver("no-such-key", "ctl").expect_code(3);
+    assert!(
+        unknown
+            .stderr
+            .contains("no delivery with Idempotency-Key \"no-such-key\""),
+        "{}",
+        unknown.stderr
+    );
+    redeliver(&key, "wrong").expect_code(3);
+    assert_eq!(server.delivery_log().len(), 2, "nothing more was sent");
+}

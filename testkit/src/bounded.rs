@@ -135,6 +135,15 @@ impl<T> BoundedLog<T> {
         self.dropped = 0;
     }
 
+    /// The newest entry that `matches`, if the log still holds one.
+    pub(crate) fn newest(&self, mut matches: impl FnMut(&T) -> bool) -> Option<&T> {
+        self.entries
+            .iter()
+            .rev()
+            .map(|(e, _)| e)
+            .find(|e| matches(e))
+    }
+
     /// The bytes held now.
     #[cfg(test)]
     pub(crate) fn bytes(&self) -> usize {
@@ -171,6 +180,8 @@ mod tests {
         log.push(6, 101);
         let snap = log.snapshot(|e| *e);
         assert_eq!((&snap[..], snap.dropped()), (&[4, 5][..], 5));
+        assert_eq!(log.newest(|e| *e < 5), Some(&4));
+        assert_eq!(log.newest(|e| *e < 4), None, "3 was dropped");
         log.clear();
         assert_eq!((log.snapshot(|e| *e).len(), log.bytes()), (0, 0));
     }

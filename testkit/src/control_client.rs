@@ -30,6 +30,11 @@ pub enum ControlError {
     /// fault rule it does not know), with its Attio-shaped error body.
     #[error("the fake refused the call: {0}")]
     Refused(ApiErrorBody),
+    /// [`ControlClient::redeliver`]: the fake's delivery log holds no
+    /// message with this `Idempotency-Key` (never sent, dropped from the
+    /// bounded log, or cleared by a reset); 404 `unknown_idempotency_key`.
+    #[error("the fake has no delivery with Idempotency-Key {0:?} in its log")]
+    UnknownIdempotencyKey(String),
     /// An answer that is not what the route sends (not a fake, or another
     /// version of it).
     #[error("the fake's answer does not decode: {0}")]
@@ -180,6 +185,33 @@ impl<T: Transport> ControlClient<T> {
         self.call(Method::POST, "/events", Some(body)).await
     }
 
+    /// `POST /__fake/events` with `{"data": [Event, ...]}`: emits a batch;
+    /// each webhook gets one message with every event it accepts, in order
+    /// (see [`crate::FakeAttio::emit_batch`]).
+    pub async fn emit_batch(&self, events: &[Event]) -> Result<Vec<QueuedDelivery>, ControlError> {
+        let body = encode(&Data { data: events })?;
+        self.call_data(Method::POST, "/events", Some(body)).await
+    }
+
+    /// `POST /__fake/deliveries/{idempotency_key}/redeliver`: sends a
+    /// logged message again, with the same body, signature and key (see
+    /// [`crate::FakeAttio::redeliver`]);
+    /// [`ControlError::UnknownIdempotencyKey`] when the log does not hold it.
+    pub async fn redeliver(&self, idempotency_key: &str) -> Result<QueuedDelivery, ControlError> {
+        let route = format!("/deliveries/{}/redeliver", path_segment(idempotency_key));
+        match self.call_data(Method::POST, &route, None).await {
+            Err(ControlError::Refused(refusal))
+                if refusal.status_code == 404
+                    && refusal.code.as_str() == crate::api::errors::UNKNOWN_IDEMPOTENCY_KEY =>
+            {
+                Err(ControlError::UnknownIdempotencyKey(
+                    idempotency_key.to_owned(),
+                ))
+            }
+            answer => answer,
+        }
+    }
+
     /// `GET /__fake/deliveries`: every delivery attempt so far.
     pub async fn deliveries(&self) -> Result<LogSnapshot<DeliveryAttempt>, ControlError> {
         self.call(Method::GET, "/deliveries", None).await
@@ -260,6 +292,20 @@ impl<T: Transport> ControlClient<T> {
         }
         serde_json::from_slice(response.body()).map_err(|e| ControlError::Decode(e.to_string()))
     }
+}
+
+/// `segment` with every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`)
+/// written `%XX`, for a path.
+fn path_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Bytes, ControlError> {

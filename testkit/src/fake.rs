@@ -16,7 +16,8 @@ use crate::api::{
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
 use crate::delivery::{
-    DeliveryAttempt, DeliveryPolicy, DeliveryRoots, Emitted, QueuedDelivery, UnknownEventType,
+    DeliveryAttempt, DeliveryPolicy, DeliveryProfile, DeliveryRoots, Emitted, QueuedDelivery,
+    RedeliveryError, UnknownEventType,
 };
 use crate::doors::InProcessTransport;
 use crate::limits::Limits;
@@ -92,6 +93,7 @@ pub struct FakeAttioBuilder {
     clock: Option<Clock>,
     limits: Limits,
     delivery_policy: DeliveryPolicy,
+    delivery_profile: DeliveryProfile,
     delivery_roots: DeliveryRoots,
     control: ControlAccess,
     #[cfg(feature = "server")]
@@ -221,6 +223,15 @@ impl FakeAttioBuilder {
         self
     }
 
+    /// How messages are shaped: one event per message, sent once, by
+    /// default; [`DeliveryProfile::attio_like`] batches, follows up,
+    /// duplicates, reorders and overlaps them as Attio does, reproducibly
+    /// from its seed.
+    pub fn delivery_profile(mut self, profile: DeliveryProfile) -> Self {
+        self.delivery_profile = profile;
+        self
+    }
+
     /// Every limit at once (see [`Limits`] for the defaults).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -280,6 +291,7 @@ impl FakeAttioBuilder {
             first_token,
             rate_limits: self.rate_limits,
             delivery_policy: self.delivery_policy,
+            delivery_profile: self.delivery_profile,
             delivery_roots: self.delivery_roots,
         };
         let state = Arc::new(FakeState::new(config, self.clock.unwrap_or_default()));
@@ -430,12 +442,21 @@ impl FakeAttio {
         self.state.deliveries.policy()
     }
 
+    /// The delivery profile in use.
+    pub fn delivery_profile(&self) -> &DeliveryProfile {
+        self.state.deliveries.profile()
+    }
+
     /// Delivers `event` the way Attio would: to every `active` or
     /// `degraded` webhook with a subscription of the event's type whose
     /// filter passes ([`attio_webhooks::Subscription::accepts`]), once per
     /// webhook, as `{"webhook_id", "events": [event]}` signed with the
     /// webhook's secret. Returns the queued messages; the POSTs happen on a
-    /// background task (see [`FakeAttio::settle_deliveries`]).
+    /// background task (see [`FakeAttio::settle_deliveries`]). Under a
+    /// [`DeliveryProfile`] with a batch window, the event may join a
+    /// message about the same record that is still waiting (it then gets
+    /// that message's key), and may be followed up, duplicated or held
+    /// back; by default each emit is its own message, sent at once.
     ///
     /// At each attempt the target must pass the fake's target URL policy,
     /// have a host the fake connects to (loopback, or one named by
@@ -480,6 +501,59 @@ impl FakeAttio {
     /// ```
     pub fn emit_explained(&self, event: Event) -> Result<Emitted, UnknownEventType> {
         self.state.emit(&event, self.clock().now())
+    }
+
+    /// Delivers several events at once, as Attio batches them: each
+    /// webhook gets ONE message, `{"webhook_id", "events": [...]}`, holding
+    /// every event of `events` it accepts, in their order (one
+    /// `Idempotency-Key` for all of them); a webhook that accepts none gets
+    /// nothing. Otherwise as [`FakeAttio::emit`] (the profile may still
+    /// follow up, duplicate or hold back the message, but adds no events to it).
+    ///
+    /// ```
+    /// use attio_webhooks::{receive::{Actor, Delivery, Event}, EventType, Subscription};
+    /// use attio_webhooks_testkit::{FakeAttio, Seed};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let fake = FakeAttio::new();
+    /// let hook = fake.seed([Seed::new("https://example.com/hook", vec![Subscription::new(EventType::RecordUpdated)])]).unwrap();
+    /// let update = |attribute: &str| {
+    ///     Event::new(EventType::RecordUpdated, fake.workspace_id(), Actor::system())
+    ///         .with_id("object_id", "deals").with_id("record_id", "r1").with_id("attribute_id", attribute)
+    /// };
+    /// let queued = fake.emit_batch(vec![update("a1"), update("a2")]);
+    /// assert_eq!(queued.len(), 1, "one message for the webhook");
+    /// fake.settle_deliveries().await;
+    /// // https://example.com is never contacted, but the log keeps the signed body.
+    /// let sent = Delivery::parse(&fake.delivery_log()[0].body).unwrap();
+    /// assert_eq!(sent.webhook_id, hook[0].webhook.webhook_id());
+    /// assert_eq!(sent.events, [update("a1"), update("a2")]);
+    /// # }
+    /// ```
+    pub fn emit_batch(&self, events: impl IntoIterator<Item = Event>) -> Vec<QueuedDelivery> {
+        let events: Vec<Event> = events.into_iter().collect();
+        self.state
+            .emit_batch(&events, self.clock().now())
+            .map(|emitted| emitted.deliveries)
+            .unwrap_or_default()
+    }
+
+    /// Sends the message with `Idempotency-Key` `key` again, as Attio's
+    /// redeliveries do: the same body bytes, the same signature and the
+    /// same `Idempotency-Key`, to the target it went to, queued now as a
+    /// new message (attempts counted from 1, retried like any message,
+    /// logged with [`crate::DeliveryOrigin::Redelivery`]). Only what the
+    /// bounded delivery log still holds can be redelivered (see
+    /// [`Limits::delivery_log_entries`]); a message not attempted yet is
+    /// not in it.
+    ///
+    /// ```
+    /// use attio_webhooks_testkit::{FakeAttio, RedeliveryError};
+    /// let fake = FakeAttio::new();
+    /// assert!(matches!(fake.redeliver("no-such-key"), Err(RedeliveryError::UnknownKey { .. })));
+    /// ```
+    pub fn redeliver(&self, key: &str) -> Result<QueuedDelivery, RedeliveryError> {
+        self.state.redeliver(key, self.clock().now())
     }
 
     /// Every delivery attempt so far, in the order they finished, within

@@ -17,6 +17,7 @@
 //! | deliveries to your receiver, with Attio's multi-day retry schedule | [`FakeAttio::emit`], a manual [`Clock`], [`FakeAttio::settle_deliveries`] |
 //! | why an event reached no webhook (a filter condition and the value it found, no subscription of its type, inactive, a refused target) | [`FakeAttio::emit_explained`] ([`NearMiss`]), `near_misses` in `POST /__fake/events`'s answer |
 //! | ready-made events, as Attio's reference shows them | [`samples`] (one per type; the `record.merged` pair; each actor kind) |
+//! | batches, `system` follow-ups, duplicates, reordering and overlapping attempts, as Attio sends them | [`FakeAttio::emit_batch`], [`FakeAttio::redeliver`], [`FakeAttioBuilder::delivery_profile`] with [`DeliveryProfile::attio_like`] |
 //! | an `https://` receiver, as Attio requires, on loopback | `tls::LoopbackCertificate` and [`FakeAttioBuilder::trust_delivery_root`] |
 //!
 //! # How it is built
@@ -136,6 +137,14 @@
 //!   is wall-clock time too, even with a manual [`Clock`].
 //! - A delivery that succeeds makes a degraded webhook active again.
 //!   Retries use the target URL the webhook had when the event was emitted.
+//! - [`FakeAttio::redeliver`] sends a message the delivery log still holds
+//!   to the target it first went to, with its body, signature and
+//!   `Idempotency-Key`, counting attempts from 1; how Attio starts a
+//!   redelivery and where it sends it is not documented.
+//! - By default each emit is one message, sent at once, once; the seeded
+//!   [`DeliveryProfile::attio_like`] batches, follows up, duplicates,
+//!   reorders and overlaps messages at rates that are the fake's choice
+//!   (see its table).
 //! - Past [`Limits::webhooks`] webhooks (or [`Limits::stored_bytes`] of
 //!   memory held by webhooks), create answers 400 `validation_type`; so
 //!   does a webhook with more than [`MAX_SUBSCRIPTIONS_PER_WEBHOOK`]
@@ -196,8 +205,8 @@ pub use clock::Clock;
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use control_client::{ClockState, ControlClient, ControlError};
 pub use delivery::{
-    DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, Emitted, QueuedDelivery, UnknownEventType,
-    DELIVERY_USER_AGENT,
+    DeliveryAttempt, DeliveryOrigin, DeliveryOutcome, DeliveryPolicy, DeliveryProfile, Emitted,
+    QueuedDelivery, RedeliveryError, UnknownEventType, DELIVERY_USER_AGENT, OVERRUN_LIMIT,
 };
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]

@@ -594,3 +594,60 @@ fn sigterm_the_instant_the_url_is_printed_exits_0_every_time() {
         );
     }
 }
+
+/// `--attio-like-deliveries SEED` switches on the seeded profile: two
+/// updates of one record emitted together share one message, and a
+/// `system` follow-up comes a second later; without it, each emit is its
+/// own message and nothing follows.
+#[tokio::test]
+async fn attio_like_deliveries_batch_and_follow_up() {
+    use attio_webhooks_testkit::{ControlClient, DeliveryOrigin, Seed};
+    for flag in [true, false] {
+        let mut args = vec!["--manual-clock"];
+        if flag {
+            args.extend(["--attio-like-deliveries", "5"]);
+        }
+        let (_running, base_url) = start(&args);
+        let control = ControlClient::new(&base_url, None).unwrap();
+        let seeded = control
+            .seed(vec![Seed::new(
+                "https://example.com/hook",
+                vec![Subscription::new(EventType::RecordUpdated)],
+            )])
+            .await
+            .unwrap();
+        let update = |attribute: &str| -> attio_webhooks::receive::Event {
+            serde_json::from_value(serde_json::json!({
+                "event_type": "record.updated",
+                "id": {
+                    "workspace_id": seeded[0].webhook.id.workspace_id.to_string(),
+                    "object_id": "deals",
+                    "record_id": "r1",
+                    "attribute_id": attribute,
+                },
+                "actor": {"type": "workspace-member", "id": "m-1"},
+            }))
+            .unwrap()
+        };
+        let first = control.emit(&update("a1")).await.unwrap();
+        let second = control.emit(&update("a2")).await.unwrap();
+        assert_eq!(first == second, flag, "one message for both: {flag}");
+        control
+            .advance(std::time::Duration::from_secs(10))
+            .await
+            .unwrap();
+        let mut follow_ups = 0;
+        for _ in 0..200 {
+            let log = control.deliveries().await.unwrap();
+            follow_ups = log
+                .iter()
+                .filter(|a| a.origin == DeliveryOrigin::FollowUp)
+                .count();
+            if follow_ups > 0 || !flag {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(follow_ups > 0, flag, "a system follow-up: {flag}");
+    }
+}

@@ -10,6 +10,8 @@ mod binary;
 mod bounds;
 #[path = "common/mod.rs"]
 mod common;
+#[path = "delivery_profile.rs"]
+mod delivery_profile;
 #[path = "doors.rs"]
 mod doors;
 #[cfg(feature = "server")]

@@ -659,9 +659,21 @@ impl attio_webhooks::Transport for Routes {
     ) -> Result<http::Response<Bytes>, InProcessError> {
         self.seen.lock().unwrap().insert((
             request.method().to_string(),
-            request.uri().path().to_owned(),
+            described_path(request.uri().path()),
         ));
         self.inner.send(request).await
+    }
+}
+
+/// The described path a request's path is an instance of (the one
+/// parameter of a control route, `{idempotency_key}`, put back).
+fn described_path(path: &str) -> String {
+    match path
+        .strip_prefix("/__fake/deliveries/")
+        .and_then(|rest| rest.strip_suffix("/redeliver"))
+    {
+        Some(_) => "/__fake/deliveries/{idempotency_key}/redeliver".to_owned(),
+        None => path.to_owned(),
     }
 }
 
@@ -673,7 +685,7 @@ impl attio_webhooks::Transport for Routes {
 #[tokio::test]
 async fn the_control_spec_matches_the_routes_and_the_control_client() {
     let described: HashSet<(String, String)> = common::control_routes().into_iter().collect();
-    assert_eq!(described.len(), 12, "{described:?}");
+    assert_eq!(described.len(), 13, "{described:?}");
 
     let fake = FakeAttio::builder()
         .clock(attio_webhooks_testkit::Clock::manual(
@@ -686,7 +698,7 @@ async fn the_control_spec_matches_the_routes_and_the_control_client() {
         for method in ["GET", "POST", "PATCH", "PUT", "DELETE"] {
             let request = http::Request::builder()
                 .method(method)
-                .uri(format!("https://fake.test{path}"))
+                .uri(format!("https://fake.test{}", common::route_instance(path)))
                 .header("content-type", "application/json")
                 .body(Bytes::from_static(b"{\"data\":null}"))
                 .unwrap();
@@ -750,6 +762,25 @@ async fn the_control_spec_matches_the_routes_and_the_control_client() {
     let deliveries = control.deliveries().await.unwrap().into_vec();
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].idempotency_key, queued[0].idempotency_key);
+    let again = control.redeliver(&queued[0].idempotency_key).await.unwrap();
+    assert_eq!(again, queued[0]);
+    assert!(matches!(
+        control.redeliver("k/1").await,
+        Err(attio_webhooks_testkit::ControlError::UnknownIdempotencyKey(key)) if key == "k/1"
+    ));
+    let batch = control.emit_batch(&[event.clone(), event]).await.unwrap();
+    assert_eq!(batch.len(), 1, "one message for the webhook");
+    fake.settle_deliveries().await;
+    let sent = control.deliveries().await.unwrap().into_vec();
+    let sent = sent.last().unwrap();
+    assert_eq!(sent.idempotency_key, batch[0].idempotency_key);
+    assert_eq!(
+        attio_webhooks::receive::Delivery::parse(&sent.body)
+            .unwrap()
+            .events
+            .len(),
+        2
+    );
     let before = control.clock().await.unwrap();
     assert!(before.manual);
     let after = control.advance(Duration::from_secs(90)).await.unwrap();

@@ -14,7 +14,7 @@ use attio_webhooks::{
     WorkspaceId,
 };
 use attio_webhooks_testkit::{DeliveryOutcome, FakeAttio, Limits, Scope, Seed, DEFAULT_TOKEN};
-use common::{control_routes, raw_client, send};
+use common::{control_routes, raw_client, route_instance, send};
 use serde_json::{json, Value};
 
 const BEARER: &str = "Bearer fake-attio-token";
@@ -31,12 +31,14 @@ async fn a_control_token_guards_every_control_route_and_nothing_else() {
     let http = raw_client();
     let url = |p: &str| format!("{}{p}", server.base_url());
     let routes = control_routes();
-    assert_eq!(routes.len(), 12);
+    assert_eq!(routes.len(), 13);
     for (method, path) in &routes {
         for auth in [None, Some("Bearer wrong"), Some(BEARER), Some("ctl-secret")] {
             let headers: Vec<(&str, &str)> =
                 auth.map(|a| ("authorization", a)).into_iter().collect();
-            let answer = send(&http, method, &url(path), &headers, "").await.unwrap();
+            let answer = send(&http, method, &url(&route_instance(path)), &headers, "")
+                .await
+                .unwrap();
             assert_eq!(answer.status, 401, "{method} {path} with {auth:?}");
             assert_eq!(answer.json()["code"], "unauthorized");
         }
@@ -91,7 +93,7 @@ async fn without_control_routes_they_do_not_exist() {
         let answer = send(
             &http,
             &method,
-            &format!("{}{path}", server.base_url()),
+            &format!("{}{}", server.base_url(), route_instance(&path)),
             &[("authorization", BEARER)],
             "",
         )

@@ -239,9 +239,14 @@ async fn watch(
 }
 
 fn print_attempt(attempt: &DeliveryAttempt, schedule: &DeliveryPolicy, out: Output) {
+    // Every event of the message: one type, or several joined by commas.
     let event_type = Delivery::parse(&attempt.body)
         .ok()
-        .and_then(|d| d.events.first().map(|e| e.event_type.as_str().to_owned()))
+        .map(|d| {
+            let types: Vec<&str> = d.events.iter().map(|e| e.event_type.as_str()).collect();
+            types.join(",")
+        })
+        .filter(|types| !types.is_empty())
         .unwrap_or_else(|| "?".to_owned());
     let failed = matches!(attempt.outcome, DeliveryOutcome::Failed { .. });
     let retry_in = (failed && attempt.attempt <= schedule.retries)

@@ -9,6 +9,7 @@ mod get;
 mod list;
 mod listen;
 mod plan;
+pub mod redeliver;
 mod trigger;
 mod update;
 
@@ -53,6 +54,7 @@ pub async fn run(command: Command, global: &Global) -> Result<Status, CliError> 
         Command::Apply(args) => apply::run(args, &ctx).await,
         Command::Dev(args) => dev::run(args, &ctx).await,
         Command::Trigger(args) => trigger::run(args, &ctx).await,
+        Command::Redeliver(args) => redeliver::run(args, &ctx).await,
         Command::Listen(args) => listen::run(args, &ctx).await,
         Command::Completions(args) => docs::completions(args.shell),
         Command::Man => docs::man(),

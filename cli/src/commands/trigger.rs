@@ -1,20 +1,15 @@
 //! `trigger TYPE`: send a sample event through a running `dev`.
 
-use std::time::Duration;
-
 use attio_webhooks::receive::Event;
 use attio_webhooks::EventType;
-use attio_webhooks_testkit::{samples, ControlClient, ControlError, Emitted};
+use attio_webhooks_testkit::{samples, Emitted};
 use serde_json::Value;
 
 use super::{Ctx, Status};
 use crate::args::TriggerArgs;
-use crate::cli_error::{with_causes, CliError};
-use crate::dev_state;
+use crate::cli_error::CliError;
+use crate::dev_control;
 use crate::output::{count, line};
-
-/// How long to wait for `dev` to take the event.
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends (or prints, or lists) a sample event.
 pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
@@ -40,30 +35,18 @@ pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         return Ok(Status::Done);
     }
 
-    let (url, token) = match (args.dev_url, args.control_token) {
-        (Some(url), Some(token)) => (url, token),
-        _ => {
-            let state = dev_state::read(&dev_state::path(args.state_file.as_deref())?)?;
-            (state.url, state.control_token)
-        }
-    };
-    if !crate::loopback::is_loopback_http(&url) {
-        return Err(CliError::Usage(format!(
-            "the dev URL {url:?} is not http:// on a loopback host; the control token is only sent to this machine"
-        )));
-    }
-    let control = ControlClient::new(&url, Some(&token))
-        .map_err(|e| CliError::Local(format!("could not set up HTTP: {e}")))?;
+    let (control, url) = dev_control::connect(&args.dev)?;
     // The events of the fake's own workspace, as Attio sends a webhook
     // only events of the workspace it belongs to.
-    let webhooks = answer(&url, control.webhooks()).await?;
+    let webhooks = dev_control::answer(&url, "the webhooks", control.webhooks()).await?;
     let workspace_id = webhooks
         .first()
         .map_or(samples::WORKSPACE_ID, |w| w.webhook.id.workspace_id);
     // record.merged is two events (one per original record).
     for event in samples::events_in(&event_type, workspace_id) {
         let event = apply_sets(event, &args.set)?;
-        let emitted = answer(&url, control.emit_explained(&event)).await?;
+        let emitted =
+            dev_control::answer(&url, "the event", control.emit_explained(&event)).await?;
         report(ctx, &event, &emitted)?;
     }
     Ok(Status::Done)
@@ -102,40 +85,6 @@ fn report(ctx: &Ctx<'_>, event: &Event, emitted: &Emitted) -> Result<(), CliErro
         line(&format!("  not sent: {miss}"));
     }
     Ok(())
-}
-
-/// Waits for one control call to `dev`, as a CLI error when it fails.
-async fn answer<T>(
-    url: &str,
-    call: impl std::future::Future<Output = Result<T, ControlError>>,
-) -> Result<T, CliError> {
-    let unreachable = |why: String| {
-        CliError::Unreachable(format!(
-            "could not reach `attio-webhooks dev` at {url}: {why} (is it still running?)"
-        ))
-    };
-    match tokio::time::timeout(TIMEOUT, call).await {
-        Err(_) => Err(unreachable(format!("no answer within {TIMEOUT:?}"))),
-        Ok(Ok(answer)) => Ok(answer),
-        Ok(Err(ControlError::Refused(refusal))) => {
-            let hint = if matches!(refusal.status_code, 401 | 403) {
-                " (the control token does not match: is the state file from another run?)"
-            } else {
-                ""
-            };
-            let failure = format!(
-                "`dev` refused the request with {}: {}{hint}",
-                refusal.status_code, refusal.message
-            );
-            if (400..500).contains(&refusal.status_code) {
-                Err(CliError::Refused(failure))
-            } else {
-                Err(CliError::Unreachable(failure))
-            }
-        }
-        Ok(Err(ControlError::Transport(e))) => Err(unreachable(with_causes(&*e))),
-        Ok(Err(other)) => Err(unreachable(format!("an unexpected answer ({other})"))),
-    }
 }
 
 /// Applies `--set PATH=VALUE` to the sample: a dot path into the event's

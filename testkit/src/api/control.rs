@@ -12,8 +12,9 @@
 //! | `GET /__fake/faults` | | pending fault rules |
 //! | `POST /__fake/faults` | `{"data":FaultRule}` | add a fault rule |
 //! | `DELETE /__fake/faults` | | drop all fault rules |
-//! | `POST /__fake/events` | `{"data":Event}` | deliver an event: `{"data":[queued],"near_misses":[..]}` |
+//! | `POST /__fake/events` | `{"data":Event}`, or a batch: `{"data":[Event, ...]}` or `{"data":{"events":[Event, ...]}}` | deliver an event, or a batch (one message per webhook with every event it accepts): `{"data":[queued],"near_misses":[..]}` |
 //! | `GET /__fake/deliveries` | | `{"data":[attempt],"dropped":N}` |
+//! | `POST /__fake/deliveries/{idempotency_key}/redeliver` | | send a logged message again (404 `unknown_idempotency_key` when the log does not hold it) |
 //! | `GET /__fake/clock` | | `{"data":{"now":..,"manual":..}}` |
 //! | `POST /__fake/clock/advance` | `{"data":{"seconds":N}}` | move a manual clock |
 //!
@@ -26,7 +27,7 @@
 
 use std::time::Duration;
 
-use attio_webhooks::{error::ApiErrorBody, model::Timestamp, receive::Event};
+use attio_webhooks::{error::ApiErrorBody, model::Timestamp};
 use bytes::Bytes;
 use http::Method;
 use serde::{Deserialize, Serialize};
@@ -34,9 +35,11 @@ use serde::{Deserialize, Serialize};
 use super::errors;
 use super::faults::FaultRule;
 use super::parse;
+use super::parse::EventsBody;
 use super::recording::RecordedRequest;
 use super::responses;
 use super::state::FakeState;
+use crate::delivery::RedeliveryError;
 use crate::workspace::NearMiss;
 
 #[derive(Deserialize)]
@@ -56,6 +59,14 @@ type Answer = Result<http::Response<Bytes>, ApiErrorBody>;
 
 /// One control route's handler: the state, the body, the time.
 type Handler = fn(&FakeState, &Bytes, Timestamp) -> Answer;
+
+/// A control route's handler with one path parameter.
+type ParamHandler = fn(&FakeState, &str, &Bytes, Timestamp) -> Answer;
+
+/// The control routes with one parameter (path before it, path after it,
+/// method, handler): `/deliveries/{idempotency_key}/redeliver`.
+const PARAM_ROUTES: &[(&str, &str, &str, ParamHandler)] =
+    &[("/deliveries/", "/redeliver", "POST", redeliver)];
 
 /// Every control route (path after `/__fake`, method, handler): the one
 /// list that routes requests and writes the `Allow` header of a 405.
@@ -117,8 +128,11 @@ fn clear_faults(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
 /// `{"data": [queued], "near_misses": [...]}`; 400 with the known types
 /// and the near misses for an unknown type no webhook subscribes to.
 fn events(state: &FakeState, body: &Bytes, now: Timestamp) -> Answer {
-    let event = parse::control_body::<Event>(body)?;
-    match state.emit(&event, now) {
+    let emitted = match parse::events_body(body)? {
+        EventsBody::One(event) => state.emit(&event, now),
+        EventsBody::Batch(events) => state.emit_batch(&events, now),
+    };
+    match emitted {
         Ok(emitted) => Ok(responses::json(200, &emitted)),
         Err(unknown) => Ok(responses::json(
             400,
@@ -140,6 +154,16 @@ struct Refusal<'a> {
 
 fn deliveries(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
     Ok(responses::json(200, &state.delivery_log()))
+}
+
+fn redeliver(state: &FakeState, key: &str, _: &Bytes, now: Timestamp) -> Answer {
+    let key = parse::percent_decoded(key)
+        .ok_or_else(|| errors::validation("the Idempotency-Key in the path is not valid UTF-8"))?;
+    match state.redeliver(&key, now) {
+        Ok(queued) => Ok(responses::data(&queued)),
+        Err(RedeliveryError::UnknownKey { key }) => Err(errors::unknown_idempotency_key(&key)),
+        Err(full) => Err(errors::server_error_with(503, full.to_string())),
+    }
 }
 
 fn read_clock(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
@@ -174,6 +198,18 @@ pub(crate) fn handle(
         if *at == route {
             if *allows == method.as_str() {
                 return handler(state, body, now);
+            }
+            allowed.push(allows);
+        }
+    }
+    for (before, after, allows, handler) in PARAM_ROUTES {
+        let param = route
+            .strip_prefix(before)
+            .and_then(|rest| rest.strip_suffix(after))
+            .filter(|p| !p.is_empty() && !p.contains('/'));
+        if let Some(param) = param {
+            if *allows == method.as_str() {
+                return handler(state, param, body, now);
             }
             allowed.push(allows);
         }

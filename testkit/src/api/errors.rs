@@ -185,6 +185,33 @@ pub(crate) fn server_error(status: u16) -> ApiErrorBody {
     )
 }
 
+/// 404 `unknown_idempotency_key` from the redeliver control route: the
+/// delivery log holds no message with `key`.
+pub(crate) fn unknown_idempotency_key(key: &str) -> ApiErrorBody {
+    ApiErrorBody::new(
+        404,
+        ErrorType::InvalidRequest,
+        ErrorCode::from(UNKNOWN_IDEMPOTENCY_KEY),
+        crate::delivery::RedeliveryError::UnknownKey {
+            key: key.to_owned(),
+        }
+        .to_string(),
+    )
+}
+
+/// The `code` of [`unknown_idempotency_key`].
+pub(crate) const UNKNOWN_IDEMPOTENCY_KEY: &str = "unknown_idempotency_key";
+
+/// A 5xx `internal_error` with `message`.
+pub(crate) fn server_error_with(status: u16, message: String) -> ApiErrorBody {
+    ApiErrorBody::new(
+        status,
+        ErrorType::from("internal_server_error"),
+        ErrorCode::from("internal_error"),
+        message,
+    )
+}
+
 /// The body the testkit sends for any error `status` when nothing more
 /// specific is known (fault injection, fixtures).
 pub(crate) fn for_status(status: u16) -> ApiErrorBody {

@@ -14,6 +14,7 @@ use attio_webhooks::{
     model::Operator,
     model::Timestamp,
     operations::decode_json,
+    receive::Event,
     Condition, EventType, Filter, Secret, Subscription, WebhookId, WebhookStatus,
 };
 use bytes::Bytes;
@@ -196,6 +197,71 @@ pub(crate) fn control_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiEr
     read::<Strict<T>>(body, None).map(|s| s.data)
 }
 
+/// What `POST /__fake/events` asks for: one event, or a batch.
+#[derive(Debug)]
+pub(crate) enum EventsBody {
+    /// `{"data": Event}`.
+    One(Event),
+    /// `{"data": [Event, ...]}` or `{"data": {"events": [Event, ...]}}`.
+    Batch(Vec<Event>),
+}
+
+/// The delivery-shaped batch form, `{"events": [...]}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsBatch {
+    events: Vec<Event>,
+}
+
+/// The body of `POST /__fake/events`: an event, or a non-empty batch in
+/// either form. The shape is told from `data` (an array, or an object with
+/// `events` and no `event_type`); then the body is read as that shape, so
+/// a 400 names the JSON path of the problem.
+pub(crate) fn events_body(body: &Bytes) -> Result<EventsBody, ApiErrorBody> {
+    let shape = control_body::<serde_json::Value>(body)?;
+    let emitted = match &shape {
+        serde_json::Value::Array(_) => EventsBody::Batch(control_body::<Vec<Event>>(body)?),
+        serde_json::Value::Object(o)
+            if o.contains_key("events") && !o.contains_key("event_type") =>
+        {
+            EventsBody::Batch(control_body::<EventsBatch>(body)?.events)
+        }
+        _ => EventsBody::One(control_body::<Event>(body)?),
+    };
+    match emitted {
+        EventsBody::Batch(events) if events.is_empty() => Err(errors::validation(
+            "Body payload validation error at data: a batch needs at least one event",
+        )),
+        emitted => Ok(emitted),
+    }
+}
+
+/// A path segment with its `%XX` escapes decoded, or `None` when the result
+/// is not UTF-8. A `%` not followed by two hex digits is kept as it is.
+pub(crate) fn percent_decoded(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .filter(|_| bytes[i] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Reads `limit` (10..=100, default 10) and `offset` (default 0) from a
 /// list query. Other parameters are ignored, as HTTP APIs usually do.
 pub(crate) fn list_query(query: Option<&str>) -> Result<(usize, usize), ApiErrorBody> {
@@ -286,6 +352,50 @@ mod tests {
         for bad in ["limit=5", "limit=101", "limit=abc", "offset=-1", "limit="] {
             assert_eq!(list_query(Some(bad)).unwrap_err().status_code, 400, "{bad}");
         }
+    }
+
+    #[test]
+    fn events_come_one_or_as_a_batch_in_either_form() {
+        let event = r#"{"event_type":"note.created","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","note_id":"n1"},"actor":{"type":"system","id":null}}"#;
+        let read = |body: String| events_body(&Bytes::from(body));
+        assert!(matches!(
+            read(format!(r#"{{"data":{event}}}"#)),
+            Ok(EventsBody::One(_))
+        ));
+        assert!(matches!(
+            read(format!(r#"{{"data":[{event},{event}]}}"#)),
+            Ok(EventsBody::Batch(events)) if events.len() == 2
+        ));
+        assert!(matches!(
+            read(format!(r#"{{"data":{{"events":[{event}]}}}}"#)),
+            Ok(EventsBody::Batch(events)) if events.len() == 1
+        ));
+        for (bad, says) in [
+            (r#"{"data":[]}"#.to_owned(), "at least one event"),
+            (r#"{"data":{"events":[]}}"#.to_owned(), "at least one event"),
+            (
+                format!(r#"{{"data":[{event},{{"event_type":"note.created"}}]}}"#),
+                r#"["data",1"#,
+            ),
+            (
+                format!(r#"{{"data":{{"events":[{event}],"extra":1}}}}"#),
+                "unknown field `extra`",
+            ),
+            (format!(r#"{{"events":[{event}]}}"#), "data"),
+        ] {
+            // The message, or the path and message of a validation error.
+            let refusal = serde_json::to_string(&read(bad.clone()).unwrap_err()).unwrap();
+            assert!(refusal.contains(says), "{bad}: {refusal}");
+        }
+    }
+
+    #[test]
+    fn path_segments_are_percent_decoded() {
+        assert_eq!(percent_decoded("a%2Fb%20c").as_deref(), Some("a/b c"));
+        assert_eq!(percent_decoded("100%").as_deref(), Some("100%"));
+        assert_eq!(percent_decoded("%zz%4").as_deref(), Some("%zz%4"));
+        assert_eq!(percent_decoded("%C3%A9").as_deref(), Some("\u{e9}"));
+        assert_eq!(percent_decoded("%FF"), None);
     }
 
     #[test]

@@ -21,8 +21,8 @@ use super::recording::{RecordedRequest, Recording};
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
 use crate::delivery::{
-    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, DeliveryRoots, Emitted, Targets,
-    UnknownEventType,
+    Deliveries, DeliveryAttempt, DeliveryLimits, DeliveryPolicy, DeliveryProfile, DeliveryRoots,
+    Emitted, QueuedDelivery, RedeliveryError, Targets, UnknownEventType,
 };
 use crate::limits::Limits;
 use crate::locked::Locked;
@@ -41,6 +41,7 @@ pub(crate) struct Config {
     /// Per-second budgets of reads and writes, if rate limited.
     pub(crate) rate_limits: Option<(u32, u32)>,
     pub(crate) delivery_policy: DeliveryPolicy,
+    pub(crate) delivery_profile: DeliveryProfile,
     /// The roots trusted for `https://` deliveries.
     pub(crate) delivery_roots: DeliveryRoots,
 }
@@ -72,6 +73,7 @@ impl FakeState {
             Arc::clone(&workspace),
             clock.clone(),
             config.delivery_policy.clone(),
+            config.delivery_profile.clone(),
             Targets {
                 policy: config.targets.clone(),
                 roots: config.delivery_roots.clone(),
@@ -191,9 +193,37 @@ impl FakeState {
     /// Emits `event`: the deliveries queued and the near misses; refused
     /// when its type is unknown and no webhook subscribes to it.
     pub(crate) fn emit(&self, event: &Event, now: Timestamp) -> Result<Emitted, UnknownEventType> {
-        self.deliveries
-            .emit(event, now)
-            .check_type(&event.event_type)
+        self.emit_events(std::slice::from_ref(event), true, now)
+    }
+
+    /// One message per webhook with every event of `events` it accepts;
+    /// refused, with nothing sent, when one of them has a type that is
+    /// unknown and that no webhook subscribes to.
+    pub(crate) fn emit_batch(
+        &self,
+        events: &[Event],
+        now: Timestamp,
+    ) -> Result<Emitted, UnknownEventType> {
+        self.emit_events(events, false, now)
+    }
+
+    fn emit_events(
+        &self,
+        events: &[Event],
+        joinable: bool,
+        now: Timestamp,
+    ) -> Result<Emitted, UnknownEventType> {
+        self.deliveries.check_types(events, now)?;
+        Ok(self.deliveries.emit(events, joinable, now))
+    }
+
+    /// Sends the logged message with Idempotency-Key `key` again.
+    pub(crate) fn redeliver(
+        &self,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<QueuedDelivery, RedeliveryError> {
+        self.deliveries.redeliver(key, now)
     }
 
     pub(crate) fn delivery_log(&self) -> LogSnapshot<DeliveryAttempt> {

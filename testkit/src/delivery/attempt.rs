@@ -36,6 +36,10 @@ pub struct DeliveryAttempt {
     pub body: Bytes,
     /// The `Attio-Signature` sent.
     pub signature: String,
+    /// Why this message was sent: emitted, a `system` follow-up, a
+    /// duplicate or a redelivery (`emitted` when absent, as older fakes log).
+    #[serde(default)]
+    pub origin: DeliveryOrigin,
 }
 
 impl DeliveryAttempt {
@@ -76,7 +80,31 @@ pub enum DeliveryOutcome {
     },
 }
 
-/// A message queued by [`crate::FakeAttio::emit`].
+/// Why a message was sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeliveryOrigin {
+    /// It carries emitted events ([`crate::FakeAttio::emit`] and
+    /// [`crate::FakeAttio::emit_batch`]).
+    #[default]
+    Emitted,
+    /// A `system` `record.updated` that followed a user's change (see
+    /// [`crate::DeliveryProfile::system_follow_up_after`]).
+    FollowUp,
+    /// A second copy of a message: same `Idempotency-Key`, body and
+    /// signature (see [`crate::DeliveryProfile::duplicate_rate`]); it is not
+    /// retried and does not change the webhook's status.
+    Duplicate,
+    /// A message sent again by [`crate::FakeAttio::redeliver`]: same
+    /// `Idempotency-Key`, body and signature, attempts counted from 1.
+    Redelivery,
+}
+
+/// A message queued by [`crate::FakeAttio::emit`], [`crate::FakeAttio::emit_batch`]
+/// or [`crate::FakeAttio::redeliver`]. Under a [`crate::DeliveryProfile`]
+/// with a batch window, an event that joins a message still waiting gets
+/// that message's key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct QueuedDelivery {

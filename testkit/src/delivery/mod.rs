@@ -6,27 +6,34 @@
 
 mod attempt;
 mod emitted;
+mod message;
 mod policy;
+mod profile;
 mod queue;
+mod redelivery;
 mod send;
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
 
-use attio_webhooks::{
-    model::Timestamp, receive::signature, receive::Delivery, receive::Event, WebhookStatus,
-};
-use bytes::Bytes;
+use attio_webhooks::{model::Timestamp, receive::Event, WebhookId, WebhookStatus};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-pub use attempt::{DeliveryAttempt, DeliveryOutcome, QueuedDelivery, DELIVERY_USER_AGENT};
+pub use attempt::{
+    DeliveryAttempt, DeliveryOrigin, DeliveryOutcome, QueuedDelivery, DELIVERY_USER_AGENT,
+};
 pub use emitted::{Emitted, UnknownEventType};
 pub use policy::DeliveryPolicy;
+pub use profile::{DeliveryProfile, OVERRUN_LIMIT};
+pub use redelivery::RedeliveryError;
 
 use crate::bounded::{BoundedLog, LogSnapshot};
 use crate::clock::Clock;
 use crate::locked::Locked;
 use crate::workspace::{NearMiss, NearMissReason, Workspace};
+use message::{Addressed, Open};
+use profile::{record_of, Draws};
 use queue::{Job, Queue};
 use send::Sender;
 pub(crate) use send::{DeliveryRoots, Targets};
@@ -39,11 +46,13 @@ pub(crate) struct DeliveryLimits {
     pub(crate) log_bytes: usize,
 }
 
-/// The queue and the log, under one lock so that a reset clears both at once.
+/// The queue, the log and the profile's generator, under one lock so that
+/// a reset clears the first two at once.
 #[derive(Debug)]
 struct State {
     queue: Queue,
     log: BoundedLog<DeliveryAttempt>,
+    draws: Draws,
 }
 
 /// The delivery side of one fake: queue, log, worker and sender.
@@ -52,6 +61,7 @@ pub(crate) struct Deliveries {
     workspace: Arc<Locked<Workspace>>,
     clock: Clock,
     policy: DeliveryPolicy,
+    profile: DeliveryProfile,
     targets: Targets,
     state: Locked<State>,
     own_ports: Locked<Vec<u16>>,
@@ -72,6 +82,7 @@ impl Deliveries {
         workspace: Arc<Locked<Workspace>>,
         clock: Clock,
         policy: DeliveryPolicy,
+        profile: DeliveryProfile,
         targets: Targets,
         limits: DeliveryLimits,
     ) -> Self {
@@ -85,8 +96,10 @@ impl Deliveries {
                 State {
                     queue: Queue::new(limits.queued),
                     log: BoundedLog::new(limits.log_entries, limits.log_bytes),
+                    draws: Draws::new(profile.seed),
                 },
             ),
+            profile,
             own_ports: Locked::new("own ports", Vec::new()),
             changed: Arc::new(Notify::new()),
             worker: Locked::new("delivery worker", None),
@@ -96,6 +109,10 @@ impl Deliveries {
 
     pub(crate) fn policy(&self) -> &DeliveryPolicy {
         &self.policy
+    }
+
+    pub(crate) fn profile(&self) -> &DeliveryProfile {
+        &self.profile
     }
 
     /// A port the fake listens on: never a delivery target.
@@ -114,66 +131,59 @@ impl Deliveries {
         });
     }
 
-    /// Queues `event` for every webhook it goes to (see
-    /// [`Workspace::route`]), signed with each webhook's secret; says why
-    /// each other webhook does not get it, and which recipients' targets
-    /// the fake will not send to.
-    pub(crate) fn emit(self: &Arc<Self>, event: &Event, now: Timestamp) -> Emitted {
-        // Taken first: a reset after it makes these jobs stale.
-        let generation = self.state.with(|s| s.queue.generation);
-        let routed = self.workspace.with(|ws| ws.route(now, event));
-        let mut near_misses = routed.near_misses;
+    /// Queues `events` for every webhook they go to (see
+    /// [`Workspace::route`]): one message per webhook with the events it
+    /// accepts, in order, signed with its secret. `joinable` lets a message
+    /// about one record take later events under the profile's batch window
+    /// (a single emit); an explicit batch is sent as it is. Under the
+    /// profile, a user's record change also queues a `system` follow-up.
+    /// Returns the messages that carry `events`, and why each other webhook
+    /// does not get each event (or will not be sent it: its target).
+    pub(crate) fn emit(
+        self: &Arc<Self>,
+        events: &[Event],
+        joinable: bool,
+        now: Timestamp,
+    ) -> Emitted {
+        // Taken first: a reset after it makes these messages stale.
+        let (generation, follow_ups) = self.state.with(|s| {
+            let follow_ups = match self.profile.system_follow_up_after {
+                Some(_) => follow_ups(&mut s.draws, events),
+                None => Vec::new(),
+            };
+            (s.queue.generation, follow_ups)
+        });
+        let ((messages, mut near_misses), follow_ups) = self.workspace.with(|ws| {
+            let follow_ups: Vec<Vec<Addressed>> = follow_ups
+                .iter()
+                .map(|event| address(ws, now, std::slice::from_ref(event)).0)
+                .collect();
+            (address(ws, now, events), follow_ups)
+        });
         let own_ports = self.own_ports.with(|ports| ports.clone());
-        for recipient in &routed.recipients {
-            if let Some(reason) = send::refusal(&recipient.target_url, &self.targets, &own_ports) {
+        for to in &messages {
+            if let Some(reason) = send::refusal(&to.target_url, &self.targets, &own_ports) {
                 near_misses.push(NearMiss {
-                    webhook_id: recipient.webhook_id,
-                    target_url: recipient.target_url.clone(),
+                    webhook_id: to.webhook_id,
+                    target_url: to.target_url.clone(),
                     reason: NearMissReason::TargetRefused { reason },
                 });
             }
         }
-        let jobs: Vec<Job> = routed
-            .recipients
-            .into_iter()
-            .map(|recipient| {
-                let body = serde_json::to_vec(&Delivery::new(recipient.webhook_id, event.clone()))
-                    .map(Bytes::from)
-                    .unwrap_or_default();
-                Job {
-                    webhook_id: recipient.webhook_id,
-                    key: uuid::Uuid::new_v4().to_string(),
-                    target_url: recipient.target_url,
-                    signature: signature::sign(&recipient.secret, &body),
-                    body,
-                    attempts_made: 0,
-                    next_at: now,
-                    generation,
-                }
-            })
-            .collect();
         let queued = self.state.with(|state| {
             if state.queue.generation != generation {
                 return Vec::new();
             }
-            let mut queued = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                let entry = QueuedDelivery {
-                    webhook_id: job.webhook_id,
-                    idempotency_key: job.key.clone(),
-                };
-                match state.queue.push(job) {
-                    None => queued.push(entry),
-                    Some(job) => {
-                        let reason = format!(
-                            "the delivery queue is full ({} messages)",
-                            state.queue.waiting() + state.queue.in_flight
-                        );
-                        let attempt = log_entry(&job, now, now, skipped(&reason));
-                        let size = attempt.size();
-                        state.log.push(attempt, size);
-                    }
-                }
+            let mut queued = Vec::with_capacity(messages.len());
+            for to in messages {
+                let origin = DeliveryOrigin::Emitted;
+                queued.extend(self.queue_message(state, to, origin, joinable, now, generation));
+            }
+            let after = self.profile.system_follow_up_after.unwrap_or_default();
+            for to in follow_ups.into_iter().flatten() {
+                let at = now.saturating_add(after);
+                let origin = DeliveryOrigin::FollowUp;
+                self.queue_message(state, to, origin, false, at, generation);
             }
             queued
         });
@@ -183,6 +193,123 @@ impl Deliveries {
             deliveries: queued,
             near_misses,
         }
+    }
+
+    /// Refuses `events` when one has a type this version does not know
+    /// that no webhook subscribes to (see [`UnknownEventType`]): it can
+    /// reach no one and is most likely a misspelling. Routes only such
+    /// events; known types cost nothing here.
+    pub(crate) fn check_types(
+        &self,
+        events: &[Event],
+        now: Timestamp,
+    ) -> Result<(), UnknownEventType> {
+        for event in events.iter().filter(|e| !e.event_type.is_known()) {
+            let routed = self.workspace.with(|ws| ws.route(now, event));
+            if routed.recipients.is_empty() {
+                let probe = Emitted {
+                    deliveries: Vec::new(),
+                    near_misses: routed.near_misses,
+                };
+                probe.check_type(&event.event_type)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues one message, or adds its events to an open one about the
+    /// same record; its key, or `None` when the queue is full (logged as
+    /// skipped). `at` is when it would go out without the profile.
+    fn queue_message(
+        &self,
+        state: &mut State,
+        to: Addressed,
+        origin: DeliveryOrigin,
+        joinable: bool,
+        at: Timestamp,
+        generation: u64,
+    ) -> Option<QueuedDelivery> {
+        let webhook_id = to.webhook_id;
+        let window = self.profile.batch_window.filter(|_| joinable);
+        let joins = window.and_then(|_| one_record(&to.events));
+        if let Some(record) = &joins {
+            if let Some(key) = state.queue.join(webhook_id, record, &to.events, at) {
+                return Some(QueuedDelivery {
+                    webhook_id,
+                    idempotency_key: key,
+                });
+            }
+        }
+        let timing = state.draws.timing(&self.profile);
+        let wait = window.unwrap_or_default() + timing.held_back;
+        let key = uuid::Uuid::new_v4().to_string();
+        let message = Open {
+            to,
+            key: key.clone(),
+            joins,
+            origin,
+            sends_at: at.saturating_add(wait),
+            duplicate_after: timing.duplicate_after,
+            generation,
+        };
+        match state.queue.add(message, at) {
+            None => Some(QueuedDelivery {
+                webhook_id,
+                idempotency_key: key,
+            }),
+            Some(job) => {
+                let reason = format!(
+                    "the delivery queue is full ({} messages)",
+                    state.queue.len()
+                );
+                let attempt = log_entry(&job, at, at, skipped(&reason));
+                let size = attempt.size();
+                state.log.push(attempt, size);
+                None
+            }
+        }
+    }
+
+    /// Queues the message the log holds under `key` again, now: the same
+    /// body, signature and `Idempotency-Key`, to the same target, attempts
+    /// counted from 1.
+    pub(crate) fn redeliver(
+        self: &Arc<Self>,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<QueuedDelivery, RedeliveryError> {
+        let queued = self.state.with(|state| {
+            let past = state
+                .log
+                .newest(|a| a.idempotency_key == key)
+                .ok_or_else(|| RedeliveryError::UnknownKey {
+                    key: key.to_owned(),
+                })?;
+            let job = Job {
+                webhook_id: past.webhook_id,
+                key: past.idempotency_key.clone(),
+                target_url: past.target_url.clone(),
+                body: past.body.clone(),
+                signature: past.signature.clone(),
+                attempts_made: 0,
+                next_at: now,
+                generation: state.queue.generation,
+                origin: DeliveryOrigin::Redelivery,
+            };
+            let queued = QueuedDelivery {
+                webhook_id: job.webhook_id,
+                idempotency_key: job.key.clone(),
+            };
+            match state.queue.push(job) {
+                None => Ok(queued),
+                Some(_) => Err(RedeliveryError::QueueFull {
+                    queued: state.queue.len(),
+                }),
+            }
+        })?;
+        self.ensure_worker();
+        self.changed.notify_waiters();
+        Ok(queued)
     }
 
     /// Every logged attempt, in the order they finished.
@@ -230,6 +357,88 @@ impl Deliveries {
     fn sender(&self) -> &Sender {
         self.sender.get_or_init(|| send::sender(&self.targets))
     }
+
+    /// One POST of `job`: cut off at the attempt timeout, or, with the
+    /// profile's overlapping attempts, failed at the timeout but left
+    /// running (up to [`OVERRUN_LIMIT`]) while its retry goes out.
+    async fn post(&self, job: &Job) -> DeliveryOutcome {
+        let timeout = self.policy.attempt_timeout;
+        if !self.profile.overlapping_attempts {
+            return send::post(self.sender(), job, timeout).await;
+        }
+        let (sender, job) = (self.sender().clone(), job.clone());
+        let mut request =
+            tokio::spawn(async move { send::post(&sender, &job, OVERRUN_LIMIT).await });
+        match tokio::time::timeout(timeout, &mut request).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => DeliveryOutcome::Failed {
+                status: None,
+                error: Some(format!("the attempt's task ended: {e}")),
+            },
+            // Dropping the handle leaves the request running.
+            Err(_) => DeliveryOutcome::Failed {
+                status: None,
+                error: Some(format!(
+                    "no answer within {timeout:?}; the request was left running (overlapping attempts)"
+                )),
+            },
+        }
+    }
+}
+
+/// Each webhook's share of `events`: the events it accepts, in order, one
+/// entry per webhook in the order they first accept one; and, for each
+/// event in turn, why each other webhook does not get it.
+fn address(
+    ws: &mut Workspace,
+    now: Timestamp,
+    events: &[Event],
+) -> (Vec<Addressed>, Vec<NearMiss>) {
+    let mut messages: Vec<Addressed> = Vec::new();
+    let mut near_misses = Vec::new();
+    let mut index: HashMap<WebhookId, usize> = HashMap::new();
+    for event in events {
+        let routed = ws.route(now, event);
+        near_misses.extend(routed.near_misses);
+        for recipient in routed.recipients {
+            let i = *index.entry(recipient.webhook_id).or_insert_with(|| {
+                messages.push(Addressed {
+                    webhook_id: recipient.webhook_id,
+                    target_url: recipient.target_url,
+                    secret: recipient.secret,
+                    events: Vec::new(),
+                });
+                messages.len() - 1
+            });
+            messages[i].events.push(event.clone());
+        }
+    }
+    (messages, near_misses)
+}
+
+/// The `system` follow-ups of `events`: one per record that a user created
+/// or updated among them.
+fn follow_ups(draws: &mut Draws, events: &[Event]) -> Vec<Event> {
+    let mut follow_ups: Vec<Event> = Vec::new();
+    for event in events {
+        let Some(follow_up) = draws.follow_up(event) else {
+            continue;
+        };
+        let record = record_of(&follow_up);
+        if !follow_ups.iter().any(|f| record_of(f) == record) {
+            follow_ups.push(follow_up);
+        }
+    }
+    follow_ups
+}
+
+/// The record every one of `events` is about, if they share one.
+fn one_record(events: &[Event]) -> Option<(String, String)> {
+    let first = record_of(events.first()?)?;
+    events
+        .iter()
+        .all(|e| record_of(e).as_ref() == Some(&first))
+        .then_some(first)
 }
 
 /// The worker: starts each due attempt, then sleeps until the next one is
@@ -272,15 +481,17 @@ async fn attempt(deliveries: Arc<Deliveries>, mut job: Job) {
         Some(WebhookStatus::Inactive) => skipped("the webhook is inactive"),
         Some(_) => match send::refusal(&job.target_url, &deliveries.targets, &own_ports) {
             Some(reason) => skipped(&reason),
-            None => send::post(deliveries.sender(), &job, deliveries.policy.attempt_timeout).await,
+            None => deliveries.post(&job).await,
         },
     };
     let attempted_at = deliveries.clock.now();
     job.attempts_made += 1;
     let webhook_id = job.webhook_id;
     let scheduled_at = job.next_at;
-    let succeeded = matches!(outcome, DeliveryOutcome::Delivered { .. });
-    let failed = matches!(outcome, DeliveryOutcome::Failed { .. });
+    // A duplicate is an extra copy: never retried, no status change.
+    let counts = job.origin != DeliveryOrigin::Duplicate;
+    let succeeded = counts && matches!(outcome, DeliveryOutcome::Delivered { .. });
+    let failed = counts && matches!(outcome, DeliveryOutcome::Failed { .. });
     let entry = log_entry(&job, scheduled_at, attempted_at, outcome);
     let retries = deliveries.policy.retries;
     let wait = deliveries.policy.wait_before_retry(job.attempts_made);
@@ -328,6 +539,7 @@ fn log_entry(
         outcome,
         body: job.body.clone(),
         signature: job.signature.clone(),
+        origin: job.origin,
     }
 }
 

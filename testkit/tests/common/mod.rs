@@ -161,6 +161,12 @@ pub async fn send(
 
 /// Every (method, path) of the control routes, as their OpenAPI
 /// description (`spec/fake-control.openapi.json`) lists them.
+/// A path that routes to the described `path`: its one parameter
+/// (`{idempotency_key}`) filled in with an escaped key no log holds.
+pub fn route_instance(path: &str) -> String {
+    path.replace("{idempotency_key}", "k%2F1")
+}
+
 pub fn control_routes() -> Vec<(String, String)> {
     let spec: serde_json::Value =
         serde_json::from_str(include_str!("../../spec/fake-control.openapi.json")).unwrap();

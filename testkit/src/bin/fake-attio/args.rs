@@ -49,6 +49,13 @@ options:
   --rate-limit             enforce Attio's 100 reads/s and 25 writes/s
   --manual-clock           run on a manual clock that starts now and moves
                            only by POST /__fake/clock/advance
+  --attio-like-deliveries SEED
+                           deliver as Attio does, every choice drawn from
+                           SEED (an integer): events about one record batched
+                           within 200 ms, a system record.updated 1 s after a
+                           user's record change, some messages sent twice or
+                           held back, timed-out requests left running while
+                           their retry goes out (DeliveryProfile::attio_like)
   --log                    one JSON line per request on stderr (method,
                            path, status, micros; never a token or a body)
   --header-timeout SECS    close connections that take longer to send
@@ -94,6 +101,7 @@ pub(crate) struct Options {
     pub(crate) delivery_roots: Vec<CertificateDer<'static>>,
     pub(crate) rate_limit: bool,
     pub(crate) manual_clock: bool,
+    pub(crate) attio_like_deliveries: Option<u64>,
     pub(crate) log: bool,
     pub(crate) limits: Limits,
 }
@@ -220,6 +228,7 @@ pub(crate) fn parse_args(
         delivery_roots: Vec::new(),
         rate_limit: false,
         manual_clock: false,
+        attio_like_deliveries: None,
         log: false,
         limits: Limits::default(),
     };
@@ -284,6 +293,15 @@ pub(crate) fn parse_args(
             }
             Long("rate-limit") => options.rate_limit = true,
             Long("manual-clock") => options.manual_clock = true,
+            Long("attio-like-deliveries") => {
+                let v = value(&mut parser)?;
+                options.attio_like_deliveries = Some(v.parse().map_err(|_| {
+                    format!(
+                        "--attio-like-deliveries: {v:?} is not a seed (an integer from 0 to {})",
+                        u64::MAX
+                    )
+                })?);
+            }
             Long("log") => options.log = true,
             Long("header-timeout") => {
                 options.limits.header_read_timeout =
@@ -456,6 +474,13 @@ mod tests {
         assert_eq!(o.limits.header_read_timeout, Duration::from_millis(500));
         assert_eq!(o.limits.max_connections, 3);
         assert!(parse(&["--idle-timeout", "0"], &[]).is_err());
+        assert_eq!(options(&[], &[]).attio_like_deliveries, None);
+        let o = options(&["--attio-like-deliveries", "42"], &[]);
+        assert_eq!(o.attio_like_deliveries, Some(42));
+        let err = parse(&["--attio-like-deliveries", "-1"], &[])
+            .err()
+            .unwrap();
+        assert!(err.contains("not a seed"), "{err}");
         let o = options(&["--max-stored-mib", "16"], &[]);
         assert_eq!(o.limits.stored_bytes, 16 << 20);
         assert!(parse(&["--max-stored-mib", "0"], &[]).is_err());

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use attio_webhooks::model::Timestamp;
-use attio_webhooks_testkit::{Clock, FakeAttio, StopSignals, DEFAULT_TOKEN};
+use attio_webhooks_testkit::{Clock, DeliveryProfile, FakeAttio, StopSignals, DEFAULT_TOKEN};
 
 use args::{parse_args, usage, Options, Parsed};
 
@@ -35,6 +35,9 @@ fn build(options: &Options) -> FakeAttio {
     }
     if options.manual_clock {
         builder = builder.clock(Clock::manual(Timestamp::now()));
+    }
+    if let Some(seed) = options.attio_like_deliveries {
+        builder = builder.delivery_profile(DeliveryProfile::attio_like(seed));
     }
     if let Some(token) = &options.control_token {
         builder = builder.control_token(token.clone());

@@ -1,0 +1,74 @@
+//! A message before it is signed: its recipient, its events, when it goes
+//! out, and whether later events about the same record may still join it.
+
+use std::time::Duration;
+
+use attio_webhooks::{
+    model::Timestamp, receive::signature, receive::Delivery, receive::Event, Secret, WebhookId,
+};
+use bytes::Bytes;
+
+use super::attempt::DeliveryOrigin;
+use super::queue::Job;
+
+/// One webhook's share of an emit: where it goes and the events it accepts, in emit order.
+#[derive(Debug)]
+pub(crate) struct Addressed {
+    pub(crate) webhook_id: WebhookId,
+    pub(crate) target_url: String,
+    pub(crate) secret: Secret,
+    pub(crate) events: Vec<Event>,
+}
+
+/// A message waiting to be signed and sent at `sends_at`.
+#[derive(Debug)]
+pub(crate) struct Open {
+    pub(crate) to: Addressed,
+    pub(crate) key: String,
+    /// The record (object id, record id) every event is about, when later
+    /// events about it may join the message until `sends_at`.
+    pub(crate) joins: Option<(String, String)>,
+    pub(crate) origin: DeliveryOrigin,
+    pub(crate) sends_at: Timestamp,
+    /// A duplicate goes out this long after the first attempt.
+    pub(crate) duplicate_after: Option<Duration>,
+    pub(crate) generation: u64,
+}
+
+impl Open {
+    /// Whether `event`, for `webhook_id`, may join this message at `now`.
+    pub(crate) fn takes(
+        &self,
+        webhook_id: WebhookId,
+        record: &(String, String),
+        now: Timestamp,
+    ) -> bool {
+        self.to.webhook_id == webhook_id
+            && self.joins.as_ref() == Some(record)
+            && now < self.sends_at
+    }
+
+    /// Signs the body: the message's job, and its duplicate's if it has one.
+    pub(crate) fn seal(self) -> (Job, Option<Job>) {
+        let body = serde_json::to_vec(&Delivery::batch(self.to.webhook_id, self.to.events))
+            .map(Bytes::from)
+            .unwrap_or_default();
+        let job = Job {
+            webhook_id: self.to.webhook_id,
+            key: self.key,
+            target_url: self.to.target_url,
+            signature: signature::sign(&self.to.secret, &body),
+            body,
+            attempts_made: 0,
+            next_at: self.sends_at,
+            generation: self.generation,
+            origin: self.origin,
+        };
+        let duplicate = self.duplicate_after.map(|after| Job {
+            next_at: self.sends_at.saturating_add(after),
+            origin: DeliveryOrigin::Duplicate,
+            ..job.clone()
+        });
+        (job, duplicate)
+    }
+}
