@@ -17,7 +17,6 @@ use attio_webhooks::{
 };
 use attio_webhooks_testkit::{
     Clock, DeliveryOrigin, DeliveryOutcome, DeliveryPolicy, DeliveryProfile, FakeAttio, FakeServer,
-    DELIVERY_USER_AGENT,
 };
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -189,8 +188,14 @@ fn verified_events(received: &[Received], created: &CreatedWebhook) -> Vec<Event
                 "both headers carry the signature"
             );
             assert_eq!(sig, oracle::sign(created.secret.expose(), &r.body));
+            // FIDELITY.md, "Delivery `Content-Type`" and "Delivery
+            // `User-Agent`": the example request of Attio's payload
+            // reference (attio.com/developers/reference/webhooks).
             assert_eq!(r.headers["content-type"], "application/json");
-            assert_eq!(r.headers["user-agent"], DELIVERY_USER_AGENT);
+            assert_eq!(
+                r.headers["user-agent"],
+                "Attio 2.0 (https://attio.com/developers/using-webhooks)"
+            );
             assert!(r.headers.contains_key("idempotency-key"));
             let delivery = Verifier::new(created.secret.clone())
                 .verify(&r.headers, &r.body)

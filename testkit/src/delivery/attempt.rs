@@ -6,12 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::lossy::{lossy_utf8, utf8_bytes};
 
-/// The `User-Agent` of the fake's deliveries.
-pub const DELIVERY_USER_AGENT: &str = concat!(
-    "Attio-Webhooks/1.0 (attio-webhooks-testkit ",
-    env!("CARGO_PKG_VERSION"),
-    ")"
-);
+/// The `User-Agent` of the fake's deliveries: Attio's, as its payload
+/// reference shows a delivery request
+/// (attio.com/developers/reference/webhooks), so a receiver that looks at
+/// it sees what Attio sends.
+pub const DELIVERY_USER_AGENT: &str = "Attio 2.0 (https://attio.com/developers/using-webhooks)";
 
 /// One delivery attempt, as the fake logs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
