@@ -1,5 +1,6 @@
-//! A message before it is signed: its recipient, its events, when it goes
-//! out, and whether later events about the same record may still join it.
+//! A message before it is signed (its recipient, its events, when it goes
+//! out, and whether later events about the same record may still join it)
+//! and after: the signed job that each attempt sends.
 
 use std::time::Duration;
 
@@ -9,7 +10,23 @@ use attio_webhooks::{
 use bytes::Bytes;
 
 use super::attempt::DeliveryOrigin;
-use super::queue::Job;
+
+/// One message to one webhook, between attempts.
+#[derive(Clone, Debug)]
+pub(crate) struct Job {
+    pub(crate) webhook_id: WebhookId,
+    pub(crate) key: String,
+    /// The target URL the webhook had when the event was emitted.
+    pub(crate) target_url: String,
+    pub(crate) body: Bytes,
+    pub(crate) signature: String,
+    pub(crate) attempts_made: u32,
+    pub(crate) next_at: Timestamp,
+    /// The queue generation the job belongs to (see the queue's `generation`).
+    pub(crate) generation: u64,
+    /// Why it is sent; a [`DeliveryOrigin::Duplicate`] is not retried.
+    pub(crate) origin: DeliveryOrigin,
+}
 
 /// One webhook's share of an emit: where it goes and the events it accepts, in emit order.
 #[derive(Debug)]

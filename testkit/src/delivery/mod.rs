@@ -32,9 +32,9 @@ use crate::bounded::{BoundedLog, LogSnapshot};
 use crate::clock::Clock;
 use crate::locked::Locked;
 use crate::workspace::{NearMiss, NearMissReason, Workspace};
-use message::{Addressed, Open};
+use message::{Addressed, Job, Open};
 use profile::{record_of, Draws};
-use queue::{Job, Queue};
+use queue::Queue;
 use send::Sender;
 pub(crate) use send::{DeliveryRoots, Targets};
 

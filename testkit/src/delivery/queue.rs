@@ -2,27 +2,8 @@
 //! more events (under a [`crate::DeliveryProfile`] batch window).
 
 use attio_webhooks::{model::Timestamp, receive::Event, WebhookId};
-use bytes::Bytes;
 
-use super::attempt::DeliveryOrigin;
-use super::message::Open;
-
-/// One message to one webhook, between attempts.
-#[derive(Clone, Debug)]
-pub(crate) struct Job {
-    pub(crate) webhook_id: WebhookId,
-    pub(crate) key: String,
-    /// The target URL the webhook had when the event was emitted.
-    pub(crate) target_url: String,
-    pub(crate) body: Bytes,
-    pub(crate) signature: String,
-    pub(crate) attempts_made: u32,
-    pub(crate) next_at: Timestamp,
-    /// The queue generation the job belongs to (see [`Queue::generation`]).
-    pub(crate) generation: u64,
-    /// Why it is sent; a [`DeliveryOrigin::Duplicate`] is not retried.
-    pub(crate) origin: DeliveryOrigin,
-}
+use super::message::{Job, Open};
 
 /// Jobs waiting, open messages, attempts in flight, and a generation that
 /// a reset bumps so that jobs from before it are dropped when they come back.
