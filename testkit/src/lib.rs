@@ -206,7 +206,8 @@ pub use clock::Clock;
 pub use control_client::{ClockState, ControlClient, ControlError};
 pub use delivery::{
     DeliveryAttempt, DeliveryOrigin, DeliveryOutcome, DeliveryPolicy, DeliveryProfile, Emitted,
-    QueuedDelivery, RedeliveryError, UnknownEventType, DELIVERY_USER_AGENT, OVERRUN_LIMIT,
+    QueuedDelivery, RedeliveryError, UnknownEventType, DELIVERY_USER_AGENT, MAX_NEAR_MISSES,
+    OVERRUN_LIMIT,
 };
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]

@@ -211,3 +211,36 @@ async fn control_client_and_fake_explain_alike() {
     assert!(server.emit_explained(typo.clone()).is_err());
     assert!(server.emit(typo).is_empty());
 }
+
+/// A batch to a full workspace would answer events × webhooks near misses:
+/// the answer keeps the first `MAX_NEAR_MISSES` and counts the rest.
+#[tokio::test]
+async fn near_misses_are_bounded_and_the_rest_counted() {
+    let server = FakeAttio::start().await;
+    let http = raw_client();
+    let seeds: Vec<Value> = (0..60)
+        .map(|i| {
+            json!({"target_url": format!("https://example.com/notes/{i}"),
+                   "subscriptions": [{"event_type": "note.created", "filter": null}]})
+        })
+        .collect();
+    let seeded = post(
+        &http,
+        &server,
+        "/__fake/webhooks",
+        &json!({"data": seeds}).to_string(),
+    )
+    .await;
+    assert_eq!(seeded.status, 200);
+    let workspace = server.workspace_id().to_string();
+    let event: Value = serde_json::from_str(&record_event("record.created", &workspace)).unwrap();
+    // Two events, each missed by all 60 webhooks: 120 near misses.
+    let batch = json!({"data": [event["data"], event["data"]]}).to_string();
+    let answer = post(&http, &server, "/__fake/events", &batch).await;
+    assert_eq!(answer.status, 200);
+    let body = answer.json();
+    assert_eq!(body["data"], json!([]));
+    assert_eq!(body["near_misses"].as_array().unwrap().len(), 100);
+    assert_eq!(body["near_misses_omitted"], 20);
+    assert_eq!(attio_webhooks_testkit::MAX_NEAR_MISSES, 100);
+}

@@ -22,8 +22,37 @@ pub struct Emitted {
     pub deliveries: Vec<QueuedDelivery>,
     /// Each webhook that does not get it (or whose target the fake will
     /// not send to), in creation order, with why.
+    ///
+    /// At most [`MAX_NEAR_MISSES`] for one emit (a batch to a full
+    /// workspace could otherwise answer events × webhooks of them); the
+    /// rest are counted in `near_misses_omitted`.
     #[serde(default)]
     pub near_misses: Vec<NearMiss>,
+    /// How many near misses past [`MAX_NEAR_MISSES`] were left out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub near_misses_omitted: usize,
+}
+
+/// The most near misses one emit reports (the fake's bound: each can hold
+/// a webhook's filters and the values found, and a batch multiplies them).
+pub const MAX_NEAR_MISSES: usize = 100;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Emitted {
+    /// Adds `misses`, keeping at most [`MAX_NEAR_MISSES`] and counting
+    /// the rest.
+    pub(crate) fn note_misses(&mut self, misses: impl IntoIterator<Item = NearMiss>) {
+        for miss in misses {
+            if self.near_misses.len() < MAX_NEAR_MISSES {
+                self.near_misses.push(miss);
+            } else {
+                self.near_misses_omitted += 1;
+            }
+        }
+    }
 }
 
 /// An event whose `event_type` this version does not know, which no
@@ -102,6 +131,7 @@ mod tests {
         let emitted = |deliveries: Vec<QueuedDelivery>, near_misses| Emitted {
             deliveries,
             near_misses,
+            near_misses_omitted: 0,
         };
         // Nobody has the type (or there is nobody): refused, near misses kept.
         let refused = emitted(vec![], vec![no_type()]).check_type(&unknown);

@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 pub use attempt::{
     DeliveryAttempt, DeliveryOrigin, DeliveryOutcome, QueuedDelivery, DELIVERY_USER_AGENT,
 };
-pub use emitted::{Emitted, UnknownEventType};
+pub use emitted::{Emitted, UnknownEventType, MAX_NEAR_MISSES};
 pub use policy::DeliveryPolicy;
 pub use profile::{DeliveryProfile, OVERRUN_LIMIT};
 pub use redelivery::RedeliveryError;
@@ -153,7 +153,7 @@ impl Deliveries {
             };
             (s.queue.generation, follow_ups)
         });
-        let ((messages, mut near_misses), follow_ups) = self.workspace.with(|ws| {
+        let ((messages, mut emitted), follow_ups) = self.workspace.with(|ws| {
             let follow_ups: Vec<Vec<Addressed>> = follow_ups
                 .iter()
                 .map(|event| address(ws, now, std::slice::from_ref(event)).0)
@@ -161,15 +161,13 @@ impl Deliveries {
             (address(ws, now, events), follow_ups)
         });
         let own_ports = self.own_ports.with(|ports| ports.clone());
-        for to in &messages {
-            if let Some(reason) = send::refusal(&to.target_url, &self.targets, &own_ports) {
-                near_misses.push(NearMiss {
-                    webhook_id: to.webhook_id,
-                    target_url: to.target_url.clone(),
-                    reason: NearMissReason::TargetRefused { reason },
-                });
-            }
-        }
+        emitted.note_misses(messages.iter().filter_map(|to| {
+            send::refusal(&to.target_url, &self.targets, &own_ports).map(|reason| NearMiss {
+                webhook_id: to.webhook_id,
+                target_url: to.target_url.clone(),
+                reason: NearMissReason::TargetRefused { reason },
+            })
+        }));
         let queued = self.state.with(|state| {
             if state.queue.generation != generation {
                 return Vec::new();
@@ -189,10 +187,8 @@ impl Deliveries {
         });
         self.ensure_worker();
         self.changed.notify_waiters();
-        Emitted {
-            deliveries: queued,
-            near_misses,
-        }
+        emitted.deliveries = queued;
+        emitted
     }
 
     /// Refuses `events` when one has a type this version does not know
@@ -207,10 +203,8 @@ impl Deliveries {
         for event in events.iter().filter(|e| !e.event_type.is_known()) {
             let routed = self.workspace.with(|ws| ws.route(now, event));
             if routed.recipients.is_empty() {
-                let probe = Emitted {
-                    deliveries: Vec::new(),
-                    near_misses: routed.near_misses,
-                };
+                let mut probe = Emitted::default();
+                probe.note_misses(routed.near_misses);
                 probe.check_type(&event.event_type)?;
             }
         }
@@ -388,18 +382,15 @@ impl Deliveries {
 
 /// Each webhook's share of `events`: the events it accepts, in order, one
 /// entry per webhook in the order they first accept one; and, for each
-/// event in turn, why each other webhook does not get it.
-fn address(
-    ws: &mut Workspace,
-    now: Timestamp,
-    events: &[Event],
-) -> (Vec<Addressed>, Vec<NearMiss>) {
+/// event in turn, why each other webhook does not get it (its
+/// `deliveries` empty: they are queued later).
+fn address(ws: &mut Workspace, now: Timestamp, events: &[Event]) -> (Vec<Addressed>, Emitted) {
     let mut messages: Vec<Addressed> = Vec::new();
-    let mut near_misses = Vec::new();
+    let mut explained = Emitted::default();
     let mut index: HashMap<WebhookId, usize> = HashMap::new();
     for event in events {
         let routed = ws.route(now, event);
-        near_misses.extend(routed.near_misses);
+        explained.note_misses(routed.near_misses);
         for recipient in routed.recipients {
             let i = *index.entry(recipient.webhook_id).or_insert_with(|| {
                 messages.push(Addressed {
@@ -413,7 +404,7 @@ fn address(
             messages[i].events.push(event.clone());
         }
     }
-    (messages, near_misses)
+    (messages, explained)
 }
 
 /// The `system` follow-ups of `events`: one per record that a user created
