@@ -151,6 +151,11 @@ async fn a_misspelled_event_type_is_a_400_naming_the_known_types() {
     assert_eq!(body["type"], "invalid_request_error");
     assert_eq!(body["code"], "validation_type");
     let message = body["message"].as_str().unwrap();
+    // The type as sent, not a Rust debug form.
+    assert!(
+        message.starts_with("unknown event type \"record.create\": "),
+        "{message}"
+    );
     for known in [
         "\"record.create\"",
         "record.created",

@@ -66,7 +66,8 @@ impl Emitted {
 /// type.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown event type {event_type:?}: no webhook subscribes to it, and it is none of the {} types this version knows ({})",
+    "unknown event type \"{}\": no webhook subscribes to it, and it is none of the {} types this version knows ({})",
+    event_type.as_str(),
     EventType::KNOWN.len(),
     known_types()
 )]
