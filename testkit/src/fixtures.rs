@@ -357,7 +357,7 @@ impl Respond for Answer {
         // Every answer of Attio's names itself, afresh each time.
         template.insert_header(
             attio_webhooks::error::EXECUTION_ID_HEADER,
-            uuid::Uuid::new_v4().hyphenated().to_string(),
+            crate::api::responses::execution_id(),
         )
     }
 }

@@ -241,10 +241,10 @@ impl Dispatcher {
 /// `X-Attio-Execution-Id` (observed on every live answer, success or error;
 /// rbeene/attio_ruby's capture, 2025-07-27, amp-labs/connectors PR 3231).
 fn stamp_execution_id(headers: &mut http::HeaderMap) {
-    let id = uuid::Uuid::new_v4().hyphenated().to_string();
-    if let Ok(value) = http::HeaderValue::try_from(id) {
-        headers.insert(attio_webhooks::error::EXECUTION_ID_HEADER, value);
-    }
+    headers.insert(
+        attio_webhooks::error::EXECUTION_ID_HEADER,
+        responses::execution_id(),
+    );
 }
 
 /// Steps 8 and 9 for an API route.
