@@ -258,8 +258,35 @@ pub struct ApiErrorBody {
     /// field here.
     /// (A boxed slice, which keeps [`Error`] small: index and iterate it
     /// as a slice.)
-    #[serde(default, skip_serializing_if = "no_entries")]
+    ///
+    /// Read leniently, so that an odd diagnostic never costs the status,
+    /// type and code: a `null` or a value that is not an array reads as
+    /// empty, and an entry that is not an object is skipped (both are
+    /// dropped: written back, the body lacks them). An entry that is an
+    /// object is kept, however its keys look (see [`ValidationError`]).
+    #[serde(
+        default,
+        deserialize_with = "lenient_entries",
+        skip_serializing_if = "no_entries"
+    )]
     pub validation_errors: Box<[ValidationError]>,
+}
+
+/// `validation_errors` as [`ApiErrorBody`] documents it: the entries that
+/// are objects, nothing for any other value.
+fn lenient_entries<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Box<[ValidationError]>, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Array(entries) => entries
+            .into_iter()
+            .filter_map(|entry| match entry {
+                serde_json::Value::Object(entry) => Some(ValidationError::from_entry(entry)),
+                _ => None,
+            })
+            .collect(),
+        _ => Box::default(),
+    })
 }
 
 fn no_entries(errors: &[ValidationError]) -> bool {
@@ -313,6 +340,14 @@ impl fmt::Display for ApiErrorBody {
 /// "message":"Required","expected":"string","received":"undefined"}`
 /// (rbeene/attio_ruby's `api_response_documentation.md`, 2025-07-27).
 ///
+/// Any JSON object reads as an entry, and nothing it holds is lost: a
+/// `code` or `message` that is not a string, or a `path` that is not an
+/// array, is kept in `details` under its own key (the field is then
+/// empty), and a path element that is neither a key nor an index is kept
+/// as [`PathSegment::Other`]. Written back, an empty `code`, `path` or
+/// `message` gives way to the `details` entry of the same key, if any; a
+/// field that is set wins over it.
+///
 /// ```
 /// use attio_webhooks::error::ApiErrorBody;
 /// let body: ApiErrorBody = serde_json::from_str(
@@ -328,22 +363,66 @@ impl fmt::Display for ApiErrorBody {
 /// );
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ValidationError {
-    /// The kind of problem, e.g. `invalid_type`.
-    #[serde(default)]
+    /// The kind of problem, e.g. `invalid_type` (empty when the entry had
+    /// none, or one that is not a string: that one is in `details`).
     pub code: String,
-    /// Where, from the body's root: `["data", "subscriptions", 0, "filter"]`.
-    #[serde(default)]
+    /// Where, from the body's root: `["data", "subscriptions", 0, "filter"]`
+    /// (empty when the entry had none, or one that is not an array: that
+    /// one is in `details`).
     pub path: Vec<PathSegment>,
-    /// What Attio said, e.g. `Required`.
-    #[serde(default)]
+    /// What Attio said, e.g. `Required` (empty when the entry had none, or
+    /// one that is not a string: that one is in `details`).
     pub message: String,
     /// Every other key of the entry, as sent (`expected`, `received`,
-    /// `options`, ...).
-    #[serde(flatten)]
+    /// `options`, ...), and a `code`, `path` or `message` of another type
+    /// than the field's.
     pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Serialize for ValidationError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        // A field written by its own name; the details entry of that name
+        // only stands in for an empty field.
+        let code = !self.code.is_empty() || !self.details.contains_key("code");
+        let path = !self.path.is_empty() || !self.details.contains_key("path");
+        let message = !self.message.is_empty() || !self.details.contains_key("message");
+        let shadowed = |key: &str| match key {
+            "code" => code,
+            "path" => path,
+            "message" => message,
+            _ => false,
+        };
+        let len = usize::from(code)
+            + usize::from(path)
+            + usize::from(message)
+            + self.details.keys().filter(|k| !shadowed(k)).count();
+        let mut map = serializer.serialize_map(Some(len))?;
+        if code {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if path {
+            map.serialize_entry("path", &self.path)?;
+        }
+        if message {
+            map.serialize_entry("message", &self.message)?;
+        }
+        for (key, value) in &self.details {
+            if !shadowed(key) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ValidationError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Map::deserialize(deserializer).map(Self::from_entry)
+    }
 }
 
 impl ValidationError {
@@ -358,6 +437,36 @@ impl ValidationError {
             path,
             message: message.into(),
             details: serde_json::Map::new(),
+        }
+    }
+
+    /// The entry a JSON object holds (see [`ValidationError`] for what
+    /// becomes of a key of an unexpected type).
+    fn from_entry(mut details: serde_json::Map<String, serde_json::Value>) -> Self {
+        use serde_json::Value;
+        let mut string = |key: &str| match details.remove(key) {
+            Some(Value::String(text)) => text,
+            Some(other) => {
+                details.insert(key.to_owned(), other);
+                String::new()
+            }
+            None => String::new(),
+        };
+        let code = string("code");
+        let message = string("message");
+        let path = match details.remove("path") {
+            Some(Value::Array(segments)) => segments.into_iter().map(PathSegment::from).collect(),
+            Some(other) => {
+                details.insert("path".to_owned(), other);
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        Self {
+            code,
+            path,
+            message,
+            details,
         }
     }
 
@@ -393,6 +502,11 @@ impl ValidationError {
                     out.push_str(&i.to_string());
                     out.push(']');
                 }
+                PathSegment::Other(value) => {
+                    out.push('[');
+                    out.push_str(&value.to_string());
+                    out.push(']');
+                }
             }
         }
         out
@@ -415,7 +529,19 @@ impl fmt::Display for ValidationError {
     }
 }
 
-/// One step of a [`ValidationError`]'s path: an object key or an array index.
+/// One step of a [`ValidationError`]'s path: an object key or an array
+/// index, or any other JSON value the path held, kept as sent.
+///
+/// ```
+/// use attio_webhooks::error::{ApiErrorBody, PathSegment};
+/// let body: ApiErrorBody = serde_json::from_str(
+///     r#"{"status_code":400,"type":"invalid_request_error","code":"validation_type","message":"m","validation_errors":[{"code":"c","path":["data",-1,null],"message":"m"}]}"#,
+/// )?;
+/// let path = &body.validation_errors[0].path;
+/// assert_eq!(path[1], PathSegment::Other(serde_json::json!(-1)));
+/// assert_eq!(body.validation_errors[0].path_string(), "data[-1][null]");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PathSegment {
@@ -423,6 +549,25 @@ pub enum PathSegment {
     Index(u64),
     /// An object key.
     Key(String),
+    /// Anything else (`null`, a negative or fractional number, an object,
+    /// an array, a boolean), as sent. `path_string` writes it in brackets,
+    /// as JSON.
+    Other(serde_json::Value),
+}
+
+impl From<serde_json::Value> for PathSegment {
+    /// A string is a key, a non-negative integer an index, anything else
+    /// [`PathSegment::Other`].
+    fn from(value: serde_json::Value) -> Self {
+        match value {
+            serde_json::Value::String(key) => PathSegment::Key(key),
+            serde_json::Value::Number(n) => match n.as_u64() {
+                Some(index) => PathSegment::Index(index),
+                None => PathSegment::Other(serde_json::Value::Number(n)),
+            },
+            other => PathSegment::Other(other),
+        }
+    }
 }
 
 impl From<&str> for PathSegment {

@@ -74,7 +74,8 @@ impl Actor {
 pub struct EventIds {
     /// The workspace the event happened in.
     pub workspace_id: WorkspaceId,
-    /// Every other id, verbatim.
+    /// Every other id, verbatim. A `workspace_id` inserted here is not
+    /// written: the `workspace_id` field wins.
     pub ids: Map<String, Value>,
     order: KeyOrder,
 }
@@ -89,10 +90,12 @@ impl Eq for EventIds {}
 
 impl Serialize for EventIds {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1 + self.ids.len()))?;
+        let named = ["workspace_id"];
+        let len = KeyOrder::written_len(&named, &self.ids);
+        let mut map = serializer.serialize_map(Some(len))?;
         self.order.serialize(
             &mut map,
-            &["workspace_id"],
+            &named,
             |map, _| map.serialize_entry("workspace_id", &self.workspace_id),
             &self.ids,
         )?;
@@ -192,7 +195,9 @@ pub struct Event {
     pub actor: Actor,
     /// Every other field, verbatim (`parent_object_id`, `thread_id`, ...).
     /// A key inserted here directly is written after the others; use
-    /// [`Event::with_field`] to place it where Attio does.
+    /// [`Event::with_field`] to place it where Attio does. An
+    /// `event_type`, `id` or `actor` inserted here is not written: the
+    /// field of that name wins (reading never puts one here).
     pub fields: Map<String, Value>,
     order: KeyOrder,
 }
@@ -213,7 +218,8 @@ impl Eq for Event {}
 
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(NAMED.len() + self.fields.len()))?;
+        let len = KeyOrder::written_len(&NAMED, &self.fields);
+        let mut map = serializer.serialize_map(Some(len))?;
         self.order.serialize(
             &mut map,
             &NAMED,
@@ -289,7 +295,8 @@ impl Event {
     }
 
     /// Adds a top-level field (e.g. `parent_object_id`), written before
-    /// `actor`, where Attio puts per-type fields:
+    /// `actor`, where Attio puts per-type fields (an `event_type`, `id` or
+    /// `actor` added here is not written, see [`Event::fields`]):
     ///
     /// ```
     /// use attio_webhooks::{receive::Actor, receive::Event, EventType, WorkspaceId};
@@ -476,5 +483,42 @@ mod tests {
             serde_json::to_string(&repeated).unwrap(),
             r#"{"event_type":"task.created","x":2,"id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c"},"actor":{"type":"system","id":null}}"#
         );
+    }
+
+    /// A key of `fields` (or of `id.ids`) that is also a named key is not
+    /// written: the named field wins, and the length hint counts what is
+    /// written.
+    #[test]
+    fn a_named_key_inserted_into_fields_or_ids_gives_way_to_the_field() {
+        let workspace = "14beef7a-99f7-4534-a87e-70b564330a4c";
+        let mut event = Event::new(
+            EventType::TaskCreated,
+            WorkspaceId::parse(workspace).unwrap(),
+            Actor::system(),
+        )
+        .with_id("task_id", "t")
+        .with_field("zeta", 1);
+        event.fields.insert("id".into(), Value::from("colliding"));
+        event.fields.insert("actor".into(), Value::Null);
+        event
+            .fields
+            .insert("event_type".into(), Value::from("note.created"));
+        event.fields.insert("after".into(), Value::from(2));
+        event
+            .id
+            .ids
+            .insert("workspace_id".into(), Value::from("other"));
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"event_type":"task.created","id":{{"workspace_id":"{workspace}","task_id":"t"}},"zeta":1,"actor":{{"type":"system","id":null}},"after":2}}"#
+            )
+        );
+        let written: Map<String, Value> = serde_json::from_str(&json).unwrap();
+        assert_eq!(KeyOrder::written_len(&NAMED, &event.fields), 5);
+        assert_eq!(written.len(), 5);
+        assert_eq!(KeyOrder::written_len(&["workspace_id"], &event.id.ids), 2);
+        assert_eq!(written["id"].as_object().unwrap().len(), 2);
     }
 }

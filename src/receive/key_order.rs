@@ -55,11 +55,23 @@ impl KeyOrder {
         self.0.insert(at, key.to_owned());
     }
 
+    /// How many entries [`KeyOrder::serialize`] writes for `named` and
+    /// `rest`: the length hint to pass to `serialize_map`.
+    /// Each named key once, and each key of `rest` that is not named.
+    pub(crate) fn written_len(named: &[&str], rest: &Map<String, Value>) -> usize {
+        named.len()
+            + rest
+                .keys()
+                .filter(|key| !named.contains(&key.as_str()))
+                .count()
+    }
+
     /// Writes the object: `named` keys (written by `write_named`) and the
     /// keys of `rest`, in this order; then any named key the order lacks,
     /// then any key of `rest` it lacks (one inserted into a public map
     /// directly), in `rest`'s order. A key of `rest` that is also named is
-    /// not written twice.
+    /// not written from `rest`: the named value wins. Writes
+    /// [`KeyOrder::written_len`] entries.
     pub(crate) fn serialize<M: SerializeMap>(
         &self,
         map: &mut M,
@@ -93,5 +105,72 @@ impl KeyOrder {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A map that counts the entries written to it.
+    struct Count(usize);
+
+    impl SerializeMap for Count {
+        type Ok = ();
+        type Error = serde_json::Error;
+        fn serialize_key<T: ?Sized + serde::Serialize>(
+            &mut self,
+            _: &T,
+        ) -> Result<(), Self::Error> {
+            self.0 += 1;
+            Ok(())
+        }
+        fn serialize_value<T: ?Sized + serde::Serialize>(
+            &mut self,
+            _: &T,
+        ) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        fn end(self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    fn written(order: &KeyOrder, named: &[&str], rest: &Map<String, Value>) -> usize {
+        let mut count = Count(0);
+        order
+            .serialize(
+                &mut count,
+                named,
+                |map, key| map.serialize_entry(key, &()),
+                rest,
+            )
+            .unwrap();
+        count.0
+    }
+
+    /// The length hint is the number of entries written, also when `rest`
+    /// holds a named key (which is not written from `rest`), or keys the
+    /// order lacks, or the order keys `rest` lacks.
+    #[test]
+    fn the_length_hint_counts_what_is_written() {
+        let named = ["event_type", "id", "actor"];
+        let rest: Map<String, Value> = serde_json::from_str(
+            r#"{"id":"colliding","actor":null,"parent_object_id":"p","zeta":1}"#,
+        )
+        .unwrap();
+        let orders = [
+            KeyOrder::of(&named),
+            KeyOrder::of(&["event_type", "id", "parent_object_id", "actor"]),
+            KeyOrder::of(&["zeta", "missing", "actor", "actor"]),
+            KeyOrder::default(),
+        ];
+        for order in &orders {
+            assert_eq!(written(order, &named, &rest), 5, "{order:?}");
+            assert_eq!(KeyOrder::written_len(&named, &rest), 5, "{order:?}");
+        }
+        let empty = Map::new();
+        assert_eq!(KeyOrder::written_len(&named, &empty), 3);
+        assert_eq!(written(&KeyOrder::default(), &named, &empty), 3);
     }
 }
