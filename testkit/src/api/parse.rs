@@ -232,9 +232,20 @@ pub(crate) fn events_body(body: &Bytes) -> Result<EventsBody, ApiErrorBody> {
         EventsBody::Batch(events) if events.is_empty() => Err(errors::validation(
             "Body payload validation error at data: a batch needs at least one event",
         )),
+        EventsBody::Batch(events) if events.len() > MAX_BATCH_EVENTS => {
+            Err(errors::validation(format!(
+                "Body payload validation error at data: a batch holds at most {MAX_BATCH_EVENTS} events, not {}",
+                events.len()
+            )))
+        }
         emitted => Ok(emitted),
     }
 }
+
+/// The most events one `POST /__fake/events` batch may hold (the fake's
+/// bound: each event is routed to every webhook under the workspace lock,
+/// and Attio's own batches hold a few events about one record).
+pub(crate) const MAX_BATCH_EVENTS: usize = 100;
 
 /// A path segment with its `%XX` escapes decoded, or `None` when the result
 /// is not UTF-8. A `%` not followed by two hex digits is kept as it is.
@@ -367,6 +378,10 @@ mod tests {
             Ok(EventsBody::Batch(events)) if events.len() == 2
         ));
         assert!(matches!(
+            read(format!(r#"{{"data":[{}]}}"#, vec![event; 100].join(","))),
+            Ok(EventsBody::Batch(events)) if events.len() == 100
+        ));
+        assert!(matches!(
             read(format!(r#"{{"data":{{"events":[{event}]}}}}"#)),
             Ok(EventsBody::Batch(events)) if events.len() == 1
         ));
@@ -382,6 +397,10 @@ mod tests {
                 "unknown field `extra`",
             ),
             (format!(r#"{{"events":[{event}]}}"#), "data"),
+            (
+                format!(r#"{{"data":[{}]}}"#, vec![event; 101].join(",")),
+                "at most 100 events, not 101",
+            ),
         ] {
             // The message, or the path and message of a validation error.
             let refusal = serde_json::to_string(&read(bad.clone()).unwrap_err()).unwrap();

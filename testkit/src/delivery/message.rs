@@ -37,14 +37,22 @@ pub(crate) struct Addressed {
     pub(crate) events: Vec<Event>,
 }
 
+/// The most events one message carries: past it, events about the same
+/// record open a new message (the fake's bound on a body that grows while
+/// it waits to be signed).
+pub(crate) const MAX_EVENTS_PER_MESSAGE: usize = 100;
+
 /// A message waiting to be signed and sent at `sends_at`.
 #[derive(Debug)]
 pub(crate) struct Open {
     pub(crate) to: Addressed,
     pub(crate) key: String,
     /// The record (object id, record id) every event is about, when later
-    /// events about it may join the message until `sends_at`.
+    /// events about it may join the message until `joins_until`.
     pub(crate) joins: Option<(String, String)>,
+    /// The end of the batch window: a message held back past it (the
+    /// profile's reordering) takes no more events.
+    pub(crate) joins_until: Timestamp,
     pub(crate) origin: DeliveryOrigin,
     pub(crate) sends_at: Timestamp,
     /// A duplicate goes out this long after the first attempt.
@@ -53,16 +61,20 @@ pub(crate) struct Open {
 }
 
 impl Open {
-    /// Whether `event`, for `webhook_id`, may join this message at `now`.
+    /// Whether `adding` events about `record`, for `webhook_id`, may join
+    /// this message at `now`: within its batch window, and up to
+    /// [`MAX_EVENTS_PER_MESSAGE`] events in all.
     pub(crate) fn takes(
         &self,
         webhook_id: WebhookId,
         record: &(String, String),
+        adding: usize,
         now: Timestamp,
     ) -> bool {
         self.to.webhook_id == webhook_id
             && self.joins.as_ref() == Some(record)
-            && now < self.sends_at
+            && now < self.joins_until
+            && self.to.events.len().saturating_add(adding) <= MAX_EVENTS_PER_MESSAGE
     }
 
     /// Signs the body: the message's job, and its duplicate's if it has one.

@@ -68,12 +68,24 @@ pub(crate) struct Deliveries {
     changed: Arc<Notify>,
     worker: Locked<Option<JoinHandle<()>>>,
     sender: OnceLock<Sender>,
+    /// Requests left running past their timeout (overlapping attempts):
+    /// at most [`MAX_OVERRUNS`] at once; a reset or the fake's drop ends
+    /// them.
+    overruns: Arc<tokio::sync::Semaphore>,
+    stop_overruns: Arc<Notify>,
 }
+
+/// The most requests left running past their timeout at once, under the
+/// profile's overlapping attempts; past it an attempt is cut off at its
+/// timeout as usual (the fake's bound on the sockets it holds).
+const MAX_OVERRUNS: usize = 64;
 
 impl Drop for Deliveries {
     fn drop(&mut self) {
-        // Lets the worker notice that the fake is gone and stop.
+        // Lets the worker notice that the fake is gone and stop, and ends
+        // the requests left running.
         self.changed.notify_waiters();
+        self.stop_overruns.notify_waiters();
     }
 }
 
@@ -104,6 +116,8 @@ impl Deliveries {
             changed: Arc::new(Notify::new()),
             worker: Locked::new("delivery worker", None),
             sender: OnceLock::new(),
+            overruns: Arc::new(tokio::sync::Semaphore::new(MAX_OVERRUNS)),
+            stop_overruns: Arc::new(Notify::new()),
         }
     }
 
@@ -203,9 +217,15 @@ impl Deliveries {
         for event in events.iter().filter(|e| !e.event_type.is_known()) {
             let routed = self.workspace.with(|ws| ws.route(now, event));
             if routed.recipients.is_empty() {
-                let mut probe = Emitted::default();
-                probe.note_misses(routed.near_misses);
-                probe.check_type(&event.event_type)?;
+                // Decided on every webhook's verdict, then capped.
+                let probe = Emitted {
+                    near_misses: routed.near_misses,
+                    ..Emitted::default()
+                };
+                probe.check_type(&event.event_type).map_err(|mut refused| {
+                    refused.near_misses.truncate(MAX_NEAR_MISSES);
+                    refused
+                })?;
             }
         }
         Ok(())
@@ -235,14 +255,16 @@ impl Deliveries {
             }
         }
         let timing = state.draws.timing(&self.profile);
-        let wait = window.unwrap_or_default() + timing.held_back;
+        // Only a message that later events may join waits out the window.
+        let window = joins.as_ref().and(window).unwrap_or_default();
         let key = uuid::Uuid::new_v4().to_string();
         let message = Open {
             to,
             key: key.clone(),
             joins,
+            joins_until: at.saturating_add(window),
             origin,
-            sends_at: at.saturating_add(wait),
+            sends_at: at.saturating_add(window.saturating_add(timing.held_back)),
             duplicate_after: timing.duplicate_after,
             generation,
         };
@@ -317,7 +339,12 @@ impl Deliveries {
         self.state.with(|s| {
             s.queue.clear();
             s.log.clear();
+            // A reset starts the profile's choices over: the same seed and
+            // the same emits after a reset give the same messages.
+            s.draws = Draws::new(self.profile.seed);
         });
+        // A request of the test before the reset stops reaching its receiver.
+        self.stop_overruns.notify_waiters();
         self.changed.notify_waiters();
     }
 
@@ -354,15 +381,31 @@ impl Deliveries {
 
     /// One POST of `job`: cut off at the attempt timeout, or, with the
     /// profile's overlapping attempts, failed at the timeout but left
-    /// running (up to [`OVERRUN_LIMIT`]) while its retry goes out.
+    /// running (up to [`OVERRUN_LIMIT`], at most [`MAX_OVERRUNS`] at once,
+    /// until a reset or the fake's drop) while its retry goes out.
     async fn post(&self, job: &Job) -> DeliveryOutcome {
         let timeout = self.policy.attempt_timeout;
-        if !self.profile.overlapping_attempts {
+        let permit = match self.profile.overlapping_attempts {
+            true => Arc::clone(&self.overruns).try_acquire_owned().ok(),
+            false => None,
+        };
+        let Some(permit) = permit else {
             return send::post(self.sender(), job, timeout).await;
-        }
+        };
         let (sender, job) = (self.sender().clone(), job.clone());
-        let mut request =
-            tokio::spawn(async move { send::post(&sender, &job, OVERRUN_LIMIT).await });
+        let stop = Arc::clone(&self.stop_overruns);
+        let mut request = tokio::spawn(async move {
+            let stopped = stop.notified();
+            let outcome = tokio::select! {
+                outcome = send::post(&sender, &job, OVERRUN_LIMIT) => outcome,
+                () = stopped => DeliveryOutcome::Failed {
+                    status: None,
+                    error: Some("the fake was reset or dropped".to_owned()),
+                },
+            };
+            drop(permit);
+            outcome
+        });
         match tokio::time::timeout(timeout, &mut request).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(e)) => DeliveryOutcome::Failed {
@@ -411,12 +454,12 @@ fn address(ws: &mut Workspace, now: Timestamp, events: &[Event]) -> (Vec<Address
 /// or updated among them.
 fn follow_ups(draws: &mut Draws, events: &[Event]) -> Vec<Event> {
     let mut follow_ups: Vec<Event> = Vec::new();
+    let mut records = std::collections::HashSet::new();
     for event in events {
         let Some(follow_up) = draws.follow_up(event) else {
             continue;
         };
-        let record = record_of(&follow_up);
-        if !follow_ups.iter().any(|f| record_of(f) == record) {
+        if records.insert(record_of(&follow_up)) {
             follow_ups.push(follow_up);
         }
     }

@@ -69,7 +69,7 @@ impl Queue {
         let open = self
             .open
             .iter_mut()
-            .find(|m| m.takes(webhook_id, record, now))?;
+            .find(|m| m.takes(webhook_id, record, events.len(), now))?;
         open.to.events.extend_from_slice(events);
         Some(open.key.clone())
     }
