@@ -544,6 +544,7 @@ impl fmt::Display for ValidationError {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum PathSegment {
     /// An array index.
     Index(u64),
