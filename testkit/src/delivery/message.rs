@@ -2,11 +2,10 @@
 //! out, and whether later events about the same record may still join it)
 //! and after: the signed job that each attempt sends.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use attio_webhooks::{
-    model::Timestamp, receive::signature, receive::Delivery, receive::Event, Secret, WebhookId,
-};
+use attio_webhooks::{model::Timestamp, receive::signature, receive::Event, Secret, WebhookId};
 use bytes::Bytes;
 
 use super::attempt::DeliveryOrigin;
@@ -34,7 +33,9 @@ pub(crate) struct Addressed {
     pub(crate) webhook_id: WebhookId,
     pub(crate) target_url: String,
     pub(crate) secret: Secret,
-    pub(crate) events: Vec<Event>,
+    /// Shared with the other webhooks' shares of the same emit: a batch to
+    /// many webhooks holds each event once.
+    pub(crate) events: Vec<Arc<Event>>,
 }
 
 /// The most events one message carries: past it, events about the same
@@ -79,9 +80,12 @@ impl Open {
 
     /// Signs the body: the message's job, and its duplicate's if it has one.
     pub(crate) fn seal(self) -> (Job, Option<Job>) {
-        let body = serde_json::to_vec(&Delivery::batch(self.to.webhook_id, self.to.events))
-            .map(Bytes::from)
-            .unwrap_or_default();
+        let body = serde_json::to_vec(&Body {
+            webhook_id: self.to.webhook_id,
+            events: Events(&self.to.events),
+        })
+        .map(Bytes::from)
+        .unwrap_or_default();
         let job = Job {
             webhook_id: self.to.webhook_id,
             key: self.key,
@@ -99,5 +103,52 @@ impl Open {
             ..job.clone()
         });
         (job, duplicate)
+    }
+}
+
+/// A delivery body, `{"webhook_id", "events"}`, written as the core's
+/// [`attio_webhooks::receive::Delivery`] writes it, from events shared
+/// between messages.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    webhook_id: WebhookId,
+    events: Events<'a>,
+}
+
+struct Events<'a>(&'a [Arc<Event>]);
+
+impl serde::Serialize for Events<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|event| &**event))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attio_webhooks::receive::{Actor, Delivery};
+    use attio_webhooks::{EventType, WorkspaceId};
+
+    #[test]
+    fn a_body_from_shared_events_is_the_bytes_delivery_writes() {
+        let ws = WorkspaceId::from_u128(7);
+        let events = vec![
+            Event::new(EventType::RecordUpdated, ws, Actor::system()).with_id("record_id", "r1"),
+            Event::new(EventType::NoteCreated, ws, Actor::system())
+                .with_id("note_id", "n1")
+                .with_field("parent_object_id", "o1"),
+        ];
+        let webhook_id = WebhookId::from_u128(9);
+        let shared: Vec<Arc<Event>> = events.iter().cloned().map(Arc::new).collect();
+        let ours = serde_json::to_vec(&Body {
+            webhook_id,
+            events: Events(&shared),
+        })
+        .unwrap();
+        let core = serde_json::to_vec(&Delivery::batch(webhook_id, events)).unwrap();
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(core).unwrap()
+        );
     }
 }

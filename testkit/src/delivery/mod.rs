@@ -434,6 +434,7 @@ fn address(ws: &mut Workspace, now: Timestamp, events: &[Event]) -> (Vec<Address
     for event in events {
         let routed = ws.route(now, event);
         explained.note_misses(routed.near_misses);
+        let shared = Arc::new(event.clone());
         for recipient in routed.recipients {
             let i = *index.entry(recipient.webhook_id).or_insert_with(|| {
                 messages.push(Addressed {
@@ -444,7 +445,7 @@ fn address(ws: &mut Workspace, now: Timestamp, events: &[Event]) -> (Vec<Address
                 });
                 messages.len() - 1
             });
-            messages[i].events.push(event.clone());
+            messages[i].events.push(Arc::clone(&shared));
         }
     }
     (messages, explained)
@@ -467,7 +468,7 @@ fn follow_ups(draws: &mut Draws, events: &[Event]) -> Vec<Event> {
 }
 
 /// The record every one of `events` is about, if they share one.
-fn one_record(events: &[Event]) -> Option<(String, String)> {
+fn one_record(events: &[Arc<Event>]) -> Option<(String, String)> {
     let first = record_of(events.first()?)?;
     events
         .iter()

@@ -1,6 +1,8 @@
 //! The messages waiting for their next attempt, and those still open for
 //! more events (under a [`crate::DeliveryProfile`] batch window).
 
+use std::sync::Arc;
+
 use attio_webhooks::{model::Timestamp, receive::Event, WebhookId};
 
 use super::message::{Job, Open};
@@ -63,7 +65,7 @@ impl Queue {
         &mut self,
         webhook_id: WebhookId,
         record: &(String, String),
-        events: &[Event],
+        events: &[Arc<Event>],
         now: Timestamp,
     ) -> Option<String> {
         let open = self
