@@ -23,6 +23,12 @@ fn fake_with(profile: DeliveryProfile) -> (FakeAttio, Clock) {
         ))
         .delivery_profile(profile)
         .build();
+    seed_hook(&fake);
+    (fake, clock)
+}
+
+/// The one webhook: record.created and record.updated, never contacted.
+fn seed_hook(fake: &FakeAttio) {
     fake.seed([Seed::new(
         "https://example.com/hook",
         vec![
@@ -31,7 +37,6 @@ fn fake_with(profile: DeliveryProfile) -> (FakeAttio, Clock) {
         ],
     )])
     .unwrap();
-    (fake, clock)
 }
 
 /// A `record.updated` as activepieces captured it live (PR 15056), by hand:
@@ -271,14 +276,7 @@ async fn a_reset_starts_the_seeded_choices_over() {
     // goes on from where it was, so compare shapes after the reset
     // against a fresh fake started at the same time.
     let fresh_start = clock.now();
-    fake.seed([Seed::new(
-        "https://example.com/hook",
-        vec![
-            Subscription::new(EventType::RecordCreated),
-            Subscription::new(EventType::RecordUpdated),
-        ],
-    )])
-    .unwrap();
+    seed_hook(&fake);
     run_script(&fake, &clock).await;
     let shift =
         |seq: Vec<(u128, DeliveryOrigin, Value)>, by: u128| -> Vec<(u128, DeliveryOrigin, Value)> {
