@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use attio_webhooks::operations::{
     CreateWebhook, DeleteWebhook, GetWebhook, ListWebhooks, UpdateWebhook,
 };
-use attio_webhooks::{client::Endpoint, Client, Request, WebhookId};
+use attio_webhooks::{client::Endpoint, Client, Request, RequestExt, WebhookId};
 use attio_webhooks_testkit::{FakeAttio, InProcessTransport};
 use bytes::Bytes;
 

@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use attio_webhooks::operations::ListWebhooks;
-use attio_webhooks::{EventType, Request, Subscription, Transport};
+use attio_webhooks::{EventType, Request, RequestExt, Subscription, Transport};
 use attio_webhooks_testkit::{FakeAttio, IN_PROCESS_BASE_URL};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

@@ -21,7 +21,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// ```
 /// # use attio_webhooks::{Error, error::InvalidInput};
-/// let err = Error::from(InvalidInput::EmptyToken);
+/// let err = Error::from(InvalidInput::NoSubscriptions);
 /// assert!(!err.is_not_found());
 /// assert_eq!(err.status(), None);
 /// ```
@@ -62,6 +62,11 @@ pub enum Error {
     /// The request was rejected before sending; nothing went over the wire.
     #[error("invalid input: {0}")]
     InvalidInput(#[from] InvalidInput),
+    /// The client could not be built as configured (so that `?` on
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) works in a
+    /// function returning [`Error`]).
+    #[error("invalid client configuration: {0}")]
+    Config(#[from] ConfigError),
 }
 
 impl Error {
@@ -119,31 +124,6 @@ impl Error {
         self.status().is_some_and(|s| s.is_server_error())
     }
 
-    /// An attempt timed out, the whole call ran past its deadline, or the
-    /// transport's own time limit ran out.
-    pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout(_) | Error::Deadline(_))
-            || self
-                .transport_error()
-                .is_some_and(|e| e.kind() == crate::transport::TransportErrorKind::Timeout)
-    }
-
-    /// The transport's error, when it is a [`crate::TransportError`] (as
-    /// with every transport of this crate).
-    pub fn transport_error(&self) -> Option<&crate::TransportError> {
-        match self {
-            Error::Transport(e) => e.downcast_ref(),
-            _ => None,
-        }
-    }
-
-    /// No connection could be made (DNS, refused, unreachable, TLS, proxy):
-    /// the request never reached Attio.
-    pub fn is_connect(&self) -> bool {
-        self.transport_error()
-            .is_some_and(|e| !e.request_may_have_been_sent())
-    }
-
     /// The `Retry-After` of a 429, if Attio sent a readable one.
     pub fn retry_after(&self) -> Option<RetryAfter> {
         match self {
@@ -157,7 +137,7 @@ impl Error {
     /// answer; `None` when there was no answer or it carried none.
     ///
     /// ```
-    /// use attio_webhooks::{operations::GetWebhook, Request, WebhookId};
+    /// use attio_webhooks::{operations::GetWebhook, RequestExt, WebhookId};
     /// let answer = http::Response::builder()
     ///     .status(404)
     ///     .header("x-attio-execution-id", "6efd6d02-9ba7-467a-bdc1-d1361327f446")
@@ -744,7 +724,9 @@ impl fmt::Debug for DecodeError {
     }
 }
 
-/// Input rejected before anything was sent.
+/// A request's input, rejected before anything was sent: the call's own
+/// arguments (target URL, subscriptions, ids, limits), never the client's
+/// set-up ([`ConfigError`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidInput {
@@ -759,12 +741,6 @@ pub enum InvalidInput {
     /// A webhook needs at least one subscription.
     #[error("a webhook needs at least one subscription")]
     NoSubscriptions,
-    /// The API token is empty.
-    #[error("the API token is empty")]
-    EmptyToken,
-    /// The API token cannot be sent in a header (control characters, non-ASCII).
-    #[error("the API token contains characters not allowed in an HTTP header")]
-    TokenNotAHeaderValue,
     /// A list `limit` or page size outside Attio's 10..=100.
     #[error("limit {0} is outside Attio's 10..=100")]
     Limit(u32),
@@ -784,6 +760,30 @@ pub enum InvalidInput {
         /// What the parser said.
         reason: String,
     },
+    /// The request body could not be encoded as JSON.
+    #[error("the request body could not be encoded: {0}")]
+    Body(String),
+}
+
+/// A client or endpoint that cannot be built as configured: the token, the
+/// base URL, or a timer or clock the target lacks. Returned by
+/// [`Endpoint::new`](crate::client::Endpoint::new),
+/// [`ClientBuilder::build`](crate::ClientBuilder::build) and
+/// [`Client::new`](crate::Client::new), before any request exists.
+///
+/// ```
+/// use attio_webhooks::{error::ConfigError, client::Endpoint};
+/// assert_eq!(Endpoint::new("").unwrap_err(), ConfigError::EmptyToken);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The API token is empty.
+    #[error("the API token is empty")]
+    EmptyToken,
+    /// The API token cannot be sent in a header (control characters, non-ASCII).
+    #[error("the API token contains characters not allowed in an HTTP header")]
+    TokenNotAHeaderValue,
     /// A base URL that is not an absolute http(s) URL.
     #[error("base URL {url:?} rejected: {reason}")]
     BaseUrl {
@@ -792,9 +792,6 @@ pub enum InvalidInput {
         /// Why it was rejected.
         reason: &'static str,
     },
-    /// The request body could not be encoded as JSON.
-    #[error("the request body could not be encoded: {0}")]
-    Body(String),
     /// The client was built without a timer (see [`crate::runtime::AsyncSleep`]).
     #[error("no timer: enable the `tokio` feature or pass one with `ClientBuilder::sleep`")]
     NoTimer,

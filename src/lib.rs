@@ -6,7 +6,7 @@
 //!   [`operations::CreateWebhook`], [`operations::GetWebhook`],
 //!   [`operations::UpdateWebhook`] and [`operations::DeleteWebhook`] each
 //!   implement [`Request`]: method, path, query, JSON body, and a pure
-//!   [`Request::decode`] of the `http::Response<Bytes>`.
+//!   [`RequestExt::decode`] of the `http::Response<Bytes>`.
 //! - **Any HTTP stack.** [`Transport`] is one async method from
 //!   `http::Request<Bytes>` to `http::Response<Bytes>`; the crate
 //!   re-exports [`http`], [`bytes`] and [`async_trait`](macro@async_trait), so implementing
@@ -223,10 +223,8 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod backoff;
 mod body;
 pub mod client;
-mod endpoint;
 pub mod error;
 mod json;
 pub mod model;
@@ -234,7 +232,6 @@ mod open_enum;
 pub mod operations;
 pub mod receive;
 pub mod reconcile;
-mod request;
 pub mod runtime;
 pub mod transport;
 
@@ -244,7 +241,7 @@ pub use model::{
     Condition, CreatedWebhook, EventType, Filter, Secret, Subscription, Webhook, WebhookId,
     WebhookStatus, WorkspaceId,
 };
-pub use operations::Request;
+pub use operations::{Request, RequestExt};
 pub use transport::{Transport, TransportError};
 
 /// The `#[async_trait]` attribute that [`Transport`] implementations use,

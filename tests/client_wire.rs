@@ -6,9 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use attio_webhooks::operations::{CreateWebhook, ListWebhooks, UpdateWebhook};
 use attio_webhooks::{
-    error::InvalidInput, model::TargetUrlPolicy, transport::HyperTransport,
-    transport::TransportErrorKind, Client, ClientBuilder, Condition, Error, ErrorCode, EventType,
-    Filter, RetryPolicy, SendOptions, Subscription, WebhookId, WebhookStatus,
+    error::{ConfigError, InvalidInput},
+    model::TargetUrlPolicy,
+    transport::HyperTransport,
+    transport::TransportErrorKind,
+    Client, ClientBuilder, Condition, Error, ErrorCode, EventType, Filter, RetryPolicy,
+    SendOptions, Subscription, WebhookId, WebhookStatus,
 };
 use futures::TryStreamExt;
 use serde_json::{json, Value};
@@ -612,7 +615,7 @@ async fn invalid_input_is_caught_before_sending() {
     );
 
     let empty = Client::new(HyperTransport::new().unwrap(), "").unwrap_err();
-    assert_eq!(empty, InvalidInput::EmptyToken);
+    assert_eq!(empty, ConfigError::EmptyToken);
 
     // Loopback http targets pass when the client is told to allow them.
     let relaxed = Client::builder(TOKEN)

@@ -16,10 +16,16 @@ use attio_webhooks::operations::{CreateWebhook, ListWebhooks, UpdateWebhook};
 use attio_webhooks::receive::signature::{self, SignatureError};
 use attio_webhooks::receive::Verifier;
 use attio_webhooks::{
-    error::InvalidInput, model::TargetUrlPolicy, model::Timestamp, receive::Actor,
-    receive::Delivery, receive::Event, receive::ReceiveError, receive::Secrets,
-    transport::HyperTransport, Client, Error, EventType, Request, RetryPolicy, Secret,
-    Subscription, Transport, WebhookId,
+    error::{ConfigError, InvalidInput},
+    model::TargetUrlPolicy,
+    model::Timestamp,
+    receive::Actor,
+    receive::Delivery,
+    receive::Event,
+    receive::ReceiveError,
+    receive::Secrets,
+    transport::HyperTransport,
+    Client, Error, EventType, RequestExt, RetryPolicy, Secret, Subscription, Transport, WebhookId,
 };
 use attio_webhooks_testkit::{FakeAttio, FakeServer, Fault, FaultRule, Scope};
 use bytes::Bytes;
@@ -266,7 +272,7 @@ async fn every_error_variant_formats_without_a_token_or_a_secret() {
         )),
     );
 
-    // Error::InvalidInput, every variant.
+    // Error::InvalidInput and Error::Config, every variant.
     let invalid: Vec<(&str, InvalidInput)> = vec![
         (
             "target url",
@@ -284,6 +290,14 @@ async fn every_error_variant_formats_without_a_token_or_a_secret() {
             "limit",
             expect_invalid(client.list_webhooks(ListWebhooks::new().limit(5)).await),
         ),
+        ("id", WebhookId::parse("not-a-uuid").unwrap_err()),
+        ("timestamp", Timestamp::parse("yesterday").unwrap_err()),
+        ("body", InvalidInput::Body("key must be a string".into())),
+    ];
+    for (what, error) in invalid {
+        push(what, Box::new(Error::from(error)));
+    }
+    let misconfigured = [
         ("empty token", Client::new(NoNetwork, "").unwrap_err()),
         (
             "token not a header value",
@@ -296,12 +310,9 @@ async fn every_error_variant_formats_without_a_token_or_a_secret() {
                 .build(NoNetwork)
                 .unwrap_err(),
         ),
-        ("id", WebhookId::parse("not-a-uuid").unwrap_err()),
-        ("timestamp", Timestamp::parse("yesterday").unwrap_err()),
-        ("body", InvalidInput::Body("key must be a string".into())),
-        ("no timer", InvalidInput::NoTimer),
+        ("no timer", ConfigError::NoTimer),
     ];
-    for (what, error) in invalid {
+    for (what, error) in misconfigured {
         push(what, Box::new(Error::from(error)));
     }
 

@@ -202,7 +202,7 @@ impl SameBytes {
     pub fn listed(&self, runtime: &tokio::runtime::Runtime) -> usize {
         let body = runtime.block_on(Load::new(&self.fake, &[&self.list]).answers());
         let page = bytes::Bytes::from(body.into_iter().next().unwrap());
-        <attio_webhooks::operations::ListWebhooks as attio_webhooks::Request>::decode(
+        <attio_webhooks::operations::ListWebhooks as attio_webhooks::RequestExt>::decode(
             http::Response::new(page),
         )
         .unwrap()

@@ -50,7 +50,7 @@ impl CliError {
 fn api_exit_code(error: &attio_webhooks::Error) -> u8 {
     use attio_webhooks::Error;
     match error {
-        Error::InvalidInput(_) => EXIT_USAGE,
+        Error::InvalidInput(_) | Error::Config(_) => EXIT_USAGE,
         Error::RateLimited(_) | Error::Transport(_) => EXIT_UNREACHABLE,
         e if e.is_timeout() => EXIT_UNREACHABLE,
         _ => match error.status() {
@@ -113,6 +113,12 @@ impl From<attio_webhooks::error::InvalidInput> for CliError {
     fn from(error: attio_webhooks::error::InvalidInput) -> Self {
         let hint = http_target_hint(&error).unwrap_or_default();
         CliError::Usage(format!("{error}{hint}"))
+    }
+}
+
+impl From<attio_webhooks::error::ConfigError> for CliError {
+    fn from(error: attio_webhooks::error::ConfigError) -> Self {
+        CliError::Usage(error.to_string())
     }
 }
 

@@ -9,7 +9,7 @@ use attio_webhooks::operations::{
 };
 use attio_webhooks::{
     client::retry::AttemptFailure, client::retry::RetryDecision, error::RetryAfter,
-    model::Timestamp, Error, Request, RetryPolicy,
+    model::Timestamp, Error, Request, RequestExt, RetryPolicy,
 };
 use bytes::Bytes;
 use http::StatusCode;
@@ -22,7 +22,7 @@ use super::Message;
 /// anything else reads as 200, and a number outside 100..=999 is folded
 /// into it), then headers and body as in [`Message`].
 ///
-/// Properties, for each operation's [`Request::decode`]:
+/// Properties, for each operation's [`RequestExt::decode`]:
 /// - it never panics, whatever the bytes;
 /// - `Ok` only for a 2xx, and the value survives a JSON round trip
 ///   (unknown enum values and every timestamp are written back so that

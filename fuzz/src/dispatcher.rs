@@ -7,7 +7,7 @@ use attio_webhooks::operations::{
 };
 use attio_webhooks::{
     error::ApiErrorBody, model::TargetUrlPolicy, model::Timestamp, Condition, Error, EventType,
-    Filter, Request, Secret, Subscription, Transport, WebhookId,
+    Filter, RequestExt, Secret, Subscription, Transport, WebhookId,
 };
 use attio_webhooks_testkit::{Clock, FakeAttio, InProcessTransport, Limits, Scope, Seed};
 use bytes::Bytes;

@@ -1,6 +1,8 @@
 //! `Client`: an [`Endpoint`] plus a [`Transport`], a timer, a timeout and a
 //! retry policy, with one send path for every operation.
 
+mod backoff;
+mod endpoint;
 mod paging;
 pub mod retry;
 mod send;
@@ -9,11 +11,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::endpoint::{Endpoint, DEFAULT_BASE_URL, USER_AGENT_VALUE};
+pub use endpoint::{Endpoint, DEFAULT_BASE_URL, USER_AGENT_VALUE};
 pub use paging::WebhookStream;
 pub use retry::RetryPolicy;
 
-use crate::error::{Error, InvalidInput};
+use crate::error::{ConfigError, Error};
 use crate::model::{ApiToken, CreatedWebhook, Subscription, TargetUrlPolicy, Webhook, WebhookId};
 use crate::operations::{CreateWebhook, DeleteWebhook, GetWebhook, ListWebhooks, UpdateWebhook};
 use crate::runtime::{AsyncSleep, Clock};
@@ -99,7 +101,7 @@ impl<T: Transport> Client<T> {
     /// retry policy. Fails for an empty token, or when no timer or no
     /// clock is available (see [`ClientBuilder::sleep`] and
     /// [`ClientBuilder::clock`]).
-    pub fn new(transport: T, token: impl Into<ApiToken>) -> Result<Self, InvalidInput> {
+    pub fn new(transport: T, token: impl Into<ApiToken>) -> Result<Self, ConfigError> {
         ClientBuilder::new(token).build(transport)
     }
 
@@ -225,7 +227,7 @@ impl SendOptions {
 ///     .build(Never)?;
 /// assert_eq!(client.endpoint().base_url(), "http://127.0.0.1:8080");
 /// # }
-/// # Ok::<(), attio_webhooks::error::InvalidInput>(())
+/// # Ok::<(), attio_webhooks::error::ConfigError>(())
 /// ```
 #[derive(Debug)]
 pub struct ClientBuilder {
@@ -272,20 +274,20 @@ impl ClientBuilder {
     /// HTTP is refused except to loopback hosts.
     ///
     /// ```
-    /// # use attio_webhooks::{Client, error::InvalidInput};
+    /// # use attio_webhooks::{Client, error::ConfigError};
     /// # #[cfg(feature = "hyper-transport")] {
     /// # let transport = || attio_webhooks::transport::HyperTransport::new().unwrap();
     /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     /// # let _guard = rt.enter();
     /// let refused = Client::builder("KEY").base_url("http://fake-attio:8080").build(transport());
-    /// assert!(matches!(refused, Err(InvalidInput::BaseUrl { .. })));
+    /// assert!(matches!(refused, Err(ConfigError::BaseUrl { .. })));
     /// let client = Client::builder("KEY")
     ///     .base_url("http://fake-attio:8080")
     ///     .allow_insecure_http()
     ///     .build(transport())?;
     /// assert_eq!(client.endpoint().base_url(), "http://fake-attio:8080");
     /// # }
-    /// # Ok::<(), InvalidInput>(())
+    /// # Ok::<(), ConfigError>(())
     /// ```
     pub fn allow_insecure_http(mut self) -> Self {
         self.insecure_http = true;
@@ -350,7 +352,7 @@ impl ClientBuilder {
     }
 
     /// Builds the client around `transport`.
-    pub fn build<T: Transport>(self, transport: T) -> Result<Client<T>, InvalidInput> {
+    pub fn build<T: Transport>(self, transport: T) -> Result<Client<T>, ConfigError> {
         let mut endpoint = Endpoint::new(self.token)?.with_target_url_policy(self.targets);
         if let Some(base_url) = &self.base_url {
             endpoint = if self.insecure_http {
@@ -366,7 +368,7 @@ impl ClientBuilder {
         let clock = self
             .clock
             .or_else(crate::runtime::default_clock)
-            .ok_or(InvalidInput::NoClock)?;
+            .ok_or(ConfigError::NoClock)?;
         Ok(Client {
             transport: Arc::new(transport),
             shared: Arc::new(Shared {
@@ -382,11 +384,11 @@ impl ClientBuilder {
 }
 
 #[cfg(feature = "tokio")]
-fn default_sleep() -> Result<Arc<dyn AsyncSleep>, InvalidInput> {
+fn default_sleep() -> Result<Arc<dyn AsyncSleep>, ConfigError> {
     Ok(Arc::new(crate::runtime::TokioSleep))
 }
 
 #[cfg(not(feature = "tokio"))]
-fn default_sleep() -> Result<Arc<dyn AsyncSleep>, InvalidInput> {
-    Err(InvalidInput::NoTimer)
+fn default_sleep() -> Result<Arc<dyn AsyncSleep>, ConfigError> {
+    Err(ConfigError::NoTimer)
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, StatusCode};
 
-use crate::backoff::Backoff;
+use super::backoff::Backoff;
 use crate::error::RetryAfter;
 
 /// How the client retries failed attempts.

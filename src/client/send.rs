@@ -11,7 +11,7 @@ use tracing::Instrument;
 use super::retry::{AttemptFailure, RetryDecision};
 use super::{Client, SendOptions};
 use crate::error::{ApiErrorBody, BoxError, Error, ErrorCode};
-use crate::request::{decode_json, Request};
+use crate::operations::{decode_json, Request, RequestExt};
 use crate::transport::Transport;
 
 impl<T: Transport> Client<T> {

@@ -4,9 +4,9 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use serde::Serialize;
 
+use super::request::{body_size_hint, decode_data, encode_data, Request};
 use crate::error::{DecodeError, InvalidInput};
 use crate::model::{CreatedWebhook, Subscription, TargetUrlPolicy};
-use crate::request::{body_size_hint, decode_data, encode_data, Request};
 
 /// Creates a webhook with its subscriptions. The answer carries the signing
 /// secret, which Attio never shows again.

@@ -4,9 +4,9 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use serde::Deserialize;
 
+use super::request::{decode_json, Request};
 use crate::error::DecodeError;
 use crate::model::WebhookId;
-use crate::request::{decode_json, Request};
 
 /// Deletes a webhook. Attio answers `{}`; an unknown id gets 404.
 ///

@@ -3,14 +3,14 @@
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
+use super::request::{decode_data, Request};
 use crate::error::DecodeError;
 use crate::model::{Webhook, WebhookId};
-use crate::request::{decode_data, Request};
 
 /// Fetches one webhook. Attio answers 404 `not_found` for an unknown id.
 ///
 /// ```
-/// use attio_webhooks::{operations::GetWebhook, Request, WebhookId};
+/// use attio_webhooks::{operations::GetWebhook, RequestExt, WebhookId};
 /// let id: WebhookId = "23e42eaf-323a-41da-b5bb-fd67eebda553".parse()?;
 /// assert_eq!(GetWebhook::new(id).path(), "/v2/webhooks/23e42eaf-323a-41da-b5bb-fd67eebda553");
 /// # Ok::<(), attio_webhooks::error::InvalidInput>(())

@@ -3,9 +3,9 @@
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
+use super::request::{decode_data, Request};
 use crate::error::{DecodeError, InvalidInput};
 use crate::model::{TargetUrlPolicy, Webhook};
-use crate::request::{decode_data, Request};
 
 /// The smallest `limit` Attio documents.
 pub const MIN_LIMIT: u32 = 10;

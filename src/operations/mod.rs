@@ -7,11 +7,13 @@ mod get;
 mod list;
 mod update;
 
-pub use crate::request::{decode_json, Envelope, Request};
+mod request;
+
 pub use create::CreateWebhook;
 pub use delete::DeleteWebhook;
 pub use get::GetWebhook;
 pub use list::{ListWebhooks, DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
+pub use request::{decode_json, Envelope, Request, RequestExt};
 pub use update::UpdateWebhook;
 
 /// Appends `/v2/webhooks/{webhook_id}`, shared by get, update and delete.

@@ -4,9 +4,9 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use serde::Serialize;
 
+use super::request::{body_size_hint, decode_data, encode_data, Request};
 use crate::error::{DecodeError, InvalidInput};
 use crate::model::{Subscription, TargetUrlPolicy, Webhook, WebhookId};
-use crate::request::{body_size_hint, decode_data, encode_data, Request};
 
 /// Updates a webhook. Only the fields that were set are sent; new
 /// subscriptions replace the old ones.

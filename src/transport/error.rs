@@ -240,6 +240,36 @@ impl StdError for TransportError {
     }
 }
 
+/// What an [`Error`](crate::Error) says about the transport behind it.
+/// (These live beside [`TransportError`] so that `error` needs nothing
+/// from `transport`: the transport depends on the error, not both ways.)
+impl crate::Error {
+    /// An attempt timed out, the whole call ran past its deadline, or the
+    /// transport's own time limit ran out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout(_) | Self::Deadline(_))
+            || self
+                .transport_error()
+                .is_some_and(|e| e.kind() == TransportErrorKind::Timeout)
+    }
+
+    /// The transport's error, when it is a [`TransportError`] (as
+    /// with every transport of this crate).
+    pub fn transport_error(&self) -> Option<&TransportError> {
+        match self {
+            Self::Transport(e) => e.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// No connection could be made (DNS, refused, unreachable, TLS, proxy):
+    /// the request never reached Attio.
+    pub fn is_connect(&self) -> bool {
+        self.transport_error()
+            .is_some_and(|e| !e.request_may_have_been_sent())
+    }
+}
+
 impl From<TransportError> for crate::Error {
     fn from(error: TransportError) -> Self {
         crate::Error::Transport(Box::new(error))

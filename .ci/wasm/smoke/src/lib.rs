@@ -15,13 +15,13 @@ use std::time::{Duration, SystemTime};
 
 use attio_webhooks::bytes::Bytes;
 use attio_webhooks::client::Endpoint;
-use attio_webhooks::error::InvalidInput;
+use attio_webhooks::error::ConfigError;
 use attio_webhooks::model::{Condition, Filter, Timestamp};
 use attio_webhooks::operations::ListWebhooks;
 use attio_webhooks::receive::{signature, Delivery, MemorySeenKeys, Once, Verifier};
 use attio_webhooks::runtime::{AsyncSleep, Clock, Sleep};
 use attio_webhooks::transport::TransportError;
-use attio_webhooks::{http, Client, Request, RetryPolicy, Secret, Transport};
+use attio_webhooks::{http, Client, RequestExt, RetryPolicy, Secret, Transport};
 
 static MESSAGE: Mutex<String> = Mutex::new(String::new());
 
@@ -159,10 +159,10 @@ fn no_clock() -> Result<String, String> {
         .sleep(MovingSleep::default())
         .build(Scripted::default());
     check(
-        matches!(refused, Err(InvalidInput::NoClock)),
+        matches!(refused, Err(ConfigError::NoClock)),
         "built without a clock",
     )?;
-    Ok("InvalidInput::NoClock".to_owned())
+    Ok("ConfigError::NoClock".to_owned())
 }
 
 fn client_call() -> Result<String, String> {

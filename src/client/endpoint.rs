@@ -6,9 +6,9 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::uri::{Authority, PathAndQuery, Scheme};
 
-use crate::error::{Error, InvalidInput};
+use crate::error::{ConfigError, Error};
 use crate::model::{ApiToken, TargetUrlPolicy};
-use crate::request::Request;
+use crate::operations::Request;
 
 /// Attio's API root.
 pub const DEFAULT_BASE_URL: &str = "https://api.attio.com";
@@ -24,7 +24,7 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 /// own HTTP code.
 ///
 /// ```
-/// use attio_webhooks::{bytes, http, operations::ListWebhooks, client::Endpoint, Request};
+/// use attio_webhooks::{bytes, http, operations::ListWebhooks, client::Endpoint, RequestExt};
 /// let endpoint = Endpoint::new("sk_test")?;
 /// let request = endpoint.build(&ListWebhooks::new().limit(20))?;
 /// assert_eq!(request.uri(), "https://api.attio.com/v2/webhooks?limit=20");
@@ -49,13 +49,13 @@ pub struct Endpoint {
 impl Endpoint {
     /// An endpoint for `https://api.attio.com` with `token`. Fails for an
     /// empty token or one that cannot be a header value.
-    pub fn new(token: impl Into<ApiToken>) -> Result<Self, InvalidInput> {
+    pub fn new(token: impl Into<ApiToken>) -> Result<Self, ConfigError> {
         let token = token.into();
         if token.is_empty() {
-            return Err(InvalidInput::EmptyToken);
+            return Err(ConfigError::EmptyToken);
         }
         let mut auth = HeaderValue::try_from(format!("Bearer {}", token.expose()))
-            .map_err(|_| InvalidInput::TokenNotAHeaderValue)?;
+            .map_err(|_| ConfigError::TokenNotAHeaderValue)?;
         auth.set_sensitive(true);
         let mut headers = HeaderMap::with_capacity(4);
         headers.insert(AUTHORIZATION, auth);
@@ -75,19 +75,19 @@ impl Endpoint {
     /// It must be an absolute `https://` URL, or `http://` to a loopback
     /// host (plain HTTP elsewhere would send the token unencrypted); a
     /// trailing `/` is ignored, and a path prefix is kept.
-    pub fn with_base_url(self, base_url: &str) -> Result<Self, InvalidInput> {
+    pub fn with_base_url(self, base_url: &str) -> Result<Self, ConfigError> {
         self.set_base_url(base_url, false)
     }
 
     /// Like [`Endpoint::with_base_url`], but plain `http://` is accepted
     /// to any host (a fake Attio in another container). The token travels
     /// unencrypted: only for test networks.
-    pub fn with_insecure_base_url(self, base_url: &str) -> Result<Self, InvalidInput> {
+    pub fn with_insecure_base_url(self, base_url: &str) -> Result<Self, ConfigError> {
         self.set_base_url(base_url, true)
     }
 
-    fn set_base_url(mut self, base_url: &str, insecure: bool) -> Result<Self, InvalidInput> {
-        let reject = |reason| InvalidInput::BaseUrl {
+    fn set_base_url(mut self, base_url: &str, insecure: bool) -> Result<Self, ConfigError> {
+        let reject = |reason| ConfigError::BaseUrl {
             url: base_url.to_owned(),
             reason,
         };
@@ -153,7 +153,7 @@ impl Endpoint {
                 .extend_pairs(query)
                 .finish();
         }
-        let invalid = || InvalidInput::BaseUrl {
+        let invalid = || ConfigError::BaseUrl {
             url: self.base_url.clone(),
             reason: "the request path does not form a valid URL with it",
         };
@@ -247,10 +247,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_tokens_and_base_urls() {
-        assert_eq!(Endpoint::new("").unwrap_err(), InvalidInput::EmptyToken);
+        assert_eq!(Endpoint::new("").unwrap_err(), ConfigError::EmptyToken);
         assert_eq!(
             Endpoint::new("a\nb").unwrap_err(),
-            InvalidInput::TokenNotAHeaderValue
+            ConfigError::TokenNotAHeaderValue
         );
         let e = Endpoint::new("t").unwrap();
         for bad in [
@@ -271,13 +271,13 @@ mod tests {
         let e = Endpoint::new("t").unwrap();
         // The refusal names the way out, not just the scheme.
         match e.clone().with_base_url("http://fake-attio:8080") {
-            Err(InvalidInput::BaseUrl { reason, .. }) => {
+            Err(ConfigError::BaseUrl { reason, .. }) => {
                 assert!(reason.contains("allow_insecure_http"), "{reason}")
             }
             other => panic!("{other:?}"),
         }
         match e.clone().with_base_url("ftp://fake-attio/") {
-            Err(InvalidInput::BaseUrl { reason, .. }) => {
+            Err(ConfigError::BaseUrl { reason, .. }) => {
                 assert!(reason.contains("must be https"), "{reason}")
             }
             other => panic!("{other:?}"),
@@ -327,7 +327,9 @@ mod tests {
         );
         assert!(matches!(
             e.build(&create),
-            Err(Error::InvalidInput(InvalidInput::TargetUrl { .. }))
+            Err(Error::InvalidInput(
+                crate::error::InvalidInput::TargetUrl { .. }
+            ))
         ));
     }
 

@@ -15,11 +15,11 @@ use crate::model::TargetUrlPolicy;
 /// input, and decodes the response into its `Response` type. Nothing here
 /// does I/O: [`crate::client::Endpoint::build`] turns a request into an
 /// `http::Request<Bytes>`, any [`crate::Transport`] exchanges it, and
-/// [`Request::decode`] turns the `http::Response<Bytes>` back into a value
+/// [`RequestExt::decode`] turns the `http::Response<Bytes>` back into a value
 /// or an [`Error`].
 ///
 /// ```
-/// use attio_webhooks::{operations::GetWebhook, Request, WebhookId};
+/// use attio_webhooks::{operations::GetWebhook, Request, RequestExt, WebhookId};
 /// use attio_webhooks::http::Method;
 /// let get = GetWebhook::new(WebhookId::from_u128(1));
 /// assert_eq!(get.method(), Method::GET);
@@ -38,13 +38,6 @@ pub trait Request {
     /// Appends the path, starting with `/v2/`, to `out`. (Writing into the
     /// URI being built saves an allocation per request.)
     fn write_path(&self, out: &mut String);
-
-    /// The path, starting with `/v2/`.
-    fn path(&self) -> String {
-        let mut path = String::with_capacity(64);
-        self.write_path(&mut path);
-        path
-    }
 
     /// Query parameters, in the order they are sent. Empty by default.
     fn query(&self) -> Vec<(&'static str, String)> {
@@ -81,6 +74,36 @@ pub trait Request {
 
     /// Decodes the body of a 2xx response.
     fn decode_success(status: StatusCode, body: &Bytes) -> Result<Self::Response, DecodeError>;
+}
+
+/// What every [`Request`] has, the same for all of them: its path as a
+/// `String`, and the one reading of Attio's answers (success, 429, error
+/// body, or bytes that are none of these).
+///
+/// Implemented for every [`Request`] and for nothing else, so no
+/// operation classifies answers its own way. Bring it into scope to call
+/// `decode` on an operation type:
+///
+/// ```
+/// use attio_webhooks::{bytes::Bytes, http, operations::GetWebhook, RequestExt, WebhookId};
+/// let get = GetWebhook::new(WebhookId::from_u128(1));
+/// assert_eq!(get.path(), "/v2/webhooks/00000000-0000-0000-0000-000000000001");
+/// let answer = http::Response::builder()
+///     .status(404)
+///     .header("x-attio-execution-id", "2f6ca1a5-4b09-4a6d-9d51-5c1c8d3c7e10")
+///     .body(Bytes::from_static(br#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"Webhook not found"}"#))?;
+/// let error = GetWebhook::decode(answer).unwrap_err();
+/// assert!(error.is_not_found());
+/// assert_eq!(error.execution_id(), Some("2f6ca1a5-4b09-4a6d-9d51-5c1c8d3c7e10"));
+/// # Ok::<(), http::Error>(())
+/// ```
+pub trait RequestExt: Request {
+    /// The path, starting with `/v2/`: what [`Request::write_path`] writes.
+    fn path(&self) -> String {
+        let mut path = String::with_capacity(64);
+        self.write_path(&mut path);
+        path
+    }
 
     /// Decodes any response: 2xx through [`Request::decode_success`], 429
     /// into [`Error::RateLimited`], other statuses into [`Error::Api`] when
@@ -120,6 +143,8 @@ pub trait Request {
         }
     }
 }
+
+impl<R: Request + ?Sized> RequestExt for R {}
 
 /// `{"data": ...}`, the envelope of every Attio request and response body
 /// (errors aside). Unknown keys beside `data` are ignored when decoding.
