@@ -11,7 +11,6 @@ mod connect;
 mod dev_control;
 mod dev_state;
 mod filter_syntax;
-mod loopback;
 mod output;
 mod private_file;
 mod receiver;

@@ -44,7 +44,7 @@ fn describe_retries(policy: &DeliveryPolicy) -> String {
 /// Runs the fake, creates the webhook, and shows deliveries until Ctrl-C.
 pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     if let Some(url) = &args.forward_to {
-        if !crate::loopback::is_loopback_http(url) {
+        if !crate::connect::is_loopback_http(url) {
             return Err(CliError::Usage(format!(
                 "--forward-to {url:?}: dev delivers only to http:// URLs on this machine (localhost, 127.0.0.1, [::1])"
             )));
