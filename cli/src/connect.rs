@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use attio_webhooks::{model::TargetUrlPolicy, transport::HyperTransport, Client};
 
-use crate::args::Global;
 use crate::cli_error::CliError;
+use crate::context::Global;
 
 /// A client for `--base-url` with the token, `--timeout`, and the client's
 /// default retries (429 always, 5xx and network failures for everything
