@@ -106,3 +106,93 @@ fn version() -> String {
     format!("{} (commit {commit})", env!("CARGO_PKG_VERSION"))
 }
 
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// What in a command's source reaches another command: any path
+    /// through `commands::`, and outside its `#[cfg(test)]` module any
+    /// `super::` (the dispatcher and the other commands live there; what
+    /// commands share lives below them, reached through `crate::`), and
+    /// `super::super` inside it.
+    fn reaches_another_command(source: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut in_tests = false;
+        let mut depth = 0usize;
+        let mut tests_depth = 0usize;
+        let mut cfg_test = false;
+        for (number, full) in source.lines().enumerate() {
+            let line = full.split("//").next().unwrap_or_default();
+            let trimmed = line.trim();
+            if trimmed == "#[cfg(test)]" {
+                cfg_test = true;
+            } else if cfg_test && trimmed.starts_with("mod ") && trimmed.ends_with('{') {
+                in_tests = true;
+                tests_depth = depth;
+                cfg_test = false;
+            } else if !trimmed.is_empty() {
+                cfg_test = false;
+            }
+            let upward = if in_tests { "super::super" } else { "super::" };
+            if line.contains("commands::") || line.contains(upward) {
+                found.push(format!("line {}: {}", number + 1, full.trim()));
+            }
+            depth += line.matches('{').count();
+            depth = depth.saturating_sub(line.matches('}').count());
+            if in_tests && depth <= tests_depth {
+                in_tests = false;
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn no_command_imports_another() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/commands");
+        let mut checked = 0;
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("src/commands") {
+            let path = entry.expect("an entry of src/commands").path();
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("mod.rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).expect("a command's source");
+            checked += 1;
+            for hit in reaches_another_command(&source) {
+                found.push(format!("{}: {hit}", path.display()));
+            }
+        }
+        assert!(
+            checked >= 12,
+            "only {checked} command files in {}",
+            dir.display()
+        );
+        assert!(
+            found.is_empty(),
+            "commands import nothing of each other (shared work goes below them, \
+             e.g. planning.rs, listing.rs, output.rs):\n{}",
+            found.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_check_sees_each_way_one_command_reaches_another() {
+        for reaching in [
+            "use super::plan::load;",
+            "let plan = super::plan::compute(file).await?;",
+            "use super::{list, Ctx};",
+            "use crate::commands::list::fetch_all;",
+            "use crate::{commands::plan, output};",
+            "#[cfg(test)]\nmod tests {\n    use super::super::plan::describe;\n}",
+        ] {
+            assert!(
+                !reaches_another_command(reaching).is_empty(),
+                "not caught: {reaching}"
+            );
+        }
+        let leaf = "use crate::planning;\nuse crate::context::{Ctx, Status};\n\
+                    // super::plan, in a comment\n\
+                    fn run() {}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n}\n";
+        assert!(reaches_another_command(leaf).is_empty());
+    }
+}
