@@ -1,11 +1,12 @@
-//! The API client every management command uses, built from the global options.
+//! The API client every management command uses, built from the global
+//! options, and which URLs are on this machine (the core's loopback rule).
 
 use std::time::Duration;
 
 use attio_webhooks::{model::TargetUrlPolicy, transport::HyperTransport, Client};
 
-use crate::args::Global;
 use crate::cli_error::CliError;
+use crate::context::Global;
 
 /// A client for `--base-url` with the token, `--timeout`, and the client's
 /// default retries (429 always, 5xx and network failures for everything
@@ -46,7 +47,7 @@ pub fn client(global: &Global) -> Result<Client<HyperTransport>, CliError> {
 /// warned about, since the token travels unencrypted.
 fn plain_http_beyond_loopback(global: &Global) -> Result<bool, CliError> {
     let url = global.base_url.as_str();
-    if !url.starts_with("http://") || crate::loopback::is_loopback_http(url) {
+    if !url.starts_with("http://") || is_loopback_http(url) {
         return Ok(false);
     }
     if !global.allow_plain_http {
@@ -69,13 +70,71 @@ fn plain_http_beyond_loopback(global: &Global) -> Result<bool, CliError> {
 /// `http://` to loopback when `--base-url` is an `http://` fake; and
 /// `http://` to the hosts of `--allow-http-targets-to` when it is one.
 pub fn target_url_policy(global: &Global) -> TargetUrlPolicy {
-    let fake = crate::loopback::is_loopback_http(&global.base_url)
+    let fake = is_loopback_http(&global.base_url)
         || (global.allow_plain_http && global.base_url.starts_with("http://"));
     match (fake, global.allow_http_targets_to.is_empty()) {
         (false, _) => TargetUrlPolicy::HttpsOnly,
         (true, true) => TargetUrlPolicy::AllowLoopbackHttp,
         (true, false) => {
             TargetUrlPolicy::allow_http_to(global.allow_http_targets_to.iter().cloned())
+        }
+    }
+}
+
+/// `true` for a plain `http://` URL whose host is loopback (`localhost`,
+/// `127.x.x.x`, `[::1]`): the only URLs `dev` delivers to and `trigger`
+/// sends its control token to, and the base URLs of a fake, for which the
+/// client accepts plain-HTTP target URLs.
+///
+/// Which hosts are loopback is the core's rule
+/// ([`TargetUrlPolicy::AllowLoopbackHttp`]), asked about the host alone:
+/// the rest of the URL (path, port) is checked where the URL is used.
+pub fn is_loopback_http(url: &str) -> bool {
+    url.starts_with("http://")
+        && url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| {
+                uri.host().map(|host| {
+                    TargetUrlPolicy::AllowLoopbackHttp
+                        .check(&format!("http://{host}/"))
+                        .is_ok()
+                })
+            })
+            .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_http;
+
+    #[test]
+    fn only_plain_http_to_a_loopback_host() {
+        for yes in [
+            "http://127.0.0.1:8080/hook",
+            "http://127.3.2.1/",
+            "http://[::1]:3000/attio",
+            "http://LOCALHOST/x",
+            // Only the scheme and the host decide; the client or the fake
+            // refuses a bad port or character where the URL is used.
+            "http://localhost:abc/",
+            "http://127.0.0.1/{x}",
+            "http://localhost/a%zz",
+        ] {
+            assert!(is_loopback_http(yes), "{yes}");
+        }
+        for no in [
+            "https://127.0.0.1/x",
+            "http://10.0.0.1/x",
+            "http://example.com/hook",
+            "http://localhost.example.com/",
+            "http://[::2]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http:///x",
+            "ftp://127.0.0.1/",
+            "not a url",
+        ] {
+            assert!(!is_loopback_http(no), "{no}");
         }
     }
 }

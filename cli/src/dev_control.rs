@@ -49,7 +49,7 @@ pub fn connect(target: &DevTargetArgs) -> Result<(ControlClient, String), CliErr
             (state.url, state.control_token)
         }
     };
-    if !crate::loopback::is_loopback_http(&url) {
+    if !crate::connect::is_loopback_http(&url) {
         return Err(CliError::Usage(format!(
             "the dev URL {url:?} is not http:// on a loopback host; the control token is only sent to this machine"
         )));

@@ -17,6 +17,23 @@
 
 use attio_webhooks::{model::Operator, Condition, EventType, Filter, Subscription};
 
+/// The filter syntax, as `create --help` and `update --help` explain it (a
+/// literal, for `concat!` in their `after_help`).
+macro_rules! filter_syntax_help {
+    () => {
+        "Subscriptions are written TYPE[:FILTER]:
+  record.created                                      every record.created event
+  record.created:id.object_id=people                  FIELD=VALUE is `equals`
+  record.updated:id.object_id=people,actor.type!=system
+                                                      ',' joins conditions with $and, != is `not_equals`
+  note.created:actor.type=app|actor.type=api-token    '|' joins them with $or (quote it in a shell)
+  note.created:|actor.type=app                        a one-condition $or
+FIELD is a dot path into the event (id.object_id, actor.type, parent_object_id, ...).
+A backslash makes the next character literal (\\, \\| \\= \\! \\\\)."
+    };
+}
+pub(crate) use filter_syntax_help;
+
 /// Parses `TYPE[:FILTER]`.
 ///
 /// ```text

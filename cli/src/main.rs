@@ -4,15 +4,16 @@
 
 #![warn(missing_docs)]
 
-mod args;
 mod cli_error;
 mod commands;
 mod connect;
+mod context;
 mod dev_control;
 mod dev_state;
 mod filter_syntax;
-mod loopback;
+mod listing;
 mod output;
+mod planning;
 mod private_file;
 mod receiver;
 mod secrets_file;
@@ -23,10 +24,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli_error::{EXIT_DIFFERENCES, EXIT_FAILURE, EXIT_OK};
-use crate::commands::Status;
+use crate::context::Status;
 
 fn main() -> ExitCode {
-    let cli = match args::Cli::try_parse() {
+    let cli = match commands::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
             // Usage errors exit 2; --help and --version print and exit 0.

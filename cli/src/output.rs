@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use attio_webhooks::{CreatedWebhook, Webhook};
+use attio_webhooks::{CreatedWebhook, Subscription, Webhook};
 use serde::Serialize;
 
 use crate::cli_error::CliError;
@@ -45,6 +45,22 @@ impl Output {
     /// A warning on stderr, always.
     pub fn warn(&self, message: &str) {
         eprintln!("warning: {message}");
+    }
+
+    /// Warns about event types this version does not know: they are sent
+    /// anyway (Attio may have added them), and Attio answers 400 if they are typos.
+    pub fn warn_unknown_event_types<'s>(
+        &self,
+        subscriptions: impl IntoIterator<Item = &'s Subscription>,
+    ) {
+        for subscription in subscriptions {
+            if !subscription.event_type.is_known() {
+                self.warn(&format!(
+                    "{:?} is not an event type this version knows; sending it anyway (`attio-webhooks trigger --list` shows the known ones)",
+                    subscription.event_type.as_str()
+                ));
+            }
+        }
     }
 }
 

@@ -3,18 +3,69 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 
 use attio_webhooks::reconcile::{self, Done, Plan};
 use attio_webhooks::Webhook;
+use clap::Args;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Ctx, Status};
-use crate::args::ApplyArgs;
 use crate::cli_error::CliError;
 use crate::connect;
+use crate::context::{Ctx, Status};
 use crate::output::{count, line};
+use crate::planning::{self, first_line};
 use crate::secrets_file::SecretsFile;
+
+/// The arguments of `apply`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The file holds a list of webhooks in the API's shape, as JSON or YAML, and
+the target-URL prefixes it owns:
+
+  owns:                            # what --prune may delete; without it, nothing
+    - https://example.com/
+  webhooks:                        # or a bare list, or {\"data\": [...]} (owning nothing)
+    - target_url: https://example.com/attio
+      subscriptions:
+        - event_type: record.created
+          filter: {$and: [{field: id.object_id, operator: equals, value: people}]}
+        - event_type: note.created   # no filter: every note.created
+
+`attio-webhooks list --json` output is a valid file. Running apply again changes
+nothing. --prune deletes only webhooks under `owns:` that the file does not list;
+it is refused for a file that owns nothing. Deletes ask for confirmation on a
+terminal; without one they need --yes. Secrets of created webhooks are printed
+once, or added to --secrets-out (and removed from it when their webhook is pruned).
+
+Examples:
+  attio-webhooks apply -f webhooks.yaml --secrets-out secrets.json
+  attio-webhooks plan -f webhooks.yaml --prune --out plan.json && attio-webhooks apply --plan plan.json --yes"
+)]
+pub struct ApplyArgs {
+    /// The webhooks file (JSON or YAML; `-` reads standard input).
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        required_unless_present = "plan",
+        conflicts_with = "plan"
+    )]
+    pub file: Option<PathBuf>,
+    /// Also delete webhooks the file owns (its `owns:` prefixes) and does not list.
+    #[arg(long, conflicts_with = "plan")]
+    pub prune: bool,
+    /// Apply exactly this saved plan (`plan --out`); refused if the workspace changed since.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+    /// Delete without asking (needed for deletes when there is no terminal to ask on).
+    #[arg(long)]
+    pub yes: bool,
+    /// Add the secrets of created webhooks to this file (mode 0600) instead of printing them; deleted webhooks' secrets are removed from it.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_out: Option<PathBuf>,
+}
 
 /// What apply did, as `--json` prints it.
 #[derive(Debug, Default, Serialize)]
@@ -34,7 +85,7 @@ pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     let mut secrets = SecretsFile::open_if_given(args.secrets_out.as_deref())?;
     let (client, plan) = match (&args.plan, &args.file) {
         (Some(saved), _) => {
-            let saved_plan = super::plan::load(saved)?;
+            let saved_plan = planning::load(saved)?;
             if saved_plan.base_url != ctx.global.base_url {
                 return Err(CliError::Usage(format!(
                     "{} was planned against {}, not {}; nothing was changed",
@@ -44,7 +95,7 @@ pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
                 )));
             }
             let client = connect::client(ctx.global)?;
-            let now = reconcile::fingerprint(&super::plan::workspace(&client, ctx).await?);
+            let now = reconcile::fingerprint(&planning::workspace(&client, ctx).await?);
             if now != saved_plan.plan.fingerprint {
                 return Err(CliError::Usage(format!(
                     "the workspace changed since {} was planned (fingerprint {} then, {now} now); run `plan --out` again; nothing was changed",
@@ -54,7 +105,7 @@ pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
             }
             (client, saved_plan.plan)
         }
-        (None, Some(file)) => super::plan::compute(file, args.prune, ctx).await?,
+        (None, Some(file)) => planning::compute(file, args.prune, ctx).await?,
         (None, None) => return Err(CliError::Usage("give -f FILE or --plan PLAN".to_owned())),
     };
     confirm_deletes(&plan, args.yes)?;
@@ -86,7 +137,7 @@ pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     if ctx.out.json {
         ctx.out.json(&applied)?;
     } else if total == 0 {
-        line(&super::plan::no_changes(&plan));
+        line(&planning::no_changes(&plan));
     } else {
         line(&format!(
             "Apply {}: {} created, {} updated, {} deleted.",
@@ -100,7 +151,7 @@ pub async fn run(args: ApplyArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
             applied.deleted.len()
         ));
     }
-    for (note, _) in super::plan::notes(&plan) {
+    for (note, _) in planning::notes(&plan) {
         ctx.out.progress(&format!("{note}."));
     }
     match failure {
@@ -142,11 +193,6 @@ fn confirm_deletes(plan: &Plan, yes: bool) -> Result<(), CliError> {
             "not confirmed; nothing was changed".to_owned(),
         ))
     }
-}
-
-fn first_line(change: &reconcile::Change) -> String {
-    let text = super::plan::describe_change(change);
-    text.lines().next().unwrap_or_default().to_owned()
 }
 
 /// Records one change the engine made; in table mode prints it at once

@@ -1,12 +1,42 @@
 //! `create --url URL --event TYPE[:FILTER]...` or `create --from FILE`.
 
-use super::{warn_unknown_event_types, Ctx, Status};
-use crate::args::CreateArgs;
+use std::path::PathBuf;
+
+use attio_webhooks::Subscription;
+use clap::{ArgGroup, Args};
+
 use crate::cli_error::CliError;
 use crate::connect;
+use crate::context::{Ctx, Status};
+use crate::filter_syntax::{filter_syntax_help, parse_subscription};
 use crate::output::{created_details, line, webhook_details};
 use crate::secrets_file::SecretsFile;
 use crate::webhook_file;
+
+/// The arguments of `create`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["url", "from"])))]
+#[command(after_help = concat!(
+        filter_syntax_help!(),
+        "\n\nExamples:
+  attio-webhooks create --url https://example.com/attio --event record.created --event note.created
+  attio-webhooks create --url https://example.com/attio --event 'record.created:id.object_id=people,actor.type!=system'
+  attio-webhooks create --from webhook.json    # {\"target_url\", \"subscriptions\"} or {\"data\": {...}}, JSON or YAML"
+    ))]
+pub struct CreateArgs {
+    /// Where Attio delivers events (https://).
+    #[arg(long, requires = "event", value_name = "URL")]
+    pub url: Option<String>,
+    /// A subscription: an event type, then optionally `:FILTER`; repeat for more.
+    #[arg(long = "event", value_name = "TYPE[:FILTER]", value_parser = parse_subscription)]
+    pub event: Vec<Subscription>,
+    /// A JSON or YAML file with the webhook in the API's shape.
+    #[arg(long, conflicts_with_all = ["url", "event"], value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Add the secret to this file (mode 0600) instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_out: Option<PathBuf>,
+}
 
 /// Creates a webhook; its secret is printed once or added to `--secrets-out`.
 pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
@@ -22,7 +52,7 @@ pub async fn run(args: CreateArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
             ))
         }
     };
-    warn_unknown_event_types(&subscriptions, ctx.out);
+    ctx.out.warn_unknown_event_types(&subscriptions);
     let mut secrets = SecretsFile::open_if_given(args.secrets_out.as_deref())?;
     let client = connect::client(ctx.global)?;
     let created = client.create_webhook(target_url, subscriptions).await?;

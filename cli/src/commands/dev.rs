@@ -2,7 +2,7 @@
 //! app, with every delivery attempt shown as it happens.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use attio_webhooks::{
@@ -13,14 +13,57 @@ use attio_webhooks_testkit::{
     samples, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, FakeAttio, FakeAttioBuilder,
     FakeServer, Scope, StopSignals,
 };
+use clap::Args;
 use tokio::net::TcpListener;
 
-use super::{warn_unknown_event_types, Ctx, Status};
-use crate::args::DevArgs;
 use crate::cli_error::CliError;
+use crate::context::{Ctx, Status};
 use crate::dev_state::{self, DevState};
+use crate::filter_syntax::parse_subscription;
 use crate::output::{line, Output};
 use crate::receiver::{clock_time, Receiver};
+
+/// The arguments of `dev`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "dev starts a fake Attio on 127.0.0.1, creates a webhook pointing at
+--forward-to (or at a built-in receiver that prints what it gets, when no app
+exists yet), prints the signing secret once, and shows every delivery attempt.
+`attio-webhooks trigger TYPE`, run in another terminal, sends a sample event.
+It finds this process through a state file (mode 0600) holding the fake's URL
+and a random control token: --state-file, $ATTIO_WEBHOOKS_DEV_STATE, or by
+default $XDG_RUNTIME_DIR/attio-webhooks/dev.json, else
+~/.local/state/attio-webhooks/dev.json. The file is removed on Ctrl-C.
+
+Failed deliveries are retried like Attio does, on a short schedule: after 1 s,
+then doubling, 5 times (Attio waits 255 s, doubling, 10 times, ~3 days); set it
+with --first-retry-after and --retries.
+
+Examples:
+  attio-webhooks dev --forward-to http://localhost:3000/attio
+  attio-webhooks dev --event 'record.created:id.object_id=people' --event note.created
+  attio-webhooks dev                        # no app yet: a built-in receiver prints events"
+)]
+pub struct DevArgs {
+    /// Your app's webhook endpoint (http:// on localhost); without it, a built-in receiver prints events.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+    /// A subscription: an event type, then optionally `:FILTER` (syntax: `create --help`); repeat for more (default: every event type, no filter).
+    #[arg(long = "event", value_name = "TYPE[:FILTER]", value_parser = parse_subscription)]
+    pub event: Vec<Subscription>,
+    /// The fake's port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Where to write the state file `trigger` reads.
+    #[arg(long, env = "ATTIO_WEBHOOKS_DEV_STATE", value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
+    /// Retries after a failed delivery.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+    /// Seconds before the first retry; each next wait doubles.
+    #[arg(long, default_value_t = 1, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub first_retry_after: u64,
+}
 
 /// How long one delivery attempt may take before it counts as failed.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,13 +87,13 @@ fn describe_retries(policy: &DeliveryPolicy) -> String {
 /// Runs the fake, creates the webhook, and shows deliveries until Ctrl-C.
 pub async fn run(args: DevArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     if let Some(url) = &args.forward_to {
-        if !crate::loopback::is_loopback_http(url) {
+        if !crate::connect::is_loopback_http(url) {
             return Err(CliError::Usage(format!(
                 "--forward-to {url:?}: dev delivers only to http:// URLs on this machine (localhost, 127.0.0.1, [::1])"
             )));
         }
     }
-    warn_unknown_event_types(&args.event, ctx.out);
+    ctx.out.warn_unknown_event_types(&args.event);
     let state_path = dev_state::path(args.state_file.as_deref())?;
     // Before the fake is bound and the banner printed: a signal sent the
     // instant it appears stops dev cleanly (and removes its state file).

@@ -1,16 +1,31 @@
 //! `list`: every webhook (page after page), or one page.
 
-use std::pin::pin;
-
 use attio_webhooks::operations::ListWebhooks;
-use attio_webhooks::{transport::HyperTransport, Client, Webhook};
-use futures::TryStreamExt;
+use clap::Args;
 
-use super::{Ctx, Status};
-use crate::args::ListArgs;
 use crate::cli_error::CliError;
 use crate::connect;
-use crate::output::{line, webhook_table, Output};
+use crate::context::{Ctx, Status};
+use crate::listing;
+use crate::output::{line, webhook_table};
+
+/// The arguments of `list`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  attio-webhooks list
+  attio-webhooks list --json > webhooks.json     # a file `plan` and `apply` can read
+  attio-webhooks list --limit 10 --offset 20     # one page")]
+pub struct ListArgs {
+    /// Fetch one page of this many webhooks (10..=100).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(10..=100))]
+    pub limit: Option<u32>,
+    /// Fetch one page starting after this many webhooks.
+    #[arg(long)]
+    pub offset: Option<u32>,
+    /// Page size when fetching every page (10..=100).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(10..=100))]
+    pub page_size: u32,
+}
 
 /// Lists every webhook (or one page) as a table or JSON.
 pub async fn run(args: ListArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
@@ -25,7 +40,7 @@ pub async fn run(args: ListArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         }
         client.list_webhooks(page).await?
     } else {
-        fetch_all(&client, args.page_size, ctx.out).await?
+        listing::every_webhook(&client, args.page_size, ctx.out).await?
     };
     if ctx.out.json {
         ctx.out.json(&webhooks)?;
@@ -35,25 +50,4 @@ pub async fn run(args: ListArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         line(&webhook_table(&webhooks));
     }
     Ok(Status::Done)
-}
-
-/// Every webhook in the workspace, oldest first, `page_size` at a time;
-/// after each full page (another follows) a progress line on stderr.
-pub async fn fetch_all(
-    client: &Client<HyperTransport>,
-    page_size: u32,
-    out: Output,
-) -> Result<Vec<Webhook>, CliError> {
-    let mut stream = pin!(client.list_all(page_size));
-    let mut webhooks = Vec::new();
-    while let Some(webhook) = stream.try_next().await? {
-        webhooks.push(webhook);
-        if webhooks.len() % page_size as usize == 0 {
-            out.progress(&format!(
-                "listed {} webhooks, fetching the next page...",
-                webhooks.len()
-            ));
-        }
-    }
-    Ok(webhooks)
 }

@@ -3,12 +3,44 @@
 use std::net::SocketAddr;
 
 use attio_webhooks::Secret;
+use clap::{ArgGroup, Args};
 use tokio::net::TcpListener;
 
-use super::{Ctx, Status};
-use crate::args::ListenArgs;
 use crate::cli_error::CliError;
+use crate::context::{Ctx, Status};
 use crate::receiver::Receiver;
+
+/// The arguments of `listen`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("key").required(true).args(["secret", "secret_env", "secret_file"])))]
+#[command(
+    after_help = "Answers 200 to a correctly signed delivery, 401 to a missing or wrong
+signature (with a line on stderr), 400 to a body that is not a delivery. Put any
+tunnel in front of it to receive from Attio itself.
+
+Examples:
+  ATTIO_WEBHOOK_SECRET=... attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET
+  attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET --json | jq .event_type
+  attio-webhooks listen --host 0.0.0.0 --port 3000 --secret-file /run/secrets/attio_webhook_secret   # in a container"
+)]
+pub struct ListenArgs {
+    /// The port to listen on (0 picks a free one; the address is printed on stderr).
+    #[arg(long)]
+    pub port: u16,
+    /// The address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// The webhook's signing secret (visible to other users; prefer --secret-env).
+    #[arg(long, value_name = "SECRET")]
+    pub secret: Option<String>,
+    /// The name of an environment variable holding the signing secret.
+    #[arg(long, value_name = "NAME")]
+    pub secret_env: Option<String>,
+    /// A file holding the signing secret (a container secret such as
+    /// /run/secrets/attio_webhook_secret; a trailing newline is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<std::path::PathBuf>,
+}
 
 /// Serves the receiver until Ctrl-C or SIGTERM.
 pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {

@@ -3,13 +3,22 @@
 
 use clap::Args;
 
-use super::{Ctx, Status};
 use crate::cli_error::CliError;
+use crate::context::{Ctx, Status};
 use crate::dev_control::{self, DevTargetArgs};
 use crate::output::line;
 
-/// `redeliver`.
+/// The arguments of `redeliver`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "As Attio's redeliveries: the receiver gets the same bytes under the same
+Idempotency-Key, so a receiver that handles each message once answers 200 and does
+nothing more. Only messages `dev`'s bounded delivery log still holds can be redelivered.
+
+Examples:
+  attio-webhooks redeliver 0b7c4a51-6a0e-4d4e-9a57-3f1b2c8d9e10   # a key `dev` or `trigger` printed
+  attio-webhooks redeliver KEY --dev-url http://127.0.0.1:4455 --control-token TOKEN"
+)]
 pub struct RedeliverArgs {
     /// The message's Idempotency-Key, as `dev` or `trigger` printed it.
     #[arg(value_name = "IDEMPOTENCY_KEY")]

@@ -3,13 +3,43 @@
 use attio_webhooks::receive::Event;
 use attio_webhooks::EventType;
 use attio_webhooks_testkit::{samples, Emitted};
+use clap::Args;
 use serde_json::Value;
 
-use super::{Ctx, Status};
-use crate::args::TriggerArgs;
 use crate::cli_error::CliError;
-use crate::dev_control;
+use crate::context::{Ctx, Status};
+use crate::dev_control::{self, DevTargetArgs};
 use crate::output::{count, line};
+
+/// The arguments of `trigger`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every one of the 34 event types has a sample with the ids Attio puts in it.
+
+Examples:
+  attio-webhooks trigger record.created
+  attio-webhooks trigger record.created --set id.object_id=people
+  attio-webhooks trigger note.created --set actor.type=system --set actor.id=null
+  attio-webhooks trigger note.created --print     # show the sample, send nothing
+  attio-webhooks trigger --list                   # every event type"
+)]
+pub struct TriggerArgs {
+    /// The event type, e.g. record.created.
+    #[arg(value_name = "TYPE", required_unless_present = "list")]
+    pub event_type: Option<String>,
+    /// Change a field of the sample: id.object_id=people, parent_record_id=..., actor.type=system (with actor.id=null); repeatable
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Print the sample event and send nothing.
+    #[arg(long)]
+    pub print: bool,
+    /// List every event type that has a sample.
+    #[arg(long, conflicts_with_all = ["event_type", "print", "set"])]
+    pub list: bool,
+    /// Where the running dev is.
+    #[command(flatten)]
+    pub dev: DevTargetArgs,
+}
 
 /// Sends (or prints, or lists) a sample event.
 pub async fn run(args: TriggerArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
