@@ -1,7 +1,7 @@
 //! The fake's notion of "now": the system clock, or a manual test clock.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use attio_webhooks::model::Timestamp;
 use tokio::sync::Notify;
@@ -21,6 +21,28 @@ use tokio::sync::Notify;
 /// assert_eq!(clock.now().to_string(), "2026-01-04T00:00:00.000000000Z");
 /// # Ok::<(), attio_webhooks::error::InvalidInput>(())
 /// ```
+///
+/// It is also an [`attio_webhooks::runtime::Clock`], so the same manual
+/// clock can drive the client (retry waits against an HTTP-date
+/// `Retry-After`) and the receiving side ([`MemorySeenKeys`] leases and
+/// TTLs) in step with the fake:
+///
+/// ```
+/// use std::time::Duration;
+/// use attio_webhooks::receive::{Claim, MemorySeenKeys, SeenKeys};
+/// use attio_webhooks_testkit::Clock;
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let clock = Clock::manual("2026-01-01T00:00:00Z".parse()?);
+/// let keys = MemorySeenKeys::new_with_clock(clock.clone()).with_lease(Duration::from_secs(30));
+/// assert!(matches!(keys.claim("k").await?, Claim::Claimed(_)));
+/// assert!(matches!(keys.claim("k").await?, Claim::InProgress));
+/// clock.advance(Duration::from_secs(31)); // the first claim's lease runs out
+/// assert!(matches!(keys.claim("k").await?, Claim::Claimed(_)));
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(()) })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
+///
+/// [`MemorySeenKeys`]: attio_webhooks::receive::MemorySeenKeys
 #[derive(Clone, Debug)]
 pub struct Clock {
     inner: Arc<ClockInner>,
@@ -29,6 +51,9 @@ pub struct Clock {
 #[derive(Debug)]
 struct ClockInner {
     manual: Option<Mutex<Timestamp>>,
+    /// Where [`attio_webhooks::runtime::Clock::monotonic`] counts from:
+    /// the instant a system clock was made, the start of a manual one.
+    origin: (Instant, Timestamp),
     moved: Notify,
 }
 
@@ -38,6 +63,7 @@ impl Clock {
         Self {
             inner: Arc::new(ClockInner {
                 manual: None,
+                origin: (Instant::now(), Timestamp::now()),
                 moved: Notify::new(),
             }),
         }
@@ -48,6 +74,7 @@ impl Clock {
         Self {
             inner: Arc::new(ClockInner {
                 manual: Some(Mutex::new(start)),
+                origin: (Instant::now(), start),
                 moved: Notify::new(),
             }),
         }
@@ -134,6 +161,23 @@ impl Clock {
             at: self.now(),
             wall: SystemTime::now(),
         }
+    }
+}
+
+/// The fake's clock as the client's and the receiving side's clock: a
+/// manual clock's monotonic time is how far it was moved since its start
+/// (it never goes back: [`Clock::set`] refuses to), its wall time is
+/// [`Clock::now`].
+impl attio_webhooks::runtime::Clock for Clock {
+    fn monotonic(&self) -> Duration {
+        match &self.inner.manual {
+            Some(_) => self.now().duration_since(self.inner.origin.1),
+            None => self.inner.origin.0.elapsed(),
+        }
+    }
+
+    fn wall(&self) -> SystemTime {
+        self.now().to_system_time()
     }
 }
 
