@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use attio_webhooks::operations::ListWebhooks;
 use attio_webhooks::{EventType, Request, RequestExt, Subscription, Transport};
-use attio_webhooks_testkit::{FakeAttio, IN_PROCESS_BASE_URL};
+use attio_webhooks_testkit::{FakeAttio, InProcessTransport};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::Value;
 
 fn get_over_loopback(c: &mut Criterion) {
-    let pair = common::GetPair::new(attio_webhooks_testkit::DEFAULT_MAX_RECORDED_REQUESTS);
+    let pair = common::GetPair::new(attio_webhooks_testkit::limits::DEFAULT_MAX_RECORDED_REQUESTS);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -85,7 +85,7 @@ fn in_process_cycle(c: &mut Criterion) {
     let raw = |method: &str, path: &str, body: Bytes| {
         http::Request::builder()
             .method(method)
-            .uri(format!("{IN_PROCESS_BASE_URL}{path}"))
+            .uri(format!("{}{path}", InProcessTransport::BASE_URL))
             .header("authorization", format!("Bearer {}", fake.token()))
             .header("content-type", "application/json")
             .body(body)

@@ -22,7 +22,7 @@ use attio_webhooks::{
     model::Timestamp, receive::Actor, receive::ActorType, receive::Event, receive::Secrets,
     Condition, EventType, Filter, Subscription,
 };
-use attio_webhooks_testkit::{Clock, DeliveryOutcome, FakeAttio};
+use attio_webhooks_testkit::{delivery::DeliveryOutcome, Clock, FakeAttio};
 use axum::extract::{FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};

@@ -16,7 +16,8 @@ use attio_webhooks::{
     CreatedWebhook, EventType, Filter, Subscription, WebhookStatus,
 };
 use attio_webhooks_testkit::{
-    Clock, DeliveryOrigin, DeliveryOutcome, DeliveryPolicy, DeliveryProfile, FakeAttio, FakeServer,
+    delivery::DeliveryOrigin, delivery::DeliveryOutcome, delivery::DeliveryPolicy,
+    delivery::DeliveryProfile, Clock, FakeAttio, FakeServer,
 };
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -663,7 +664,7 @@ async fn a_batch_of_three_arrives_as_one_delivery_and_a_redelivery_repeats_it_ex
     }
     assert!(matches!(
         server.redeliver("not-a-key"),
-        Err(attio_webhooks_testkit::RedeliveryError::UnknownKey { .. })
+        Err(attio_webhooks_testkit::delivery::RedeliveryError::UnknownKey { .. })
     ));
 
     // A receiver as the README writes it: verify, then handle every event

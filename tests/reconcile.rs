@@ -11,9 +11,7 @@ use attio_webhooks::reconcile::{
     apply, ensure, plan, Change, Desired, DesiredWebhook, Done, Ensured, Prune,
 };
 use attio_webhooks::{Condition, EventType, Filter, Subscription, Transport, Webhook};
-use attio_webhooks_testkit::{
-    test_retry_policy, FakeAttio, Fault, FaultRule, InProcessTransport, IN_PROCESS_BASE_URL,
-};
+use attio_webhooks_testkit::{test_retry_policy, FakeAttio, Fault, FaultRule, InProcessTransport};
 use bytes::Bytes;
 
 const URL: &str = "https://hooks.example.com/attio";
@@ -140,7 +138,7 @@ fn racing_client<F: Fn() + Send + Sync>(
     race: F,
 ) -> attio_webhooks::Client<Racing<F>> {
     attio_webhooks::Client::builder(fake.token())
-        .base_url(IN_PROCESS_BASE_URL)
+        .base_url(InProcessTransport::BASE_URL)
         .retry_policy(test_retry_policy())
         .build(Racing {
             inner: fake.transport(),

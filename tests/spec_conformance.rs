@@ -200,7 +200,7 @@ async fn the_fakes_answers_fit_the_spec_schemas() {
     let fake = attio_webhooks_testkit::FakeAttio::new();
     let answers = documented_answers(
         &fake.transport(),
-        attio_webhooks_testkit::IN_PROCESS_BASE_URL,
+        attio_webhooks_testkit::InProcessTransport::BASE_URL,
         fake.token(),
     )
     .await;

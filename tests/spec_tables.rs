@@ -12,7 +12,7 @@ use attio_webhooks::{
     model::Operator, model::TargetUrlPolicy, EventType, Filter, Subscription, Transport,
 };
 use attio_webhooks_testkit::fixtures::spec;
-use attio_webhooks_testkit::{FakeAttio, IN_PROCESS_BASE_URL};
+use attio_webhooks_testkit::{FakeAttio, InProcessTransport};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -111,7 +111,7 @@ impl RawFake {
 
     /// `POST /v2/webhooks` with this raw body text; the status.
     async fn create_raw(&self, body: String) -> u16 {
-        let request = http::Request::post(format!("{IN_PROCESS_BASE_URL}/v2/webhooks"))
+        let request = http::Request::post(format!("{}/v2/webhooks", InProcessTransport::BASE_URL))
             .header("authorization", format!("Bearer {}", self.fake.token()))
             .header("content-type", "application/json")
             .body(Bytes::from(body))

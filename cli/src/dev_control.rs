@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use attio_webhooks_testkit::{ControlClient, ControlError};
+use attio_webhooks_testkit::{control::ControlError, ControlClient};
 use clap::Args;
 
 use crate::cli_error::{with_causes, CliError};

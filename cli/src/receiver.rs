@@ -20,7 +20,7 @@ use std::time::Duration;
 use attio_webhooks::model::Timestamp;
 use attio_webhooks::receive::{Event, Verifier};
 use attio_webhooks::Secret;
-use attio_webhooks_testkit::ConnectionCap;
+use attio_webhooks_testkit::server::ConnectionCap;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use attio_webhooks::operations::UpdateWebhook;
 use attio_webhooks::{receive::Event, EventType, Subscription, WorkspaceId};
-use attio_webhooks_testkit::{samples, DeliveryOutcome};
+use attio_webhooks_testkit::{delivery::DeliveryOutcome, samples};
 use bytes::Bytes;
 use common::{hmac_hex, Cli, Fake, Scratch};
 use http_body_util::{BodyExt, Full};
@@ -717,7 +717,7 @@ fn redeliver_sends_a_logged_message_again_with_its_key_and_signature() {
     );
     assert_eq!(
         again.origin,
-        attio_webhooks_testkit::DeliveryOrigin::Redelivery
+        attio_webhooks_testkit::delivery::DeliveryOrigin::Redelivery
     );
 
     let unknown = redeliver("no-such-key", "ctl").expect_code(3);

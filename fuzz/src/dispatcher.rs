@@ -101,7 +101,7 @@ async fn run(data: &[u8]) {
         let control = request
             .uri()
             .path()
-            .starts_with(attio_webhooks_testkit::CONTROL_PREFIX);
+            .starts_with(attio_webhooks_testkit::control::CONTROL_PREFIX);
         let faults_before = pending_uses(&fake);
         let (method, path) = (request.method().clone(), request.uri().path().to_owned());
         let Ok(response) = transport.send(request).await else {
@@ -163,7 +163,7 @@ fn understood(method: &http::Method, path: &str, response: http::Response<Bytes>
     }
     let on_webhook = path.strip_prefix("/v2/webhooks/").is_some();
     let decoded = match (method.as_str(), on_webhook) {
-        _ if path.starts_with(attio_webhooks_testkit::CONTROL_PREFIX) => {
+        _ if path.starts_with(attio_webhooks_testkit::control::CONTROL_PREFIX) => {
             serde_json::from_slice::<serde_json::Value>(response.body())
                 .map(drop)
                 .map_err(|e| panic!("control answer is not JSON ({e}): {response:?}"))

@@ -26,9 +26,6 @@ use crate::workspace::Seed;
 /// The token a fake accepts when no other was configured (all scopes).
 pub const DEFAULT_TOKEN: &str = "fake-attio-token";
 
-/// The base URL an in-process client uses; no socket is ever opened for it.
-pub const IN_PROCESS_BASE_URL: &str = "http://localhost";
-
 /// A stateful, in-memory stand-in for Attio's webhooks API.
 ///
 /// One `FakeAttio` is one workspace. Clones share it. Reach it in-process
@@ -37,7 +34,7 @@ pub const IN_PROCESS_BASE_URL: &str = "http://localhost";
 /// `fake-attio` binary; every door hands requests to the same dispatcher,
 /// so they answer alike. Arrange and inspect it from the test with
 /// [`FakeAttio::seed`], [`FakeAttio::inject`], [`FakeAttio::requests`] and
-/// [`FakeAttio::reset`] (or the same under [`crate::CONTROL_PREFIX`] over HTTP).
+/// [`FakeAttio::reset`] (or the same under [`crate::control::CONTROL_PREFIX`] over HTTP).
 ///
 /// ```
 /// use attio_webhooks::{EventType, Subscription};
@@ -149,7 +146,7 @@ impl FakeAttioBuilder {
     /// It still connects only to loopback hosts and to the hosts named by
     /// [`FakeAttioBuilder::allow_http_targets_to`], over https as over
     /// http. Without any root, every `https://` target gets a
-    /// [`crate::DeliveryOutcome::Skipped`] entry naming this option.
+    /// [`crate::delivery::DeliveryOutcome::Skipped`] entry naming this option.
     /// [`crate::tls::LoopbackCertificate`] mints a root and a certificate
     /// for a loopback receiver; for PEM text, see
     /// [`FakeAttioBuilder::trust_delivery_roots_pem`].
@@ -208,7 +205,7 @@ impl FakeAttioBuilder {
 
     /// Attio's own limits: 100 reads and 25 writes per second.
     pub fn attio_rate_limits(self) -> Self {
-        self.rate_limits(crate::READS_PER_SECOND, crate::WRITES_PER_SECOND)
+        self.rate_limits(crate::api::READS_PER_SECOND, crate::api::WRITES_PER_SECOND)
     }
 
     /// The clock for `created_at` and delivery schedules (system by default).
@@ -369,7 +366,7 @@ impl FakeAttio {
     /// test itself, not a condition to handle.
     pub fn client_with_token(&self, token: &str) -> Client<InProcessTransport> {
         Client::builder(token)
-            .base_url(IN_PROCESS_BASE_URL)
+            .base_url(InProcessTransport::BASE_URL)
             .target_url_policy(self.target_url_policy().clone())
             .retry_policy(test_retry_policy())
             .build(self.transport())
@@ -465,10 +462,10 @@ impl FakeAttio {
     /// whose certificate comes from a root the test trusted (with
     /// `FakeAttioBuilder::trust_delivery_root`; without any, https targets
     /// are refused), and not be a port the fake itself listens on; any
-    /// other target gets a [`crate::DeliveryOutcome::Skipped`] log entry
+    /// other target gets a [`crate::delivery::DeliveryOutcome::Skipped`] log entry
     /// with the signed body, so tests still see what would have been sent.
     /// A TLS failure (an untrusted certificate, a wrong name) is a
-    /// [`crate::DeliveryOutcome::Failed`] attempt, retried like a refused
+    /// [`crate::delivery::DeliveryOutcome::Failed`] attempt, retried like a refused
     /// connection (the fake's choice: Attio documents retries for answers
     /// other than 200 or 202, not what a failed handshake does).
     ///
@@ -481,7 +478,7 @@ impl FakeAttio {
     }
 
     /// [`FakeAttio::emit`], and why each webhook that does not get the
-    /// event misses it ([`NearMiss`](crate::NearMiss): no subscription of its type, a
+    /// event misses it ([`NearMiss`](crate::delivery::NearMiss): no subscription of its type, a
     /// filter condition that fails with the value found, an inactive
     /// webhook, a target the fake will not send to).
     ///
@@ -542,13 +539,13 @@ impl FakeAttio {
     /// redeliveries do: the same body bytes, the same signature and the
     /// same `Idempotency-Key`, to the target it went to, queued now as a
     /// new message (attempts counted from 1, retried like any message,
-    /// logged with [`crate::DeliveryOrigin::Redelivery`]). Only what the
+    /// logged with [`crate::delivery::DeliveryOrigin::Redelivery`]). Only what the
     /// bounded delivery log still holds can be redelivered (see
     /// [`Limits::delivery_log_entries`]); a message not attempted yet is
     /// not in it.
     ///
     /// ```
-    /// use attio_webhooks_testkit::{FakeAttio, RedeliveryError};
+    /// use attio_webhooks_testkit::{FakeAttio, delivery::RedeliveryError};
     /// let fake = FakeAttio::new();
     /// assert!(matches!(fake.redeliver("no-such-key"), Err(RedeliveryError::UnknownKey { .. })));
     /// ```

@@ -20,6 +20,21 @@
 //! | batches, `system` follow-ups, duplicates, reordering and overlapping attempts, as Attio sends them | [`FakeAttio::emit_batch`], [`FakeAttio::redeliver`], [`FakeAttioBuilder::delivery_profile`] with [`DeliveryProfile::attio_like`] |
 //! | an `https://` receiver, as Attio requires, on loopback | `tls::LoopbackCertificate` and [`FakeAttioBuilder::trust_delivery_root`] |
 //!
+//! # Modules, by reader
+//!
+//! The root holds what a test names; the rest is grouped by who reads it:
+//!
+//! | module | for | holds |
+//! |---|---|---|
+//! | [`delivery`] | tests of a receiver | the delivery log, what an emit did and its near misses, delivery profiles and policies |
+//! | [`control`] | tests that drive a fake in another process | [`ControlClient`]'s errors and clock state, the control routes, log snapshots |
+//! | [`limits`] | anyone sizing a fake | every bound and Attio's fixed limits |
+//! | `server` | programs that serve a fake (the binary, the CLI) | [`FakeServer`]'s plumbing: connection cap, stop signals |
+//! | [`samples`] | tests that need events | one realistic event per type |
+//! | [`fixtures`] | wiremock users | Attio-exact mocks and the OpenAPI checker |
+//! | [`seen_keys_conformance`] | authors of a `SeenKeys` store | the claim-protocol suite |
+//! | `tls` | https receivers on loopback | a loopback certificate |
+//!
 //! # How it is built
 //!
 //! Four layers, each importing only the ones below it:
@@ -165,65 +180,52 @@
 //! # Ok(()) }
 //! ```
 
+//!
+//! [`NearMiss`]: delivery::NearMiss
+//! [`UnknownEventType`]: delivery::UnknownEventType
+//! [`DeliveryProfile::attio_like`]: delivery::DeliveryProfile::attio_like
+//! [`CREDENTIAL_HEADERS`]: control::CREDENTIAL_HEADERS
+//! [`HEALTH_PATH`]: control::HEALTH_PATH
+//! [`CONTROL_PREFIX`]: control::CONTROL_PREFIX
+//! [`MAX_FAULT_DELAY`]: limits::MAX_FAULT_DELAY
+//! [`MAX_SUBSCRIPTIONS_PER_WEBHOOK`]: limits::MAX_SUBSCRIPTIONS_PER_WEBHOOK
+
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
 mod bounded;
+mod bytes_as_text;
 mod clock;
-#[cfg(feature = "server")]
-mod control_client;
-mod delivery;
+pub mod control;
+pub mod delivery;
 mod doors;
 mod fake;
 #[cfg(feature = "fixtures")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fixtures")))]
 pub mod fixtures;
-mod limits;
+pub mod limits;
 mod locked;
-mod lossy;
 mod needs_server;
 pub mod samples;
 pub mod seen_keys_conformance;
 #[cfg(feature = "server")]
-mod serve;
-#[cfg(feature = "server")]
-mod stop;
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 mod workspace;
 
-pub use api::{
-    retry_after_next_second, Fault, FaultRule, RecordedRequest, Scope, UnknownScope,
-    CONTROL_PREFIX, CREDENTIAL_HEADERS, HEALTH_PATH, MAX_FAULT_DELAY, READS_PER_SECOND,
-    WRITES_PER_SECOND,
-};
-pub use bounded::LogSnapshot;
+pub use api::{Fault, FaultRule, RecordedRequest, Scope};
 pub use clock::Clock;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
-pub use control_client::{ClockState, ControlClient, ControlError};
-pub use delivery::{
-    DeliveryAttempt, DeliveryOrigin, DeliveryOutcome, DeliveryPolicy, DeliveryProfile, Emitted,
-    QueuedDelivery, RedeliveryError, UnknownEventType, DELIVERY_USER_AGENT, MAX_NEAR_MISSES,
-    OVERRUN_LIMIT,
-};
-#[cfg(feature = "server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
-pub use doors::{Admission, ConnectionCap, RequestCounter, RequestGuard, TrackedStream};
+pub use control::ControlClient;
 pub use doors::{InProcessError, InProcessTransport};
-pub use fake::{
-    test_retry_policy, FakeAttio, FakeAttioBuilder, DEFAULT_TOKEN, IN_PROCESS_BASE_URL,
-};
-pub use limits::{Limits, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RECORDED_REQUESTS, MAX_BODY_BYTES};
-pub use needs_server::skip_without_server;
+pub use fake::{test_retry_policy, FakeAttio, FakeAttioBuilder, DEFAULT_TOKEN};
+pub use limits::Limits;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
-pub use serve::FakeServer;
-#[cfg(feature = "server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
-pub use stop::{stop_requested, StopSignals};
-pub use workspace::{
-    ConditionMiss, FilterMiss, Found, NearMiss, NearMissReason, Seed, MAX_SUBSCRIPTIONS_PER_WEBHOOK,
-};
+pub use server::FakeServer;
+pub use workspace::Seed;

@@ -1,6 +1,11 @@
-//! Every limit of the fake in one place, with its default.
+//! Every limit of the fake in one place, with its default: the bounds a
+//! test can set ([`Limits`], also at the crate root) and the fixed ones
+//! Attio has (rate limits, subscriptions per webhook, fault delays).
 
 use std::time::Duration;
+
+pub use crate::api::{MAX_FAULT_DELAY, READS_PER_SECOND, WRITES_PER_SECOND};
+pub use crate::workspace::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
 
 // The default idle timeout in seconds, as a literal: what
 // `DEFAULT_IDLE_TIMEOUT` is made of and what the docs print (`concat!`

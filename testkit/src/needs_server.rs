@@ -15,7 +15,7 @@ use std::io::Write;
 ///
 /// ```
 /// # std::env::remove_var("CI");
-/// use attio_webhooks_testkit::skip_without_server;
+/// use attio_webhooks_testkit::seen_keys_conformance::skip_without_server;
 /// skip_without_server(
 ///     "Redis at redis://127.0.0.1:6390/",
 ///     "connection refused",

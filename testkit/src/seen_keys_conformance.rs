@@ -20,11 +20,14 @@
 //! The suite waits for leases and time-to-lives to run out in real time
 //! (about 3 s in all with the default [`StoreTimes`]), and uses keys with a
 //! random prefix, so it can run against a store other tests share.
+//! A store's own tests that need its server use [`skip_without_server`].
 
 use std::future::Future;
 use std::time::Duration;
 
 use attio_webhooks::receive::{Claim, ClaimToken, SeenKeys, Settled};
+
+pub use crate::needs_server::skip_without_server;
 
 /// The lease and time-to-live the suite asks the store for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

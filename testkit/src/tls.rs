@@ -15,7 +15,7 @@
 //! ```
 //! use attio_webhooks::receive::{Actor, ActorType, Event, Verifier};
 //! use attio_webhooks::{EventType, Subscription};
-//! use attio_webhooks_testkit::{tls::LoopbackCertificate, DeliveryOutcome, FakeAttio};
+//! use attio_webhooks_testkit::{tls::LoopbackCertificate, delivery::DeliveryOutcome, FakeAttio};
 //! use http_body_util::{BodyExt, Full};
 //! use hyper::{body::Incoming, service::service_fn, Request, Response};
 //! use hyper_util::rt::TokioIo;

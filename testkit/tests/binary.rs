@@ -505,7 +505,10 @@ fn idle_figure(text: &str, after: &str) -> Option<u64> {
 #[test]
 fn the_idle_timeout_the_help_and_the_readme_give_is_the_default() {
     let default = attio_webhooks_testkit::Limits::default().idle_timeout;
-    assert_eq!(default, attio_webhooks_testkit::DEFAULT_IDLE_TIMEOUT);
+    assert_eq!(
+        default,
+        attio_webhooks_testkit::limits::DEFAULT_IDLE_TIMEOUT
+    );
     let help = Command::new(env!("CARGO_BIN_EXE_fake-attio"))
         .arg("--help")
         .output()
@@ -601,7 +604,7 @@ fn sigterm_the_instant_the_url_is_printed_exits_0_every_time() {
 /// own message and nothing follows.
 #[tokio::test]
 async fn attio_like_deliveries_batch_and_follow_up() {
-    use attio_webhooks_testkit::{ControlClient, DeliveryOrigin, Seed};
+    use attio_webhooks_testkit::{delivery::DeliveryOrigin, ControlClient, Seed};
     for flag in [true, false] {
         let mut args = vec!["--manual-clock"];
         if flag {

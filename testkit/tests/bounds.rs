@@ -6,7 +6,7 @@ use crate::common;
 
 use std::time::Instant;
 
-use attio_webhooks_testkit::{FakeAttio, MAX_BODY_BYTES};
+use attio_webhooks_testkit::{limits::MAX_BODY_BYTES, FakeAttio};
 use bytes::Bytes;
 
 /// The resident set size of this process, from /proc (Linux).

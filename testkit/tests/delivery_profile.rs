@@ -9,7 +9,9 @@ use std::time::Duration;
 use attio_webhooks::model::Timestamp;
 use attio_webhooks::receive::{Delivery, Event};
 use attio_webhooks::{EventType, Subscription, WorkspaceId};
-use attio_webhooks_testkit::{Clock, DeliveryOrigin, DeliveryProfile, FakeAttio, Seed};
+use attio_webhooks_testkit::{
+    delivery::DeliveryOrigin, delivery::DeliveryProfile, Clock, FakeAttio, Seed,
+};
 use serde_json::{json, Value};
 
 const START: &str = "2026-03-01T00:00:00Z";

@@ -9,7 +9,9 @@
 use crate::common;
 
 use attio_webhooks::{Transport, WorkspaceId};
-use attio_webhooks_testkit::{FakeAttio, FakeServer, InProcessTransport, Scope, MAX_BODY_BYTES};
+use attio_webhooks_testkit::{
+    limits::MAX_BODY_BYTES, FakeAttio, FakeServer, InProcessTransport, Scope,
+};
 use bytes::Bytes;
 use serde_json::{json, Value};
 

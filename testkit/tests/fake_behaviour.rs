@@ -766,7 +766,7 @@ async fn the_control_spec_matches_the_routes_and_the_control_client() {
     assert_eq!(again, queued[0]);
     assert!(matches!(
         control.redeliver("k/1").await,
-        Err(attio_webhooks_testkit::ControlError::UnknownIdempotencyKey(key)) if key == "k/1"
+        Err(attio_webhooks_testkit::control::ControlError::UnknownIdempotencyKey(key)) if key == "k/1"
     ));
     let batch = control.emit_batch(&[event.clone(), event]).await.unwrap();
     assert_eq!(batch.len(), 1, "one message for the webhook");

@@ -19,7 +19,8 @@ use attio_webhooks::receive::{Actor, ActorType, Event, Verifier};
 use attio_webhooks::{CreatedWebhook, EventType, Subscription, WebhookStatus};
 use attio_webhooks_testkit::tls::LoopbackCertificate;
 use attio_webhooks_testkit::{
-    Clock, ControlClient, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, FakeAttio,
+    delivery::DeliveryAttempt, delivery::DeliveryOutcome, delivery::DeliveryPolicy, Clock,
+    ControlClient, FakeAttio,
 };
 use bytes::Bytes;
 use hmac::{Hmac, Mac};

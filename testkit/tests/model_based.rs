@@ -14,7 +14,7 @@ use attio_webhooks::operations::{ListWebhooks, UpdateWebhook};
 use attio_webhooks::{
     Condition, EventType, Filter, Subscription, Transport, Webhook, WebhookId, WebhookStatus,
 };
-use attio_webhooks_testkit::{FakeAttio, IN_PROCESS_BASE_URL};
+use attio_webhooks_testkit::{FakeAttio, InProcessTransport};
 use bytes::Bytes;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -242,7 +242,7 @@ fn invalid_data(defect: &Defect, subs: &[(usize, usize)]) -> Value {
 async fn raw(fake: &FakeAttio, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let request = http::Request::builder()
         .method(method)
-        .uri(format!("{IN_PROCESS_BASE_URL}{path}"))
+        .uri(format!("{}{path}", InProcessTransport::BASE_URL))
         .header("authorization", format!("Bearer {}", fake.token()))
         .header("content-type", "application/json")
         .body(body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string())))

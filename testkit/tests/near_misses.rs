@@ -7,7 +7,9 @@
 use crate::common::{raw_client, send, Answer, Raw};
 
 use attio_webhooks::EventType;
-use attio_webhooks_testkit::{ControlClient, ControlError, FakeAttio, FakeServer, NearMissReason};
+use attio_webhooks_testkit::{
+    control::ControlError, delivery::NearMissReason, ControlClient, FakeAttio, FakeServer,
+};
 use serde_json::{json, Value};
 
 /// A record created in Attio's example workspace, as in Pipedream's
@@ -247,5 +249,5 @@ async fn near_misses_are_bounded_and_the_rest_counted() {
     assert_eq!(body["data"], json!([]));
     assert_eq!(body["near_misses"].as_array().unwrap().len(), 100);
     assert_eq!(body["near_misses_omitted"], 20);
-    assert_eq!(attio_webhooks_testkit::MAX_NEAR_MISSES, 100);
+    assert_eq!(attio_webhooks_testkit::delivery::MAX_NEAR_MISSES, 100);
 }

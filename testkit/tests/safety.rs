@@ -13,7 +13,9 @@ use attio_webhooks::{
     receive::Actor, receive::Event, EventType, Secret, Subscription, WebhookId, WebhookStatus,
     WorkspaceId,
 };
-use attio_webhooks_testkit::{DeliveryOutcome, FakeAttio, Limits, Scope, Seed, DEFAULT_TOKEN};
+use attio_webhooks_testkit::{
+    delivery::DeliveryOutcome, FakeAttio, Limits, Scope, Seed, DEFAULT_TOKEN,
+};
 use common::{control_routes, raw_client, route_instance, send};
 use serde_json::{json, Value};
 
@@ -526,7 +528,10 @@ async fn reads_do_not_wait_for_large_creates() {
     let bodies: Vec<String> = (0..4)
         .map(|i| large_create("https://x.test/big", 1_000, 16, i))
         .collect();
-    assert!(bodies[0].len() > 900_000 && bodies[0].len() <= attio_webhooks_testkit::MAX_BODY_BYTES);
+    assert!(
+        bodies[0].len() > 900_000
+            && bodies[0].len() <= attio_webhooks_testkit::limits::MAX_BODY_BYTES
+    );
     let creates = tokio::spawn(async move {
         let http = raw_client();
         let mut took = Vec::new();
@@ -680,7 +685,7 @@ async fn a_webhook_that_degraded_can_be_deleted_and_its_bytes_reused() {
     let budget = high + 64;
     let fake = FakeAttio::builder()
         .allow_loopback_http_targets()
-        .delivery_policy(attio_webhooks_testkit::DeliveryPolicy::default().retries(0))
+        .delivery_policy(attio_webhooks_testkit::delivery::DeliveryPolicy::default().retries(0))
         .limits(limits_with(|l| l.stored_bytes = budget))
         .build();
     for round in 0..3 {
@@ -718,7 +723,7 @@ async fn a_webhook_may_have_at_most_1000_subscriptions_however_it_is_written() {
         ("content-type", "application/json"),
     ];
     let webhooks = format!("{}/v2/webhooks", server.base_url());
-    let cap = attio_webhooks_testkit::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
+    let cap = attio_webhooks_testkit::limits::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
     assert_eq!(cap, 1_000);
     let at_cap = send(
         &http,
@@ -815,7 +820,7 @@ async fn cookies_proxy_credentials_and_api_keys_are_redacted_over_http_too() {
     }
     // The one list, as documented.
     assert_eq!(
-        attio_webhooks_testkit::CREDENTIAL_HEADERS,
+        attio_webhooks_testkit::control::CREDENTIAL_HEADERS,
         [
             "authorization",
             "proxy-authorization",

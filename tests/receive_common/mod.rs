@@ -19,7 +19,8 @@ use attio_webhooks::{
     EventType, Secret, Subscription,
 };
 use attio_webhooks_testkit::{
-    Clock, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, FakeAttio, Seed,
+    delivery::DeliveryAttempt, delivery::DeliveryOutcome, delivery::DeliveryPolicy, Clock,
+    FakeAttio, Seed,
 };
 use bytes::Bytes;
 use futures::stream;

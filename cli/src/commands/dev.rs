@@ -10,8 +10,8 @@ use attio_webhooks::{
     EventType, Subscription,
 };
 use attio_webhooks_testkit::{
-    samples, DeliveryAttempt, DeliveryOutcome, DeliveryPolicy, FakeAttio, FakeAttioBuilder,
-    FakeServer, Scope, StopSignals,
+    delivery::DeliveryAttempt, delivery::DeliveryOutcome, delivery::DeliveryPolicy, samples,
+    server::StopSignals, FakeAttio, FakeAttioBuilder, FakeServer, Scope,
 };
 use clap::Args;
 use tokio::net::TcpListener;

@@ -63,7 +63,7 @@ pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     }
     // Before the port is bound and announced: a signal sent the instant
     // the line below appears stops it cleanly.
-    let stop = attio_webhooks_testkit::StopSignals::install();
+    let stop = attio_webhooks_testkit::server::StopSignals::install();
     let addr = SocketAddr::new(args.host, args.port);
     let listener = TcpListener::bind(addr)
         .await

@@ -2,7 +2,7 @@
 
 use attio_webhooks::receive::Event;
 use attio_webhooks::EventType;
-use attio_webhooks_testkit::{samples, Emitted};
+use attio_webhooks_testkit::{delivery::Emitted, samples};
 use clap::Args;
 use serde_json::Value;
 

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use attio_webhooks::{model::TargetUrlPolicy, transport::HyperTransport, Client};
-use attio_webhooks_testkit::{DeliveryPolicy, FakeAttio, FakeServer, Scope};
+use attio_webhooks_testkit::{delivery::DeliveryPolicy, FakeAttio, FakeServer, Scope};
 use tokio::runtime::Runtime;
 
 /// The token the test fakes accept.

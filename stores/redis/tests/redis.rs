@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use attio_webhooks::receive::{Claim, Once, Outcome, SeenKeys};
 use attio_webhooks_redis::RedisSeenKeys;
+use attio_webhooks_testkit::seen_keys_conformance::skip_without_server;
 use attio_webhooks_testkit::seen_keys_conformance::{check, StoreTimes};
-use attio_webhooks_testkit::skip_without_server;
 
 const DEFAULT_URL: &str = "redis://127.0.0.1:6390/";
 

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::{BoundedLog, LogSnapshot};
-use crate::lossy::{lossy_utf8, utf8_bytes};
+use crate::bytes_as_text::{lossy_utf8, utf8_bytes};
 
 /// One request as the fake received it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -137,7 +137,7 @@ pub(crate) fn error(body: &ApiErrorBody, wall: SystemTime) -> http::Response<Byt
 }
 
 /// The HTTP date of the next whole second after `now`, as Attio sends it.
-pub fn retry_after_next_second(now: SystemTime) -> HeaderValue {
+pub(crate) fn retry_after_next_second(now: SystemTime) -> HeaderValue {
     let seconds = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() + 1;
     let at = UNIX_EPOCH + Duration::from_secs(seconds);
     HeaderValue::from_str(&httpdate::fmt_http_date(at)).unwrap_or(HeaderValue::from_static("1"))

@@ -4,7 +4,7 @@ use attio_webhooks::{model::Timestamp, WebhookId};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::lossy::{lossy_utf8, utf8_bytes};
+use crate::bytes_as_text::{lossy_utf8, utf8_bytes};
 
 /// The `User-Agent` of the fake's deliveries: Attio's, as its payload
 /// reference shows a delivery request
@@ -89,10 +89,10 @@ pub enum DeliveryOrigin {
     #[default]
     Emitted,
     /// A `system` `record.updated` that followed a user's change (see
-    /// [`crate::DeliveryProfile::system_follow_up_after`]).
+    /// [`crate::delivery::DeliveryProfile::system_follow_up_after`]).
     FollowUp,
     /// A second copy of a message: same `Idempotency-Key`, body and
-    /// signature (see [`crate::DeliveryProfile::duplicate_rate`]); it is not
+    /// signature (see [`crate::delivery::DeliveryProfile::duplicate_rate`]); it is not
     /// retried and does not change the webhook's status.
     Duplicate,
     /// A message sent again by [`crate::FakeAttio::redeliver`]: same
@@ -101,7 +101,7 @@ pub enum DeliveryOrigin {
 }
 
 /// A message queued by [`crate::FakeAttio::emit`], [`crate::FakeAttio::emit_batch`]
-/// or [`crate::FakeAttio::redeliver`]. Under a [`crate::DeliveryProfile`]
+/// or [`crate::FakeAttio::redeliver`]. Under a [`crate::delivery::DeliveryProfile`]
 /// with a batch window, an event that joins a message still waiting gets
 /// that message's key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,11 @@
 //! Event delivery: the fake POSTs signed events to webhook targets, retries
 //! failures on Attio's schedule, and turns webhooks degraded and inactive.
 //!
+//! What a test reads here: the delivery log ([`DeliveryAttempt`]), what an
+//! emit did ([`Emitted`], with a [`NearMiss`] for each webhook the event
+//! almost reached), and how deliveries are shaped and retried
+//! ([`DeliveryProfile`], [`DeliveryPolicy`]).
+//!
 //! Delivery sees the workspace (to find recipients and change statuses)
 //! and the clock; it knows nothing of the dispatcher or the HTTP doors.
 
@@ -20,6 +25,7 @@ use attio_webhooks::{model::Timestamp, receive::Event, WebhookId, WebhookStatus}
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+pub use crate::workspace::{ConditionMiss, FilterMiss, Found, NearMiss, NearMissReason};
 pub use attempt::{
     DeliveryAttempt, DeliveryOrigin, DeliveryOutcome, QueuedDelivery, DELIVERY_USER_AGENT,
 };
@@ -31,7 +37,7 @@ pub use redelivery::RedeliveryError;
 use crate::bounded::{BoundedLog, LogSnapshot};
 use crate::clock::Clock;
 use crate::locked::Locked;
-use crate::workspace::{NearMiss, NearMissReason, Workspace};
+use crate::workspace::Workspace;
 use message::{Addressed, Job, Open};
 use profile::{record_of, Draws};
 use queue::Queue;

@@ -13,7 +13,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use attio_webhooks_testkit::DeliveryPolicy;
+/// use attio_webhooks_testkit::delivery::DeliveryPolicy;
 /// let attio = DeliveryPolicy::default();
 /// assert_eq!(attio.wait_before_retry(1), Duration::from_secs(255));
 /// assert_eq!(attio.wait_before_retry(10), Duration::from_secs(255 * 512));

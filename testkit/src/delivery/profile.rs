@@ -31,7 +31,7 @@ use attio_webhooks::EventType;
 ///
 /// ```
 /// use std::time::Duration;
-/// use attio_webhooks_testkit::{DeliveryProfile, FakeAttio};
+/// use attio_webhooks_testkit::{delivery::DeliveryProfile, FakeAttio};
 /// let attio_like = DeliveryProfile::attio_like(7);
 /// assert_eq!(attio_like.system_follow_up_after, Some(Duration::from_secs(1)));
 /// // Or only the parts a test wants:

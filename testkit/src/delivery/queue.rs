@@ -1,5 +1,5 @@
 //! The messages waiting for their next attempt, and those still open for
-//! more events (under a [`crate::DeliveryProfile`] batch window).
+//! more events (under a [`crate::delivery::DeliveryProfile`] batch window).
 
 use std::sync::Arc;
 

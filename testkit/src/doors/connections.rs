@@ -45,7 +45,7 @@ pub(crate) const SHED_GRACE: Duration = Duration::from_millis(250);
 ///
 /// ```no_run
 /// # async fn serve(listener: tokio::net::TcpListener) {
-/// use attio_webhooks_testkit::ConnectionCap;
+/// use attio_webhooks_testkit::server::ConnectionCap;
 /// let cap = ConnectionCap::new(64);
 /// loop {
 ///     let admission = cap.admit().await;

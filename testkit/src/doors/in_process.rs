@@ -17,6 +17,10 @@ pub struct InProcessTransport {
 }
 
 impl InProcessTransport {
+    /// The base URL an in-process client uses; no socket is ever opened
+    /// for it.
+    pub const BASE_URL: &'static str = "http://localhost";
+
     pub(crate) fn new(dispatcher: Arc<Dispatcher>) -> Self {
         Self { dispatcher }
     }

@@ -4,9 +4,9 @@
 
 #[cfg(feature = "server")]
 mod connections;
-mod in_process;
 #[cfg(feature = "server")]
-mod server;
+mod http;
+mod in_process;
 
 pub use in_process::{InProcessError, InProcessTransport};
 
@@ -14,4 +14,4 @@ pub use in_process::{InProcessError, InProcessTransport};
 pub use connections::{Admission, ConnectionCap, RequestCounter, RequestGuard, TrackedStream};
 
 #[cfg(feature = "server")]
-pub(crate) use server::Listening;
+pub(crate) use http::Listening;

@@ -10,7 +10,7 @@ mod near_miss;
 mod rules;
 mod seed;
 mod store;
-mod stored;
+mod stored_webhook;
 mod unique;
 
 pub use near_miss::{ConditionMiss, FilterMiss, Found, NearMiss, NearMissReason};
@@ -21,5 +21,5 @@ pub use rules::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
 pub(crate) use rules::{check_changes, check_new};
 pub(crate) use store::{Workspace, WorkspaceLimits};
 #[cfg(test)]
-pub(crate) use stored::odd_webhook;
-pub(crate) use stored::{random_secret, Prepared};
+pub(crate) use stored_webhook::odd_webhook;
+pub(crate) use stored_webhook::{random_secret, Prepared};

@@ -29,7 +29,7 @@ use serde_json::Value;
 ///
 /// ```
 /// use attio_webhooks::{receive::{Actor, Event}, Condition, EventType, Filter, Subscription};
-/// use attio_webhooks_testkit::{FakeAttio, NearMissReason, Seed};
+/// use attio_webhooks_testkit::{FakeAttio, delivery::NearMissReason, Seed};
 ///
 /// let fake = FakeAttio::builder().allow_http_targets_to(["127.0.0.1"]).build();
 /// let people = Subscription::new(EventType::NoteCreated)
@@ -88,7 +88,7 @@ pub enum NearMissReason {
     /// the fake will not send it: its target URL fails the fake's target
     /// policy (a host the fake does not connect to, `https://` without a
     /// trusted root, the fake's own port). Each attempt is logged as
-    /// [`crate::DeliveryOutcome::Skipped`] with this reason.
+    /// [`crate::delivery::DeliveryOutcome::Skipped`] with this reason.
     TargetRefused {
         /// The policy's reason.
         reason: String,

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use super::error::WorkspaceError;
 use super::near_miss::{verdict, NearMiss, Routing};
 use super::rules::CheckedChanges;
-use super::stored::{Prepared, StoredWebhook};
+use super::stored_webhook::{Prepared, StoredWebhook};
 use super::unique::Uniqueness;
 
 /// The workspace's own limits and timings.

@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use attio_webhooks::receive::{signature, Actor, ActorType, Event};
 use attio_webhooks::{CreatedWebhook, EventType, Subscription};
-use attio_webhooks_testkit::{DeliveryOutcome, DeliveryPolicy, FakeAttio, QueuedDelivery};
+use attio_webhooks_testkit::{
+    delivery::DeliveryOutcome, delivery::DeliveryPolicy, delivery::QueuedDelivery, FakeAttio,
+};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use attio_webhooks::receive::SeenKeys;
 use attio_webhooks_postgres::PostgresSeenKeys;
 use attio_webhooks_redis::RedisSeenKeys;
-use attio_webhooks_testkit::skip_without_server;
+use attio_webhooks_testkit::seen_keys_conformance::skip_without_server;
 
 use crate::relay::Relay;
 

@@ -10,7 +10,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use attio_webhooks::model::Timestamp;
-use attio_webhooks_testkit::{Clock, DeliveryProfile, FakeAttio, StopSignals, DEFAULT_TOKEN};
+use attio_webhooks_testkit::{
+    delivery::DeliveryProfile, server::StopSignals, Clock, FakeAttio, DEFAULT_TOKEN,
+};
 
 use args::{parse_args, usage, Options, Parsed};
 

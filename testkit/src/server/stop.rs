@@ -14,7 +14,7 @@
 ///
 /// ```no_run
 /// # async fn serve() {
-/// let stop = attio_webhooks_testkit::StopSignals::install();
+/// let stop = attio_webhooks_testkit::server::StopSignals::install();
 /// let server = attio_webhooks_testkit::FakeAttio::start().await;
 /// println!("{}", server.base_url());
 /// stop.wait().await;

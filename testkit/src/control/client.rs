@@ -1,6 +1,6 @@
 //! [`ControlClient`]: the fake's `/__fake` routes as typed calls, for a
 //! fake in another process or container (the `fake-attio` binary, the
-//! image). In the same process, call the [`crate::FakeAttio`] methods.
+//! image).
 
 use std::time::Duration;
 

@@ -1,4 +1,13 @@
-//! The facade's HTTP side: serving a [`FakeAttio`] on a socket.
+//! Serving the fake over HTTP: [`FakeServer`] (also at the crate root),
+//! and the plumbing a program that serves it needs, which the
+//! `fake-attio` binary and the CLI's receivers share: a cap on open
+//! connections ([`ConnectionCap`]) and the signals that stop a server
+//! ([`StopSignals`]).
+
+mod stop;
+
+pub use crate::doors::{Admission, ConnectionCap, RequestCounter, RequestGuard, TrackedStream};
+pub use stop::{stop_requested, StopSignals};
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
