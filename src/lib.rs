@@ -24,7 +24,9 @@
 //! - **Errors keep evidence.** [`Error`] separates Attio's error answers
 //!   (with the parsed body), rate limiting (with `Retry-After`), transport
 //!   failures, timeouts, undecodable responses (raw bytes and JSON path),
-//!   and input rejected before sending.
+//!   and input rejected before sending; set-up mistakes (an empty token, a
+//!   bad base URL) are an [`error::ConfigError`] from [`Client::new`] and
+//!   [`ClientBuilder::build`].
 //! - **Receiving, in one module.** [`receive`] holds everything a receiver
 //!   uses: [`receive::Verifier`] (body limit, the signature against a set
 //!   of [`receive::Secrets`] for rotation, parsing) is the one verification
@@ -49,7 +51,7 @@
 //! | module | holds |
 //! |---|---|
 //! | [`client`] | [`Client`], its builder and options, [`client::Endpoint`], [`client::WebhookStream`], and [`client::retry`] (the retry decision: [`client::retry::AttemptFailure`], [`client::retry::RetryDecision`], [`client::retry::StopReason`]) |
-//! | [`error`] | [`Error`] and the evidence its variants keep ([`error::ApiErrorBody`], [`error::RateLimited`], [`error::DecodeError`], [`error::InvalidInput`], ...) |
+//! | [`error`] | [`Error`] and the evidence its variants keep ([`error::ApiErrorBody`], [`error::RateLimited`], [`error::DecodeError`], [`error::InvalidInput`], [`error::ConfigError`], ...) |
 //! | [`model`] | Attio's data: webhooks, subscriptions, filters, ids, secrets, timestamps, [`model::TargetUrlPolicy`] |
 //! | [`operations`] | the five operations, the [`Request`] trait, and decoding helpers ([`operations::decode_json`], [`operations::Envelope`]) |
 //! | [`receive`] | verifying, parsing and deduplicating deliveries; [`receive::signature`] |
@@ -58,39 +60,20 @@
 //!
 //! # Example
 //!
-//! A whole lifecycle, here against a transport that plays Attio from a
-//! script (the `attio-webhooks-testkit` crate has a real, stateful fake):
+//! A webhook created and listed, here against the fake Attio of the
+//! `attio-webhooks-testkit` crate (in-process: no account, no network, no
+//! sockets). Against Attio, build the client with
+//! `Client::new(HyperTransport::new()?, api_key)?` instead; every call
+//! below stays the same.
 //!
 //! ```
-//! use attio_webhooks::bytes::Bytes;
-//! use attio_webhooks::{async_trait, http};
-//! use attio_webhooks::{Client, Condition, EventType, Filter, Subscription, Transport};
-//!
-//! /// Answers create with a fixed webhook; a stand-in for Attio.
-//! struct Scripted;
-//!
-//! #[async_trait]
-//! impl Transport for Scripted {
-//!     type Error = std::convert::Infallible;
-//!     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Self::Error> {
-//!         assert_eq!(request.uri(), "https://api.attio.com/v2/webhooks");
-//!         assert_eq!(request.headers()["authorization"], "Bearer sk_test");
-//!         let body = r#"{"data":{
-//!             "target_url":"https://example.com/hook",
-//!             "subscriptions":[{"event_type":"record.created","filter":{"$and":[
-//!                 {"field":"id.object_id","operator":"equals","value":"people"}]}}],
-//!             "id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c",
-//!                   "webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553"},
-//!             "status":"active",
-//!             "created_at":"2023-04-27T13:22:49.061281000Z",
-//!             "secret":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#;
-//!         Ok(http::Response::new(Bytes::from_static(body.as_bytes())))
-//!     }
-//! }
+//! use attio_webhooks::{Condition, EventType, Filter, Subscription, WebhookStatus};
+//! use attio_webhooks_testkit::FakeAttio;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), attio_webhooks::Error> {
-//! let client = Client::new(Scripted, "sk_test")?;
+//! let fake = FakeAttio::new();
+//! let client = fake.client();
 //! let people_only = Filter::And(vec![Condition::equals("id.object_id", "people")]);
 //! let created = client
 //!     .create_webhook(
@@ -98,12 +81,18 @@
 //!         vec![Subscription::new(EventType::RecordCreated).with_filter(people_only)],
 //!     )
 //!     .await?;
-//! assert_eq!(created.webhook.webhook_id().to_string(), "23e42eaf-323a-41da-b5bb-fd67eebda553");
-//! assert_eq!(created.webhook.created_at.to_string(), "2023-04-27T13:22:49.061281000Z");
+//! assert_eq!(created.webhook.status, WebhookStatus::Active);
+//! // Keep the secret: Attio shows it only once, and it signs every delivery.
 //! assert_eq!(format!("{:?}", created.secret), "Secret(<redacted>)");
+//!
+//! let listed = client.list_webhooks(Default::default()).await?;
+//! assert_eq!(listed, vec![created.webhook]);
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A [`Transport`] that plays Attio from a script, for a test that pins
+//! exact bytes, is in [`Transport`]'s docs.
 //!
 //! # Choices this crate makes
 //!
@@ -257,3 +246,9 @@ pub use http;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// CONTRIBUTING.md's code blocks, checked as doc tests: a block without a
+/// language tag would be compiled as Rust and fail.
+#[cfg(doctest)]
+#[doc = include_str!("../CONTRIBUTING.md")]
+pub struct ContributingDoctests;

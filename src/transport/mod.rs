@@ -67,6 +67,53 @@ pub use tower_transport::{TowerTransport, TOWER_DEFAULT_MAX_RESPONSE_BYTES};
 ///     }
 /// }
 /// ```
+///
+/// A transport that plays Attio from a script pins the exact request a
+/// call sends and the bytes it gets back (the testkit's `FakeAttio` is the
+/// stateful alternative):
+///
+/// ```
+/// use attio_webhooks::bytes::Bytes;
+/// use attio_webhooks::{async_trait, http};
+/// use attio_webhooks::{Client, Condition, EventType, Filter, Subscription, Transport};
+///
+/// /// Answers create with a fixed webhook; a stand-in for Attio.
+/// struct Scripted;
+///
+/// #[async_trait]
+/// impl Transport for Scripted {
+///     type Error = std::convert::Infallible;
+///     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Self::Error> {
+///         assert_eq!(request.uri(), "https://api.attio.com/v2/webhooks");
+///         assert_eq!(request.headers()["authorization"], "Bearer sk_test");
+///         let body = r#"{"data":{
+///             "target_url":"https://example.com/hook",
+///             "subscriptions":[{"event_type":"record.created","filter":{"$and":[
+///                 {"field":"id.object_id","operator":"equals","value":"people"}]}}],
+///             "id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c",
+///                   "webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553"},
+///             "status":"active",
+///             "created_at":"2023-04-27T13:22:49.061281000Z",
+///             "secret":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#;
+///         Ok(http::Response::new(Bytes::from_static(body.as_bytes())))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), attio_webhooks::Error> {
+/// let client = Client::new(Scripted, "sk_test")?;
+/// let people_only = Filter::And(vec![Condition::equals("id.object_id", "people")]);
+/// let created = client
+///     .create_webhook(
+///         "https://example.com/hook",
+///         vec![Subscription::new(EventType::RecordCreated).with_filter(people_only)],
+///     )
+///     .await?;
+/// assert_eq!(created.webhook.webhook_id().to_string(), "23e42eaf-323a-41da-b5bb-fd67eebda553");
+/// assert_eq!(created.webhook.created_at.to_string(), "2023-04-27T13:22:49.061281000Z");
+/// # Ok(())
+/// # }
+/// ```
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 pub trait Transport: Send + Sync {

@@ -229,3 +229,14 @@ pub use limits::Limits;
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use server::FakeServer;
 pub use workspace::Seed;
+
+/// The README's examples (the crate's page), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// The CLI's README, compiled here: the CLI is a binary crate, whose doc
+/// tests do not run, and the testkit has every dependency its examples use.
+#[cfg(doctest)]
+#[doc = include_str!("../../cli/README.md")]
+pub struct CliReadmeDoctests;
