@@ -20,6 +20,7 @@ pub use auth::{Scope, UnknownScope};
 pub use faults::{Fault, FaultRule, MAX_FAULT_DELAY};
 pub use rate_limit::{READS_PER_SECOND, WRITES_PER_SECOND};
 pub use recording::{RecordedRequest, CREDENTIAL_HEADERS};
+#[cfg(feature = "fixtures")]
 pub(crate) use responses::retry_after_next_second;
 pub use route::{CONTROL_PREFIX, HEALTH_PATH};
 
