@@ -9,8 +9,11 @@
 #
 # The binaries need nothing from the machine they run on (no libc, no
 # certificates: the CLI carries Mozilla's roots). `--version` names the
-# commit (`-dirty` when the work tree had changes). Without a docker daemon
-# it builds the binaries, says so in one line, and exits 0.
+# commit (`-dirty` when the work tree had changes). Cargo builds them in its
+# target dir (CARGO_TARGET_DIR is honoured); they are copied to target/static
+# in the repository whatever the target dir: the images, compose-e2e.py and
+# .ci/wasm-check take them from there. Without a docker daemon it builds the
+# binaries, says so in one line, and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +26,7 @@ cargo build --release --locked --target "$STATIC_TARGET" -p attio-webhooks-cli -
 out=target/static
 mkdir -p "$out"
 for bin in fake-attio attio-webhooks; do
-    cp "target/$STATIC_TARGET/release/$bin" "$out/$bin"
+    cp "$STATIC_BUILT/$bin" "$out/$bin"
     if ldd "$out/$bin" >/dev/null 2>&1 && ! ldd "$out/$bin" 2>&1 | grep -q "statically linked"; then
         echo "build-image: $out/$bin is dynamically linked:" >&2
         ldd "$out/$bin" >&2

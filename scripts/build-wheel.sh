@@ -3,7 +3,8 @@
 # pytest fixture module in python/fake_attio) into target/wheels/, from the
 # repository root, with no arguments. maturin comes from PyPI into
 # target/wheel-tools. With --test, also installs the wheel into a fresh
-# venv and runs python/tests with pytest there, as a user would.
+# venv, checks that `fake-attio --version` there prints the wheel's version,
+# and runs python/tests with pytest there, as a user would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,17 @@ if [ "${1:-}" = "--test" ]; then
     venv="$(mktemp -d)/venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet "$wheel" "pytest==$PYTEST_VERSION"
+    # The command on PATH prints the wheel's version (its file name's second field).
+    version="$(basename "$wheel" | cut -d- -f2)"
+    printed="$("$venv/bin/fake-attio" --version)"
+    echo "$printed"
+    case "$printed" in
+    "fake-attio $version "*) ;;
+    *)
+        echo "build-wheel: the wheel's fake-attio does not print version $version" >&2
+        exit 1
+        ;;
+    esac
     (cd python/tests && "$venv/bin/python" -m pytest -q -p no:cacheprovider .)
     rm -rf "$(dirname "$venv")"
 fi

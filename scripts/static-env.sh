@@ -2,16 +2,24 @@
 # settings for the static release binaries, so that both scripts build (and
 # reuse) the same artifacts.
 #
-# STATIC_TARGET       the target triple (x86_64 Linux, glibc)
+# STATIC_TARGET       the target triple: this machine's Linux, glibc (x86_64
+#                     or aarch64), unless set
+# STATIC_BUILT        where cargo puts them: <target dir>/<triple>/release,
+#                     the target dir as cargo resolves it (CARGO_TARGET_DIR,
+#                     build.target-dir, else target/)
 # ATTIO_WEBHOOKS_COMMIT  the commit `--version` names (`-dirty` with changes)
 # RUSTFLAGS           crt-static links glibc into the binary; with --target,
 #                     build scripts and proc-macros stay dynamic, as they must
-STATIC_TARGET=x86_64-unknown-linux-gnu
+# shellcheck shell=bash
+STATIC_TARGET="${STATIC_TARGET:-$(uname -m)-unknown-linux-gnu}"
 commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
     commit="$commit-dirty"
 fi
-export STATIC_TARGET
+static_target_dir="$(cargo metadata --format-version 1 --no-deps \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+STATIC_BUILT="$static_target_dir/$STATIC_TARGET/release"
+export STATIC_TARGET STATIC_BUILT
 export ATTIO_WEBHOOKS_COMMIT="$commit"
 export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
 export CARGO_PROFILE_RELEASE_STRIP=symbols

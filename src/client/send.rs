@@ -280,6 +280,18 @@ mod tests {
         }
     }
 
+    /// A builder that never waits. On wasm32-unknown-unknown, which has no
+    /// standard clock, the client needs one (`InvalidInput::NoClock`
+    /// otherwise): it gets the manual clock there, and the default elsewhere.
+    fn no_wait() -> ClientBuilder {
+        let builder = ClientBuilder::new("t").sleep(NoWait);
+        if cfg!(all(target_family = "wasm", target_os = "unknown")) {
+            builder.clock(Manual::default())
+        } else {
+            builder
+        }
+    }
+
     fn not_found() -> http::Response<Bytes> {
         let body = r#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"Webhook with ID \"00000000-0000-0000-0000-000000000001\" was not found."}"#;
         http::Response::builder()
@@ -290,7 +302,7 @@ mod tests {
 
     fn delete_after(first: TransportError) -> (Result<(), Error>, usize) {
         let script = Scripted(Mutex::new(VecDeque::from([Err(first), Ok(not_found())])));
-        let client = ClientBuilder::new("t").sleep(NoWait).build(script).unwrap();
+        let client = no_wait().build(script).unwrap();
         let result = futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
         let left = client.transport().0.lock().unwrap().len();
         (result, 2 - left)
@@ -323,7 +335,7 @@ mod tests {
             .body(Bytes::from_static(b"<html>no such route</html>"))
             .unwrap();
         let script = Scripted(Mutex::new(VecDeque::from([Err(reset), Ok(proxy_404)])));
-        let client = ClientBuilder::new("t").sleep(NoWait).build(script).unwrap();
+        let client = no_wait().build(script).unwrap();
         let result = futures::executor::block_on(client.delete_webhook(WebhookId::from_u128(1)));
         assert!(matches!(result, Err(Error::Decode(_))), "{result:?}");
     }

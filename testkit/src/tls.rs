@@ -212,7 +212,7 @@ impl LoopbackCertificate {
     /// assert!(config.alpn_protocols.is_empty());
     /// ```
     pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = ring_provider();
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("ring supports rustls' default protocol versions")
@@ -274,3 +274,15 @@ pub enum RootsFromPemError {
         reason: String,
     },
 }
+
+/// rustls' *ring* provider, shared by the fake's TLS client (deliveries)
+/// and the loopback server config: rustls 0.23.48 deprecates
+/// `crypto::ring::default_provider` (no post-quantum key exchange) and 0.23
+/// offers no other way to name *ring*, which this crate's `tls` feature
+/// promises (no C toolchain). One allowance, so builds against any 0.23
+/// stay warning-free.
+#[allow(deprecated)]
+pub(crate) fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+

@@ -268,13 +268,11 @@ impl HyperTransportBuilder {
         if let Some(config) = MOZILLA_ROOTS_ONLY.get().filter(|_| shared) {
             return Ok(Arc::clone(config));
         }
-        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| HyperBuildError::Tls(Box::new(e)))?
-        .with_root_certificates(self.root_store()?)
-        .with_no_client_auth();
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(ring_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| HyperBuildError::Tls(Box::new(e)))?
+            .with_root_certificates(self.root_store()?)
+            .with_no_client_auth();
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let config = Arc::new(config);
         Ok(if shared {
@@ -351,4 +349,16 @@ impl From<HyperBuildError> for crate::Error {
     fn from(error: HyperBuildError) -> Self {
         crate::Error::Transport(Box::new(error))
     }
+}
+
+/// rustls' *ring* provider, the one the `hyper-transport` feature documents
+/// (no C toolchain, static builds). rustls 0.23.48 deprecates
+/// `crypto::ring::default_provider` because *ring* has no post-quantum key
+/// exchange, and rustls 0.23 offers no other way to name *ring*'s provider
+/// (0.24 moves it to its own crate); the only undeprecated choice is
+/// aws-lc-rs. The allowance keeps builds against any 0.23 warning-free:
+/// a user's fresh lockfile resolves the newest (`.ci/newest-deps`).
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }

@@ -97,7 +97,7 @@ pub(crate) fn sender(targets: &Targets) -> Sender {
 /// TLS 1.2 and 1.3 with ring, trusting `roots` and nothing else.
 #[cfg(feature = "tls")]
 fn client_config(roots: &DeliveryRoots) -> rustls::ClientConfig {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::tls::ring_provider();
     rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports rustls' default protocol versions")
