@@ -285,4 +285,3 @@ pub enum RootsFromPemError {
 pub(crate) fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
-

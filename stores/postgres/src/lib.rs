@@ -43,3 +43,8 @@ mod table;
 pub use error::Error;
 pub use store::{PostgresSeenKeys, Recorded};
 pub use table::DEFAULT_TABLE;
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

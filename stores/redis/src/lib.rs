@@ -173,3 +173,8 @@ impl SeenKeys for RedisSeenKeys {
         Ok(held(changed))
     }
 }
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
