@@ -205,7 +205,10 @@ impl FakeAttioBuilder {
 
     /// Attio's own limits: 100 reads and 25 writes per second.
     pub fn attio_rate_limits(self) -> Self {
-        self.rate_limits(crate::api::READS_PER_SECOND, crate::api::WRITES_PER_SECOND)
+        self.rate_limits(
+            crate::limits::READS_PER_SECOND,
+            crate::limits::WRITES_PER_SECOND,
+        )
     }
 
     /// The clock for `created_at` and delivery schedules (system by default).

@@ -4,9 +4,6 @@
 
 use std::time::Duration;
 
-pub use crate::api::{MAX_FAULT_DELAY, READS_PER_SECOND, WRITES_PER_SECOND};
-pub use crate::workspace::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
-
 // The default idle timeout in seconds, as a literal: what
 // `DEFAULT_IDLE_TIMEOUT` is made of and what the docs print (`concat!`
 // takes literals only).
@@ -121,3 +118,22 @@ impl Default for Limits {
         }
     }
 }
+
+/// Attio's read limit per second, the fake's default when rate limits are
+/// on.
+pub const READS_PER_SECOND: u32 = 100;
+/// Attio's write limit per second, the fake's default when rate limits are
+/// on.
+pub const WRITES_PER_SECOND: u32 = 25;
+
+/// The longest answer a [`Fault::Delay`](crate::Fault::Delay) may hold
+/// back: 60 s. Each delayed answer holds a connection (never shed while its
+/// request runs), so an unbounded delay could hold the fake's whole
+/// connection cap until restart.
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(60);
+
+/// The most subscriptions one webhook may have: 1,000. Attio documents no
+/// limit; real webhooks have a few (there are 34 event types). The cap
+/// keeps one create from holding tens of megabytes; past it, create,
+/// update and seed answer 400 `validation_type`.
+pub const MAX_SUBSCRIPTIONS_PER_WEBHOOK: usize = 1_000;

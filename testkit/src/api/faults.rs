@@ -5,10 +5,7 @@ use std::time::Duration;
 use http::Method;
 use serde::{Deserialize, Serialize};
 
-/// The longest answer a [`Fault::Delay`] may hold back: 60 s. Each delayed
-/// answer holds a connection (never shed while its request runs), so an
-/// unbounded delay could hold the fake's whole connection cap until restart.
-pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(60);
+use crate::limits::MAX_FAULT_DELAY;
 
 /// How a request fails.
 ///

@@ -17,8 +17,7 @@ pub(crate) mod validation;
 pub(crate) mod webhooks;
 
 pub use auth::{Scope, UnknownScope};
-pub use faults::{Fault, FaultRule, MAX_FAULT_DELAY};
-pub use rate_limit::{READS_PER_SECOND, WRITES_PER_SECOND};
+pub use faults::{Fault, FaultRule};
 pub use recording::{RecordedRequest, CREDENTIAL_HEADERS};
 #[cfg(feature = "fixtures")]
 pub(crate) use responses::retry_after_next_second;

@@ -2,11 +2,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The default read limit per second.
-pub const READS_PER_SECOND: u32 = 100;
-/// The default write limit per second.
-pub const WRITES_PER_SECOND: u32 = 25;
-
 /// Counts requests in the current wall-clock second; a request over the
 /// limit is refused until the next second starts (which is what the 429's
 /// `Retry-After` says).

@@ -152,7 +152,7 @@ impl FakeState {
     }
 
     /// Adds a fault rule; 400 when [`Limits::fault_rules`] are pending or
-    /// a delay is over [`super::faults::MAX_FAULT_DELAY`].
+    /// a delay is over [`crate::limits::MAX_FAULT_DELAY`].
     pub(crate) fn inject(&self, rule: FaultRule) -> Result<(), ApiErrorBody> {
         self.faults
             .with(|f| f.add(rule))

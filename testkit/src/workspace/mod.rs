@@ -17,7 +17,6 @@ pub use near_miss::{ConditionMiss, FilterMiss, Found, NearMiss, NearMissReason};
 pub use seed::Seed;
 
 pub(crate) use error::WorkspaceError;
-pub use rules::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
 pub(crate) use rules::{check_changes, check_new};
 pub(crate) use store::{Workspace, WorkspaceLimits};
 #[cfg(test)]

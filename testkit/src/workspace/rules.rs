@@ -14,12 +14,7 @@ use attio_webhooks::{model::Operator, model::TargetUrlPolicy, EventType, Filter,
 
 use super::error::WorkspaceError;
 use super::footprint::{allocation, compact, Footprint};
-
-/// The most subscriptions one webhook may have: 1,000. Attio documents no
-/// limit; real webhooks have a few (there are 34 event types). The cap
-/// keeps one create from holding tens of megabytes; past it, create,
-/// update and seed answer 400 `validation_type`.
-pub const MAX_SUBSCRIPTIONS_PER_WEBHOOK: usize = 1_000;
+use crate::limits::MAX_SUBSCRIPTIONS_PER_WEBHOOK;
 
 /// What makes a subscription unique for one target URL: its event type and
 /// its filter in canonical form (conditions sorted), so that filters Attio
