@@ -503,7 +503,7 @@ fn idle_figure(text: &str, after: &str) -> Option<u64> {
 }
 
 #[test]
-fn the_idle_timeout_the_help_and_the_readme_give_is_the_default() {
+fn the_idle_timeout_the_help_and_the_testkit_readme_give_is_the_default() {
     let default = attio_webhooks_testkit::Limits::default().idle_timeout;
     assert_eq!(
         default,
@@ -519,7 +519,7 @@ fn the_idle_timeout_the_help_and_the_readme_give_is_the_default() {
         Some(default.as_secs()),
         "{help}"
     );
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../README.md");
     assert_eq!(idle_figure(readme, "SECS` ("), Some(default.as_secs()));
 }
 
