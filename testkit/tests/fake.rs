@@ -34,3 +34,5 @@ mod safety;
 mod seen_keys;
 #[path = "snapshot/mod.rs"]
 mod snapshot;
+#[path = "snapshots.rs"]
+mod snapshots;
