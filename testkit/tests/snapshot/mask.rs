@@ -98,8 +98,12 @@ fn is_secret(s: &str) -> bool {
 
 /// A lowercase hyphenated UUID, exactly.
 fn is_uuid(s: &str) -> bool {
-    s.len() == 36
-        && s.bytes().enumerate().all(|(i, b)| match i {
+    is_uuid_bytes(s.as_bytes())
+}
+
+fn is_uuid_bytes(b: &[u8]) -> bool {
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
             _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
         })
@@ -109,8 +113,8 @@ fn is_uuid(s: &str) -> bool {
 fn find_uuid(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
     (0..bytes.len().saturating_sub(35)).find(|&at| {
-        s.is_char_boundary(at)
-            && is_uuid(&s[at..at + 36])
+        // ASCII only: a match starts and ends on character boundaries.
+        is_uuid_bytes(&bytes[at..at + 36])
             && (at == 0 || !bytes[at - 1].is_ascii_alphanumeric())
             && bytes
                 .get(at + 36)
@@ -217,6 +221,13 @@ mod tests {
             format!("{a}0"),
             "part of a longer run: kept"
         );
+        let c = "0e80364d-70b1-44d3-b7ba-0a6a564a7152";
+        assert_eq!(
+            m.string(&format!("é{c}→")),
+            "é<uuid:3>→",
+            "beside other characters"
+        );
+        assert_eq!(m.string(&"→".repeat(20)), "→".repeat(20));
         assert_eq!(m.header("x-attio-execution-id", b), "<uuid:2>");
         assert_eq!(m.header("x-attio-execution-id", "run-1"), "run-1");
         assert_eq!(
