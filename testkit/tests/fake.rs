@@ -32,3 +32,7 @@ mod observed;
 mod safety;
 #[path = "seen_keys.rs"]
 mod seen_keys;
+#[path = "snapshot/mod.rs"]
+mod snapshot;
+#[path = "snapshots.rs"]
+mod snapshots;
