@@ -320,7 +320,7 @@ impl Battery {
         // The same message twice at once (Attio's duplicates and
         // overlapping attempts): graded only for a receiver claiming
         // at-most-once, and then only by status.
-        card.push(self.same_message_twice().await?);
+        card.push(self.same_message_twice(refusing_all.clone()).await?);
 
         // redelivery: the valid check's message again, unchanged.
         let answer = self.send("redelivery", &first, Signing::Both).await;
@@ -376,7 +376,10 @@ impl Battery {
             .accepted()
     }
 
-    async fn same_message_twice(&mut self) -> Result<Graded, CliError> {
+    async fn same_message_twice(
+        &mut self,
+        refusing_all: Option<String>,
+    ) -> Result<Graded, CliError> {
         let check = "same-message-twice";
         let expected = "one 200 or 202; the other 200, 202 or 409 (still in progress)";
         if !self.at_most_once {
@@ -406,10 +409,12 @@ impl Battery {
             "both copies answered as Attio needs; whether the handler ran once is not \
              visible to the probe (only the statuses are)"
                 .to_owned()
+        } else if let Some(refusing_all) = refusing_all {
+            refusing_all
         } else {
-            "two copies of one message at once (as Attio's duplicates and overlapping \
-             attempts arrive) must get a 200 or 202, and the other a 200, 202 or a 409 \
-             that makes Attio retry later"
+            "two copies of one message at once, as Attio's duplicates and overlapping \
+             attempts arrive: answer the copy still in progress with 409 (as the library's \
+             Once does), so Attio retries it, never with another refusal"
                 .to_owned()
         };
         Ok(Graded {
