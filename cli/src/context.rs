@@ -79,4 +79,6 @@ pub enum Status {
     Done,
     /// `plan --detailed-exitcode` found changes to make (exit 5).
     Differences,
+    /// `probe` graded at least one check failed (exit 6).
+    ChecksFailed,
 }

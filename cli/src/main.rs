@@ -15,6 +15,7 @@ mod listing;
 mod output;
 mod planning;
 mod private_file;
+mod probe;
 mod receiver;
 mod secrets_file;
 mod webhook_file;
@@ -23,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli_error::{EXIT_DIFFERENCES, EXIT_FAILURE, EXIT_OK};
+use crate::cli_error::{EXIT_CHECKS_FAILED, EXIT_DIFFERENCES, EXIT_FAILURE, EXIT_OK};
 use crate::context::Status;
 
 fn main() -> ExitCode {
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli.command, &cli.global)) {
         Ok(Status::Done) => ExitCode::from(EXIT_OK),
         Ok(Status::Differences) => ExitCode::from(EXIT_DIFFERENCES),
+        Ok(Status::ChecksFailed) => ExitCode::from(EXIT_CHECKS_FAILED),
         Err(failure) => {
             eprintln!("error: {failure}");
             ExitCode::from(failure.exit_code())

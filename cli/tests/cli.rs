@@ -1,11 +1,14 @@
 //! The built `attio-webhooks` binary: managing webhooks against the fake,
-//! receiving (`listen`, `dev`, `trigger`), and the same refusals from every
-//! receiver. One test binary (each file a module).
+//! receiving (`listen`, `dev`, `trigger`), grading receivers (`probe`),
+//! and the same refusals from every receiver. One test binary (each file
+//! a module).
 
 #[path = "common/mod.rs"]
 mod common;
 #[path = "manage.rs"]
 mod manage;
+#[path = "probe.rs"]
+mod probe;
 #[path = "receive.rs"]
 mod receive;
 #[path = "same_refusals.rs"]

@@ -11,6 +11,7 @@ mod get;
 mod list;
 mod listen;
 mod plan;
+mod probe;
 mod redeliver;
 mod trigger;
 mod update;
@@ -24,7 +25,8 @@ use crate::context::{Ctx, Global, Status};
 const ROOT_AFTER_HELP: &str = "\
 Exit codes: 0 success, 2 usage error, 3 Attio refused the request (4xx),
 4 network failure, timeout, 429 or 5xx after retries, 5 `plan --detailed-exitcode`
-found differences, 1 any other failure (e.g. a file that cannot be written).
+found differences, 6 `probe` graded a check failed, 1 any other failure (e.g. a
+file that cannot be written).
 
 Examples:
   export ATTIO_API_KEY=...                      # the token is never printed
@@ -33,7 +35,8 @@ Examples:
   attio-webhooks plan -f webhooks.yaml --detailed-exitcode   # exit 5 when the workspace differs
   attio-webhooks apply -f webhooks.yaml --secrets-out secrets.json
   attio-webhooks dev --forward-to http://localhost:3000/attio
-  attio-webhooks trigger record.created         # in another terminal";
+  attio-webhooks trigger record.created         # in another terminal
+  attio-webhooks probe http://localhost:3000/attio --secret-env ATTIO_WEBHOOK_SECRET";
 
 /// Manage Attio webhooks, keep them in a file, and develop a receiver locally.
 #[derive(Debug, Parser)]
@@ -72,6 +75,8 @@ pub enum Command {
     Redeliver(redeliver::RedeliverArgs),
     /// Receive deliveries: verify each signature and print each event.
     Listen(listen::ListenArgs),
+    /// Grade any receiver: send deliveries as Attio does (and forged ones) and print a report card.
+    Probe(probe::ProbeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff), generated from the same definitions as --help.
@@ -93,6 +98,7 @@ pub async fn run(command: Command, global: &Global) -> Result<Status, CliError> 
         Command::Trigger(args) => trigger::run(args, &ctx).await,
         Command::Redeliver(args) => redeliver::run(args, &ctx).await,
         Command::Listen(args) => listen::run(args, &ctx).await,
+        Command::Probe(args) => probe::run(args, &ctx).await,
         Command::Completions(args) => docs::completions(args, Cli::command()),
         Command::Man(args) => docs::man(args, Cli::command()),
     }
