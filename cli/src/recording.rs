@@ -347,7 +347,7 @@ mod tests {
             let line = serde_json::to_string(&recorded).unwrap();
             assert!(!line.contains('\n'));
             let back = read_from(line.as_bytes(), "test").unwrap();
-            assert_eq!(back, [recorded.clone()]);
+            assert_eq!(back, std::slice::from_ref(&recorded));
             assert_eq!(back[0].body_bytes().unwrap(), body);
         }
         let odd = Recorded::new(&parts(&[]), b"\xff", 200, None);
