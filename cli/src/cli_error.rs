@@ -14,7 +14,8 @@ pub const EXIT_API: u8 = 3;
 pub const EXIT_UNREACHABLE: u8 = 4;
 /// Exit code: `plan` found differences between the file and the workspace.
 pub const EXIT_DIFFERENCES: u8 = 5;
-/// Exit code: `probe` graded at least one check of the receiver failed.
+/// Exit code: `probe` graded at least one check of the receiver failed, or
+/// `replay` got an answer other than 200/202.
 pub const EXIT_CHECKS_FAILED: u8 = 6;
 
 /// A failed command. `Display` is the message printed after `error: `.

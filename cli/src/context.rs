@@ -79,6 +79,7 @@ pub enum Status {
     Done,
     /// `plan --detailed-exitcode` found changes to make (exit 5).
     Differences,
-    /// `probe` graded at least one check failed (exit 6).
+    /// `probe` graded at least one check failed, or `replay` got an answer
+    /// other than 200/202 (exit 6).
     ChecksFailed,
 }

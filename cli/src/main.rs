@@ -17,6 +17,7 @@ mod planning;
 mod private_file;
 mod probe;
 mod receiver;
+mod recording;
 mod secrets_file;
 mod webhook_file;
 

@@ -7,7 +7,9 @@
 //!
 //! Safe to expose through a tunnel: at most [`MAX_CONNECTIONS`] connections
 //! at once, [`READ_TIMEOUT`] to send the headers and again the body, bodies
-//! up to the verifier's 1 MiB; nothing is stored. At the cap, a connection
+//! up to the verifier's 1 MiB; nothing is stored unless `listen --record`
+//! asks (each request whose body was read whole, verified or refused, one
+//! line: [`crate::recording`]). At the cap, a connection
 //! that has not begun a request is shed (the testkit's `ConnectionCap`, as
 //! the fake's own door does), so sockets that never send cannot lock out
 //! deliveries.
@@ -18,10 +20,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use attio_webhooks::model::Timestamp;
-use attio_webhooks::receive::{Event, Verifier};
+use attio_webhooks::receive::{Event, ReceiveError, Verifier};
 use attio_webhooks::Secret;
 use attio_webhooks_testkit::server::ConnectionCap;
 use bytes::Bytes;
+use http_body_util::BodyExt;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -32,6 +35,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 use crate::output::{line, Output};
+use crate::recording::{Recorded, Recorder};
 
 /// Connections held at once; at the cap an idle one is shed for a new one.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -44,6 +48,8 @@ pub struct Receiver {
     out: Output,
     /// Put before each printed event in table mode (`dev` uses it).
     label: &'static str,
+    /// Where `listen --record` keeps each delivery.
+    recorder: Option<Recorder>,
 }
 
 impl Receiver {
@@ -53,7 +59,15 @@ impl Receiver {
             verifier: Verifier::new(secret),
             out,
             label,
+            recorder: None,
         }
+    }
+
+    /// Also keeps every delivery whose body is read whole, verified or
+    /// refused, in `recorder`'s file (before answering it).
+    pub fn record_to(mut self, recorder: Recorder) -> Self {
+        self.recorder = Some(recorder);
+        self
     }
 
     /// Serves `listener` until the task is dropped.
@@ -105,6 +119,19 @@ impl Receiver {
             );
         }
         let (parts, body) = request.into_parts();
+        // With a recorder, the bytes are copied as the verifier reads them:
+        // the same reading and refusals as without one.
+        let copied = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&copied);
+        let keep = self.recorder.is_some();
+        let body = body.map_frame(move |frame| {
+            if let (true, Some(data)) = (keep, frame.data_ref()) {
+                sink.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend_from_slice(data);
+            }
+            frame
+        });
         let read = self.verifier.read_and_verify(&parts.headers, body);
         let verified = match tokio::time::timeout(READ_TIMEOUT, read).await {
             Err(_) => {
@@ -120,14 +147,46 @@ impl Receiver {
                     "refused a request from {peer} with {}: {refused}",
                     refused.status().as_u16()
                 );
+                // Only refusals after the whole body was read have one to keep.
+                if matches!(
+                    refused,
+                    ReceiveError::Signature(_) | ReceiveError::Payload(_)
+                ) {
+                    self.record(&parts, &copied, refused.status(), Some(refused.to_string()));
+                }
                 return refused.to_response().map(Full::new);
             }
             Ok(Ok(verified)) => verified,
         };
+        self.record(&parts, &copied, StatusCode::OK, None);
         for event in &verified.delivery().events {
             self.print(event);
         }
         json(StatusCode::OK, serde_json::json!({ "status": "ok" }))
+    }
+
+    /// Appends the request to the recording, if there is one; a failure
+    /// to write is said on stderr, and the delivery answered as usual.
+    fn record(
+        &self,
+        parts: &http::request::Parts,
+        body: &std::sync::Mutex<Vec<u8>>,
+        status: StatusCode,
+        refusal: Option<String>,
+    ) {
+        let Some(recorder) = &self.recorder else {
+            return;
+        };
+        let body = body
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let recorded = Recorded::new(parts, &body, status.as_u16(), refusal);
+        if let Err(e) = recorder.append(&recorded) {
+            eprintln!(
+                "error: could not record a delivery to {}: {e}",
+                recorder.path().display()
+            );
+        }
     }
 
     fn refuse(

@@ -1,4 +1,5 @@
-//! `listen --port P (--secret S | --secret-env NAME | --secret-file FILE)`: a receiver.
+//! `listen --port P (--secret S | --secret-env NAME | --secret-file FILE) [--record FILE]`:
+//! a receiver, optionally keeping every delivery it gets.
 
 use std::net::SocketAddr;
 
@@ -9,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::cli_error::CliError;
 use crate::context::{Ctx, Status};
 use crate::receiver::Receiver;
+use crate::recording::Recorder;
 
 /// The arguments of `listen`.
 #[derive(Debug, Args)]
@@ -18,9 +20,15 @@ use crate::receiver::Receiver;
 signature (with a line on stderr), 400 to a body that is not a delivery. Put any
 tunnel in front of it to receive from Attio itself.
 
+--record FILE appends every delivery whose body was read (verified or refused, with
+the outcome) as one JSON line: time, method, path, headers (signatures and
+Idempotency-Key kept, credentials such as Authorization and Cookie never), and the
+exact body bytes. `attio-webhooks replay FILE --to URL` sends them again.
+
 Examples:
   ATTIO_WEBHOOK_SECRET=... attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET
   attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET --json | jq .event_type
+  attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET --record deliveries.jsonl
   attio-webhooks listen --host 0.0.0.0 --port 3000 --secret-file /run/secrets/attio_webhook_secret   # in a container"
 )]
 pub struct ListenArgs {
@@ -40,6 +48,11 @@ pub struct ListenArgs {
     /// /run/secrets/attio_webhook_secret; a trailing newline is ignored).
     #[arg(long, value_name = "FILE")]
     pub secret_file: Option<std::path::PathBuf>,
+    /// Append every delivery received (verified or refused) to FILE, one
+    /// JSON line each with its headers and exact body; created mode 0600.
+    /// A line is at most about 1.4 MiB (bodies are limited to 1 MiB).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// Serves the receiver until Ctrl-C or SIGTERM.
@@ -61,6 +74,7 @@ pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
     if secret.is_empty() {
         return Err(CliError::Usage("the signing secret is empty".to_owned()));
     }
+    let recorder = args.record.as_deref().map(Recorder::open).transpose()?;
     // Before the port is bound and announced: a signal sent the instant
     // the line below appears stops it cleanly.
     let stop = attio_webhooks_testkit::server::StopSignals::install();
@@ -73,7 +87,14 @@ pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         .map_err(|e| CliError::Local(format!("cannot read the bound address: {e}")))?;
     // Always printed (tests and scripts read the port from it), on stderr.
     eprintln!("listening on http://{bound} (any path); Ctrl-C to stop");
-    let receiver = Receiver::new(Secret::new(secret), ctx.out, "");
+    let mut receiver = Receiver::new(Secret::new(secret), ctx.out, "");
+    if let Some(recorder) = recorder {
+        ctx.out.progress(&format!(
+            "recording every delivery to {}",
+            recorder.path().display()
+        ));
+        receiver = receiver.record_to(recorder);
+    }
     tokio::select! {
         () = receiver.serve(listener) => {}
         () = stop.wait() => {}

@@ -13,6 +13,7 @@ mod listen;
 mod plan;
 mod probe;
 mod redeliver;
+mod replay;
 mod trigger;
 mod update;
 
@@ -25,8 +26,8 @@ use crate::context::{Ctx, Global, Status};
 const ROOT_AFTER_HELP: &str = "\
 Exit codes: 0 success, 2 usage error, 3 Attio refused the request (4xx),
 4 network failure, timeout, 429 or 5xx after retries, 5 `plan --detailed-exitcode`
-found differences, 6 `probe` graded a check failed, 1 any other failure (e.g. a
-file that cannot be written).
+found differences, 6 `probe` graded a check failed or `replay` got an answer other
+than 200/202, 1 any other failure (e.g. a file that cannot be written).
 
 Examples:
   export ATTIO_API_KEY=...                      # the token is never printed
@@ -36,7 +37,9 @@ Examples:
   attio-webhooks apply -f webhooks.yaml --secrets-out secrets.json
   attio-webhooks dev --forward-to http://localhost:3000/attio
   attio-webhooks trigger record.created         # in another terminal
-  attio-webhooks probe http://localhost:3000/attio --secret-env ATTIO_WEBHOOK_SECRET";
+  attio-webhooks probe http://localhost:3000/attio --secret-env ATTIO_WEBHOOK_SECRET
+  attio-webhooks listen --port 3000 --secret-env S --record deliveries.jsonl
+  attio-webhooks replay deliveries.jsonl --to http://localhost:3000/attio --secret-env TEST_SECRET";
 
 /// Manage Attio webhooks, keep them in a file, and develop a receiver locally.
 #[derive(Debug, Parser)]
@@ -75,6 +78,8 @@ pub enum Command {
     Redeliver(redeliver::RedeliverArgs),
     /// Receive deliveries: verify each signature and print each event.
     Listen(listen::ListenArgs),
+    /// Send recorded deliveries (`listen --record`) again, optionally re-signed for a test secret.
+    Replay(replay::ReplayArgs),
     /// Grade any receiver: send deliveries as Attio does (and forged ones) and print a report card.
     Probe(probe::ProbeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
@@ -99,6 +104,7 @@ pub async fn run(command: Command, global: &Global) -> Result<Status, CliError> 
         Command::Redeliver(args) => redeliver::run(args, &ctx).await,
         Command::Listen(args) => listen::run(args, &ctx).await,
         Command::Probe(args) => probe::run(args, &ctx).await,
+        Command::Replay(args) => replay::run(args, &ctx).await,
         Command::Completions(args) => docs::completions(args, Cli::command()),
         Command::Man(args) => docs::man(args, Cli::command()),
     }
