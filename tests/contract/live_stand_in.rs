@@ -462,3 +462,38 @@ async fn after_a_kill_the_next_run_refuses_then_cleans_exactly_the_leftovers() {
     assert_eq!(stand_in.all(), stand_in.others, "and nothing else");
     stand_in.assert_untouched(&format!("https://{HOST}{}", live::FAMILY_PATH));
 }
+
+/// The guard refuses, before sending anything, to get, update or delete
+/// an id the run did not create.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_refuses_to_touch_an_id_it_did_not_create() {
+    let stand_in = StandIn::start().await;
+    let other = *stand_in.others.first().unwrap();
+    let run = LiveRun::start(stand_in.config(false), Signals::Leave)
+        .await
+        .unwrap();
+    let before = stand_in.fake().requests().len();
+    // Each call on a task of its own: the guard's refusal is a panic.
+    let run = std::sync::Arc::new(run);
+    for call in 0..3 {
+        let run = run.clone();
+        let refused = tokio::spawn(async move {
+            match call {
+                0 => drop(run.get(other).await),
+                1 => drop(run.update(other, Some("x"), None).await),
+                _ => drop(run.delete(other).await),
+            }
+        })
+        .await
+        .expect_err("refused");
+        let message = refused.into_panic();
+        let message = message.downcast_ref::<String>().unwrap();
+        assert!(
+            message.contains("not a webhook this run created"),
+            "{message}"
+        );
+    }
+    assert_eq!(stand_in.fake().requests().len(), before, "nothing was sent");
+    std::sync::Arc::into_inner(run).unwrap().finish().await;
+    stand_in.assert_untouched(&format!("https://{HOST}{}", live::FAMILY_PATH));
+}
