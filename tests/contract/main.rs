@@ -5,6 +5,8 @@
 //! wrote down.
 
 mod backends;
+mod live;
+mod live_stand_in;
 mod suite;
 #[cfg(any(feature = "reqwest", feature = "tower"))]
 mod transports;
