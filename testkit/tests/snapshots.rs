@@ -13,14 +13,11 @@ use crate::snapshot::{self, Answer, Recorded, Snapshot, Source, Token};
 
 const READ_WRITE: &str = "snapshot-read-write";
 const READ_ONLY: &str = "snapshot-read-only";
-/// 64 characters, the length of Attio's keys (a key of another length has
-/// a 401 of its own: rbeene/attio_ruby's capture).
-const UNKNOWN: &str = "snapshot-revoked-00000000000000000000000000000000000000000000000";
 
 fn token(kind: Token) -> Option<String> {
     match kind {
         Token::None => None,
-        Token::Unknown => Some(UNKNOWN.to_owned()),
+        Token::Unknown => Some(snapshot::UNKNOWN_TOKEN.to_owned()),
         Token::ReadOnly => Some(READ_ONLY.to_owned()),
         Token::ReadWrite => Some(READ_WRITE.to_owned()),
     }

@@ -28,6 +28,11 @@ pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/attio")
 }
 
+/// The `unknown` token: 64 characters, the length of Attio's keys (a key
+/// of another length has a 401 of its own: rbeene/attio_ruby's capture).
+/// The fake and a live run send the same one.
+pub const UNKNOWN_TOKEN: &str = "snapshot-revoked-00000000000000000000000000000000000000000000000";
+
 /// The headers an answer is compared on; any other header is ignored.
 pub const HEADERS: [&str; 4] = [
     "content-type",
@@ -216,7 +221,12 @@ pub const WRITE_VAR: &str = "ATTIO_SNAPSHOTS_WRITE";
 /// then calls [`write_live`] with each answer Attio gave. Runs against the
 /// fake never write, whatever the variable says.
 pub fn live_writes_enabled() -> bool {
-    std::env::var(WRITE_VAR).is_ok_and(|v| v == "live")
+    writes_live(std::env::var(WRITE_VAR).ok().as_deref())
+}
+
+/// Whether `value`, the value of [`WRITE_VAR`], asks for live writes.
+pub fn writes_live(value: Option<&str>) -> bool {
+    value == Some("live")
 }
 
 /// Rewrites `dir/file` from a live answer: the scenario's name and request
