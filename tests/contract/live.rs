@@ -17,8 +17,13 @@
 //! Every attempt goes through [`Metered`], which paces reads and writes
 //! under Attio's 100 reads and 25 writes per second and counts them.
 //! `live_stand_in.rs` runs all of this against the fake served over TLS.
+//!
+//! With `ATTIO_SNAPSHOTS_WRITE=live` a run also sends the masked
+//! snapshots' scenarios ([`snapshots`]) and rewrites each file it may
+//! send from Attio's answer, through the snapshot module's `write_live`.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,6 +36,8 @@ use attio_webhooks::{
 };
 use bytes::Bytes;
 use futures::TryStreamExt;
+
+use crate::snapshot::{self, json::Json, Recorded, Snapshot, Source, Token};
 
 /// The path under the named host that marks this suite's webhooks.
 pub const FAMILY_PATH: &str = "/attio-webhooks-contract/";
@@ -51,6 +58,17 @@ pub struct LiveConfig {
     /// PEM root certificates to trust besides Mozilla's (a TLS-inspecting
     /// proxy's, or the stand-in's test root).
     pub extra_roots_pem: Option<Vec<u8>>,
+    /// With `ATTIO_SNAPSHOTS_WRITE=live`: the snapshot directory to
+    /// rewrite (`ATTIO_SNAPSHOTS_DIR`, default [`default_snapshot_dir`]).
+    pub snapshots: Option<PathBuf>,
+    /// `ATTIO_LIVE_READ_ONLY_API_KEY`: a key with webhook:read only, for
+    /// the snapshots whose token is `read-only`.
+    pub read_only_api_key: Option<String>,
+}
+
+/// The repository's masked snapshots of Attio's answers.
+pub fn default_snapshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testkit/tests/snapshots/attio")
 }
 
 impl std::fmt::Debug for LiveConfig {
@@ -60,6 +78,7 @@ impl std::fmt::Debug for LiveConfig {
             .field("target_host", &self.target_host)
             .field("run_id", &self.run_id)
             .field("clean", &self.clean)
+            .field("snapshots", &self.snapshots)
             .finish_non_exhaustive()
     }
 }
@@ -125,6 +144,10 @@ impl LiveConfig {
             run_id: new_run_id(),
             clean: var("ATTIO_LIVE_CLEAN").as_deref() == Some("1"),
             extra_roots_pem,
+            snapshots: snapshot::writes_live(var(snapshot::WRITE_VAR).as_deref()).then(|| {
+                var("ATTIO_SNAPSHOTS_DIR").map_or_else(default_snapshot_dir, PathBuf::from)
+            }),
+            read_only_api_key: var("ATTIO_LIVE_READ_ONLY_API_KEY"),
         }))
     }
 
@@ -148,19 +171,27 @@ impl LiveConfig {
         meter: &Arc<Meter>,
         gate: Option<Arc<AtomicBool>>,
     ) -> LiveClient {
+        Client::builder(key)
+            .base_url(&self.base_url)
+            .build(self.transport(meter, gate))
+            .expect("ATTIO_LIVE_BASE_URL must be an https:// URL")
+    }
+
+    /// The paced, counted transport every call of the run goes through.
+    fn transport(
+        &self,
+        meter: &Arc<Meter>,
+        gate: Option<Arc<AtomicBool>>,
+    ) -> Metered<HyperTransport> {
         let mut transport = HyperTransport::builder();
         if let Some(pem) = &self.extra_roots_pem {
             transport = transport.add_root_certificates_pem(pem.clone());
         }
-        let transport = Metered {
+        Metered {
             inner: transport.build().expect("the TLS configuration"),
             meter: meter.clone(),
             gate,
-        };
-        Client::builder(key)
-            .base_url(&self.base_url)
-            .build(transport)
-            .expect("ATTIO_LIVE_BASE_URL must be an https:// URL")
+        }
     }
 }
 
@@ -711,6 +742,180 @@ pub async fn refusals(run: &LiveRun) {
     assert!(err.is_unauthorized(), "{err}");
 }
 
+/// Why a snapshot's scenario is not sent to a real workspace, if it is not.
+/// `listed`: the ids of the workspace's webhooks.
+fn not_sent_because(
+    snapshot: &Snapshot,
+    read_only_key: bool,
+    listed: &BTreeSet<String>,
+) -> Option<String> {
+    let request = &snapshot.request;
+    let path = request.path.split('?').next().unwrap_or_default();
+    if request.method == "GET"
+        && path == "/v2/webhooks"
+        && matches!(request.token, Token::ReadOnly | Token::ReadWrite)
+    {
+        return Some(
+            "a listing answers with the workspace's other webhooks, which a run never \
+             records (and a real workspace is seldom empty)"
+                .to_owned(),
+        );
+    }
+    if request.token == Token::ReadOnly && !read_only_key {
+        return Some(
+            "its token is read-only; set ATTIO_LIVE_READ_ONLY_API_KEY to a key with \
+             webhook:read only to send it"
+                .to_owned(),
+        );
+    }
+    if request.method != "GET" && !path.starts_with("/v2/webhooks") {
+        return Some(format!("a {} outside /v2/webhooks", request.method));
+    }
+    if let Some(id) = path.strip_prefix("/v2/webhooks/") {
+        if listed.contains(id) {
+            return Some(format!(
+                "{id} is a webhook of this workspace, which a run never touches"
+            ));
+        }
+    }
+    None
+}
+
+/// `data.target_url` of a request body, if it has one.
+fn target_url(body: &mut Json) -> Option<&mut String> {
+    let Json::Object(entries) = body else {
+        return None;
+    };
+    let (_, Json::Object(data)) = entries.iter_mut().find(|(k, _)| k == "data")? else {
+        return None;
+    };
+    match data.iter_mut().find(|(k, _)| k == "target_url")? {
+        (_, Json::String(url)) => Some(url),
+        _ => None,
+    }
+}
+
+/// Replaces every string equal to `from` in `json` with `to`.
+fn replace_strings(json: &mut Json, from: &str, to: &str) {
+    match json {
+        Json::String(s) if s == from => *s = to.to_owned(),
+        Json::Array(items) => items.iter_mut().for_each(|v| replace_strings(v, from, to)),
+        Json::Object(entries) => entries
+            .iter_mut()
+            .for_each(|(_, v)| replace_strings(v, from, to)),
+        _ => {}
+    }
+}
+
+/// The masked snapshots against the workspace: each scenario it is safe
+/// to send is sent as its file says, except that a `data.target_url` is
+/// moved under the run's prefix (and the answer's copy of it put back),
+/// and its file in `dir` is rewritten from the answer by `write_live`.
+/// Every call goes through the run's meter; a webhook a scenario creates
+/// is the run's, deleted by its cleanup. Returns one line per file.
+pub async fn snapshots(run: &LiveRun, dir: &Path) -> Vec<String> {
+    let date = time::OffsetDateTime::now_utc().date().to_string();
+    let host = run
+        .config
+        .base_url
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(str::to_owned))
+        .unwrap_or_default();
+    let base = run.config.base_url.trim_end_matches('/');
+    let transport = run.config.transport(&run.meter, Some(run.stopping.clone()));
+    let listed: BTreeSet<String> = list_everything(&run.client)
+        .await
+        .expect("listing the workspace")
+        .iter()
+        .map(|w| w.webhook_id().to_string())
+        .collect();
+    let token = |kind: Token| match kind {
+        Token::None => None,
+        Token::Unknown => Some(snapshot::UNKNOWN_TOKEN.to_owned()),
+        Token::ReadOnly => run.config.read_only_api_key.clone(),
+        Token::ReadWrite => Some(run.config.api_key.clone()),
+    };
+    let mut lines = Vec::new();
+    for (file, _, seeded) in snapshot::load_all(dir) {
+        let read_only = run.config.read_only_api_key.is_some();
+        if let Some(why) = not_sent_because(&seeded, read_only, &listed) {
+            lines.push(format!("{file}: skipped: {why}"));
+            continue;
+        }
+        let mut sent = seeded.request.clone();
+        let stem = file.trim_end_matches(".json");
+        let moved = sent.body.as_mut().and_then(target_url).map(|url| {
+            let live = format!("{}snapshots/{stem}", run.prefix());
+            (std::mem::replace(url, live.clone()), live)
+        });
+        let mut attempt = 0;
+        let answer = loop {
+            let request = snapshot::http_request(&sent, base, token);
+            let answer = transport
+                .send(request)
+                .await
+                .unwrap_or_else(|e| panic!("live: {file}: {e}"));
+            attempt += 1;
+            if answer.status() != http::StatusCode::TOO_MANY_REQUESTS || attempt == 3 {
+                break answer;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        let status = answer.status().as_u16();
+        let headers = answer.headers().clone();
+        let mut body = answer.into_body();
+        if let Ok(mut json) = Json::parse(&String::from_utf8_lossy(&body)) {
+            if sent.method == "POST" && (200..300).contains(&status) {
+                let id = json
+                    .get("data")
+                    .and_then(|d| d.get("id"))
+                    .and_then(|d| d.get("webhook_id"))
+                    .and_then(Json::as_str)
+                    .and_then(|id| id.parse::<WebhookId>().ok());
+                if let Some(id) = id {
+                    run.owned.lock().unwrap().created.insert(id);
+                }
+            }
+            if let Some((original, live)) = &moved {
+                replace_strings(&mut json, live, original);
+                body = Bytes::from(json.compact());
+            }
+        }
+        if status == 429 {
+            lines.push(format!("{file}: not rewritten: answered 429 three times"));
+            continue;
+        }
+        let source = Source {
+            kind: "observed live".to_owned(),
+            from: format!("recorded live by the contract suite's live mode, {date}, {host}"),
+            date: date.clone(),
+            fidelity: seeded.source.fidelity.clone(),
+            notes: moved.is_some().then(|| {
+                "Sent with data.target_url under the run's prefix; the answer's copy of it \
+                 is written as the request's."
+                    .to_owned()
+            }),
+        };
+        let recorded = Recorded {
+            status,
+            headers,
+            body,
+        };
+        snapshot::write_live(
+            dir,
+            &file,
+            &seeded.scenario,
+            &seeded.request,
+            &recorded,
+            source,
+        )
+        .unwrap_or_else(|e| panic!("live: writing {file}: {e}"));
+        lines.push(format!("{file}: rewritten ({status})"));
+    }
+    lines
+}
+
 /// The whole live run: start (refusing on leftovers), the scenarios,
 /// finish. Returns the run's meter.
 pub async fn run_all(config: LiveConfig, signals: Signals) -> Arc<Meter> {
@@ -723,6 +928,17 @@ pub async fn run_all(config: LiveConfig, signals: Signals) -> Arc<Meter> {
     lifecycle(&run).await;
     paging(&run).await;
     refusals(&run).await;
+    match run.config.snapshots.clone() {
+        Some(dir) => {
+            for line in snapshots(&run, &dir).await {
+                eprintln!("live: snapshot {line}");
+            }
+        }
+        None => eprintln!(
+            "live: snapshots not rewritten (set {}=live to rewrite them)",
+            snapshot::WRITE_VAR
+        ),
+    }
     let meter = run.meter.clone();
     run.finish().await;
     eprintln!(

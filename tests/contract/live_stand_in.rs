@@ -21,11 +21,12 @@ use std::time::{Duration, Instant};
 
 use attio_webhooks::{EventType, Subscription, WebhookId};
 use attio_webhooks_testkit::tls::LoopbackCertificate;
-use attio_webhooks_testkit::{FakeAttio, FakeServer, Scope, Seed};
+use attio_webhooks_testkit::{FakeAttio, FakeServer, Fault, FaultRule, Scope, Seed};
 
 use crate::live::{self, FromEnv, LiveConfig, LiveRun, Refusal, Signals};
 
 const KEY: &str = "live-stand-in-key";
+const READ_ONLY_KEY: &str = "live-stand-in-read-only-key";
 const HOST: &str = "hooks.example.com";
 
 /// The fake over TLS on loopback, and the other webhooks it holds.
@@ -65,6 +66,7 @@ impl StandIn {
     async fn start() -> StandIn {
         let fake = FakeAttio::builder()
             .token(KEY, [Scope::ReadWrite])
+            .token(READ_ONLY_KEY, [Scope::Read])
             .attio_rate_limits()
             .build();
         let note = || vec![Subscription::new(EventType::NoteCreated)];
@@ -108,6 +110,8 @@ impl StandIn {
             run_id: live::new_run_id(),
             clean,
             extra_roots_pem: Some(self.cert.root_pem().as_bytes().to_vec()),
+            snapshots: None,
+            read_only_api_key: None,
         }
     }
 
@@ -223,6 +227,29 @@ fn the_skip_line_says_how_to_run_and_ci_is_no_failure() {
         !format!("{config:?}").contains("\"k\""),
         "the key stays out of Debug"
     );
+    assert_eq!(config.snapshots, None, "no snapshot writes unless asked");
+
+    let Ok(FromEnv::Run(config)) = LiveConfig::from_vars(vars(&[
+        ("ATTIO_LIVE_API_KEY", "k"),
+        ("ATTIO_LIVE_TARGET_HOST", "hooks.example.com"),
+        ("ATTIO_SNAPSHOTS_WRITE", "live"),
+        ("ATTIO_LIVE_READ_ONLY_API_KEY", "ro"),
+    ])) else {
+        panic!("a key and a host: run")
+    };
+    assert_eq!(config.snapshots, Some(live::default_snapshot_dir()));
+    assert!(live::default_snapshot_dir().join("create.json").is_file());
+    assert_eq!(config.read_only_api_key.as_deref(), Some("ro"));
+    assert!(!format!("{config:?}").contains("\"ro\""));
+    let Ok(FromEnv::Run(config)) = LiveConfig::from_vars(vars(&[
+        ("ATTIO_LIVE_API_KEY", "k"),
+        ("ATTIO_LIVE_TARGET_HOST", "hooks.example.com"),
+        ("ATTIO_SNAPSHOTS_WRITE", "live"),
+        ("ATTIO_SNAPSHOTS_DIR", "/tmp/elsewhere"),
+    ])) else {
+        panic!("a key and a host: run")
+    };
+    assert_eq!(config.snapshots, Some("/tmp/elsewhere".into()));
 }
 
 /// The whole live run over TLS: the scenarios pass, the workspace ends as
@@ -330,6 +357,10 @@ fn spawn_live_child(stand_in: &StandIn, root: &std::path::Path) -> std::process:
         .env("ATTIO_LIVE_EXTRA_ROOTS", root)
         .env_remove("ATTIO_LIVE_CLEAN")
         .env_remove("CI")
+        // Only the snapshot test asks for writes, and to a copy.
+        .env_remove("ATTIO_SNAPSHOTS_WRITE")
+        .env_remove("ATTIO_SNAPSHOTS_DIR")
+        .env_remove("ATTIO_LIVE_READ_ONLY_API_KEY")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -496,4 +527,157 @@ async fn a_run_refuses_to_touch_an_id_it_did_not_create() {
     assert_eq!(stand_in.fake().requests().len(), before, "nothing was sent");
     std::sync::Arc::into_inner(run).unwrap().finish().await;
     stand_in.assert_untouched(&format!("https://{HOST}{}", live::FAMILY_PATH));
+}
+
+/// A copy of the repository's snapshot directory, removed on drop.
+#[cfg(unix)]
+struct SnapshotCopy(std::path::PathBuf);
+
+#[cfg(unix)]
+impl SnapshotCopy {
+    fn new(name: &str) -> SnapshotCopy {
+        let dir = std::env::temp_dir().join(format!(
+            "attio-live-snapshots-{}-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(live::default_snapshot_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+        SnapshotCopy(dir)
+    }
+
+    /// Each file that differs from the committed one, once both `source`s
+    /// are set aside, with the differences of its answer by field.
+    fn changed(&self) -> Vec<(String, Vec<String>)> {
+        use crate::snapshot;
+        let committed = snapshot::load_all(&live::default_snapshot_dir());
+        let rewritten = snapshot::load_all(&self.0);
+        assert_eq!(committed.len(), rewritten.len());
+        let mut changed = Vec::new();
+        for ((file, text, seeded), (name, _, mut written)) in committed.into_iter().zip(rewritten) {
+            assert_eq!(file, name);
+            written.source = seeded.source.clone();
+            if snapshot::to_text(&written) != text {
+                let fields = snapshot::compare(&seeded.answer, &written.answer)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                changed.push((file, fields));
+            }
+        }
+        changed
+    }
+}
+
+#[cfg(unix)]
+impl Drop for SnapshotCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `ATTIO_SNAPSHOTS_WRITE=live`: a run rewrites the snapshots from the
+/// answers it got, masked. Against the unchanged fake (the test binary
+/// re-run as a child, configured by the environment alone) every file it
+/// sends comes back as committed but for its `source`, so masking and the
+/// writer give the committed form; against a fake whose answer to one
+/// scenario was changed (a fault rule), exactly that file changes, and the
+/// difference names the field. The snapshot calls are counted and paced.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_run_rewrites_the_snapshots_it_may_send() {
+    use crate::snapshot;
+    let stand_in = StandIn::start().await;
+    let root = RootFile::new(&stand_in, "snapshots");
+    let copy = SnapshotCopy::new("unchanged");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["live::against_attio", "--exact", "--nocapture"])
+        .env("ATTIO_LIVE_API_KEY", KEY)
+        .env("ATTIO_LIVE_BASE_URL", &stand_in.base_url)
+        .env("ATTIO_LIVE_TARGET_HOST", HOST)
+        .env("ATTIO_LIVE_EXTRA_ROOTS", &root.0)
+        .env("ATTIO_LIVE_READ_ONLY_API_KEY", READ_ONLY_KEY)
+        .env("ATTIO_SNAPSHOTS_WRITE", "live")
+        .env("ATTIO_SNAPSHOTS_DIR", &copy.0)
+        .env_remove("ATTIO_LIVE_CLEAN")
+        .env_remove("CI")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let stderr = stderr_of(&mut child);
+        (child.wait().unwrap(), stderr)
+    });
+    let (status, stderr) = status.await.unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("live: snapshot list_empty.json: skipped: a listing answers"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches(": rewritten (").count(), 9, "{stderr}");
+    assert_eq!(copy.changed(), Vec::new(), "{stderr}");
+    let rewritten = snapshot::load_all(&copy.0);
+    for (file, _, written) in &rewritten {
+        if file == "list_empty.json" {
+            assert!(written.source.from.starts_with("rbeene/"), "not sent, kept");
+            continue;
+        }
+        assert_eq!(written.source.kind, "observed live", "{file}");
+        assert!(
+            written
+                .source
+                .from
+                .starts_with("recorded live by the contract suite's live mode, ")
+                && written.source.from.ends_with(", localhost"),
+            "{file}: {}",
+            written.source.from
+        );
+    }
+    stand_in.assert_untouched(&format!("https://{HOST}{}", live::FAMILY_PATH));
+
+    // The same run in-process against a fake that answers one scenario
+    // otherwise: its generic 404 for the get of an unknown id.
+    let copy = SnapshotCopy::new("changed");
+    let get_unknown = rewritten
+        .iter()
+        .find(|(file, _, _)| file == "get_unknown.json")
+        .map(|(_, _, s)| s.request.path.clone())
+        .unwrap();
+    stand_in.fake().clear_requests();
+    stand_in.fake().inject(
+        FaultRule::new(Fault::status(404))
+            .method("GET")
+            .path(get_unknown),
+    );
+    let mut config = stand_in.config(false);
+    config.snapshots = Some(copy.0.clone());
+    config.read_only_api_key = Some(READ_ONLY_KEY.to_owned());
+    let prefix = config.run_prefix();
+    let meter = live::run_all(config, Signals::Leave).await;
+    assert_eq!(
+        copy.changed(),
+        [(
+            "get_unknown.json".to_owned(),
+            vec![r#"  body.message
+    expected: "Webhook with ID \"<uuid:1>\" was not found."
+    got:      "Webhook not found""#
+                .to_owned()]
+        )]
+    );
+    stand_in.assert_untouched(&prefix);
+    assert_eq!(meter.rate_limited.load(Ordering::SeqCst), 0, "paced");
+    assert_eq!(
+        stand_in.fake().requests().len() as u64,
+        meter.calls(),
+        "the meter counts the snapshot calls too"
+    );
+    // 31 writes and 25 reads as without snapshots; then one listing (two
+    // pages of 100), 3 POSTs, a PATCH and a DELETE, 4 GETs, and the
+    // cleanup's delete of the webhook `create.json` made.
+    assert_eq!(meter.writes.load(Ordering::SeqCst), 31 + 5 + 1);
+    assert_eq!(meter.reads.load(Ordering::SeqCst), 25 + 2 + 4);
 }

@@ -7,6 +7,8 @@
 mod backends;
 mod live;
 mod live_stand_in;
+#[path = "../../testkit/tests/snapshot/mod.rs"]
+mod snapshot;
 mod suite;
 #[cfg(any(feature = "reqwest", feature = "tower"))]
 mod transports;
