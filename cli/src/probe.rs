@@ -214,13 +214,14 @@ impl Battery {
             false
         };
         let valid_ok = answer.accepted();
-        let refusing_all = (!valid_ok).then(|| {
+        let refusing_all: Option<String> = (!valid_ok).then(|| {
             if timestamp {
                 "refuses deliveries without a timestamp header (see valid)".to_owned()
             } else {
                 "refuses even the valid delivery (see valid)".to_owned()
             }
         });
+        let blocked = refusing_all.clone();
         card.push(if timestamp {
             Graded {
                 check: "valid",
@@ -361,6 +362,9 @@ impl Battery {
         ));
 
         card.push(self.answers_in_time());
+        if let Some(why) = &blocked {
+            not_graded_behind_valid(&mut card, why);
+        }
         Ok(card)
     }
 
@@ -591,6 +595,28 @@ const ACCEPTED: &str = "200 or 202";
 
 fn sign(secret: &Secret, body: &[u8]) -> String {
     signature::sign(secret, body)
+}
+
+/// After a refused valid delivery, every other delivery Attio would send
+/// is refused for the same reason: those checks are not graded (their
+/// answers stay in `observed`), so the card names one failure, `valid`,
+/// with its cause. The checks of what must be refused still count.
+fn not_graded_behind_valid(card: &mut [Graded], why: &str) {
+    const BEHIND_VALID: [&str; 7] = [
+        "batch",
+        "attio-signature-only",
+        "x-attio-signature-only",
+        "uppercase-hex",
+        "same-message-twice",
+        "redelivery",
+        "near-1-mib",
+    ];
+    for graded in card.iter_mut() {
+        if BEHIND_VALID.contains(&graded.check) && graded.outcome == Outcome::Fail {
+            graded.outcome = Outcome::Skip;
+            graded.why = format!("not graded: {why}");
+        }
+    }
 }
 
 /// Grades a check whose delivery must be accepted. `hint` says what the
