@@ -92,6 +92,7 @@ mod seen_keys;
 pub mod signature;
 #[cfg(feature = "tower")]
 mod tower;
+mod trace;
 mod verifier;
 
 pub use delivery::{Delivery, PayloadError};
