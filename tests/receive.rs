@@ -16,5 +16,7 @@ mod receive_common;
 #[cfg(feature = "tower")]
 #[path = "receive_tower.rs"]
 mod receive_tower;
+#[path = "receive_spans.rs"]
+mod receive_spans;
 #[path = "receiving.rs"]
 mod receiving;
