@@ -345,7 +345,9 @@ async fn the_axum_extractor_opens_the_span_and_run_verified_settles_in_it() {
     *request.headers_mut() = headers.clone();
     assert_eq!(app.clone().oneshot(request).await.unwrap().status(), 200);
     let mut wrong = http::Request::post("/attio")
-        .body(axum::body::Body::from(body.replace("record.created", "record.deleted")))
+        .body(axum::body::Body::from(
+            body.replace("record.created", "record.deleted"),
+        ))
         .unwrap();
     *wrong.headers_mut() = headers;
     assert_eq!(app.oneshot(wrong).await.unwrap().status(), 401);

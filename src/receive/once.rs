@@ -179,7 +179,11 @@ impl Once {
         let result = handler().await;
         let settle_span = tracing::debug_span!(
             "attio.once.settle",
-            "attio.once.settle" = if result.is_ok() { "complete" } else { "release" },
+            "attio.once.settle" = if result.is_ok() {
+                "complete"
+            } else {
+                "release"
+            },
             "attio.once.settled" = Empty,
         );
         let record = |settled: &Result<Settled, BoxError>| {
