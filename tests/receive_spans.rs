@@ -362,3 +362,19 @@ async fn the_axum_extractor_opens_the_span_and_run_verified_settles_in_it() {
     assert_eq!(settles, 1);
     spans.assert_nothing_secret(&[signature]);
 }
+
+#[test]
+fn the_event_types_field_is_bounded() {
+    let (spans, _guard) = Spans::install();
+    let body = body(40);
+    let (headers, _) = signed(&body);
+    Verifier::new(Secret::new(SECRET))
+        .verify(&headers, body.as_bytes())
+        .unwrap();
+    let (_, span) = spans.deliveries().remove(0);
+    assert_eq!(field(&span, "attio.event.count"), "40");
+    let types = field(&span, "attio.event.types");
+    assert!(types.len() <= 256 + ",…".len(), "{}", types.len());
+    assert!(types.starts_with("record.created,record.updated,"));
+    assert!(types.ends_with(",…"), "{types}");
+}

@@ -97,3 +97,40 @@ pub(crate) fn refused(span: &Span, error: ReceiveError) -> ReceiveError {
     record_refused(span, &error);
     error
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_digest_is_a_16_hex_prefix_of_its_sha256() {
+        let digest = key_digest("k-1");
+        assert_eq!(digest.len(), KEY_DIGEST_HEX);
+        assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(
+            digest,
+            &const_hex::encode(Sha256::digest(b"k-1"))[..KEY_DIGEST_HEX]
+        );
+        assert_ne!(digest, key_digest("k-2"));
+    }
+
+    #[test]
+    fn every_refusal_has_its_own_outcome() {
+        use crate::receive::PayloadError;
+        let outcomes = [
+            ReceiveError::from(SignatureError::MissingHeader),
+            ReceiveError::from(SignatureError::Mismatch),
+            ReceiveError::from(SignatureError::MalformedHex),
+            ReceiveError::from(PayloadError {
+                path: String::new(),
+                message: String::new(),
+            }),
+            ReceiveError::TooLarge { limit: 1 },
+            ReceiveError::Body(String::new()),
+        ]
+        .map(|e| refusal(&e));
+        let distinct: std::collections::BTreeSet<_> = outcomes.iter().collect();
+        assert_eq!(distinct.len(), outcomes.len());
+        assert!(outcomes.iter().all(|o| o.starts_with("refused:")));
+    }
+}
