@@ -13,6 +13,8 @@ mod oracle;
 mod receive_axum;
 #[path = "receive_common/mod.rs"]
 mod receive_common;
+#[path = "receive_spans.rs"]
+mod receive_spans;
 #[cfg(feature = "tower")]
 #[path = "receive_tower.rs"]
 mod receive_tower;

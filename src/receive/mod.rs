@@ -22,6 +22,29 @@
 //! bound the whole request (body included) with a timeout middleware, as
 //! `examples/axum_receiver.rs` does.
 //!
+//! # Tracing
+//!
+//! Every delivery gets an INFO span, `attio.webhook.receive`, opened by
+//! [`Verifier::verify`] and [`Verifier::read_and_verify`] (so by the axum
+//! extractor and `VerifyLayer`, which run the latter):
+//!
+//! | field | value |
+//! |---|---|
+//! | `attio.webhook_id` | the delivery's `webhook_id` (once verified) |
+//! | `attio.event.count` | how many events it carries (once verified) |
+//! | `attio.event.types` | their `event_type`s, comma-joined, at most 256 bytes (then `…`) |
+//! | `attio.idempotency_key.sha256` | the first 16 hex characters of the SHA-256 of the `Idempotency-Key`: it matches a message's retries, not the key |
+//! | `attio.receive.outcome` | `verified`; `refused:missing_signature`, `refused:malformed_signature`, `refused:bad_signature`, `refused:body_too_large`, `refused:bad_payload` or `refused:unreadable_body`; then, from [`Once`], `handled`, `already_handled`, `in_progress`, `failed` or `store_error` |
+//!
+//! Inside it, [`Once`] opens two DEBUG spans: `attio.once.claim` (field
+//! `attio.once.claim`: `claimed`, `done`, `in_progress`, `store_error`)
+//! and `attio.once.settle` (`attio.once.settle`: `complete` or `release`;
+//! `attio.once.settled`: `held`, `lost` or `store_error`). `VerifyLayer`
+//! runs the inner service in the span; behind the axum extractor, run the
+//! handler with [`Once::run_verified`] (or instrument it with
+//! [`VerifiedDelivery::span`]). No field holds a secret, a signature or
+//! the `Idempotency-Key` itself.
+//!
 //! # Secret rotation
 //!
 //! A webhook's secret is fixed when Attio creates it, so rotating means
@@ -92,6 +115,7 @@ mod seen_keys;
 pub mod signature;
 #[cfg(feature = "tower")]
 mod tower;
+mod trace;
 mod verifier;
 
 pub use delivery::{Delivery, PayloadError};

@@ -11,6 +11,10 @@ use crate::receive::rejection::{json_response, ErrorBody, StatusBody};
 #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
 use crate::receive::seen_keys::MemorySeenKeys;
 use crate::receive::seen_keys::{Claim, SeenKeys, Settled};
+use crate::receive::trace;
+use crate::receive::verifier::VerifiedDelivery;
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
 /// Runs a delivery handler at most once per `Idempotency-Key`, across
 /// Attio's retries.
@@ -107,7 +111,43 @@ impl Once {
 
     /// Runs `handler` unless the delivery with `key` was handled already or
     /// is being handled now; see [`Once`] for the rules.
+    ///
+    /// The store's claim and its settling (complete or release) each get
+    /// a span, `attio.once.claim` and `attio.once.settle`, inside the
+    /// current one; the outcome goes in the current span's
+    /// `attio.receive.outcome` when it is a delivery's
+    /// `attio.webhook.receive` span (as inside [`VerifyLayer`](crate::receive)'s
+    /// inner service, or with [`Once::run_verified`]).
     pub async fn run<T, E, F, Fut>(&self, key: Option<&str>, handler: F) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let outcome = self.run_untraced(key, handler).await;
+        Span::current().record(trace::OUTCOME, outcome.trace_code());
+        outcome
+    }
+
+    /// [`Once::run`] inside the delivery's span
+    /// ([`VerifiedDelivery::span`]), keyed by
+    /// [`VerifiedDelivery::dedupe_key`]: what an axum handler taking the
+    /// [`VerifiedDelivery`] extractor calls, so the claim, the settle and
+    /// the outcome land in the delivery's span.
+    pub async fn run_verified<T, E, F, Fut>(
+        &self,
+        verified: &VerifiedDelivery,
+        handler: F,
+    ) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.run(verified.dedupe_key(), handler)
+            .instrument(verified.span().clone())
+            .await
+    }
+
+    async fn run_untraced<T, E, F, Fut>(&self, key: Option<&str>, handler: F) -> Outcome<T, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -118,22 +158,61 @@ impl Once {
                 Err(error) => Outcome::Failed(error),
             };
         };
-        let token = match self.keys.claim(key).await {
+        let claim_span = tracing::debug_span!("attio.once.claim", "attio.once.claim" = Empty);
+        let claimed = self.keys.claim(key).instrument(claim_span.clone()).await;
+        claim_span.record(
+            "attio.once.claim",
+            match &claimed {
+                Ok(Claim::Claimed(_)) => "claimed",
+                Ok(Claim::Done) => "done",
+                Ok(Claim::InProgress) => "in_progress",
+                Err(_) => "store_error",
+            },
+        );
+        drop(claim_span);
+        let token = match claimed {
             Ok(Claim::Claimed(token)) => token,
             Ok(Claim::Done) => return Outcome::AlreadyHandled,
             Ok(Claim::InProgress) => return Outcome::InProgress,
             Err(error) => return Outcome::Unavailable(error),
         };
-        match handler().await {
+        let result = handler().await;
+        let settle_span = tracing::debug_span!(
+            "attio.once.settle",
+            "attio.once.settle" = if result.is_ok() {
+                "complete"
+            } else {
+                "release"
+            },
+            "attio.once.settled" = Empty,
+        );
+        let record = |settled: &Result<Settled, BoxError>| {
+            settle_span.record(
+                "attio.once.settled",
+                match settled {
+                    Ok(Settled::Held) => "held",
+                    Ok(Settled::Lost) => "lost",
+                    Err(_) => "store_error",
+                },
+            );
+        };
+        match result {
             Ok(value) => {
-                match self.keys.complete(key, &token).await {
+                let settled = self
+                    .keys
+                    .complete(key, &token)
+                    .instrument(settle_span.clone())
+                    .await;
+                record(&settled);
+                let _in_settle = settle_span.enter();
+                match settled {
                     Ok(Settled::Held) => {}
                     Ok(Settled::Lost) => tracing::warn!(
-                        idempotency_key = key,
+                        "attio.idempotency_key.sha256" = trace::key_digest(key),
                         "handled a delivery after its claim ran out (the store's lease is shorter than the handler took); another delivery of the key may run too"
                     ),
                     Err(error) => tracing::warn!(
-                        idempotency_key = key,
+                        "attio.idempotency_key.sha256" = trace::key_digest(key),
                         %error,
                         "handled a delivery but could not record its key; a retry would run again"
                     ),
@@ -141,11 +220,18 @@ impl Once {
                 Outcome::Handled(value)
             }
             Err(failure) => {
-                match self.keys.release(key, &token).await {
+                let settled = self
+                    .keys
+                    .release(key, &token)
+                    .instrument(settle_span.clone())
+                    .await;
+                record(&settled);
+                let _in_settle = settle_span.enter();
+                match settled {
                     // Lost: the lease ran out, the key is someone else's now.
                     Ok(Settled::Held | Settled::Lost) => {}
                     Err(error) => tracing::warn!(
-                        idempotency_key = key,
+                        "attio.idempotency_key.sha256" = trace::key_digest(key),
                         %error,
                         "could not release the key of a failed delivery; its retry waits for the lease"
                     ),
@@ -186,6 +272,15 @@ impl<T, E> Outcome<T, E> {
             Outcome::InProgress => StatusCode::CONFLICT,
             Outcome::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Outcome::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The outcome as the delivery span records it: [`Outcome::code`], but
+    /// `store_error` for [`Outcome::Unavailable`].
+    fn trace_code(&self) -> &'static str {
+        match self {
+            Outcome::Unavailable(_) => "store_error",
+            other => other.code(),
         }
     }
 

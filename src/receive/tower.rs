@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use http_body_util::{Either, Full};
 use tower_layer::Layer;
 use tower_service::Service;
+use tracing::Instrument;
 
 use crate::error::BoxError;
 use crate::receive::verifier::Verifier;
@@ -21,7 +22,9 @@ use crate::receive::verifier::Verifier;
 /// (401, 400 or 413 with a short JSON body) and never reaches the inner
 /// service. An accepted one reaches it with the
 /// [`VerifiedDelivery`](crate::receive::VerifiedDelivery) in its
-/// extensions and the raw body, as read, as a `Full<Bytes>`.
+/// extensions and the raw body, as read, as a `Full<Bytes>`, inside the
+/// delivery's `attio.webhook.receive` span (so a [`Once`](crate::receive::Once)
+/// there records its claim, settle and outcome in it).
 ///
 /// It works for any service from `http::Request` to `http::Response`:
 /// axum routers and handlers, tonic-web, plain `tower::service_fn`, and
@@ -123,9 +126,14 @@ where
                     return Ok(refused.to_response().map(|b| Either::Right(Full::new(b))))
                 }
             };
+            // The inner service runs in the delivery's span, so a `Once`
+            // there records its claim, settle and outcome in it.
+            let span = verified.span().clone();
             parts.extensions.insert(verified);
-            let response = inner
-                .call(http::Request::from_parts(parts, Full::new(body)))
+            let request = http::Request::from_parts(parts, Full::new(body));
+            let response = span
+                .in_scope(|| inner.call(request))
+                .instrument(span.clone())
                 .await?;
             Ok(response.map(Either::Left))
         })

@@ -13,6 +13,8 @@ use crate::error::BoxError;
 use crate::receive::delivery::Delivery;
 use crate::receive::rejection::ReceiveError;
 use crate::receive::signature::{self, Secrets};
+use crate::receive::trace;
+use tracing::{Instrument, Span};
 
 /// The header Attio sends once per message and repeats on every retry.
 pub const IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
@@ -156,7 +158,40 @@ impl Verifier {
     /// every accepted secret ([`signature::verify_any`]), then its shape
     /// ([`Delivery::parse`]). Reads the `Idempotency-Key` header too; it
     /// is not signed, so it is reported as sent.
+    ///
+    /// Each call opens an `attio.webhook.receive` span (see the
+    /// [module](crate::receive) docs) and records its outcome there.
     pub fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<VerifiedDelivery, ReceiveError> {
+        let span = trace::delivery_span(headers);
+        let checked = span.in_scope(|| self.check(headers, body));
+        Self::settle(span, checked)
+    }
+
+    /// Records the outcome of a check in its span and hands the span to
+    /// the delivery.
+    fn settle(
+        span: Span,
+        checked: Result<VerifiedDelivery, ReceiveError>,
+    ) -> Result<VerifiedDelivery, ReceiveError> {
+        match checked {
+            Ok(mut verified) => {
+                trace::record_verified(&span, &verified.delivery);
+                verified.span = span;
+                Ok(verified)
+            }
+            Err(refused) => {
+                trace::record_refused(&span, &refused);
+                Err(refused)
+            }
+        }
+    }
+
+    /// [`Verifier::verify`] without a span of its own.
+    fn check(
         &self,
         headers: &http::HeaderMap,
         body: &[u8],
@@ -185,6 +220,7 @@ impl Verifier {
             idempotency_key,
             body_digest,
             secret_index,
+            span: Span::none(),
         })
     }
 
@@ -238,16 +274,23 @@ impl Verifier {
         B: http_body::Body,
         B::Error: Into<BoxError>,
     {
-        let body = match read_limited(headers, body, self.max_body_bytes).await {
+        let span = trace::delivery_span(headers);
+        let read = read_limited(headers, body, self.max_body_bytes)
+            .instrument(span.clone())
+            .await;
+        let body = match read {
             Ok(body) => body,
             Err(ReadError::TooLarge { .. }) => {
-                return Err(ReceiveError::TooLarge {
-                    limit: self.max_body_bytes,
-                })
+                let limit = self.max_body_bytes;
+                return Err(trace::refused(&span, ReceiveError::TooLarge { limit }));
             }
-            Err(ReadError::Failed(error)) => return Err(ReceiveError::Body(error.to_string())),
+            Err(ReadError::Failed(error)) => {
+                let refused = ReceiveError::Body(error.to_string());
+                return Err(trace::refused(&span, refused));
+            }
         };
-        let verified = self.verify(headers, &body)?;
+        let checked = span.in_scope(|| self.check(headers, &body));
+        let verified = Self::settle(span, checked)?;
         Ok((verified, body))
     }
 }
@@ -257,12 +300,40 @@ impl Verifier {
 ///
 /// It is the axum extractor (feature `axum`) and what `VerifyLayer`
 /// (feature `tower`) puts in the request's extensions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// It carries its delivery's `attio.webhook.receive` span
+/// ([`VerifiedDelivery::span`]); [`Once::run_verified`](crate::receive::Once::run_verified)
+/// runs the handler inside it.
+#[derive(Clone)]
 pub struct VerifiedDelivery {
     delivery: Delivery,
     idempotency_key: Option<String>,
     body_digest: Option<String>,
     secret_index: usize,
+    span: Span,
+}
+
+/// Equal when the deliveries, keys and secret index are (the span is not compared).
+impl PartialEq for VerifiedDelivery {
+    fn eq(&self, other: &Self) -> bool {
+        self.delivery == other.delivery
+            && self.idempotency_key == other.idempotency_key
+            && self.body_digest == other.body_digest
+            && self.secret_index == other.secret_index
+    }
+}
+
+impl Eq for VerifiedDelivery {}
+
+impl core::fmt::Debug for VerifiedDelivery {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VerifiedDelivery")
+            .field("delivery", &self.delivery)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("body_digest", &self.body_digest)
+            .field("secret_index", &self.secret_index)
+            .finish_non_exhaustive()
+    }
 }
 
 impl VerifiedDelivery {
@@ -297,5 +368,13 @@ impl VerifiedDelivery {
     /// the old webhook is still sending.
     pub fn secret_index(&self) -> usize {
         self.secret_index
+    }
+
+    /// The delivery's `attio.webhook.receive` span, its outcome `verified`
+    /// so far. Run the handler in it (`Instrument::instrument` or
+    /// [`Once::run_verified`](crate::receive::Once::run_verified)) to see
+    /// the rest of the delivery there.
+    pub fn span(&self) -> &Span {
+        &self.span
     }
 }

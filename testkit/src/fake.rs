@@ -56,7 +56,7 @@ pub struct FakeAttio {
     state: Arc<FakeState>,
     dispatcher: Arc<Dispatcher>,
     #[cfg(feature = "server")]
-    log_requests: bool,
+    log_requests: Option<crate::LogFormat>,
 }
 
 /// The dispatcher's summary only: the state holds tokens and secrets.
@@ -94,7 +94,7 @@ pub struct FakeAttioBuilder {
     delivery_roots: DeliveryRoots,
     control: ControlAccess,
     #[cfg(feature = "server")]
-    log_requests: bool,
+    log_requests: Option<crate::LogFormat>,
 }
 
 impl FakeAttioBuilder {
@@ -261,11 +261,21 @@ impl FakeAttioBuilder {
 
     #[cfg(feature = "server")]
     #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
-    /// Writes one JSON line per request served over HTTP to stderr:
-    /// method, path (no query), status and microseconds; never a header
-    /// or a body, so never a token or a secret.
-    pub fn log_requests(mut self) -> Self {
-        self.log_requests = true;
+    /// Writes one JSON line per request served over HTTP to stderr
+    /// (`kind` `request`, method, path with no query, status,
+    /// microseconds and the `execution_id` answered) and one per delivery
+    /// attempt (`kind` `delivery`, webhook id, attempt, origin, target
+    /// without query, outcome, status, `execution_id`); never a header, a
+    /// body or a signature, so never a token or a secret.
+    pub fn log_requests(self) -> Self {
+        self.log_requests_as(crate::LogFormat::Json)
+    }
+
+    #[cfg(feature = "server")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+    /// [`FakeAttioBuilder::log_requests`], each line as JSON or as text.
+    pub fn log_requests_as(mut self, format: crate::LogFormat) -> Self {
+        self.log_requests = Some(format);
         self
     }
 
@@ -295,6 +305,10 @@ impl FakeAttioBuilder {
             delivery_roots: self.delivery_roots,
         };
         let state = Arc::new(FakeState::new(config, self.clock.unwrap_or_default()));
+        #[cfg(feature = "server")]
+        if let Some(format) = self.log_requests {
+            state.deliveries.log_attempts(format);
+        }
         FakeAttio {
             dispatcher: Arc::new(Dispatcher::new(Arc::clone(&state))),
             state,
@@ -576,7 +590,7 @@ impl FakeAttio {
     }
 
     #[cfg(feature = "server")]
-    pub(crate) fn log_requests(&self) -> bool {
+    pub(crate) fn log_requests(&self) -> Option<crate::LogFormat> {
         self.log_requests
     }
 }

@@ -206,6 +206,7 @@ mod fake;
 pub mod fixtures;
 pub mod limits;
 mod locked;
+mod log_lines;
 mod needs_server;
 pub mod samples;
 pub mod seen_keys_conformance;
@@ -225,6 +226,7 @@ pub use control::ControlClient;
 pub use doors::{InProcessError, InProcessTransport};
 pub use fake::{test_retry_policy, FakeAttio, FakeAttioBuilder, DEFAULT_TOKEN};
 pub use limits::Limits;
+pub use log_lines::LogFormat;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use server::FakeServer;

@@ -654,3 +654,126 @@ async fn attio_like_deliveries_batch_and_follow_up() {
         assert_eq!(follow_ups > 0, flag, "a system follow-up: {flag}");
     }
 }
+
+/// `--log-requests --log-format json`: one JSON line per request (with the
+/// execution id answered, as the journal has it) and one per delivery
+/// attempt (with the delivery log's execution id); no token, query or
+/// signature in any line. `--log-format text` writes the same as text.
+#[tokio::test]
+async fn log_requests_writes_a_line_per_request_and_per_delivery_attempt() {
+    use attio_webhooks_testkit::{ControlClient, Seed};
+    let mut binary = Binary::start(
+        &[
+            "--log-requests",
+            "--log-format",
+            "json",
+            "--token",
+            "sk_live_do_not_print",
+        ],
+        &[],
+    );
+    let base_url = binary.base_url.clone();
+    let http = common::raw_client();
+    let auth = [("authorization", "Bearer sk_live_do_not_print")];
+    let listed = common::send(&http, "GET", &format!("{base_url}/v2/webhooks"), &auth, "")
+        .await
+        .unwrap();
+    let control = ControlClient::new(&base_url, None).unwrap();
+    // Not a target the fake connects to: the attempt is logged as skipped.
+    let seeded = control
+        .seed(vec![Seed::new(
+            "https://example.com/hook?token=query_secret",
+            vec![Subscription::new(EventType::RecordCreated)],
+        )])
+        .await
+        .unwrap();
+    let event: attio_webhooks::receive::Event = serde_json::from_value(serde_json::json!({
+        "event_type": "record.created",
+        "id": {
+            "workspace_id": seeded[0].webhook.id.workspace_id.to_string(),
+            "object_id": "deals",
+            "record_id": "r1",
+        },
+        "actor": {"type": "workspace-member", "id": "m-1"},
+    }))
+    .unwrap();
+    control.emit(&event).await.unwrap();
+    let mut requests = 4; // list, seed, emit, and each poll below
+    let mut attempts = Vec::new();
+    for _ in 0..200 {
+        attempts = control.deliveries().await.unwrap().into_vec();
+        if !attempts.is_empty() {
+            break;
+        }
+        requests += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(attempts.len(), 1);
+    let journal = control.requests().await.unwrap().into_vec();
+    requests += 1;
+    binary.signal("TERM");
+    binary
+        .wait_for_exit(std::time::Duration::from_secs(10))
+        .unwrap();
+    let stderr = binary.stderr();
+    for secret in [
+        "sk_live_do_not_print",
+        "query_secret",
+        &attempts[0].signature,
+    ] {
+        assert!(!stderr.contains(secret), "{secret} in {stderr}");
+    }
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect();
+    let of = |kind: &str| -> Vec<&serde_json::Value> {
+        lines.iter().filter(|l| l["kind"] == kind).collect()
+    };
+    assert_eq!(of("request").len() + of("delivery").len(), lines.len());
+    assert_eq!(of("request").len(), requests, "{stderr}");
+    let list_id = listed.headers["x-attio-execution-id"].to_str().unwrap();
+    assert_eq!(of("request")[0]["execution_id"], list_id);
+    assert_eq!(journal[0].execution_id.as_deref(), Some(list_id));
+    // The control routes answer with no execution id.
+    assert!(of("request")[1]["execution_id"].is_null());
+
+    let deliveries = of("delivery");
+    assert_eq!(deliveries.len(), 1, "{stderr}");
+    let line = deliveries[0];
+    assert_eq!(line["execution_id"], attempts[0].execution_id.as_str());
+    assert!(uuid::Uuid::parse_str(&attempts[0].execution_id).is_ok());
+    assert_eq!(
+        line["webhook_id"],
+        seeded[0].webhook.id.webhook_id.to_string()
+    );
+    assert_eq!(
+        (&line["attempt"], &line["outcome"], &line["target"]),
+        (
+            &1.into(),
+            &"skipped".into(),
+            &"https://example.com/hook".into()
+        )
+    );
+
+    // The same as text: one line per request, `key=value`.
+    let mut text = Binary::start(&["--log-format", "text"], &[]);
+    common::send(
+        &http,
+        "GET",
+        &format!("{}/v2/webhooks/nope", text.base_url),
+        &[],
+        "",
+    )
+    .await
+    .unwrap();
+    text.signal("TERM");
+    text.wait_for_exit(std::time::Duration::from_secs(10))
+        .unwrap();
+    let stderr = text.stderr();
+    assert!(
+        stderr.starts_with("request method=GET path=/v2/webhooks/nope status=401 micros="),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1);
+}

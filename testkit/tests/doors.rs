@@ -163,7 +163,8 @@ enum Outcome {
 
 /// Replaces the values that are fresh on every run.
 fn normalize(value: &mut Value) {
-    const FRESH: [&str; 8] = [
+    const FRESH: [&str; 9] = [
+        "execution_id",
         "webhook_id",
         "secret",
         "created_at",

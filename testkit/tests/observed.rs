@@ -211,3 +211,27 @@ async fn a_create_answers_in_attios_key_order_and_precision() {
         .replace(created_at, "2026-01-30T10:06:11.304000000Z");
     assert_eq!(masked, format!(r#"{recorded},"secret":"{secret}"}}}}"#));
 }
+
+/// The request journal holds, for each API request, the execution id its
+/// answer carried.
+#[tokio::test]
+async fn the_journal_holds_the_execution_id_of_each_answer() {
+    let server = fake().await;
+    let base = server.base_url();
+    let answers = [
+        call(base, "GET", "/v2/webhooks", Some(RW), "").await,
+        call(base, "GET", "/v2/webhooks", None, "").await,
+        call(base, "GET", "/v2/nothing-here", Some(RW), "").await,
+    ];
+    let journal = server.fake().requests().into_vec();
+    assert_eq!(journal.len(), answers.len());
+    for (recorded, answer) in journal.iter().zip(&answers) {
+        assert_eq!(
+            recorded.execution_id.as_deref(),
+            Some(answer.headers["x-attio-execution-id"].to_str().unwrap()),
+            "{} {}",
+            recorded.method,
+            recorded.path
+        );
+    }
+}

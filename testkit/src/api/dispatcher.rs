@@ -156,10 +156,18 @@ impl Dispatcher {
             });
             return respond(answer, now);
         }
-        state.record(&request, now.at);
+        // Drawn first, so the journal holds the id the answer carries.
+        let execution_id = responses::execution_id();
+        state.record(&request, now.at, &execution_id);
         match self.api(route, &request, now) {
             Reply::Respond(mut response, delay) => {
-                stamp_execution_id(response.headers_mut());
+                // Names an answer of the API as Attio does: a fresh UUID in
+                // `X-Attio-Execution-Id` (observed on every live answer,
+                // success or error; rbeene/attio_ruby's capture, 2025-07-27,
+                // amp-labs/connectors PR 3231).
+                response
+                    .headers_mut()
+                    .insert(attio_webhooks::error::EXECUTION_ID_HEADER, execution_id);
                 Reply::Respond(response, delay)
             }
             Reply::Drop => Reply::Drop,
@@ -235,16 +243,6 @@ impl Dispatcher {
             (Some(_), answer) => answer,
         }
     }
-}
-
-/// Names an answer of the API as Attio does: a fresh UUID in
-/// `X-Attio-Execution-Id` (observed on every live answer, success or error;
-/// rbeene/attio_ruby's capture, 2025-07-27, amp-labs/connectors PR 3231).
-fn stamp_execution_id(headers: &mut http::HeaderMap) {
-    headers.insert(
-        attio_webhooks::error::EXECUTION_ID_HEADER,
-        responses::execution_id(),
-    );
 }
 
 /// Steps 8 and 9 for an API route.

@@ -22,6 +22,11 @@ pub struct RecordedRequest {
     pub body: Bytes,
     /// When it arrived, by the fake's clock.
     pub received_at: Timestamp,
+    /// The `X-Attio-Execution-Id` the fake answered it with (when the fake
+    /// dropped the connection instead, as a fault asked, the id it would
+    /// have sent). `None` in journals of older fakes.
+    #[serde(default)]
+    pub execution_id: Option<String>,
 }
 
 impl RecordedRequest {
@@ -80,6 +85,7 @@ struct Arrival {
     headers: http::HeaderMap,
     body: Bytes,
     received_at: Timestamp,
+    execution_id: http::HeaderValue,
 }
 
 impl Arrival {
@@ -102,6 +108,7 @@ impl Arrival {
                 .collect(),
             body: self.body.clone(),
             received_at: self.received_at,
+            execution_id: self.execution_id.to_str().ok().map(str::to_owned),
         }
     }
 }
@@ -116,7 +123,12 @@ impl Recording {
     }
 
     /// Keeps `request` (the oldest go first when the budget is spent).
-    pub(crate) fn record(&mut self, request: &http::Request<Bytes>, received_at: Timestamp) {
+    pub(crate) fn record(
+        &mut self,
+        request: &http::Request<Bytes>,
+        received_at: Timestamp,
+        execution_id: &http::HeaderValue,
+    ) {
         if self.0.keeps_nothing() {
             // Recording is off: count it, copy nothing.
             self.0.count_dropped();
@@ -132,6 +144,7 @@ impl Recording {
             + headers
             + uri.path_and_query().map_or(1, |p| p.as_str().len())
             + uri.authority().map_or(0, |a| a.as_str().len())
+            + execution_id.len()
             + 64;
         let arrival = Arrival {
             method: request.method().clone(),
@@ -139,6 +152,7 @@ impl Recording {
             headers: request.headers().clone(),
             body: request.body().clone(),
             received_at,
+            execution_id: execution_id.clone(),
         };
         self.0.push(arrival, size);
     }

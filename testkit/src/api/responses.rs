@@ -63,6 +63,11 @@ pub(crate) fn execution_id() -> HeaderValue {
     )
 }
 
+/// [`execution_id`] as text.
+pub(crate) fn execution_id_text() -> String {
+    String::from_utf8_lossy(execution_id().as_bytes()).into_owned()
+}
+
 /// 405 `method_not_allowed` with an `Allow` header: `path` exists, but
 /// not for `method`; `allow` lists the methods it has (`GET, POST`).
 pub(crate) fn method_not_allowed(method: &str, path: &str, allow: &str) -> http::Response<Bytes> {

@@ -171,8 +171,14 @@ impl FakeState {
         self.faults.with(|f| f.take(method, path))
     }
 
-    pub(crate) fn record(&self, request: &http::Request<bytes::Bytes>, now: Timestamp) {
-        self.recording.with(|r| r.record(request, now));
+    pub(crate) fn record(
+        &self,
+        request: &http::Request<bytes::Bytes>,
+        now: Timestamp,
+        execution_id: &http::HeaderValue,
+    ) {
+        self.recording
+            .with(|r| r.record(request, now, execution_id));
     }
 
     pub(crate) fn requests(&self) -> LogSnapshot<RecordedRequest> {

@@ -39,6 +39,13 @@ pub struct DeliveryAttempt {
     /// duplicate or a redelivery (`emitted` when absent, as older fakes log).
     #[serde(default)]
     pub origin: DeliveryOrigin,
+    /// The fake's name for this attempt: a fresh id in the form of the
+    /// `X-Attio-Execution-Id` it answers API requests with, also in the
+    /// `--log-requests` line of the attempt. Not sent to the receiver
+    /// (no execution id on Attio's deliveries has been observed). Empty in
+    /// logs of older fakes.
+    #[serde(default)]
+    pub execution_id: String,
 }
 
 impl DeliveryAttempt {
@@ -48,6 +55,7 @@ impl DeliveryAttempt {
             + self.idempotency_key.len()
             + self.target_url.len()
             + self.signature.len()
+            + self.execution_id.len()
             + 128
     }
 }

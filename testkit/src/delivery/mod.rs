@@ -79,6 +79,8 @@ pub(crate) struct Deliveries {
     /// them.
     overruns: Arc<tokio::sync::Semaphore>,
     stop_overruns: Arc<Notify>,
+    /// Where each attempt's log line goes, if anywhere.
+    log: OnceLock<crate::log_lines::LogFormat>,
 }
 
 /// The most requests left running past their timeout at once, under the
@@ -124,7 +126,13 @@ impl Deliveries {
             sender: OnceLock::new(),
             overruns: Arc::new(tokio::sync::Semaphore::new(MAX_OVERRUNS)),
             stop_overruns: Arc::new(Notify::new()),
+            log: OnceLock::new(),
         }
+    }
+
+    /// Writes one line per attempt to stderr, in `format`, from now on.
+    pub(crate) fn log_attempts(&self, format: crate::log_lines::LogFormat) {
+        let _ = self.log.set(format);
     }
 
     pub(crate) fn policy(&self) -> &DeliveryPolicy {
@@ -534,6 +542,9 @@ async fn attempt(deliveries: Arc<Deliveries>, mut job: Job) {
     let succeeded = counts && matches!(outcome, DeliveryOutcome::Delivered { .. });
     let failed = counts && matches!(outcome, DeliveryOutcome::Failed { .. });
     let entry = log_entry(&job, scheduled_at, attempted_at, outcome);
+    if let Some(format) = deliveries.log.get() {
+        crate::log_lines::delivery(*format, &entry);
+    }
     let retries = deliveries.policy.retries;
     let wait = deliveries.policy.wait_before_retry(job.attempts_made);
     let gave_up = deliveries.state.with(|state| {
@@ -581,6 +592,7 @@ fn log_entry(
         body: job.body.clone(),
         signature: job.signature.clone(),
         origin: job.origin,
+        execution_id: crate::api::execution_id_text(),
     }
 }
 

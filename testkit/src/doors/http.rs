@@ -40,11 +40,11 @@ pub(crate) struct Listening {
 
 impl Listening {
     /// Binds `addr` and serves `dispatcher` on it. With `log`, each request
-    /// writes one JSON line to stderr (method, path, status, microseconds).
+    /// writes one line to stderr (`crate::log_lines::request`).
     pub(crate) async fn bind(
         dispatcher: Arc<Dispatcher>,
         addr: SocketAddr,
-        log: bool,
+        log: Option<crate::LogFormat>,
     ) -> io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -88,7 +88,7 @@ async fn accept_loop(
     listener: TcpListener,
     dispatcher: Arc<Dispatcher>,
     mut stopped: watch::Receiver<bool>,
-    log: bool,
+    log: Option<crate::LogFormat>,
 ) {
     let limits = dispatcher.limits().clone();
     let cap = ConnectionCap::with_reserve(limits.max_connections, limits.control_connections);
@@ -139,7 +139,7 @@ async fn connection(
     dispatcher: Arc<Dispatcher>,
     mut stopped: watch::Receiver<bool>,
     admission: Admission,
-    log: bool,
+    log: Option<crate::LogFormat>,
 ) {
     let limits = dispatcher.limits().clone();
     let io = TokioIo::new(admission.track(stream));
@@ -234,7 +234,7 @@ async fn serve_one(
     dispatcher: Arc<Dispatcher>,
     requests: RequestCounter,
     request: hyper::Request<Incoming>,
-    log: bool,
+    log: Option<crate::LogFormat>,
 ) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
     let _busy = requests.request();
     let started = Instant::now();
@@ -242,7 +242,7 @@ async fn serve_one(
     if parts.version == http::Version::HTTP_2 {
         requests.mark_http2();
     }
-    let line = log.then(|| (parts.method.clone(), parts.uri.path().to_owned()));
+    let line = log.map(|format| (format, parts.method.clone(), parts.uri.path().to_owned()));
     let limits = dispatcher.limits();
     let reply = if !Dispatcher::is_control_plane(parts.uri.path()) && !requests.claim_regular() {
         // A reserve connection, admitted while every regular one runs a
@@ -283,13 +283,15 @@ async fn serve_one(
         }
         Reply::Drop => Err(Dropped),
     };
-    if let Some((method, path)) = line {
+    if let Some((format, method, path)) = line {
         let status = result.as_ref().map_or(0, |r| r.status().as_u16());
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        eprintln!(
-            "{}",
-            serde_json::json!({"method": method.as_str(), "path": path, "status": status, "micros": micros})
-        );
+        let execution_id = result.as_ref().ok().and_then(|r| {
+            r.headers()
+                .get(attio_webhooks::error::EXECUTION_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+        });
+        crate::log_lines::request(format, method.as_str(), &path, status, micros, execution_id);
     }
     result
 }

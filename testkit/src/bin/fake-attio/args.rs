@@ -56,8 +56,12 @@ options:
                            user's record change, some messages sent twice or
                            held back, timed-out requests left running while
                            their retry goes out (DeliveryProfile::attio_like)
-  --log                    one JSON line per request on stderr (method,
-                           path, status, micros; never a token or a body)
+  --log-requests, --log    one line per request on stderr (method, path,
+                           status, micros, execution_id) and one per
+                           delivery attempt (webhook_id, attempt, origin,
+                           target, outcome, status, execution_id); never a
+                           token, a body, a query or a signature
+  --log-format FORMAT      json (default) or text; implies --log-requests
   --header-timeout SECS    close connections that take longer to send
                            request headers (default {header})
   --idle-timeout SECS      close keep-alive connections idle this long
@@ -102,7 +106,8 @@ pub(crate) struct Options {
     pub(crate) rate_limit: bool,
     pub(crate) manual_clock: bool,
     pub(crate) attio_like_deliveries: Option<u64>,
-    pub(crate) log: bool,
+    /// `--log-requests`/`--log` and `--log-format`.
+    pub(crate) log: Option<attio_webhooks_testkit::LogFormat>,
     pub(crate) limits: Limits,
 }
 
@@ -229,7 +234,7 @@ pub(crate) fn parse_args(
         rate_limit: false,
         manual_clock: false,
         attio_like_deliveries: None,
-        log: false,
+        log: None,
         limits: Limits::default(),
     };
     if let Some(path) = env("FAKE_ATTIO_TRUST_DELIVERY_ROOT").filter(|p| !p.is_empty()) {
@@ -302,7 +307,13 @@ pub(crate) fn parse_args(
                     )
                 })?);
             }
-            Long("log") => options.log = true,
+            Long("log" | "log-requests") => {
+                options.log.get_or_insert_with(Default::default);
+            }
+            Long("log-format") => {
+                let v = value(&mut parser)?;
+                options.log = Some(v.parse().map_err(|e| format!("--log-format: {e}"))?);
+            }
             Long("header-timeout") => {
                 options.limits.header_read_timeout =
                     seconds("--header-timeout", &value(&mut parser)?)?;

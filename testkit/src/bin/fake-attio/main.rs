@@ -47,8 +47,8 @@ fn build(options: &Options) -> FakeAttio {
     if options.no_control {
         builder = builder.without_control_routes();
     }
-    if options.log {
-        builder = builder.log_requests();
+    if let Some(format) = options.log {
+        builder = builder.log_requests_as(format);
     }
     builder.build()
 }
