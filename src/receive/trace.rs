@@ -18,8 +18,9 @@ const MAX_TYPES_LEN: usize = 256;
 /// Hex characters of the key's SHA-256 recorded (64 bits).
 const KEY_DIGEST_HEX: usize = 16;
 
-/// Opens the span of one delivery, its fields empty but for the key's digest.
-pub(crate) fn delivery_span(headers: &http::HeaderMap) -> Span {
+/// Opens the span of one delivery, its fields empty but for the digest of
+/// its `Idempotency-Key` (the header's value, if it has one).
+pub(crate) fn delivery_span(idempotency_key: Option<&http::HeaderValue>) -> Span {
     let span = tracing::info_span!(
         "attio.webhook.receive",
         "attio.webhook_id" = Empty,
@@ -29,8 +30,7 @@ pub(crate) fn delivery_span(headers: &http::HeaderMap) -> Span {
         "attio.receive.outcome" = Empty,
     );
     if !span.is_disabled() {
-        let key = headers
-            .get(&crate::receive::verifier::IDEMPOTENCY_KEY_HEADER)
+        let key = idempotency_key
             .and_then(|v| v.to_str().ok())
             .filter(|key| !key.is_empty());
         if let Some(key) = key {

@@ -166,7 +166,7 @@ impl Verifier {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<VerifiedDelivery, ReceiveError> {
-        let span = trace::delivery_span(headers);
+        let span = trace::delivery_span(headers.get(&IDEMPOTENCY_KEY_HEADER));
         let checked = span.in_scope(|| self.check(headers, body));
         Self::settle(span, checked)
     }
@@ -274,7 +274,7 @@ impl Verifier {
         B: http_body::Body,
         B::Error: Into<BoxError>,
     {
-        let span = trace::delivery_span(headers);
+        let span = trace::delivery_span(headers.get(&IDEMPOTENCY_KEY_HEADER));
         let read = read_limited(headers, body, self.max_body_bytes)
             .instrument(span.clone())
             .await;

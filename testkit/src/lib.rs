@@ -200,6 +200,7 @@ mod clock;
 pub mod control;
 pub mod delivery;
 mod doors;
+mod execution_id;
 mod fake;
 #[cfg(feature = "fixtures")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fixtures")))]

@@ -7,8 +7,6 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::delivery::{DeliveryAttempt, DeliveryOutcome};
-
 /// How the fake writes its log lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -61,41 +59,55 @@ pub(crate) fn request(
     eprintln!("{line}");
 }
 
+/// What the line of one delivery attempt says; the delivery worker fills
+/// it from its log entry (this module knows nothing of deliveries).
+pub(crate) struct DeliveryLine<'a> {
+    pub(crate) webhook_id: &'a dyn std::fmt::Display,
+    pub(crate) attempt: u32,
+    /// `emitted`, `follow_up`, `duplicate`, `redelivery`.
+    pub(crate) origin: &'a str,
+    /// The whole target URL: only its scheme, host and path are written.
+    pub(crate) target_url: &'a str,
+    /// `delivered`, `failed`, `skipped`.
+    pub(crate) outcome: &'a str,
+    pub(crate) status: Option<u16>,
+    pub(crate) execution_id: &'a str,
+}
+
 /// The line of one delivery attempt: webhook, attempt number, origin,
 /// target (scheme, host and path: no query, no user info), outcome,
 /// status and the attempt's execution id.
-pub(crate) fn delivery(format: LogFormat, attempt: &DeliveryAttempt) {
-    let (outcome, status) = match &attempt.outcome {
-        DeliveryOutcome::Delivered { status } => ("delivered", Some(*status)),
-        DeliveryOutcome::Failed { status, .. } => ("failed", *status),
-        DeliveryOutcome::Skipped { .. } => ("skipped", None),
-    };
-    let origin = serde_json::to_value(attempt.origin)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let target = target(&attempt.target_url);
+pub(crate) fn delivery(format: LogFormat, attempt: &DeliveryLine<'_>) {
+    let DeliveryLine {
+        webhook_id,
+        attempt,
+        origin,
+        target_url,
+        outcome,
+        status,
+        execution_id,
+    } = attempt;
+    let target = target(target_url);
     let line = match format {
         LogFormat::Json => json!({
             "kind": "delivery",
-            "webhook_id": attempt.webhook_id.to_string(),
-            "attempt": attempt.attempt,
+            "webhook_id": webhook_id.to_string(),
+            "attempt": attempt,
             "origin": origin,
             "target": target,
             "outcome": outcome,
             "status": status,
-            "execution_id": attempt.execution_id,
+            "execution_id": execution_id,
         })
         .to_string(),
         LogFormat::Text => {
             let mut line = format!(
-                "delivery webhook_id={} attempt={} origin={origin} target={target} outcome={outcome}",
-                attempt.webhook_id, attempt.attempt
+                "delivery webhook_id={webhook_id} attempt={attempt} origin={origin} target={target} outcome={outcome}"
             );
             if let Some(status) = status {
                 let _ = write!(line, " status={status}");
             }
-            let _ = write!(line, " execution_id={}", attempt.execution_id);
+            let _ = write!(line, " execution_id={execution_id}");
             line
         }
     };

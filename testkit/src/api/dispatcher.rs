@@ -157,7 +157,7 @@ impl Dispatcher {
             return respond(answer, now);
         }
         // Drawn first, so the journal holds the id the answer carries.
-        let execution_id = responses::execution_id();
+        let execution_id = crate::execution_id::header();
         state.record(&request, now.at, &execution_id);
         match self.api(route, &request, now) {
             Reply::Respond(mut response, delay) => {

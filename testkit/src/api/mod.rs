@@ -20,7 +20,7 @@ pub use auth::{Scope, UnknownScope};
 pub use faults::{Fault, FaultRule};
 pub use recording::{RecordedRequest, CREDENTIAL_HEADERS};
 #[cfg(feature = "fixtures")]
-pub(crate) use responses::{execution_id_text, retry_after_next_second};
+pub(crate) use responses::retry_after_next_second;
 pub use route::{CONTROL_PREFIX, HEALTH_PATH};
 
 pub(crate) use auth::{ControlAccess, Tokens};

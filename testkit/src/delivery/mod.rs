@@ -131,6 +131,7 @@ impl Deliveries {
     }
 
     /// Writes one line per attempt to stderr, in `format`, from now on.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn log_attempts(&self, format: crate::log_lines::LogFormat) {
         let _ = self.log.set(format);
     }
@@ -543,7 +544,7 @@ async fn attempt(deliveries: Arc<Deliveries>, mut job: Job) {
     let failed = counts && matches!(outcome, DeliveryOutcome::Failed { .. });
     let entry = log_entry(&job, scheduled_at, attempted_at, outcome);
     if let Some(format) = deliveries.log.get() {
-        crate::log_lines::delivery(*format, &entry);
+        log_attempt(*format, &entry);
     }
     let retries = deliveries.policy.retries;
     let wait = deliveries.policy.wait_before_retry(job.attempts_made);
@@ -592,7 +593,7 @@ fn log_entry(
         body: job.body.clone(),
         signature: job.signature.clone(),
         origin: job.origin,
-        execution_id: crate::api::execution_id_text(),
+        execution_id: crate::execution_id::text(),
     }
 }
 
@@ -600,4 +601,29 @@ fn skipped(reason: &str) -> DeliveryOutcome {
     DeliveryOutcome::Skipped {
         reason: reason.to_owned(),
     }
+}
+
+/// Writes the log line of one attempt (`fake-attio --log-requests`).
+fn log_attempt(format: crate::log_lines::LogFormat, entry: &DeliveryAttempt) {
+    let (outcome, status) = match &entry.outcome {
+        DeliveryOutcome::Delivered { status } => ("delivered", Some(*status)),
+        DeliveryOutcome::Failed { status, .. } => ("failed", *status),
+        DeliveryOutcome::Skipped { .. } => ("skipped", None),
+    };
+    let origin = serde_json::to_value(entry.origin)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    crate::log_lines::delivery(
+        format,
+        &crate::log_lines::DeliveryLine {
+            webhook_id: &entry.webhook_id,
+            attempt: entry.attempt,
+            origin: &origin,
+            target_url: &entry.target_url,
+            outcome,
+            status,
+            execution_id: &entry.execution_id,
+        },
+    );
 }
