@@ -50,7 +50,7 @@ impl<T: Transport> Client<T> {
     /// | `server.address`, `server.port` | from the base URL |
     /// | `url.template` | [`Request::URL_TEMPLATE`], e.g. `/v2/webhooks/{webhook_id}` |
     /// | `attio.attempts` | attempts made |
-    /// | `attio.retry.backoff_total_ms` | the retry waits, summed |
+    /// | `attio.retry.backoff_total_s` | the retry waits, summed, in seconds |
     /// | `http.response.status_code` | the last answer's status |
     /// | `attio.execution_id` | the last answer's `X-Attio-Execution-Id` |
     /// | `error.type` | when the call fails: the status (`"503"`), `timeout`, `deadline`, `decode`, or the transport's [`crate::transport::TransportErrorKind`] (`connect`, `tls`, ...) |
@@ -70,7 +70,7 @@ impl<T: Transport> Client<T> {
     /// would pass the deadline), `attio.retry.stop_reason`
     /// (`attempts_exhausted`, `wait_budget_exhausted`,
     /// `retry_after_too_long`, `not_idempotent`) and
-    /// `attio.retry.backoff_ms`, the wait before the next attempt (which
+    /// `attio.retry.backoff_s`, the wait in seconds before the next attempt (which
     /// runs outside the attempt span).
     ///
     /// With no subscriber (or one that does not want them), the spans cost
@@ -114,7 +114,7 @@ impl<T: Transport> Client<T> {
             "server.port" = server_port(first.uri()),
             "url.template" = R::URL_TEMPLATE,
             "attio.attempts" = Empty,
-            "attio.retry.backoff_total_ms" = Empty,
+            "attio.retry.backoff_total_s" = Empty,
             "http.response.status_code" = Empty,
             "attio.execution_id" = Empty,
             "error.type" = Empty,
@@ -152,13 +152,13 @@ impl<T: Transport> Client<T> {
                         "server.port" = server_port(http_request.uri()),
                         "url.full" = %FullUrl(http_request.uri()),
                         "url.template" = R::URL_TEMPLATE,
-                        "http.request.resend_count" = attempts.checked_sub(1).filter(|&n| n > 0),
+                        "http.request.resend_count" = attempts.checked_sub(1).filter(|&n| n > 0).map(i64::from),
                         "http.response.status_code" = Empty,
                         "attio.execution_id" = Empty,
                         "error.type" = Empty,
                         "attio.retry.decision" = Empty,
                         "attio.retry.stop_reason" = Empty,
-                        "attio.retry.backoff_ms" = Empty,
+                        "attio.retry.backoff_s" = Empty,
                     );
                     let outcome = self
                         .exchange(http_request, timeout, deadline)
@@ -228,7 +228,7 @@ impl<T: Transport> Client<T> {
                         RetryDecision::Retry(delay) => {
                             if traced {
                                 attempt.record("attio.retry.decision", "retry");
-                                attempt.record("attio.retry.backoff_ms", millis(delay));
+                                attempt.record("attio.retry.backoff_s", delay.as_secs_f64());
                             }
                             tracing::debug!(parent: &attempt, ?failure, ?delay, "retrying");
                             // The attempt span ends here: the wait is the call's.
@@ -250,10 +250,10 @@ impl<T: Transport> Client<T> {
             .await;
             if traced {
                 let call = call_handle;
-                call.record("attio.attempts", attempts);
-                call.record("attio.retry.backoff_total_ms", millis(waited));
+                call.record("attio.attempts", i64::from(attempts));
+                call.record("attio.retry.backoff_total_s", waited.as_secs_f64());
                 if let Some(status) = last_status {
-                    call.record("http.response.status_code", status.as_u16());
+                    call.record("http.response.status_code", i64::from(status.as_u16()));
                 }
                 if let Some(id) = last_execution_id.as_ref().and_then(|v| v.to_str().ok()) {
                     call.record("attio.execution_id", id);
@@ -321,7 +321,7 @@ fn record_attempt(span: &Span, outcome: &Result<http::Response<Bytes>, Failed>) 
     let error_type = match outcome {
         Ok(response) => {
             let status = response.status();
-            span.record("http.response.status_code", status.as_u16());
+            span.record("http.response.status_code", i64::from(status.as_u16()));
             if let Some(id) = response
                 .headers()
                 .get(EXECUTION_ID_HEADER)
@@ -387,17 +387,16 @@ fn stop_reason(reason: StopReason) -> &'static str {
     }
 }
 
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// `server.port`: the URI's, or its scheme's default.
-fn server_port(uri: &http::Uri) -> Option<u16> {
-    uri.port_u16().or(match uri.scheme_str() {
+/// `server.port`: the URI's, or its scheme's default. (Integers go into
+/// the spans as `i64`: `tracing-opentelemetry` makes an unsigned one a
+/// string attribute.)
+fn server_port(uri: &http::Uri) -> Option<i64> {
+    let port = uri.port_u16().or(match uri.scheme_str() {
         Some("https") => Some(443),
         Some("http") => Some(80),
         _ => None,
-    })
+    });
+    port.map(i64::from)
 }
 
 /// An attempt span's name by the conventions: `{method} {url.template}`,
