@@ -1,6 +1,6 @@
 //! The client against servers on loopback: wire details, retries and
 //! deadlines, ambiguous deletes, TLS and timeouts of the hyper transport,
-//! the reconcile engine (ensure races, apply), a
+//! the spans through OpenTelemetry, the reconcile engine (ensure races, apply), a
 //! fault storm, a concurrency soak and secret hygiene. One test binary for
 //! all of them (each file a module), so the testkit is linked once.
 
@@ -14,6 +14,8 @@ mod fault_storm;
 mod hyper_transport;
 #[path = "observed_answers.rs"]
 mod observed_answers;
+#[path = "otel_spans.rs"]
+mod otel_spans;
 #[path = "reconcile.rs"]
 mod reconcile;
 #[path = "secret_hygiene.rs"]

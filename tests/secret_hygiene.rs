@@ -591,7 +591,7 @@ async fn a_lifecycle_traced_at_trace_level_shows_no_token_or_secret() {
 
     let output = captured.text();
     for expected in [
-        "attio.request",
+        "attio.webhooks.call",
         "retrying",
         "delivery verified",
         "call failed",
@@ -637,7 +637,8 @@ async fn spans_name_the_request_but_never_the_token() {
     let debug = format!("{client:?}");
 
     let output = captured.text();
-    assert!(output.contains("attio.request"), "{output}");
+    assert!(output.contains("attio.webhooks.call"), "{output}");
+    assert!(output.contains("attio.webhooks.attempt"), "{output}");
     assert!(output.contains("retrying"), "{output}");
     assert!(
         output.contains("/v2/webhooks/00000000-0000-0000-0000-000000000009"),

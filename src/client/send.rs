@@ -6,13 +6,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::{select, Either};
 use http::StatusCode;
-use tracing::Instrument;
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
+use super::retry::StopReason;
 use super::retry::{AttemptFailure, RetryDecision};
 use super::{Client, SendOptions};
-use crate::error::{ApiErrorBody, BoxError, Error, ErrorCode};
+use crate::error::{ApiErrorBody, BoxError, Error, ErrorCode, EXECUTION_ID_HEADER};
 use crate::operations::{decode_json, Request, RequestExt};
-use crate::transport::Transport;
+use crate::transport::{Transport, TransportError, TransportErrorKind};
 
 impl<T: Transport> Client<T> {
     /// Sends any operation with the client's timeout, deadline and retry policy.
@@ -25,9 +27,54 @@ impl<T: Transport> Client<T> {
     /// The request is validated and built once. Each attempt gets the
     /// timeout; after a failure the [`crate::RetryPolicy`] decides whether
     /// to wait and try again. The last response (or failure) is decoded
-    /// into the result. Everything runs inside an `attio.request` tracing
-    /// span with the method, path, attempt count and final status; the
-    /// token never appears in it.
+    /// into the result.
+    ///
+    /// # Spans
+    ///
+    /// Each call is an INFO span by the OpenTelemetry HTTP client
+    /// conventions, with one child INFO span per attempt, through
+    /// `tracing` (bridge them to OpenTelemetry with `tracing-opentelemetry`,
+    /// which reads the `otel.*` fields; the client adds no exporter). The
+    /// token, the `Authorization` header and query values other than
+    /// `limit` and `offset` appear in none of them. A request refused
+    /// before anything is sent (invalid input) opens none.
+    ///
+    /// The call span, `attio.webhooks.call`, is named (`otel.name`) after
+    /// the operation ([`Request::NAME`]: `attio.webhooks.create`, `.list`,
+    /// `.get`, `.update`, `.delete`) and has:
+    ///
+    /// | field | value |
+    /// |---|---|
+    /// | `attio.operation` | [`Request::NAME`] |
+    /// | `http.request.method` | `GET`, `POST`, ... |
+    /// | `server.address`, `server.port` | from the base URL |
+    /// | `url.template` | [`Request::URL_TEMPLATE`], e.g. `/v2/webhooks/{webhook_id}` |
+    /// | `attio.attempts` | attempts made |
+    /// | `attio.retry.backoff_total_s` | the retry waits, summed, in seconds |
+    /// | `http.response.status_code` | the last answer's status |
+    /// | `attio.execution_id` | the last answer's `X-Attio-Execution-Id` |
+    /// | `error.type` | when the call fails: the status (`"503"`), `timeout`, `deadline`, `decode`, or the transport's [`crate::transport::TransportErrorKind`] (`connect`, `tls`, ...) |
+    /// | `otel.status_code` | `ERROR` when it fails |
+    ///
+    /// Each attempt span, `attio.webhooks.attempt` (`otel.kind` `client`),
+    /// is named `{method} {url.template}` (`GET /v2/webhooks/{webhook_id}`,
+    /// or the method alone for an operation without a template), covers
+    /// the exchange, and has `http.request.method`, `server.address`,
+    /// `server.port`, `url.full` (no user info; query values other than
+    /// `limit` and `offset` read `REDACTED`), `url.template`,
+    /// `http.request.resend_count` (1 on the first retry, absent on the
+    /// first attempt), `http.response.status_code`, `attio.execution_id`,
+    /// `error.type` (the status for 4xx and 5xx answers, or as above) with
+    /// `otel.status_code` `ERROR`, and after a failure the retry decision:
+    /// `attio.retry.decision` (`retry`, `stop` or `deadline`: the wait
+    /// would pass the deadline), `attio.retry.stop_reason`
+    /// (`attempts_exhausted`, `wait_budget_exhausted`,
+    /// `retry_after_too_long`, `not_idempotent`) and
+    /// `attio.retry.backoff_s`, the wait in seconds before the next attempt (which
+    /// runs outside the attempt span).
+    ///
+    /// With no subscriber (or one that does not want them), the spans cost
+    /// a cached callsite check each and no field is computed.
     ///
     /// The deadline bounds the whole call: an attempt still running when it
     /// passes is abandoned with [`Error::Deadline`], and a retry whose wait
@@ -56,94 +103,169 @@ impl<T: Transport> Client<T> {
             });
         let now = || shared.clock.monotonic();
         let idempotent = request.idempotent();
-        let span = tracing::debug_span!(
-            "attio.request",
-            method = %first.method(),
-            path = %first.uri().path(),
-            attempts = tracing::field::Empty,
-            status = tracing::field::Empty,
+        // The field values are computed only when a subscriber wants the span.
+        let call = tracing::info_span!(
+            "attio.webhooks.call",
+            "otel.name" = R::NAME,
+            "otel.status_code" = Empty,
+            "attio.operation" = R::NAME,
+            "http.request.method" = first.method().as_str(),
+            "server.address" = first.uri().host(),
+            "server.port" = server_port(first.uri()),
+            "url.template" = R::URL_TEMPLATE,
+            "attio.attempts" = Empty,
+            "attio.retry.backoff_total_s" = Empty,
+            "http.response.status_code" = Empty,
+            "attio.execution_id" = Empty,
+            "error.type" = Empty,
         );
+        let traced = !call.is_disabled();
+        let call_handle = call.clone();
 
         async move {
-            let mut prebuilt = Some(first);
             let mut attempts = 0u32;
             let mut waited = Duration::ZERO;
-            // Whether an earlier attempt may have been carried out although
-            // no success came back.
-            let mut outcome_unknown = false;
-            loop {
-                attempts += 1;
-                // Building is pure and cheap next to a backoff, so a retry
-                // builds the request again instead of keeping a copy around.
-                let http_request = match prebuilt.take() {
-                    Some(built) => built,
-                    None => shared.endpoint.build(request)?,
-                };
-                let outcome = self.exchange(http_request, timeout, deadline).await;
-                let span = tracing::Span::current();
-                span.record("attempts", attempts);
-                let failure = match &outcome {
-                    Ok(response) => {
-                        span.record("status", response.status().as_u16());
-                        if outcome_unknown && is_not_found(response) {
-                            if let Some(done) = request.already_done() {
-                                tracing::debug!("404 after an attempt with unknown outcome: done");
-                                return Ok(done);
-                            }
+            // The last answer's status and execution id, for the call span
+            // (kept only when it is recorded).
+            let mut last_status = None;
+            let mut last_execution_id = None;
+            let result = async {
+                let mut prebuilt = Some(first);
+                // Whether an earlier attempt may have been carried out although
+                // no success came back.
+                let mut outcome_unknown = false;
+                loop {
+                    attempts += 1;
+                    // Building is pure and cheap next to a backoff, so a retry
+                    // builds the request again instead of keeping a copy around.
+                    let http_request = match prebuilt.take() {
+                        Some(built) => built,
+                        None => shared.endpoint.build(request)?,
+                    };
+                    let attempt = tracing::info_span!(
+                        "attio.webhooks.attempt",
+                        "otel.name" = %AttemptName(http_request.method(), R::URL_TEMPLATE),
+                        "otel.kind" = "client",
+                        "otel.status_code" = Empty,
+                        "http.request.method" = http_request.method().as_str(),
+                        "server.address" = http_request.uri().host(),
+                        "server.port" = server_port(http_request.uri()),
+                        "url.full" = %FullUrl(http_request.uri()),
+                        "url.template" = R::URL_TEMPLATE,
+                        "http.request.resend_count" = attempts.checked_sub(1).filter(|&n| n > 0).map(i64::from),
+                        "http.response.status_code" = Empty,
+                        "attio.execution_id" = Empty,
+                        "error.type" = Empty,
+                        "attio.retry.decision" = Empty,
+                        "attio.retry.stop_reason" = Empty,
+                        "attio.retry.backoff_s" = Empty,
+                    );
+                    let outcome = self
+                        .exchange(http_request, timeout, deadline)
+                        .instrument(attempt.clone())
+                        .await;
+                    if traced {
+                        record_attempt(&attempt, &outcome);
+                        if let Ok(response) = &outcome {
+                            last_status = Some(response.status());
+                            last_execution_id =
+                                response.headers().get(EXECUTION_ID_HEADER).cloned();
                         }
-                        // Most answers are successes: skip the clock read for them.
-                        (!response.status().is_success())
-                            .then(|| {
-                                AttemptFailure::from_response(
-                                    response.status(),
-                                    response.headers(),
-                                    shared.clock.wall(),
-                                )
-                            })
-                            .flatten()
                     }
-                    Err(Failed::Deadline(overall)) => return Err(Error::Deadline(*overall)),
-                    Err(Failed::Timeout(_)) => Some(AttemptFailure::Timeout),
-                    Err(Failed::Transport {
-                        retryable: true, ..
-                    }) => Some(AttemptFailure::Connection),
-                    Err(Failed::Transport {
-                        retryable: false, ..
-                    }) => None,
-                };
-                let Some(failure) = failure else {
-                    return R::decode(outcome.map_err(Error::from)?);
-                };
-                outcome_unknown |= match &outcome {
-                    Ok(response) => response.status().is_server_error(),
-                    Err(Failed::Transport { maybe_sent, .. }) => *maybe_sent,
-                    Err(Failed::Timeout(_)) => true,
-                    Err(Failed::Deadline(_)) => false,
-                };
-                match policy.decide(&failure, idempotent, attempts, waited, fastrand::f64()) {
-                    RetryDecision::Retry(delay)
-                        if deadline.is_some_and(|d| d.passed_after(delay, now())) =>
-                    {
-                        tracing::debug!(
-                            ?failure,
-                            ?delay,
-                            "giving up: the wait would pass the deadline"
-                        );
+                    let failure = match &outcome {
+                        Ok(response) => {
+                            if outcome_unknown && is_not_found(response) {
+                                if let Some(done) = request.already_done() {
+                                    tracing::debug!(
+                                        parent: &attempt,
+                                        "404 after an attempt with unknown outcome: done"
+                                    );
+                                    return Ok(done);
+                                }
+                            }
+                            // Most answers are successes: skip the clock read for them.
+                            (!response.status().is_success())
+                                .then(|| {
+                                    AttemptFailure::from_response(
+                                        response.status(),
+                                        response.headers(),
+                                        shared.clock.wall(),
+                                    )
+                                })
+                                .flatten()
+                        }
+                        Err(Failed::Deadline(overall)) => return Err(Error::Deadline(*overall)),
+                        Err(Failed::Timeout(_)) => Some(AttemptFailure::Timeout),
+                        Err(Failed::Transport {
+                            retryable: true, ..
+                        }) => Some(AttemptFailure::Connection),
+                        Err(Failed::Transport {
+                            retryable: false, ..
+                        }) => None,
+                    };
+                    let Some(failure) = failure else {
                         return R::decode(outcome.map_err(Error::from)?);
-                    }
-                    RetryDecision::Retry(delay) => {
-                        tracing::debug!(?failure, ?delay, "retrying");
-                        shared.sleep.sleep(delay).await;
-                        waited += delay;
-                    }
-                    RetryDecision::Stop(reason) => {
-                        tracing::debug!(?failure, ?reason, "giving up");
-                        return R::decode(outcome.map_err(Error::from)?);
+                    };
+                    outcome_unknown |= match &outcome {
+                        Ok(response) => response.status().is_server_error(),
+                        Err(Failed::Transport { maybe_sent, .. }) => *maybe_sent,
+                        Err(Failed::Timeout(_)) => true,
+                        Err(Failed::Deadline(_)) => false,
+                    };
+                    match policy.decide(&failure, idempotent, attempts, waited, fastrand::f64()) {
+                        RetryDecision::Retry(delay)
+                            if deadline.is_some_and(|d| d.passed_after(delay, now())) =>
+                        {
+                            attempt.record("attio.retry.decision", "deadline");
+                            tracing::debug!(
+                                parent: &attempt,
+                                ?failure,
+                                ?delay,
+                                "giving up: the wait would pass the deadline"
+                            );
+                            return R::decode(outcome.map_err(Error::from)?);
+                        }
+                        RetryDecision::Retry(delay) => {
+                            if traced {
+                                attempt.record("attio.retry.decision", "retry");
+                                attempt.record("attio.retry.backoff_s", delay.as_secs_f64());
+                            }
+                            tracing::debug!(parent: &attempt, ?failure, ?delay, "retrying");
+                            // The attempt span ends here: the wait is the call's.
+                            drop(attempt);
+                            shared.sleep.sleep(delay).await;
+                            waited += delay;
+                        }
+                        RetryDecision::Stop(reason) => {
+                            if traced {
+                                attempt.record("attio.retry.decision", "stop");
+                                attempt.record("attio.retry.stop_reason", stop_reason(reason));
+                            }
+                            tracing::debug!(parent: &attempt, ?failure, ?reason, "giving up");
+                            return R::decode(outcome.map_err(Error::from)?);
+                        }
                     }
                 }
             }
+            .await;
+            if traced {
+                let call = call_handle;
+                call.record("attio.attempts", i64::from(attempts));
+                call.record("attio.retry.backoff_total_s", waited.as_secs_f64());
+                if let Some(status) = last_status {
+                    call.record("http.response.status_code", i64::from(status.as_u16()));
+                }
+                if let Some(id) = last_execution_id.as_ref().and_then(|v| v.to_str().ok()) {
+                    call.record("attio.execution_id", id);
+                }
+                if let Err(error) = &result {
+                    call.record("error.type", error_type(error));
+                    call.record("otel.status_code", "ERROR");
+                }
+            }
+            result
         }
-        .instrument(span)
+        .instrument(call)
         .await
     }
 
@@ -191,6 +313,133 @@ impl<T: Transport> Client<T> {
             maybe_sent: T::request_may_have_been_sent(&error),
             error: Box::new(error),
         })
+    }
+}
+
+/// Records an attempt's answer (or failure) on its span.
+fn record_attempt(span: &Span, outcome: &Result<http::Response<Bytes>, Failed>) {
+    let error_type = match outcome {
+        Ok(response) => {
+            let status = response.status();
+            span.record("http.response.status_code", i64::from(status.as_u16()));
+            if let Some(id) = response
+                .headers()
+                .get(EXECUTION_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+            {
+                span.record("attio.execution_id", id);
+            }
+            if status.as_u16() < 400 {
+                return;
+            }
+            span.record("error.type", status.as_str());
+            span.record("otel.status_code", "ERROR");
+            return;
+        }
+        Err(Failed::Timeout(_)) => "timeout",
+        Err(Failed::Deadline(_)) => "deadline",
+        Err(Failed::Transport { error, .. }) => transport_error_type(error),
+    };
+    span.record("error.type", error_type);
+    span.record("otel.status_code", "ERROR");
+}
+
+/// `error.type` of a failed call: the status of an answer, or a class.
+fn error_type(error: &Error) -> &str {
+    match error {
+        Error::Api(e) => e.status.as_str(),
+        Error::RateLimited(_) => "429",
+        Error::Transport(e) => transport_error_type(e),
+        Error::Timeout(_) => "timeout",
+        Error::Deadline(_) => "deadline",
+        Error::Decode(_) => "decode",
+        Error::InvalidInput(_) => "invalid_input",
+        Error::Config(_) => "config",
+    }
+}
+
+/// A transport failure's class: its [`TransportErrorKind`] when it is a
+/// [`TransportError`], `transport` otherwise.
+fn transport_error_type(error: &BoxError) -> &'static str {
+    let Some(error) = error.downcast_ref::<TransportError>() else {
+        return "transport";
+    };
+    match error.kind() {
+        TransportErrorKind::Dns => "dns",
+        TransportErrorKind::Connect => "connect",
+        TransportErrorKind::Proxy => "proxy",
+        TransportErrorKind::Tls => "tls",
+        TransportErrorKind::Timeout => "timeout",
+        TransportErrorKind::ConnectionClosed => "connection_closed",
+        TransportErrorKind::BodyTooLarge => "body_too_large",
+        TransportErrorKind::Protocol => "protocol",
+        TransportErrorKind::Unsupported => "unsupported",
+        TransportErrorKind::Other => "transport",
+    }
+}
+
+fn stop_reason(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::AttemptsExhausted => "attempts_exhausted",
+        StopReason::WaitBudgetExhausted => "wait_budget_exhausted",
+        StopReason::RetryAfterTooLong => "retry_after_too_long",
+        StopReason::NotIdempotent => "not_idempotent",
+    }
+}
+
+/// `server.port`: the URI's, or its scheme's default. (Integers go into
+/// the spans as `i64`: `tracing-opentelemetry` makes an unsigned one a
+/// string attribute.)
+fn server_port(uri: &http::Uri) -> Option<i64> {
+    let port = uri.port_u16().or(match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    });
+    port.map(i64::from)
+}
+
+/// An attempt span's name by the conventions: `{method} {url.template}`,
+/// or the method alone.
+struct AttemptName<'a>(&'a http::Method, Option<&'static str>);
+
+impl std::fmt::Display for AttemptName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(template) => write!(f, "{} {template}", self.0),
+            None => f.write_str(self.0.as_str()),
+        }
+    }
+}
+
+/// Query parameters whose values `url.full` shows; every other value reads
+/// `REDACTED` (an operation of your own may carry a secret in its query).
+const SHOWN_QUERY: &[&str] = &["limit", "offset"];
+
+/// `url.full`: scheme, host, port, path and query, without user info.
+struct FullUrl<'a>(&'a http::Uri);
+
+impl std::fmt::Display for FullUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let uri = self.0;
+        if let (Some(scheme), Some(host)) = (uri.scheme_str(), uri.host()) {
+            write!(f, "{scheme}://{host}")?;
+            if let Some(port) = uri.port_u16() {
+                write!(f, ":{port}")?;
+            }
+        }
+        f.write_str(uri.path())?;
+        if let Some(query) = uri.query() {
+            for (i, pair) in query.split('&').enumerate() {
+                f.write_str(if i == 0 { "?" } else { "&" })?;
+                match pair.split_once('=') {
+                    Some((key, value)) if SHOWN_QUERY.contains(&key) => write!(f, "{key}={value}")?,
+                    Some((key, _)) => write!(f, "{key}=REDACTED")?,
+                    None => f.write_str(pair)?,
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -55,6 +55,8 @@ impl CreateWebhook {
 
 impl Request for CreateWebhook {
     type Response = CreatedWebhook;
+    const NAME: &'static str = "attio.webhooks.create";
+    const URL_TEMPLATE: Option<&'static str> = Some("/v2/webhooks");
 
     fn method(&self) -> Method {
         Method::POST

@@ -43,6 +43,8 @@ struct Empty {}
 
 impl Request for DeleteWebhook {
     type Response = ();
+    const NAME: &'static str = "attio.webhooks.delete";
+    const URL_TEMPLATE: Option<&'static str> = Some("/v2/webhooks/{webhook_id}");
 
     fn method(&self) -> Method {
         Method::DELETE

@@ -31,6 +31,8 @@ impl GetWebhook {
 
 impl Request for GetWebhook {
     type Response = Webhook;
+    const NAME: &'static str = "attio.webhooks.get";
+    const URL_TEMPLATE: Option<&'static str> = Some("/v2/webhooks/{webhook_id}");
 
     fn method(&self) -> Method {
         Method::GET

@@ -56,6 +56,8 @@ impl ListWebhooks {
 
 impl Request for ListWebhooks {
     type Response = Vec<Webhook>;
+    const NAME: &'static str = "attio.webhooks.list";
+    const URL_TEMPLATE: Option<&'static str> = Some("/v2/webhooks");
 
     fn method(&self) -> Method {
         Method::GET

@@ -32,6 +32,20 @@ pub trait Request {
     /// What a successful response decodes into.
     type Response;
 
+    /// The operation's name in traces: the call span's `otel.name` and
+    /// `attio.operation`, e.g. `attio.webhooks.create`. An operation of
+    /// your own gets `attio.webhooks.request` unless it names itself.
+    const NAME: &'static str = "attio.webhooks.request";
+
+    /// The path with its variable parts as placeholders, e.g.
+    /// `/v2/webhooks/{webhook_id}`: the spans' `url.template`, and with the
+    /// method the attempt span's name (`GET /v2/webhooks/{webhook_id}`).
+    /// `None` by default: the attempt span is then named by the method
+    /// alone and has no `url.template`, as the OpenTelemetry HTTP
+    /// conventions say when no low-cardinality template is known. Never
+    /// put an id or a secret in it.
+    const URL_TEMPLATE: Option<&'static str> = None;
+
     /// The HTTP method.
     fn method(&self) -> Method;
 

@@ -59,6 +59,8 @@ impl UpdateWebhook {
 
 impl Request for UpdateWebhook {
     type Response = Webhook;
+    const NAME: &'static str = "attio.webhooks.update";
+    const URL_TEMPLATE: Option<&'static str> = Some("/v2/webhooks/{webhook_id}");
 
     fn method(&self) -> Method {
         Method::PATCH
