@@ -54,8 +54,11 @@ impl FromRef<App> for Verifier {
 /// verifier's limit), the signature checked and the delivery parsed;
 /// refusals were answered 401 / 400 / 413.
 async fn hook(State(app): State<App>, verified: VerifiedDelivery) -> Response {
+    // `run_verified` keys `Once` by the delivery's dedupe key and runs it
+    // inside the delivery's span, so the claim, the settle and the outcome
+    // show in the `attio.webhook.receive` span.
     app.once
-        .run(verified.dedupe_key(), || async {
+        .run_verified(&verified, || async {
             if app.fail_next.swap(false, Ordering::SeqCst) {
                 println!("  receiver: the database is down; answering 500 so Attio retries");
                 return Err((StatusCode::INTERNAL_SERVER_ERROR, "try again later"));
