@@ -7,7 +7,6 @@ use crate::common;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,37 +15,13 @@ use attio_webhooks::operations::UpdateWebhook;
 use attio_webhooks::{receive::Event, EventType, Subscription, WorkspaceId};
 use attio_webhooks_testkit::{delivery::DeliveryOutcome, samples};
 use bytes::Bytes;
-use common::{hmac_hex, Cli, Fake, Scratch};
+use common::{hmac_hex, raw_request, Cli, Fake, Scratch};
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(15);
-
-/// Sends one raw HTTP/1.1 request and returns the status code.
-fn raw_request(addr: SocketAddr, method: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    let mut head = format!(
-        "{method} /attio HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    // A refused body may be cut short by the server's answer: keep reading.
-    let _ = stream.write_all(body);
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
-}
 
 #[test]
 fn listen_verifies_and_prints_a_delivery_from_the_fake() {
@@ -99,34 +74,52 @@ fn listen_verifies_and_prints_a_delivery_from_the_fake() {
     let body = log[0].body.clone();
     let forged = hmac_hex("not the secret", &body);
     assert_eq!(
-        raw_request(addr, "POST", &[("attio-signature", &forged)], &body),
+        raw_request(
+            addr,
+            "POST",
+            "/attio",
+            &[("attio-signature", &forged)],
+            &body
+        ),
         401
     );
     assert!(listen
         .stderr_line(WAIT)
         .contains("401: the signature does not match the body"));
-    assert_eq!(raw_request(addr, "POST", &[], &body), 401);
+    assert_eq!(raw_request(addr, "POST", "/attio", &[], &body), 401);
     assert!(listen.stderr_line(WAIT).contains("401"));
     let garbage = b"{\"not\": \"a delivery\"}";
     let signed = hmac_hex(created.secret.expose(), garbage);
     assert_eq!(
-        raw_request(addr, "POST", &[("x-attio-signature", &signed)], garbage),
+        raw_request(
+            addr,
+            "POST",
+            "/attio",
+            &[("x-attio-signature", &signed)],
+            garbage
+        ),
         400
     );
     assert!(listen.stderr_line(WAIT).contains("400"));
-    assert_eq!(raw_request(addr, "GET", &[], b""), 405);
+    assert_eq!(raw_request(addr, "GET", "/attio", &[], b""), 405);
     assert!(listen.stderr_line(WAIT).contains("405"));
     let oversized = vec![b' '; 1024 * 1024 + 1];
     let signed = hmac_hex(created.secret.expose(), &oversized);
     assert_eq!(
-        raw_request(addr, "POST", &[("attio-signature", &signed)], &oversized),
+        raw_request(
+            addr,
+            "POST",
+            "/attio",
+            &[("attio-signature", &signed)],
+            &oversized
+        ),
         413
     );
     assert!(listen.stderr_line(WAIT).contains("413"));
     // A correct signature computed here, not by the fake, is accepted.
     let good = hmac_hex(created.secret.expose(), &body);
     assert_eq!(
-        raw_request(addr, "POST", &[("attio-signature", &good)], &body),
+        raw_request(addr, "POST", "/attio", &[("attio-signature", &good)], &body),
         200
     );
     assert_eq!(
@@ -141,7 +134,7 @@ fn listen_verifies_and_prints_a_delivery_from_the_fake() {
     std::thread::sleep(Duration::from_millis(400));
     let started = std::time::Instant::now();
     assert_eq!(
-        raw_request(addr, "POST", &[("attio-signature", &good)], &body),
+        raw_request(addr, "POST", "/attio", &[("attio-signature", &good)], &body),
         200
     );
     assert!(
@@ -531,13 +524,7 @@ fn listen_reads_its_secret_from_a_file_as_container_secrets_are_given() {
         .args(["listen", "--port", "0", "--json", "--secret-file"])
         .arg_path(&file)
         .spawn();
-    let announced = listen.stderr_line(WAIT);
-    let addr: SocketAddr = announced
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {announced}"))
-        .parse()
-        .unwrap();
+    let addr = listen.listening_addr(WAIT);
     let event = samples::event(&EventType::RecordCreated).unwrap();
     let body = serde_json::to_vec(
         &json!({"webhook_id": "23e42eaf-323a-41da-b5bb-fd67eebda553", "events": [event]}),
@@ -545,13 +532,19 @@ fn listen_reads_its_secret_from_a_file_as_container_secrets_are_given() {
     .unwrap();
     let good = hmac_hex(secret, &body);
     assert_eq!(
-        raw_request(addr, "POST", &[("attio-signature", &good)], &body),
+        raw_request(addr, "POST", "/attio", &[("attio-signature", &good)], &body),
         200
     );
     // The newline is not part of the key.
     let with_newline = hmac_hex(&format!("{secret}\n"), &body);
     assert_eq!(
-        raw_request(addr, "POST", &[("attio-signature", &with_newline)], &body),
+        raw_request(
+            addr,
+            "POST",
+            "/attio",
+            &[("attio-signature", &with_newline)],
+            &body
+        ),
         401
     );
     drop(listen);

@@ -7,15 +7,14 @@
 
 use crate::common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use attio_webhooks::operations::UpdateWebhook;
 use attio_webhooks::{EventType, Subscription};
 use attio_webhooks_testkit::samples;
-use common::{hmac_hex, Cli, Fake, Running, Scratch};
+use common::{hmac_hex, raw_request, Cli, Fake, Running, Scratch};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -35,13 +34,7 @@ fn listen(secret: &str, record: &Path) -> (Running, SocketAddr) {
         ])
         .arg_path(record)
         .spawn();
-    let announced = running.stderr_line(WAIT);
-    let addr = announced
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {announced}"))
-        .parse()
-        .unwrap();
+    let addr = running.listening_addr(WAIT);
     (running, addr)
 }
 
@@ -510,29 +503,6 @@ fn without_a_secret_replay_keeps_the_recorded_signatures() {
     assert!(logged[0]["refusal"].as_str().unwrap().contains("signature"));
 }
 
-/// Sends one raw request; the status.
-fn raw_post(addr: SocketAddr, headers: &[(&str, &str)], body: &[u8]) -> u16 {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    let mut head = format!(
-        "POST /raw HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn credentials_never_reach_the_file_and_bytes_that_are_not_utf8_round_trip() {
     let scratch = Scratch::new();
@@ -540,8 +510,10 @@ fn credentials_never_reach_the_file_and_bytes_that_are_not_utf8_round_trip() {
     let (first, addr) = listen("s3cret", &file);
     let body: &[u8] = b"{\"webhook_id\": \"\xff\xfe\x80 not UTF-8\"}\r\n\x00";
     let signed = hmac_hex("s3cret", body);
-    let status = raw_post(
+    let status = raw_request(
         addr,
+        "POST",
+        "/raw",
         &[
             ("authorization", "Bearer sk-live-TOKEN-1"),
             ("cookie", "session=COOKIE-2"),

@@ -159,13 +159,7 @@ fn axum_tower_and_listen_refuse_alike() {
         .env("HOOK_SECRET", SECRET)
         .args(["listen", "--port", "0", "--secret-env", "HOOK_SECRET"])
         .spawn();
-    let announced = listen.stderr_line(WAIT);
-    let listen_addr: SocketAddr = announced
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {announced}"))
-        .parse()
-        .unwrap();
+    let listen_addr = listen.listening_addr(WAIT);
 
     let signed = hmac_hex(SECRET, DELIVERY.as_bytes());
     let wrong = hmac_hex("not the secret", DELIVERY.as_bytes());

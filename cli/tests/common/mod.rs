@@ -251,6 +251,18 @@ impl Running {
         next(&self.stderr, timeout, "stderr")
     }
 
+    /// The address `listen` announces on its first stderr line
+    /// (`listening on http://ADDR ...`), within `timeout`.
+    #[track_caller]
+    pub fn listening_addr(&self, timeout: Duration) -> SocketAddr {
+        let announced = self.stderr_line(timeout);
+        announced
+            .strip_prefix("listening on http://")
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {announced}"))
+    }
+
     /// Stdout lines until one satisfies `done`, within `timeout` in all.
     #[track_caller]
     pub fn stdout_until(
@@ -348,4 +360,36 @@ pub fn hmac_hex(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     const_hex::encode(mac.finalize().into_bytes())
+}
+
+/// Sends one raw HTTP/1.1 request to `path` and returns the status code (0
+/// without an answer). A refused body may be cut short by the server's
+/// answer: the answer is read all the same.
+pub fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> u16 {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(body);
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
