@@ -143,12 +143,7 @@ fn listen_passes_and_at_most_once_is_not_graded_without_the_flag() {
     let listen = Cli::new()
         .args(["listen", "--port", "0", "--secret", SECRET])
         .spawn();
-    let announced = listen.stderr_line(WAIT);
-    let url = announced
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {announced}"))
-        .to_owned();
+    let url = format!("http://{}", listen.listening_addr(WAIT));
     let finished = probe(&format!("{url}/attio"), &[]).expect_code(0);
     let card = card(&finished);
     assert_eq!(failed(&card), BTreeSet::new(), "{card:#?}");

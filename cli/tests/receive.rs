@@ -44,13 +44,8 @@ fn listen_verifies_and_prints_a_delivery_from_the_fake() {
             "--json",
         ])
         .spawn();
-    let announced = listen.stderr_line(WAIT);
-    let url = announced
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {announced}"))
-        .to_owned();
-    let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let addr = listen.listening_addr(WAIT);
+    let url = format!("http://{addr}");
     fake.block_on(client.update_webhook(
         UpdateWebhook::new(created.webhook.webhook_id()).target_url(format!("{url}/attio")),
     ))
