@@ -167,6 +167,7 @@
 //! | `tower` | no | [`TowerTransport`] over any tower `Service` of HTTP requests, and `receive::VerifyLayer` |
 //! | `tokio` | yes | [`TokioSleep`], the client's default timer |
 //! | `axum` | no | [`receive::VerifiedDelivery`] as an extractor for axum 0.8 (through axum-core 0.5 only; no runtime) |
+//! | `metrics` | no | metrics of calls and deliveries through the `metrics` facade (0.24): names and labels in [`metrics`](crate::metrics) |
 //!
 //! The `tower` feature also gives `receive::VerifyLayer`, a tower `Layer`
 //! that verifies deliveries for any `http` service.
@@ -216,6 +217,7 @@ mod body;
 pub mod client;
 pub mod error;
 mod json;
+pub mod metrics;
 pub mod model;
 mod open_enum;
 pub mod operations;

@@ -6,6 +6,9 @@
 
 #[path = "ambiguous_delete.rs"]
 mod ambiguous_delete;
+#[cfg(feature = "metrics")]
+#[path = "client_metrics.rs"]
+mod client_metrics;
 #[path = "client_wire.rs"]
 mod client_wire;
 #[path = "fault_storm.rs"]

@@ -196,6 +196,8 @@ async fn a_get_retried_twice_on_503_is_one_call_span_over_three_attempt_spans() 
     }
     let ids: std::collections::HashSet<_> = execution_ids.iter().collect();
     assert_eq!(ids.len(), 3, "a fresh id per answer");
+    // The trace as a tree, for a reader (`-- --nocapture` shows it).
+    eprintln!("{}", tree(call, &attempts));
 
     // No name or value of any attribute or event says the token.
     let everything = format!("{spans:?}");
@@ -206,4 +208,26 @@ async fn a_get_retried_twice_on_503_is_one_call_span_over_three_attempt_spans() 
         !everything.to_lowercase().contains("authorization"),
         "{everything}"
     );
+}
+
+/// The call span and its attempts, one line each, with their attributes.
+fn tree(call: &SpanData, attempts: &[&SpanData]) -> String {
+    let line = |span: &SpanData| {
+        let attributes: Vec<String> = span
+            .attributes
+            .iter()
+            .map(|kv| format!("{}={}", kv.key, kv.value))
+            .collect();
+        format!("{} [{}]", span.name, attributes.join(" "))
+    };
+    let mut text = line(call);
+    for (n, attempt) in attempts.iter().enumerate() {
+        let branch = if n + 1 == attempts.len() {
+            "└─"
+        } else {
+            "├─"
+        };
+        text.push_str(&format!("\n{branch} {}", line(attempt)));
+    }
+    text
 }

@@ -13,6 +13,9 @@ mod oracle;
 mod receive_axum;
 #[path = "receive_common/mod.rs"]
 mod receive_common;
+#[cfg(feature = "metrics")]
+#[path = "receive_metrics.rs"]
+mod receive_metrics;
 #[path = "receive_spans.rs"]
 mod receive_spans;
 #[cfg(feature = "tower")]

@@ -130,6 +130,18 @@ impl Endpoint {
         &self.base_url
     }
 
+    /// The host requests go to, and their port: the base URL's, or its
+    /// scheme's default. (What `server.address` and `server.port` hold in
+    /// the client's metrics.)
+    pub(crate) fn server(&self) -> (&str, Option<u16>) {
+        let port = self.authority.port_u16().or(match self.scheme.as_str() {
+            "https" => Some(443),
+            "http" => Some(80),
+            _ => None,
+        });
+        (self.authority.host(), port)
+    }
+
     /// The target URL policy requests are checked against.
     pub fn target_url_policy(&self) -> &TargetUrlPolicy {
         &self.targets

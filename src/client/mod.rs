@@ -65,6 +65,8 @@ struct Shared {
     retry: RetryPolicy,
     sleep: Arc<dyn AsyncSleep>,
     clock: Arc<dyn Clock>,
+    /// `server.address` and `server.port` for the metrics, made once.
+    server_labels: crate::metrics::ServerLabels,
 }
 
 impl<T> Clone for Client<T> {
@@ -372,6 +374,10 @@ impl ClientBuilder {
         Ok(Client {
             transport: Arc::new(transport),
             shared: Arc::new(Shared {
+                server_labels: {
+                    let (host, port) = endpoint.server();
+                    crate::metrics::ServerLabels::new(host, port)
+                },
                 endpoint,
                 timeout: self.timeout,
                 deadline: self.deadline,

@@ -13,6 +13,7 @@ use super::retry::StopReason;
 use super::retry::{AttemptFailure, RetryDecision};
 use super::{Client, SendOptions};
 use crate::error::{ApiErrorBody, BoxError, Error, ErrorCode, EXECUTION_ID_HEADER};
+use crate::metrics::{self, AttemptLabels};
 use crate::operations::{decode_json, Request, RequestExt};
 use crate::transport::{Transport, TransportError, TransportErrorKind};
 
@@ -102,6 +103,8 @@ impl<T: Transport> Client<T> {
                 ends: shared.clock.monotonic().checked_add(overall),
             });
         let now = || shared.clock.monotonic();
+        // The clock is read for the durations only when metrics record.
+        let call_started = metrics::ON.then(now);
         let idempotent = request.idempotent();
         // The field values are computed only when a subscriber wants the span.
         let call = tracing::info_span!(
@@ -160,10 +163,24 @@ impl<T: Transport> Client<T> {
                         "attio.retry.stop_reason" = Empty,
                         "attio.retry.backoff_s" = Empty,
                     );
+                    let method = metrics::ON.then(|| http_request.method().clone());
+                    let attempt_started = metrics::ON.then(now);
                     let outcome = self
                         .exchange(http_request, timeout, deadline)
                         .instrument(attempt.clone())
                         .await;
+                    if let (Some(method), Some(started)) = (method, attempt_started) {
+                        let error_type = AttemptError::of(&outcome);
+                        let labels = AttemptLabels {
+                            operation: R::NAME,
+                            method: &method,
+                            server: &shared.server_labels,
+                            url_template: R::URL_TEMPLATE,
+                            status: outcome.as_ref().ok().map(|r| r.status()),
+                            error_type: error_type.as_ref().map(AttemptError::as_str),
+                        };
+                        metrics::attempt(&labels, now().saturating_sub(started));
+                    }
                     if traced {
                         record_attempt(&attempt, &outcome);
                         if let Ok(response) = &outcome {
@@ -226,6 +243,7 @@ impl<T: Transport> Client<T> {
                             return R::decode(outcome.map_err(Error::from)?);
                         }
                         RetryDecision::Retry(delay) => {
+                            metrics::retry(R::NAME, retry_reason(&failure));
                             if traced {
                                 attempt.record("attio.retry.decision", "retry");
                                 attempt.record("attio.retry.backoff_s", delay.as_secs_f64());
@@ -248,6 +266,10 @@ impl<T: Transport> Client<T> {
                 }
             }
             .await;
+            if let Some(started) = call_started {
+                let error_type = result.as_ref().err().map(error_type);
+                metrics::call(R::NAME, error_type, now().saturating_sub(started));
+            }
             if traced {
                 let call = call_handle;
                 call.record("attio.attempts", i64::from(attempts));
@@ -318,30 +340,64 @@ impl<T: Transport> Client<T> {
 
 /// Records an attempt's answer (or failure) on its span.
 fn record_attempt(span: &Span, outcome: &Result<http::Response<Bytes>, Failed>) {
-    let error_type = match outcome {
-        Ok(response) => {
-            let status = response.status();
-            span.record("http.response.status_code", i64::from(status.as_u16()));
-            if let Some(id) = response
-                .headers()
-                .get(EXECUTION_ID_HEADER)
-                .and_then(|v| v.to_str().ok())
-            {
-                span.record("attio.execution_id", id);
-            }
-            if status.as_u16() < 400 {
-                return;
-            }
-            span.record("error.type", status.as_str());
-            span.record("otel.status_code", "ERROR");
-            return;
+    if let Ok(response) = outcome {
+        span.record(
+            "http.response.status_code",
+            i64::from(response.status().as_u16()),
+        );
+        if let Some(id) = response
+            .headers()
+            .get(EXECUTION_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+        {
+            span.record("attio.execution_id", id);
         }
-        Err(Failed::Timeout(_)) => "timeout",
-        Err(Failed::Deadline(_)) => "deadline",
-        Err(Failed::Transport { error, .. }) => transport_error_type(error),
-    };
-    span.record("error.type", error_type);
-    span.record("otel.status_code", "ERROR");
+    }
+    if let Some(error_type) = AttemptError::of(outcome) {
+        span.record("error.type", error_type.as_str());
+        span.record("otel.status_code", "ERROR");
+    }
+}
+
+/// An attempt's `error.type`: the status of a 4xx or 5xx answer, or why no
+/// answer came.
+enum AttemptError {
+    Status(StatusCode),
+    Class(&'static str),
+}
+
+impl AttemptError {
+    /// `None` for an answer below 400.
+    fn of(outcome: &Result<http::Response<Bytes>, Failed>) -> Option<Self> {
+        match outcome {
+            Ok(response) if response.status().as_u16() < 400 => None,
+            Ok(response) => Some(Self::Status(response.status())),
+            Err(Failed::Timeout(_)) => Some(Self::Class("timeout")),
+            Err(Failed::Deadline(_)) => Some(Self::Class("deadline")),
+            Err(Failed::Transport { error, .. }) => Some(Self::Class(transport_error_type(error))),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Status(status) => status.as_str(),
+            Self::Class(class) => class,
+        }
+    }
+}
+
+/// `attio.retry.reason` of a retry: the status, `timeout` or `connection`.
+fn retry_reason(failure: &AttemptFailure) -> &'static str {
+    match failure {
+        AttemptFailure::RateLimited { .. } => "429",
+        AttemptFailure::ServerError(500) => "500",
+        AttemptFailure::ServerError(502) => "502",
+        AttemptFailure::ServerError(503) => "503",
+        AttemptFailure::ServerError(504) => "504",
+        AttemptFailure::ServerError(_) => "5xx",
+        AttemptFailure::Connection => "connection",
+        AttemptFailure::Timeout => "timeout",
+    }
 }
 
 /// `error.type` of a failed call: the status of an answer, or a class.

@@ -45,6 +45,10 @@
 //! [`VerifiedDelivery::span`]). No field holds a secret, a signature or
 //! the `Idempotency-Key` itself.
 //!
+//! With the `metrics` feature the same outcomes are counted
+//! (`attio.webhook.deliveries`, `attio.once.outcomes`) and `Once` times
+//! its handler and its store calls; [`metrics`](crate::metrics) lists them.
+//!
 //! # Secret rotation
 //!
 //! A webhook's secret is fixed when Attio creates it, so rotating means
@@ -113,6 +117,8 @@ mod once;
 mod rejection;
 mod seen_keys;
 pub mod signature;
+#[cfg(feature = "metrics")]
+mod timed_keys;
 #[cfg(feature = "tower")]
 mod tower;
 mod trace;

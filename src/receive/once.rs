@@ -7,10 +7,13 @@ use bytes::Bytes;
 use http::StatusCode;
 
 use crate::error::BoxError;
+use crate::metrics::{self, Stopwatch};
 use crate::receive::rejection::{json_response, ErrorBody, StatusBody};
 #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
 use crate::receive::seen_keys::MemorySeenKeys;
 use crate::receive::seen_keys::{Claim, SeenKeys, Settled};
+#[cfg(feature = "metrics")]
+use crate::receive::timed_keys::TimedKeys;
 use crate::receive::trace;
 use crate::receive::verifier::VerifiedDelivery;
 use tracing::field::Empty;
@@ -89,13 +92,14 @@ impl Default for Once {
 impl Once {
     /// Deduplicates with `keys`.
     pub fn new(keys: impl SeenKeys + 'static) -> Self {
-        Self {
-            keys: Arc::new(keys),
-        }
+        Self::from_arc(Arc::new(keys))
     }
 
     /// Deduplicates with a shared store.
     pub fn from_arc(keys: Arc<dyn SeenKeys>) -> Self {
+        // With metrics on, every store call is timed.
+        #[cfg(feature = "metrics")]
+        let keys: Arc<dyn SeenKeys> = Arc::new(TimedKeys(keys));
         Self { keys }
     }
 
@@ -123,7 +127,19 @@ impl Once {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let outcome = self.run_untraced(key, handler).await;
+        let timed = || {
+            let watch = Stopwatch::start();
+            let running = handler();
+            async move {
+                let result = running.await;
+                if let Some(took) = watch.elapsed() {
+                    metrics::handler(if result.is_ok() { "handled" } else { "failed" }, took);
+                }
+                result
+            }
+        };
+        let outcome = self.run_untraced(key, timed).await;
+        metrics::once_outcome(outcome.trace_code());
         Span::current().record(trace::OUTCOME, outcome.trace_code());
         outcome
     }
@@ -160,15 +176,7 @@ impl Once {
         };
         let claim_span = tracing::debug_span!("attio.once.claim", "attio.once.claim" = Empty);
         let claimed = self.keys.claim(key).instrument(claim_span.clone()).await;
-        claim_span.record(
-            "attio.once.claim",
-            match &claimed {
-                Ok(Claim::Claimed(_)) => "claimed",
-                Ok(Claim::Done) => "done",
-                Ok(Claim::InProgress) => "in_progress",
-                Err(_) => "store_error",
-            },
-        );
+        claim_span.record("attio.once.claim", trace::claim_code(&claimed));
         drop(claim_span);
         let token = match claimed {
             Ok(Claim::Claimed(token)) => token,
@@ -187,14 +195,7 @@ impl Once {
             "attio.once.settled" = Empty,
         );
         let record = |settled: &Result<Settled, BoxError>| {
-            settle_span.record(
-                "attio.once.settled",
-                match settled {
-                    Ok(Settled::Held) => "held",
-                    Ok(Settled::Lost) => "lost",
-                    Err(_) => "store_error",
-                },
-            );
+            settle_span.record("attio.once.settled", trace::settle_code(settled));
         };
         match result {
             Ok(value) => {

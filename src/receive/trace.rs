@@ -1,4 +1,5 @@
-//! The span of one delivery, `attio.webhook.receive`, and what goes in it.
+//! The span of one delivery, `attio.webhook.receive`, and what goes in it
+//! (and in the receiving side's [`metrics`](crate::metrics)).
 //!
 //! Nothing secret is ever a field: not the secret, not the signature, not
 //! the `Idempotency-Key` itself (only a prefix of its SHA-256).
@@ -7,8 +8,11 @@ use sha2::{Digest, Sha256};
 use tracing::field::Empty;
 use tracing::Span;
 
+use crate::error::BoxError;
+use crate::metrics;
 use crate::receive::delivery::Delivery;
 use crate::receive::rejection::ReceiveError;
+use crate::receive::seen_keys::{Claim, Settled};
 use crate::receive::signature::SignatureError;
 
 /// The field the outcome goes in.
@@ -50,6 +54,7 @@ pub(crate) fn key_digest(key: &str) -> String {
 
 /// Records what a verified delivery holds, and the outcome `verified`.
 pub(crate) fn record_verified(span: &Span, delivery: &Delivery) {
+    metrics::delivery("verified");
     if span.is_disabled() {
         return;
     }
@@ -89,7 +94,30 @@ pub(crate) fn refusal(error: &ReceiveError) -> &'static str {
 
 /// Records a refusal's outcome.
 pub(crate) fn record_refused(span: &Span, error: &ReceiveError) {
-    span.record(OUTCOME, refusal(error));
+    let outcome = refusal(error);
+    metrics::delivery(outcome);
+    span.record(OUTCOME, outcome);
+}
+
+/// What a store's claim answered: `attio.once.claim` in the claim's span,
+/// `attio.once.result` in the store's metrics.
+pub(crate) fn claim_code(claimed: &Result<Claim, BoxError>) -> &'static str {
+    match claimed {
+        Ok(Claim::Claimed(_)) => "claimed",
+        Ok(Claim::Done) => "done",
+        Ok(Claim::InProgress) => "in_progress",
+        Err(_) => "store_error",
+    }
+}
+
+/// What a store's complete or release answered: `attio.once.settled` in
+/// the settle's span, `attio.once.result` in the store's metrics.
+pub(crate) fn settle_code(settled: &Result<Settled, BoxError>) -> &'static str {
+    match settled {
+        Ok(Settled::Held) => "held",
+        Ok(Settled::Lost) => "lost",
+        Err(_) => "store_error",
+    }
 }
 
 /// Records a refusal's outcome and hands the refusal back.
