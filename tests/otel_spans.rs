@@ -216,6 +216,12 @@ fn tree(call: &SpanData, attempts: &[&SpanData]) -> String {
         let attributes: Vec<String> = span
             .attributes
             .iter()
+            // What the bridge adds about the code and the thread is left out.
+            .filter(|kv| {
+                let key = kv.key.as_str();
+                !(key.starts_with("code.") || key.starts_with("thread.") || key == "target")
+                    && !key.ends_with("_ns")
+            })
             .map(|kv| format!("{}={}", kv.key, kv.value))
             .collect();
         format!("{} [{}]", span.name, attributes.join(" "))
