@@ -18,14 +18,16 @@
 //! ```
 //!
 //! The suite waits for leases and time-to-lives to run out in real time
-//! (about 3 s in all with the default [`StoreTimes`]), and uses keys with a
+//! (about 5 s in all with the default [`StoreTimes`]), and uses keys with a
 //! random prefix, so it can run against a store other tests share.
 //! A store's own tests that need its server use [`skip_without_server`].
 
 use std::future::Future;
 use std::time::Duration;
 
-use attio_webhooks::receive::{Claim, ClaimToken, SeenKeys, Settled};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use attio_webhooks::receive::{Claim, ClaimToken, Once, SeenKeys, Settled};
 
 pub use crate::needs_server::skip_without_server;
 
@@ -62,10 +64,12 @@ pub struct Violation {
 }
 
 /// The properties, in the order [`check`] runs them.
-pub const PROPERTIES: [&str; 7] = [
+pub const PROPERTIES: [&str; 9] = [
     "one_winner",
     "unique_tokens",
     "lease_expiry",
+    "renewal",
+    "slow_handler",
     "stale_token",
     "done_until_ttl",
     "release_own_only",
@@ -76,7 +80,7 @@ pub const PROPERTIES: [&str; 7] = [
 /// [`StoreTimes`]; see [`check_with`].
 pub async fn check<S, F, Fut>(make: F) -> Result<(), Vec<Violation>>
 where
-    S: SeenKeys,
+    S: SeenKeys + 'static,
     F: Fn(StoreTimes) -> Fut,
     Fut: Future<Output = S>,
 {
@@ -91,6 +95,14 @@ where
 /// - `unique_tokens`: two successive claims of a key get different tokens.
 /// - `lease_expiry`: once a claim's lease has run out, another claim takes
 ///   the key, and the expired holder cannot complete it.
+/// - `renewal`: the store says its lease ([`SeenKeys::lease`]), and a
+///   holder renewing every third of it keeps its claim for two leases and
+///   more; a renewal with another token, of a claim that ran out, or of a
+///   done key answers lost.
+/// - `slow_handler`: through [`Once`](attio_webhooks::receive::Once) (on
+///   tokio's timer), a handler that takes three leases runs once:
+///   deliveries of its key while it runs answer in progress, and one after
+///   it finished answers already handled.
 /// - `stale_token`: a holder whose lease ran out and whose key was taken
 ///   over can neither complete nor release the new holder's claim.
 /// - `done_until_ttl`: a completed key answers done (release does not
@@ -102,7 +114,7 @@ where
 ///   are different keys.
 pub async fn check_with<S, F, Fut>(times: StoreTimes, make: F) -> Result<(), Vec<Violation>>
 where
-    S: SeenKeys,
+    S: SeenKeys + 'static,
     F: Fn(StoreTimes) -> Fut,
     Fut: Future<Output = S>,
 {
@@ -115,6 +127,8 @@ where
             "one_winner" => one_winner(&store, &prefix).await,
             "unique_tokens" => unique_tokens(&store, &prefix).await,
             "lease_expiry" => lease_expiry(&store, &prefix, times).await,
+            "renewal" => renewal(&store, &prefix, times).await,
+            "slow_handler" => slow_handler(store, &prefix, times).await,
             "stale_token" => stale_token(&store, &prefix, times).await,
             "done_until_ttl" => done_until_ttl(&store, &prefix, times).await,
             "release_own_only" => release_own_only(&store, &prefix).await,
@@ -161,6 +175,13 @@ async fn complete(store: &impl SeenKeys, key: &str, token: &ClaimToken) -> Resul
         .complete(key, token)
         .await
         .map_err(|e| format!("complete({key:?}) failed: {e}"))
+}
+
+async fn renew(store: &impl SeenKeys, key: &str, token: &ClaimToken) -> Result<Settled, String> {
+    store
+        .renew(key, token)
+        .await
+        .map_err(|e| format!("renew({key:?}) failed: {e}"))
 }
 
 async fn release(store: &impl SeenKeys, key: &str, token: &ClaimToken) -> Result<Settled, String> {
@@ -225,6 +246,88 @@ async fn lease_expiry(store: &impl SeenKeys, prefix: &str, times: StoreTimes) ->
         complete(store, &key, &new).await?,
         Settled::Held,
     )
+}
+
+async fn renewal(store: &impl SeenKeys, prefix: &str, times: StoreTimes) -> Checked {
+    expect("the store's lease", store.lease(), Some(times.lease))?;
+    let key = format!("{prefix}k");
+    let holder = claim_token(store, &key).await?;
+    let other = ClaimToken::new(format!("{}-not-mine", holder.as_str()));
+    expect(
+        "renew with another token",
+        renew(store, &key, &other).await?,
+        Settled::Lost,
+    )?;
+    // Renewed every third of the lease for two leases: still held, though
+    // the first lease ran out long ago.
+    for _ in 0..6 {
+        tokio::time::sleep(times.lease / 3).await;
+        expect(
+            "renew by the holder",
+            renew(store, &key, &holder).await?,
+            Settled::Held,
+        )?;
+    }
+    expect(
+        "a claim after two leases of renewals",
+        claim(store, &key).await?,
+        Claim::InProgress,
+    )?;
+    // No more renewals: the claim runs out, and renewing is then too late.
+    outlast(times.lease).await;
+    expect(
+        "renew after the lease ran out",
+        renew(store, &key, &holder).await?,
+        Settled::Lost,
+    )?;
+    let next = claim_token(store, &key).await?;
+    expect(
+        "the stale holder's renew",
+        renew(store, &key, &holder).await?,
+        Settled::Lost,
+    )?;
+    expect(
+        "the new holder completes",
+        complete(store, &key, &next).await?,
+        Settled::Held,
+    )?;
+    expect(
+        "renew of a done key",
+        renew(store, &key, &next).await?,
+        Settled::Lost,
+    )?;
+    expect("the key once done", claim(store, &key).await?, Claim::Done)
+}
+
+async fn slow_handler(store: impl SeenKeys + 'static, prefix: &str, times: StoreTimes) -> Checked {
+    let once = Once::new(store);
+    let key = format!("{prefix}k");
+    let runs = AtomicU32::new(0);
+    let handler = || async {
+        runs.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(times.lease * 3).await;
+        Ok::<_, ()>(())
+    };
+    let first = once.run(Some(&key), handler);
+    // Past the first lease and past the second, while the first runs.
+    let during = async {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            tokio::time::sleep(times.lease + times.lease / 4).await;
+            seen.push(once.run(Some(&key), handler).await.code());
+        }
+        seen
+    };
+    let (first, during) = tokio::join!(first, during);
+    expect("the first delivery", first.code(), "handled")?;
+    expect(
+        "deliveries while it runs",
+        during,
+        vec!["in_progress", "in_progress"],
+    )?;
+    let after = once.run(Some(&key), handler).await;
+    expect("a delivery after it", after.code(), "already_handled")?;
+    expect("runs of the handler", runs.load(Ordering::SeqCst), 1)
 }
 
 async fn stale_token(store: &impl SeenKeys, prefix: &str, times: StoreTimes) -> Checked {

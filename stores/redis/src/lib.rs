@@ -22,6 +22,9 @@
 //! - `complete` and `release` are scripts that compare the stored value
 //!   with the caller's token before `SET <key> done PX <ttl>` or `DEL`, so a
 //!   holder whose lease ran out cannot settle another holder's claim.
+//! - `renew` is a script that compares the token likewise before
+//!   `PEXPIRE <key> <lease>`: [`Once`](attio_webhooks::receive::Once)
+//!   renews a claim every third of the lease while its handler runs.
 //! - The lease and the time-to-live are the server's `PX` expiries: an
 //!   abandoned claim runs out even if every replica dies.
 //! - A Redis error is an error: [`Once`](attio_webhooks::receive::Once)
@@ -47,6 +50,8 @@ const COMPLETE: &str = include_str!("complete.lua");
 
 const RELEASE: &str = include_str!("release.lua");
 
+const RENEW: &str = include_str!("renew.lua");
+
 /// A [`SeenKeys`] store in Redis, shared by every replica that uses the
 /// same server and prefix. Clones share the connection.
 #[derive(Clone)]
@@ -58,6 +63,7 @@ pub struct RedisSeenKeys {
     claim: Script,
     complete: Script,
     release: Script,
+    renew: Script,
 }
 
 impl std::fmt::Debug for RedisSeenKeys {
@@ -89,6 +95,7 @@ impl RedisSeenKeys {
             claim: Script::new(CLAIM),
             complete: Script::new(COMPLETE),
             release: Script::new(RELEASE),
+            renew: Script::new(RENEW),
         }
     }
 
@@ -168,6 +175,22 @@ impl SeenKeys for RedisSeenKeys {
             .release
             .key(self.key(key))
             .arg(format!("claimed:{}", token.as_str()))
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(held(changed))
+    }
+
+    fn lease(&self) -> Option<Duration> {
+        Some(self.lease)
+    }
+
+    async fn renew(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        let mut connection = self.connection.clone();
+        let changed: i64 = self
+            .renew
+            .key(self.key(key))
+            .arg(format!("claimed:{}", token.as_str()))
+            .arg(millis(self.lease))
             .invoke_async(&mut connection)
             .await?;
         Ok(held(changed))
