@@ -26,6 +26,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use attio_webhooks::receive::{Claim, ClaimToken, Once, SeenKeys, Settled};
 
@@ -90,8 +91,11 @@ where
 /// Runs every property, each against a fresh store from `make(times)`,
 /// and returns every violation found (not just the first).
 ///
-/// - `one_winner`: of 16 concurrent claims of a free key, exactly one
-///   succeeds; the others see it in progress.
+/// - `one_winner`: of 16 claims of a free key made truly in parallel
+///   (each on a thread of its own, released together by a barrier),
+///   exactly one succeeds and the others see it in progress; 50 rounds,
+///   each on a fresh key, so a claim that reads then writes (not atomic)
+///   is caught every run.
 /// - `unique_tokens`: two successive claims of a key get different tokens.
 /// - `lease_expiry`: once a claim's lease has run out, another claim takes
 ///   the key, and the expired holder cannot complete it.
@@ -118,21 +122,37 @@ where
     F: Fn(StoreTimes) -> Fut,
     Fut: Future<Output = S>,
 {
+    check_properties(&PROPERTIES, times, make).await
+}
+
+/// Runs the named `properties` only (names from [`PROPERTIES`]; others
+/// are ignored), as [`check_with`] does: for repeating one, such as
+/// `one_winner`, many times.
+pub async fn check_properties<S, F, Fut>(
+    properties: &[&'static str],
+    times: StoreTimes,
+    make: F,
+) -> Result<(), Vec<Violation>>
+where
+    S: SeenKeys + 'static,
+    F: Fn(StoreTimes) -> Fut,
+    Fut: Future<Output = S>,
+{
     let run = format!("conformance-{}-", uuid::Uuid::new_v4().simple());
     let mut violations = Vec::new();
-    for property in PROPERTIES {
-        let store = make(times).await;
+    for &property in PROPERTIES.iter().filter(|p| properties.contains(p)) {
+        let store = Arc::new(make(times).await);
         let prefix = format!("{run}{property}-");
         let outcome = match property {
-            "one_winner" => one_winner(&store, &prefix).await,
-            "unique_tokens" => unique_tokens(&store, &prefix).await,
-            "lease_expiry" => lease_expiry(&store, &prefix, times).await,
-            "renewal" => renewal(&store, &prefix, times).await,
+            "one_winner" => one_winner(Arc::clone(&store), &prefix).await,
+            "unique_tokens" => unique_tokens(&*store, &prefix).await,
+            "lease_expiry" => lease_expiry(&*store, &prefix, times).await,
+            "renewal" => renewal(&*store, &prefix, times).await,
             "slow_handler" => slow_handler(store, &prefix, times).await,
-            "stale_token" => stale_token(&store, &prefix, times).await,
-            "done_until_ttl" => done_until_ttl(&store, &prefix, times).await,
-            "release_own_only" => release_own_only(&store, &prefix).await,
-            _ => any_keys(&store, &prefix).await,
+            "stale_token" => stale_token(&*store, &prefix, times).await,
+            "done_until_ttl" => done_until_ttl(&*store, &prefix, times).await,
+            "release_own_only" => release_own_only(&*store, &prefix).await,
+            _ => any_keys(&*store, &prefix).await,
         };
         if let Err(detail) = outcome {
             violations.push(Violation { property, detail });
@@ -196,19 +216,58 @@ async fn outlast(d: Duration) {
     tokio::time::sleep(d + d / 2 + Duration::from_millis(20)).await;
 }
 
-async fn one_winner(store: &impl SeenKeys, prefix: &str) -> Checked {
-    let key = format!("{prefix}k");
-    let answers =
-        futures::future::join_all((0..16).map(|_| async { claim(store, &key).await })).await;
-    let mut winners = 0;
-    for answer in answers {
-        match answer? {
-            Claim::Claimed(_) => winners += 1,
-            Claim::InProgress => {}
-            other => return Err(format!("a concurrent claim answered {other:?}")),
+/// Claimers per round (each on a thread of its own), and rounds.
+const CLAIMERS: usize = 16;
+const ROUNDS: usize = 50;
+
+async fn one_winner<S: SeenKeys + 'static>(store: Arc<S>, prefix: &str) -> Checked {
+    // Each claimer on an OS thread of its own, whatever the caller's
+    // runtime (often one thread), so the claims really overlap. They run
+    // through the caller's runtime handle, and nothing here blocks that
+    // runtime, so it keeps driving the store's connections and timers.
+    let runtime = tokio::runtime::Handle::current();
+    let mut failed_rounds = Vec::new();
+    for round in 0..ROUNDS {
+        let key = Arc::new(format!("{prefix}k{round}"));
+        let barrier = Arc::new(tokio::sync::Barrier::new(CLAIMERS));
+        let answers: Vec<_> = (0..CLAIMERS)
+            .map(|_| {
+                let (store, key, barrier) =
+                    (Arc::clone(&store), Arc::clone(&key), Arc::clone(&barrier));
+                let runtime = runtime.clone();
+                let (answer, answered) = futures::channel::oneshot::channel();
+                std::thread::spawn(move || {
+                    let claimed = runtime.block_on(async {
+                        barrier.wait().await;
+                        claim(&*store, &key).await
+                    });
+                    let _ = answer.send(claimed);
+                });
+                answered
+            })
+            .collect();
+        let mut winners = 0;
+        for answer in answers {
+            match answer
+                .await
+                .map_err(|_| "a claimer's thread panicked".to_owned())??
+            {
+                Claim::Claimed(_) => winners += 1,
+                Claim::InProgress => {}
+                other => return Err(format!("a concurrent claim answered {other:?}")),
+            }
+        }
+        if winners != 1 {
+            failed_rounds.push((round, winners));
         }
     }
-    expect("claims that succeeded of 16 concurrent ones", winners, 1)
+    if failed_rounds.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "claims that succeeded of {CLAIMERS} in parallel: expected 1 in each of {ROUNDS} rounds; (round, winners): {failed_rounds:?}"
+        ))
+    }
 }
 
 async fn unique_tokens(store: &impl SeenKeys, prefix: &str) -> Checked {
@@ -299,8 +358,12 @@ async fn renewal(store: &impl SeenKeys, prefix: &str, times: StoreTimes) -> Chec
     expect("the key once done", claim(store, &key).await?, Claim::Done)
 }
 
-async fn slow_handler(store: impl SeenKeys + 'static, prefix: &str, times: StoreTimes) -> Checked {
-    let once = Once::new(store);
+async fn slow_handler<S: SeenKeys + 'static>(
+    store: Arc<S>,
+    prefix: &str,
+    times: StoreTimes,
+) -> Checked {
+    let once = Once::from_arc(store);
     let key = format!("{prefix}k");
     let runs = AtomicU32::new(0);
     let handler = || async {

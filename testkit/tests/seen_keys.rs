@@ -74,27 +74,44 @@ impl Broken {
     }
 }
 
-#[async_trait::async_trait]
-impl SeenKeys for Broken {
-    async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
-        let key = self.key(key);
-        let found = self.live(&key);
-        if self.bugs.racy_claim {
-            tokio::task::yield_now().await;
-        }
-        Ok(match found {
+impl Broken {
+    /// What a claim that found `found` answers, writing the claim if free.
+    fn claim_found(
+        &self,
+        key: String,
+        found: Option<State>,
+        entries: &mut HashMap<String, (State, Instant)>,
+    ) -> Claim {
+        match found {
             Some(State::Claimed(_)) => Claim::InProgress,
             Some(State::Done) => Claim::Done,
             None => {
                 let token = ClaimToken::random();
                 let until = Instant::now() + self.times.lease;
-                self.entries
-                    .lock()
-                    .unwrap()
-                    .insert(key, (State::Claimed(token.clone()), until));
+                entries.insert(key, (State::Claimed(token.clone()), until));
                 Claim::Claimed(token)
             }
-        })
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SeenKeys for Broken {
+    async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
+        let key = self.key(key);
+        if self.bugs.racy_claim {
+            // Read, yield, then write: another claimer gets in between.
+            let found = self.live(&key);
+            tokio::task::yield_now().await;
+            return Ok(self.claim_found(key, found, &mut self.entries.lock().unwrap()));
+        }
+        // Read and write under one lock: atomic.
+        let mut entries = self.entries.lock().unwrap();
+        let found = entries
+            .get(&key)
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(state, _)| state.clone());
+        Ok(self.claim_found(key, found, &mut entries))
     }
 
     async fn complete(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
