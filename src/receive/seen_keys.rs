@@ -26,7 +26,9 @@ impl ClaimToken {
     }
 
     /// 128 random bits as 32 hex digits: unique for every claim any
-    /// replica makes (not a secret: it only tells holders apart).
+    /// replica makes (not a secret: it only tells holders apart). On
+    /// `wasm32-unknown-unknown` that holds across instances only once each
+    /// is seeded with [`seed_random`](crate::runtime::seed_random).
     pub fn random() -> Self {
         Self(format!("{:032x}", fastrand::u128(..)))
     }
