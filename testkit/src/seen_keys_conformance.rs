@@ -1,5 +1,5 @@
 //! A conformance suite for [`SeenKeys`] stores: the claim protocol that
-//! makes [`Once`](attio_webhooks::receive::Once) hold on a shared store,
+//! makes [`Once`] hold on a shared store,
 //! checked against any implementation (the in-memory one, a Redis or SQL
 //! one, your own).
 //!
@@ -103,7 +103,7 @@ where
 ///   holder renewing every third of it keeps its claim for two leases and
 ///   more; a renewal with another token, of a claim that ran out, or of a
 ///   done key answers lost.
-/// - `slow_handler`: through [`Once`](attio_webhooks::receive::Once) (on
+/// - `slow_handler`: through [`Once`] (on
 ///   tokio's timer), a handler that takes three leases runs once:
 ///   deliveries of its key while it runs answer in progress, and one after
 ///   it finished answers already handled.

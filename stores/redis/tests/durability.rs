@@ -139,7 +139,9 @@ impl Write for Logged {
 }
 
 /// Connects to `server` with warnings captured; returns the store and the
-/// log of connecting (which runs the check once).
+/// log of connecting (which runs the check once). Only one test captures:
+/// `tracing`'s per-thread subscribers can miss events when several tests
+/// set theirs at once.
 async fn connect_logged(server: &PrivateRedis) -> (RedisSeenKeys, String) {
     let logged = Logged::default();
     let writer = logged.clone();
@@ -172,8 +174,8 @@ async fn with_appendonly_always_and_noeviction_nothing_is_warned() {
     let Some(server) = PrivateRedis::start("durable", PERSISTENT) else {
         return;
     };
-    let (store, log) = connect_logged(&server).await;
-    assert!(!log.contains("WARN"), "{log}");
+    // What the check returns is what it logs.
+    let store = RedisSeenKeys::connect(&server.url()).await.unwrap();
     assert_eq!(store.check_durability().await.unwrap(), []);
 }
 
@@ -192,7 +194,7 @@ async fn eviction_and_a_lazy_fsync_are_named_too() {
     ) else {
         return;
     };
-    let (store, _) = connect_logged(&server).await;
+    let store = RedisSeenKeys::connect(&server.url()).await.unwrap();
     let warnings = store.check_durability().await.unwrap();
     let settings: Vec<_> = warnings.iter().map(DurabilityWarning::setting).collect();
     assert_eq!(
@@ -208,8 +210,7 @@ async fn a_server_without_config_is_warned_about_not_refused() {
     let Some(server) = PrivateRedis::start("no-config", &["--rename-command", "CONFIG", ""]) else {
         return;
     };
-    let (store, log) = connect_logged(&server).await;
-    assert!(log.contains("setting=\"CONFIG\""), "{log}");
+    let store = RedisSeenKeys::connect(&server.url()).await.unwrap();
     let warnings = store.check_durability().await.unwrap();
     assert!(
         matches!(&warnings[..], [DurabilityWarning::Unchecked { reason }] if reason.contains("unknown command")),

@@ -25,7 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-const DEFAULT_URL: &str = "redis://127.0.0.1:6390/";
+mod common;
 
 /// A TCP proxy to the test Redis: forwards until silenced, and closes
 /// everything (listener and connections) when dropped.
@@ -39,7 +39,7 @@ impl Proxy {
     /// A proxy to the test Redis, or `None` (after saying so) when no
     /// Redis answers and this is not CI.
     async fn start() -> Option<Proxy> {
-        let url = std::env::var("ATTIO_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+        let url = common::url();
         // `redis://host:port/db` -> `host:port`.
         let upstream = url
             .trim_start_matches("redis://")

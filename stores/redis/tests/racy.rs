@@ -3,7 +3,7 @@
 //! 20 runs when the claims only interleaved on two workers): 20 runs of
 //! `one_winner` against a store that reads the key, then writes it (the
 //! network round trip between is the gap) must fail 20 times, and against
-//! [`RedisSeenKeys`] pass 20 times. The suite's own worker threads make
+//! `RedisSeenKeys` pass 20 times. The suite's own worker threads make
 //! the claims overlap whatever runtime the test runs on (here one thread).
 //!
 //! Needs a Redis at `ATTIO_TEST_REDIS_URL` (default
@@ -15,14 +15,12 @@ use std::time::Duration;
 
 use attio_webhooks::error::BoxError;
 use attio_webhooks::receive::{Claim, ClaimToken, SeenKeys, Settled};
-use attio_webhooks_redis::RedisSeenKeys;
-use attio_webhooks_testkit::seen_keys_conformance::{
-    check_properties, skip_without_server, StoreTimes,
-};
+use attio_webhooks_testkit::seen_keys_conformance::{check_properties, StoreTimes};
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
-const DEFAULT_URL: &str = "redis://127.0.0.1:6390/";
+mod common;
+
 const RUNS: usize = 20;
 
 /// A claim as a hand-rolled Redis store might write it: `GET`, then `SET`
@@ -62,24 +60,10 @@ impl SeenKeys for GetThenSet {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_get_then_set_claim_fails_one_winner_every_run_and_the_store_never() {
-    let url = std::env::var("ATTIO_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-    let store = match tokio::time::timeout(Duration::from_secs(2), RedisSeenKeys::connect(&url))
-        .await
-    {
-        Ok(Ok(store)) => store.with_prefix(format!("attio-webhooks-racy:{}:", std::process::id())),
-        failed => {
-            let why = match failed {
-                Ok(Err(e)) => e.to_string(),
-                _ => "no answer within 2 s".to_owned(),
-            };
-            skip_without_server(
-                &format!("Redis at {url}"),
-                why,
-                "scripts/test-servers.sh start",
-            );
-            return;
-        }
+    let Some(store) = common::store().await else {
+        return;
     };
+    let url = common::url();
     let connection = ConnectionManager::new(redis::Client::open(url.as_str()).unwrap())
         .await
         .unwrap();
