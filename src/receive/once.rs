@@ -124,13 +124,13 @@ impl Timer {
     }
 
     /// The timer to renew with now, if any.
-    fn now(&self) -> Option<Arc<dyn AsyncSleep>> {
+    fn now(&self) -> Option<&dyn AsyncSleep> {
         match self {
-            Timer::Given(sleep) => Some(Arc::clone(sleep)),
+            Timer::Given(sleep) => Some(&**sleep),
             #[cfg(feature = "tokio")]
             Timer::TokioWhenRunning => tokio::runtime::Handle::try_current()
                 .ok()
-                .map(|_| Arc::new(crate::runtime::TokioSleep) as Arc<dyn AsyncSleep>),
+                .map(|_| &crate::runtime::TokioSleep as &dyn AsyncSleep),
             #[cfg(not(feature = "tokio"))]
             Timer::None => None,
         }
@@ -369,7 +369,7 @@ impl Once {
             return handler().await;
         };
         let handler = pin!(handler());
-        let renewing = pin!(self.renew_every(key, token, lease, &*timer));
+        let renewing = pin!(self.renew_every(key, token, lease, timer));
         match futures::future::select(handler, renewing).await {
             futures::future::Either::Left((result, _)) => result,
             futures::future::Either::Right((never, _)) => match never {},
