@@ -172,6 +172,7 @@ async fn with_redis_down_a_delivery_gets_its_503_within_the_default_bound() {
     drop(proxy);
     for attempt in 0..3 {
         let (down, took) = deliver(&once, &format!("during-{attempt}"), &runs).await;
+        eprintln!("attempt {attempt}: {} after {took:?}", down.status());
         assert_eq!(down.status(), 503, "{down:?}");
         // The default bound is 2 s (1 s to connect + 1 s to answer).
         assert!(
@@ -203,6 +204,7 @@ async fn with_redis_silent_a_delivery_gets_its_503_within_the_timeouts_set() {
     proxy.silence();
     for attempt in 0..3 {
         let (down, took) = deliver(&once, &format!("during-{attempt}"), &runs).await;
+        eprintln!("attempt {attempt}: {} after {took:?}", down.status());
         let error = unavailable(&down);
         // 600 ms at most by the settings; measured on a loaded machine.
         assert!(
