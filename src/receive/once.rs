@@ -188,14 +188,14 @@ impl Once {
     ///         })
     ///     }
     /// }
-    /// let keys = MemorySeenKeys::new().with_lease(Duration::from_millis(150));
+    /// let keys = MemorySeenKeys::new().with_lease(Duration::from_millis(300));
     /// let once = Once::new(keys).with_timer(ThreadSleep);
     /// # futures::executor::block_on(async {
     /// // The handler takes three leases; renewed, its claim holds throughout.
-    /// let slow = || ThreadSleep.sleep(Duration::from_millis(450));
+    /// let slow = || ThreadSleep.sleep(Duration::from_millis(900));
     /// let first = once.run(Some("key-1"), || async { slow().await; Ok::<_, ()>(()) });
     /// let retry = async {
-    ///     ThreadSleep.sleep(Duration::from_millis(300)).await;
+    ///     ThreadSleep.sleep(Duration::from_millis(600)).await;
     ///     once.run(Some("key-1"), || async { Ok::<_, ()>(()) }).await
     /// };
     /// let (first, retry) = futures::join!(first, retry);
@@ -524,7 +524,7 @@ mod tests {
         }
     }
 
-    const LEASE: Duration = Duration::from_millis(200);
+    const LEASE: Duration = Duration::from_millis(300);
 
     #[test]
     fn a_handler_three_leases_long_runs_once_and_is_recorded_handled() {
