@@ -91,8 +91,8 @@ where
 /// Runs every property, each against a fresh store from `make(times)`,
 /// and returns every violation found (not just the first).
 ///
-/// - `one_winner`: of 16 claims of a free key made truly in parallel
-///   (each on a thread of its own, released together by a barrier),
+/// - `one_winner`: of 16 claims of a free key made truly in parallel (4
+///   at once on each of 4 threads, released together by a barrier),
 ///   exactly one succeeds and the others see it in progress; 50 rounds,
 ///   each on a fresh key, so a claim that reads then writes (not atomic)
 ///   is caught every run.
@@ -216,45 +216,52 @@ async fn outlast(d: Duration) {
     tokio::time::sleep(d + d / 2 + Duration::from_millis(20)).await;
 }
 
-/// Claimers per round (each on a thread of its own), and rounds.
-const CLAIMERS: usize = 16;
+/// Threads per round, claims each thread makes at once, and rounds.
+const THREADS: usize = 4;
+const CLAIMS_PER_THREAD: usize = 4;
 const ROUNDS: usize = 50;
 
 async fn one_winner<S: SeenKeys + 'static>(store: Arc<S>, prefix: &str) -> Checked {
-    // Each claimer on an OS thread of its own, whatever the caller's
-    // runtime (often one thread), so the claims really overlap. They run
-    // through the caller's runtime handle, and nothing here blocks that
-    // runtime, so it keeps driving the store's connections and timers.
+    // Claims on OS threads of their own, whatever the caller's runtime
+    // (often one thread), released together by a barrier, so they really
+    // overlap; and several at once on each thread, so a claim that yields
+    // between its read and its write is caught even when the threads do
+    // not overlap (a loaded machine). They run through the caller's
+    // runtime handle, and nothing here blocks that runtime, so it keeps
+    // driving the store's connections and timers.
     let runtime = tokio::runtime::Handle::current();
     let mut failed_rounds = Vec::new();
     for round in 0..ROUNDS {
         let key = Arc::new(format!("{prefix}k{round}"));
-        let barrier = Arc::new(tokio::sync::Barrier::new(CLAIMERS));
-        let answers: Vec<_> = (0..CLAIMERS)
+        let barrier = Arc::new(tokio::sync::Barrier::new(THREADS));
+        let threads: Vec<_> = (0..THREADS)
             .map(|_| {
                 let (store, key, barrier) =
                     (Arc::clone(&store), Arc::clone(&key), Arc::clone(&barrier));
                 let runtime = runtime.clone();
                 let (answer, answered) = futures::channel::oneshot::channel();
                 std::thread::spawn(move || {
-                    let claimed = runtime.block_on(async {
+                    let claims = runtime.block_on(async {
                         barrier.wait().await;
-                        claim(&*store, &key).await
+                        let claims = (0..CLAIMS_PER_THREAD).map(|_| claim(&*store, &key));
+                        futures::future::join_all(claims).await
                     });
-                    let _ = answer.send(claimed);
+                    let _ = answer.send(claims);
                 });
                 answered
             })
             .collect();
         let mut winners = 0;
-        for answer in answers {
-            match answer
+        for thread in threads {
+            let claims = thread
                 .await
-                .map_err(|_| "a claimer's thread panicked".to_owned())??
-            {
-                Claim::Claimed(_) => winners += 1,
-                Claim::InProgress => {}
-                other => return Err(format!("a concurrent claim answered {other:?}")),
+                .map_err(|_| "a claimer's thread panicked".to_owned())?;
+            for claimed in claims {
+                match claimed? {
+                    Claim::Claimed(_) => winners += 1,
+                    Claim::InProgress => {}
+                    other => return Err(format!("a concurrent claim answered {other:?}")),
+                }
             }
         }
         if winners != 1 {
@@ -265,7 +272,8 @@ async fn one_winner<S: SeenKeys + 'static>(store: Arc<S>, prefix: &str) -> Check
         Ok(())
     } else {
         Err(format!(
-            "claims that succeeded of {CLAIMERS} in parallel: expected 1 in each of {ROUNDS} rounds; (round, winners): {failed_rounds:?}"
+            "claims that succeeded of {} in parallel: expected 1 in each of {ROUNDS} rounds; (round, winners): {failed_rounds:?}",
+            THREADS * CLAIMS_PER_THREAD
         ))
     }
 }
