@@ -189,9 +189,12 @@ async fn with_redis_silent_a_delivery_gets_its_503_within_the_timeouts_set() {
     let Some(proxy) = Proxy::start().await else {
         return;
     };
+    // Longer than the redis client's own defaults (1 s to connect, 0.5 s
+    // to answer), so an answer sooner than 1.5 s would show the settings
+    // ignored; a timeout never fires early, however loaded the machine.
     let store = RedisSeenKeys::builder(&proxy.url())
-        .connect_timeout(Duration::from_millis(300))
-        .response_timeout(Duration::from_millis(300))
+        .connect_timeout(Duration::from_millis(1_500))
+        .response_timeout(Duration::from_millis(1_500))
         .connect()
         .await
         .unwrap()
@@ -202,18 +205,18 @@ async fn with_redis_silent_a_delivery_gets_its_503_within_the_timeouts_set() {
     assert!(matches!(up, Outcome::Handled(())), "{up:?}");
 
     proxy.silence();
-    for attempt in 0..3 {
+    for attempt in 0..2 {
         let (down, took) = deliver(&once, &format!("during-{attempt}"), &runs).await;
         eprintln!("attempt {attempt}: {} after {took:?}", down.status());
         let error = unavailable(&down);
-        // 600 ms at most by the settings; measured on a loaded machine.
+        // 3 s at most by the settings; measured on a loaded machine.
         assert!(
-            took < Duration::from_millis(3_000),
+            took < Duration::from_millis(6_000),
             "attempt {attempt}: the 503 took {took:?} ({error})"
         );
         assert!(
-            took >= Duration::from_millis(250),
-            "attempt {attempt}: answered before any timeout: {error}"
+            took >= Duration::from_millis(1_500),
+            "attempt {attempt}: answered after {took:?}, before the response timeout set: {error}"
         );
     }
     assert_eq!(runs.load(Ordering::SeqCst), 1, "no handler ran unguarded");
