@@ -34,7 +34,7 @@
 //! | [`DELIVERIES`] `attio.webhook.deliveries` | counter | delivery checked by a [`Verifier`](crate::receive::Verifier) (and so the axum extractor and `VerifyLayer`) | `attio.receive.outcome`: `verified`, or `refused:` and why (`missing_signature`, `bad_signature`, `malformed_signature`, `bad_payload`, `body_too_large`, `unreadable_body`) |
 //! | [`ONCE_OUTCOMES`] `attio.once.outcomes` | counter | [`Once::run`](crate::receive::Once::run) | `attio.receive.outcome`: `handled`, `already_handled`, `in_progress`, `failed`, `store_error` |
 //! | [`HANDLER_DURATION`] `attio.once.handler.duration` | histogram, s | handler run by `Once` | `attio.receive.outcome`: `handled` or `failed` |
-//! | [`STORE_DURATION`] `attio.once.store.duration` | histogram, s | call `Once` made to its [`SeenKeys`](crate::receive::SeenKeys) store | `attio.once.operation` (`claim`, `complete`, `release`), `attio.once.result` (`claimed`, `done`, `in_progress`, `held`, `lost`, `store_error`) |
+//! | [`STORE_DURATION`] `attio.once.store.duration` | histogram, s | call `Once` made to its [`SeenKeys`](crate::receive::SeenKeys) store | `attio.once.operation` (`claim`, `renew`, `complete`, `release`), `attio.once.result` (`claimed`, `done`, `in_progress`, `held`, `lost`, `store_error`) |
 //!
 //! A delivery that `Once` handles counts once in each of the first two.
 //! The durations of `Once` are measured with `std::time::Instant`, so on

@@ -1,6 +1,7 @@
 //! What the client needs from its platform: a timer for timeouts and retry
-//! backoff ([`AsyncSleep`]) and a clock for deadlines, leases and dates
-//! ([`Clock`]).
+//! backoff ([`AsyncSleep`]), a clock for deadlines, leases and dates
+//! ([`Clock`]), and, on `wasm32-unknown-unknown`, a seed for its random
+//! numbers ([`seed_random`]).
 //!
 //! The crate reads the time only through a [`Clock`] and waits only through
 //! an [`AsyncSleep`], so it runs where the standard library has no clock
@@ -160,6 +161,41 @@ impl Clock for StdClock {
     }
 }
 
+/// Seeds the random numbers the crate draws on the calling thread: claim
+/// tokens ([`ClaimToken::random`](crate::receive::ClaimToken::random)) and
+/// the client's retry jitter.
+///
+/// Needed on `wasm32-unknown-unknown` only, where the crate can reach no
+/// entropy (a module there imports nothing): without a seed every
+/// instance starts from the same one, so instances draw the same claim
+/// tokens (which a store shared by edge instances tells claims apart by)
+/// and their clients wait the same jitter, retrying in step. Call it once
+/// at start-up with 64 bits of the platform's entropy
+/// (`crypto.getRandomValues` in a browser or an edge runtime), as you pass
+/// a [`Clock`]. Elsewhere the generator seeds itself per thread, and this
+/// only reseeds the calling thread.
+///
+/// ```
+/// use attio_webhooks::receive::ClaimToken;
+/// use attio_webhooks::runtime::seed_random;
+///
+/// // In an instance's start-up, with a seed from the host's entropy:
+/// seed_random(0x9e37_79b9_7f4a_7c15);
+/// let first = ClaimToken::random();
+/// // Another instance, another seed, other tokens.
+/// seed_random(0x2545_f491_4f6c_dd1d);
+/// assert_ne!(ClaimToken::random(), first);
+/// ```
+pub fn seed_random(seed: u64) {
+    fastrand::seed(seed);
+}
+
+/// A number in `[0, 1)` for the client's retry jitter, from the generator
+/// [`seed_random`] seeds.
+pub(crate) fn jitter() -> f64 {
+    fastrand::f64()
+}
+
 /// The clock used when none is given, where the platform has one.
 #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
 pub(crate) fn default_clock() -> Option<std::sync::Arc<dyn Clock>> {
@@ -170,4 +206,36 @@ pub(crate) fn default_clock() -> Option<std::sync::Arc<dyn Clock>> {
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
 pub(crate) fn default_clock() -> Option<std::sync::Arc<dyn Clock>> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receive::ClaimToken;
+
+    /// What an instance seeded with `seed` draws first: three tokens and a
+    /// jitter.
+    fn draws(seed: u64) -> (Vec<String>, f64) {
+        seed_random(seed);
+        let tokens = (0..3)
+            .map(|_| ClaimToken::random().as_str().to_owned())
+            .collect();
+        (tokens, jitter())
+    }
+
+    /// Two instances (here: the same thread reseeded, as each wasm instance
+    /// is seeded at start-up) draw different tokens and jitter; the same
+    /// seed draws the same, so the seed is what tells instances apart.
+    #[test]
+    fn instances_seeded_differently_draw_different_tokens_and_jitter() {
+        let (tokens_a, jitter_a) = draws(0x9e37_79b9_7f4a_7c15);
+        let (tokens_b, jitter_b) = draws(0x2545_f491_4f6c_dd1d);
+        assert!(
+            tokens_a.iter().all(|t| !tokens_b.contains(t)),
+            "{tokens_a:?} {tokens_b:?}"
+        );
+        assert_ne!(jitter_a, jitter_b);
+        assert_eq!(draws(0x9e37_79b9_7f4a_7c15), (tokens_a, jitter_a));
+        assert!((0.0..1.0).contains(&jitter_b));
+    }
 }

@@ -197,3 +197,35 @@ fn once_counts_each_outcome_and_times_its_handler_and_store_calls() {
         ]
     );
 }
+
+#[test]
+fn once_times_the_renewals_of_a_slow_handlers_claim() {
+    // A handler of 2.5 leases: `Once` renews every third of a lease.
+    let once = Once::new(MemorySeenKeys::new().with_lease(std::time::Duration::from_millis(150)));
+    let metrics = recorded(|| async {
+        let slow = || async {
+            tokio::time::sleep(std::time::Duration::from_millis(375)).await;
+            Ok::<_, ()>(())
+        };
+        assert!(matches!(
+            once.run(Some("k-slow"), slow).await,
+            Outcome::Handled(())
+        ));
+    });
+    let renewals = metrics
+        .iter()
+        .find_map(|((name, labels), value)| {
+            let renew = ("attio.once.operation".to_owned(), "renew".to_owned());
+            let held = ("attio.once.result".to_owned(), "held".to_owned());
+            (name == "attio.once.store.duration"
+                && labels.contains(&renew)
+                && labels.contains(&held))
+            .then_some(value)
+        })
+        .unwrap_or_else(|| panic!("no renewal timed: {:#?}", metrics.keys()));
+    match renewals {
+        // 375 ms / 50 ms: about seven; at least three whatever the load.
+        DebugValue::Histogram(samples) => assert!(samples.len() >= 3, "{samples:?}"),
+        other => panic!("{other:?}"),
+    }
+}

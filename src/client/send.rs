@@ -229,7 +229,7 @@ impl<T: Transport> Client<T> {
                         Err(Failed::Timeout(_)) => true,
                         Err(Failed::Deadline(_)) => false,
                     };
-                    match policy.decide(&failure, idempotent, attempts, waited, fastrand::f64()) {
+                    match policy.decide(&failure, idempotent, attempts, waited, crate::runtime::jitter()) {
                         RetryDecision::Retry(delay)
                             if deadline.is_some_and(|d| d.passed_after(delay, now())) =>
                         {

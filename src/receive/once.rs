@@ -1,7 +1,10 @@
 //! Running a handler once per `Idempotency-Key`.
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -11,11 +14,12 @@ use crate::metrics::{self, Stopwatch};
 use crate::receive::rejection::{json_response, ErrorBody, StatusBody};
 #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
 use crate::receive::seen_keys::MemorySeenKeys;
-use crate::receive::seen_keys::{Claim, SeenKeys, Settled};
+use crate::receive::seen_keys::{Claim, ClaimToken, SeenKeys, Settled};
 #[cfg(feature = "metrics")]
 use crate::receive::timed_keys::TimedKeys;
 use crate::receive::trace;
 use crate::receive::verifier::VerifiedDelivery;
+use crate::runtime::AsyncSleep;
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
@@ -44,6 +48,30 @@ use tracing::{Instrument, Span};
 /// fail part-way. A follow-up event Attio sends later (a `system`
 /// `record.updated` about a second after a user's change) comes as a new
 /// message with its own key, and runs the handler again.
+///
+/// **A slow handler keeps its claim.** While the handler runs, `Once`
+/// renews the claim every third of the store's lease
+/// ([`SeenKeys::lease`], [`SeenKeys::renew`]), so a handler may take
+/// longer than the lease: a retry meanwhile answers 409, and one after it
+/// finished answers 200 without running it again. A process that dies
+/// (or a handler future that is dropped) stops renewing, and its claim
+/// runs out a lease later, so Attio's retry runs the handler then.
+/// Renewing needs a timer: with the `tokio` feature, tokio's, when `run`
+/// is called inside a tokio runtime (with its timer enabled, as
+/// `#[tokio::main]` does); elsewhere give one with
+/// [`Once::with_timer`]. Without a timer, or with a store that does not
+/// renew, the claim lasts the lease and no longer.
+///
+/// When a renewal fails:
+///
+/// - the store answers that the claim is lost (its lease ran out before
+///   the renewal reached the store, as after a long pause of the process):
+///   `Once` logs a warning and stops renewing; the handler keeps running,
+///   and at the end the store refuses to mark the key handled by the
+///   stale token (`attio.once.settled` = `lost`, and a warning), because
+///   another delivery may hold the key by then;
+/// - the store fails (unreachable): `Once` logs a warning and tries again
+///   a third of a lease later, until the lease runs out.
 ///
 /// "Once" holds as far as the [`SeenKeys`] store remembers: within its
 /// time-to-live and capacity, and, for [`MemorySeenKeys`], within one
@@ -74,6 +102,42 @@ use tracing::{Instrument, Span};
 #[derive(Clone)]
 pub struct Once {
     keys: Arc<dyn SeenKeys>,
+    timer: Timer,
+}
+
+/// What `Once` waits on between renewals.
+#[derive(Clone)]
+enum Timer {
+    /// The user's.
+    Given(Arc<dyn AsyncSleep>),
+    /// Tokio's, when `run` is called inside a tokio runtime.
+    #[cfg(feature = "tokio")]
+    TokioWhenRunning,
+    /// None: claims are not renewed.
+    #[cfg(not(feature = "tokio"))]
+    None,
+}
+
+impl Timer {
+    fn default_timer() -> Self {
+        #[cfg(feature = "tokio")]
+        return Timer::TokioWhenRunning;
+        #[cfg(not(feature = "tokio"))]
+        return Timer::None;
+    }
+
+    /// The timer to renew with now, if any.
+    fn now(&self) -> Option<&dyn AsyncSleep> {
+        match self {
+            Timer::Given(sleep) => Some(&**sleep),
+            #[cfg(feature = "tokio")]
+            Timer::TokioWhenRunning => tokio::runtime::Handle::try_current()
+                .ok()
+                .map(|_| &crate::runtime::TokioSleep as &dyn AsyncSleep),
+            #[cfg(not(feature = "tokio"))]
+            Timer::None => None,
+        }
+    }
 }
 
 impl core::fmt::Debug for Once {
@@ -100,7 +164,54 @@ impl Once {
         // With metrics on, every store call is timed.
         #[cfg(feature = "metrics")]
         let keys: Arc<dyn SeenKeys> = Arc::new(TimedKeys(keys));
-        Self { keys }
+        Self {
+            keys,
+            timer: Timer::default_timer(),
+        }
+    }
+
+    /// Renews claims while handlers run with `timer` (see [`Once`]): for
+    /// runtimes other than tokio, and for builds without the `tokio`
+    /// feature, where `Once` has no timer of its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use attio_webhooks::receive::{MemorySeenKeys, Once, Outcome};
+    /// use attio_webhooks::runtime::{AsyncSleep, Sleep};
+    ///
+    /// /// A timer that needs no runtime: a thread per sleep.
+    /// #[derive(Debug)]
+    /// struct ThreadSleep;
+    /// impl AsyncSleep for ThreadSleep {
+    ///     fn sleep(&self, duration: Duration) -> Sleep {
+    ///         let (done, wait) = futures::channel::oneshot::channel::<()>();
+    ///         std::thread::spawn(move || {
+    ///             std::thread::sleep(duration);
+    ///             let _ = done.send(());
+    ///         });
+    ///         Box::pin(async move {
+    ///             let _ = wait.await;
+    ///         })
+    ///     }
+    /// }
+    /// let keys = MemorySeenKeys::new().with_lease(Duration::from_millis(300));
+    /// let once = Once::new(keys).with_timer(ThreadSleep);
+    /// # futures::executor::block_on(async {
+    /// // The handler takes three leases; renewed, its claim holds throughout.
+    /// let slow = || ThreadSleep.sleep(Duration::from_millis(900));
+    /// let first = once.run(Some("key-1"), || async { slow().await; Ok::<_, ()>(()) });
+    /// let retry = async {
+    ///     ThreadSleep.sleep(Duration::from_millis(600)).await;
+    ///     once.run(Some("key-1"), || async { Ok::<_, ()>(()) }).await
+    /// };
+    /// let (first, retry) = futures::join!(first, retry);
+    /// assert!(matches!(first, Outcome::Handled(())));
+    /// assert!(matches!(retry, Outcome::InProgress));
+    /// # });
+    /// ```
+    pub fn with_timer(mut self, timer: impl AsyncSleep) -> Self {
+        self.timer = Timer::Given(Arc::new(timer));
+        self
     }
 
     /// Deduplicates in this process's memory, with [`MemorySeenKeys`]'s
@@ -184,7 +295,7 @@ impl Once {
             Ok(Claim::InProgress) => return Outcome::InProgress,
             Err(error) => return Outcome::Unavailable(error),
         };
-        let result = handler().await;
+        let result = self.run_renewing(key, &token, handler).await;
         let settle_span = tracing::debug_span!(
             "attio.once.settle",
             "attio.once.settle" = if result.is_ok() {
@@ -238,6 +349,62 @@ impl Once {
                     ),
                 }
                 Outcome::Failed(failure)
+            }
+        }
+    }
+}
+
+impl Once {
+    /// Runs `handler`, renewing the claim `token` holds on `key` every
+    /// third of the store's lease meanwhile, if the store renews and a
+    /// timer is at hand.
+    async fn run_renewing<T, E, F, Fut>(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        handler: F,
+    ) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let (Some(lease), Some(timer)) = (self.keys.lease(), self.timer.now()) else {
+            return handler().await;
+        };
+        let handler = pin!(handler());
+        let renewing = pin!(self.renew_every(key, token, lease, timer));
+        match futures::future::select(handler, renewing).await {
+            futures::future::Either::Left((result, _)) => result,
+            futures::future::Either::Right((never, _)) => match never {},
+        }
+    }
+
+    /// Renews the claim every third of `lease` until the store says it is
+    /// lost, then waits forever (the handler's end stops it).
+    async fn renew_every(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        lease: Duration,
+        timer: &dyn AsyncSleep,
+    ) -> Infallible {
+        let every = (lease / 3).max(Duration::from_millis(1));
+        loop {
+            timer.sleep(every).await;
+            match self.keys.renew(key, token).await {
+                Ok(Settled::Held) => {}
+                Ok(Settled::Lost) => {
+                    tracing::warn!(
+                        "attio.idempotency_key.sha256" = trace::key_digest(key),
+                        "lost the claim on a delivery's key while its handler runs (the lease ran out before a renewal); another delivery of the key may run too"
+                    );
+                    return futures::future::pending().await;
+                }
+                Err(error) => tracing::warn!(
+                    "attio.idempotency_key.sha256" = trace::key_digest(key),
+                    %error,
+                    "could not renew the claim on a delivery's key; trying again until its lease runs out"
+                ),
             }
         }
     }
@@ -332,5 +499,120 @@ impl<T, E> Outcome<T, E> {
                 message,
             },
         )
+    }
+}
+
+/// Renewal in real time, with a thread per sleep (no runtime): not on
+/// wasm, which has neither threads nor std's clock.
+#[cfg(all(test, not(target_family = "wasm")))]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::runtime::Sleep;
+
+    /// A timer that needs no runtime: a thread per sleep.
+    #[derive(Debug)]
+    struct ThreadSleep;
+    impl AsyncSleep for ThreadSleep {
+        fn sleep(&self, duration: Duration) -> Sleep {
+            let (done, wait) = futures::channel::oneshot::channel::<()>();
+            std::thread::spawn(move || {
+                std::thread::sleep(duration);
+                let _ = done.send(());
+            });
+            Box::pin(async move {
+                let _ = wait.await;
+            })
+        }
+    }
+
+    const LEASE: Duration = Duration::from_millis(300);
+
+    #[test]
+    fn a_handler_three_leases_long_runs_once_and_is_recorded_handled() {
+        let once = Once::new(MemorySeenKeys::new().with_lease(LEASE)).with_timer(ThreadSleep);
+        let runs = AtomicU32::new(0);
+        let handler = || async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            ThreadSleep.sleep(LEASE * 3).await;
+            Ok::<_, ()>(())
+        };
+        futures::executor::block_on(async {
+            let first = once.run(Some("slow"), handler);
+            // Redeliveries past the first lease and the second, while the
+            // first still runs.
+            let during = async {
+                let mut seen = Vec::new();
+                for _ in 0..2 {
+                    ThreadSleep.sleep(LEASE + LEASE / 4).await;
+                    seen.push(once.run(Some("slow"), handler).await.code());
+                }
+                seen
+            };
+            let (first, during) = futures::join!(first, during);
+            assert_eq!(first.code(), "handled");
+            assert_eq!(during, ["in_progress", "in_progress"]);
+            let after = once.run(Some("slow"), handler).await;
+            assert_eq!(after.code(), "already_handled");
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    /// A memory store whose renewals answer `answer` and are counted.
+    struct Renewals {
+        keys: MemorySeenKeys,
+        answer: fn() -> Result<Settled, BoxError>,
+        count: Arc<AtomicU32>,
+    }
+
+    #[async_trait::async_trait]
+    impl SeenKeys for Renewals {
+        async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
+            self.keys.claim(key).await
+        }
+        async fn complete(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+            self.keys.complete(key, token).await
+        }
+        async fn release(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+            self.keys.release(key, token).await
+        }
+        fn lease(&self) -> Option<Duration> {
+            self.keys.lease()
+        }
+        async fn renew(&self, _: &str, _: &ClaimToken) -> Result<Settled, BoxError> {
+            self.count.fetch_add(1, Ordering::SeqCst);
+            (self.answer)()
+        }
+    }
+
+    /// Runs a handler of two leases on a store whose renewals answer
+    /// `answer`; returns the outcome's code and how many renewals were
+    /// asked for.
+    fn renewals_answering(answer: fn() -> Result<Settled, BoxError>) -> (&'static str, u32) {
+        let count = Arc::new(AtomicU32::new(0));
+        let keys = MemorySeenKeys::new().with_lease(LEASE);
+        let store = Renewals {
+            keys,
+            answer,
+            count: Arc::clone(&count),
+        };
+        let once = Once::new(store).with_timer(ThreadSleep);
+        let outcome = futures::executor::block_on(once.run(Some("k"), || async {
+            ThreadSleep.sleep(LEASE * 2).await;
+            Ok::<_, ()>(())
+        }));
+        (outcome.code(), count.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn a_lost_claim_stops_renewing_and_a_failing_store_is_asked_again() {
+        // Lost: asked once, never again; the handler still finishes.
+        assert_eq!(renewals_answering(|| Ok(Settled::Lost)), ("handled", 1));
+        // Store errors: asked every third of the lease (about 6 times in
+        // two leases; at least 3 even on a slow machine).
+        let (code, asked) = renewals_answering(|| Err("store down".into()));
+        assert_eq!(code, "handled");
+        assert!(asked >= 3, "asked {asked} times");
     }
 }

@@ -26,7 +26,9 @@ impl ClaimToken {
     }
 
     /// 128 random bits as 32 hex digits: unique for every claim any
-    /// replica makes (not a secret: it only tells holders apart).
+    /// replica makes (not a secret: it only tells holders apart). On
+    /// `wasm32-unknown-unknown` that holds across instances only once each
+    /// is seeded with [`seed_random`](crate::runtime::seed_random).
     pub fn random() -> Self {
         Self(format!("{:032x}", fastrand::u128(..)))
     }
@@ -89,6 +91,14 @@ pub enum Settled {
 ///   then the key is free again.
 /// - Keys are any text (empty, long, any characters): hash them if the
 ///   store needs a bounded or restricted key.
+/// - `renew` is compare-and-extend on the token: while the key is claimed,
+///   unexpired, by that token, it pushes the claim's end to a full lease
+///   from now and answers [`Settled::Held`]; otherwise it changes nothing
+///   and answers [`Settled::Lost`]. A store that renews says how long its
+///   lease is ([`SeenKeys::lease`]), so [`Once`](crate::receive::Once)
+///   renews a claim every third of it while the handler runs: a slow
+///   handler keeps its claim, and a process that dies stops renewing, so
+///   its claim runs out a lease later.
 /// - Errors are errors: a store that cannot answer returns `Err`, and
 ///   [`Once`](crate::receive::Once) then answers 503 so Attio retries
 ///   (fail closed), never runs the handler unguarded.
@@ -112,6 +122,31 @@ pub trait SeenKeys: Send + Sync {
     /// next claim succeeds. Anything else (a key done, claimed by another
     /// token, or free) is left as it is.
     async fn release(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError>;
+
+    /// How long a claim lasts: [`Once`](crate::receive::Once) renews its
+    /// claim every third of it while the handler runs.
+    ///
+    /// The default, `None`, says the store does not renew: `Once` never
+    /// calls [`renew`](SeenKeys::renew), and a handler that runs longer
+    /// than the store's lease loses its claim, so a retry arriving after
+    /// the lease runs the handler again (as every store did before 0.3).
+    /// Override both methods to renew; the testkit's conformance suite
+    /// fails a store that does not.
+    fn lease(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Extends the claim `token` holds on `key` to a full lease from now,
+    /// if it still holds it unexpired ([`Settled::Held`]); otherwise
+    /// changes nothing ([`Settled::Lost`]: the lease ran out, and the key
+    /// may be someone else's or done).
+    ///
+    /// The default answers an error saying the store does not renew; it
+    /// is only called when [`lease`](SeenKeys::lease) is `Some`.
+    async fn renew(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        let _ = (key, token);
+        Err("this SeenKeys store does not renew claims".into())
+    }
 }
 
 /// How long [`MemorySeenKeys`] remembers a handled key by default: 73
@@ -231,8 +266,10 @@ impl MemorySeenKeys {
     }
 
     /// Sets how long a claim lasts before another delivery may take the
-    /// key over (at most 100 years). A handler future that is dropped (the
-    /// sender hung up) leaves its claim until then.
+    /// key over (at most 100 years). [`Once`](crate::receive::Once) renews
+    /// it every third of the lease while the handler runs (given a timer);
+    /// a handler future that is dropped (the sender hung up) stops
+    /// renewing and leaves its claim until the lease runs out.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease.min(MAX_DURATION);
         self
@@ -280,6 +317,17 @@ impl SeenKeys for MemorySeenKeys {
         Ok(self
             .table()
             .release(&digest(key), token, self.clock.monotonic()))
+    }
+
+    fn lease(&self) -> Option<Duration> {
+        Some(self.lease)
+    }
+
+    async fn renew(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        let now = self.clock.monotonic();
+        Ok(self
+            .table()
+            .renew(&digest(key), token, now, now + self.lease))
     }
 }
 
@@ -361,6 +409,18 @@ impl Table {
             // Keeps its place in the queue: the oldest claim goes first.
             Some(entry) => {
                 entry.state = State::Done;
+                entry.until = until;
+                Settled::Held
+            }
+            None => Settled::Lost,
+        }
+    }
+
+    /// Keeps its place in the queue, like `complete`: a renewed claim is
+    /// still the one claimed at that time.
+    fn renew(&mut self, key: &Key, token: &ClaimToken, now: Duration, until: Duration) -> Settled {
+        match self.held(key, token, now) {
+            Some(entry) => {
                 entry.until = until;
                 Settled::Held
             }
@@ -474,6 +534,32 @@ mod tests {
         assert_eq!(table.complete(&key(1), &b, t3, t3 + TTL), Settled::Lost);
     }
 
+    #[test]
+    fn renew_extends_only_the_holders_unexpired_claim() {
+        let (a, b) = (token("a"), token("b"));
+        let t0 = Duration::from_secs(1_000);
+        let mut table = Table::default();
+        assert_eq!(table.claim(key(1), &a, t0, t0 + LEASE, 10), Found::Claimed);
+        // Renewed just before it runs out, a's claim lasts a lease from then.
+        let t1 = t0 + LEASE - Duration::from_nanos(1);
+        assert_eq!(table.renew(&key(1), &a, t1, t1 + LEASE), Settled::Held);
+        assert_eq!(table.renew(&key(1), &b, t1, t1 + LEASE), Settled::Lost);
+        let t2 = t0 + LEASE + LEASE / 2;
+        assert_eq!(
+            table.claim(key(1), &b, t2, t2 + LEASE, 10),
+            Found::InProgress
+        );
+        // Not renewed again, it runs out: renewing then is too late.
+        let t3 = t1 + LEASE;
+        assert_eq!(table.renew(&key(1), &a, t3, t3 + LEASE), Settled::Lost);
+        assert_eq!(table.claim(key(1), &b, t3, t3 + LEASE, 10), Found::Claimed);
+        assert_eq!(table.renew(&key(1), &a, t3, t3 + LEASE), Settled::Lost);
+        // A done key is not a claim: renewing it changes nothing.
+        assert_eq!(table.complete(&key(1), &b, t3, t3 + TTL), Settled::Held);
+        assert_eq!(table.renew(&key(1), &b, t3, t3 + LEASE), Settled::Lost);
+        assert_eq!(table.claim(key(1), &a, t3 + LEASE * 2, t3, 10), Found::Done);
+    }
+
     /// A clock that moves only when told to.
     #[derive(Debug, Default)]
     struct Manual(Mutex<Duration>);
@@ -538,12 +624,15 @@ mod tests {
             let now = t0 + Duration::from_millis(u64::from(step));
             let k = key(rng.u32(0..500));
             let t = &tokens[rng.usize(0..tokens.len())];
-            match rng.u8(0..3) {
+            match rng.u8(0..4) {
                 0 => {
                     table.claim(k, t, now, now + LEASE, capacity);
                 }
                 1 => {
                     table.complete(&k, t, now, now + TTL);
+                }
+                2 => {
+                    table.renew(&k, t, now, now + LEASE);
                 }
                 _ => {
                     table.release(&k, t, now);

@@ -2,6 +2,7 @@
 //! talks to when the `metrics` feature records `attio.once.store.duration`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::BoxError;
 use crate::metrics::{self, Stopwatch};
@@ -36,6 +37,20 @@ impl SeenKeys for TimedKeys {
         let result = self.0.release(key, token).await;
         if let Some(took) = watch.elapsed() {
             metrics::store("release", trace::settle_code(&result), took);
+        }
+        result
+    }
+
+    // Forwarded: the trait's default would turn renewal off.
+    fn lease(&self) -> Option<Duration> {
+        self.0.lease()
+    }
+
+    async fn renew(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        let watch = Stopwatch::start();
+        let result = self.0.renew(key, token).await;
+        if let Some(took) = watch.elapsed() {
+            metrics::store("renew", trace::settle_code(&result), took);
         }
         result
     }

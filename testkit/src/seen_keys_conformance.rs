@@ -1,5 +1,5 @@
 //! A conformance suite for [`SeenKeys`] stores: the claim protocol that
-//! makes [`Once`](attio_webhooks::receive::Once) hold on a shared store,
+//! makes [`Once`] hold on a shared store,
 //! checked against any implementation (the in-memory one, a Redis or SQL
 //! one, your own).
 //!
@@ -18,14 +18,17 @@
 //! ```
 //!
 //! The suite waits for leases and time-to-lives to run out in real time
-//! (about 3 s in all with the default [`StoreTimes`]), and uses keys with a
+//! (about 5 s in all with the default [`StoreTimes`]), and uses keys with a
 //! random prefix, so it can run against a store other tests share.
 //! A store's own tests that need its server use [`skip_without_server`].
 
 use std::future::Future;
 use std::time::Duration;
 
-use attio_webhooks::receive::{Claim, ClaimToken, SeenKeys, Settled};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use attio_webhooks::receive::{Claim, ClaimToken, Once, SeenKeys, Settled};
 
 pub use crate::needs_server::skip_without_server;
 
@@ -62,10 +65,12 @@ pub struct Violation {
 }
 
 /// The properties, in the order [`check`] runs them.
-pub const PROPERTIES: [&str; 7] = [
+pub const PROPERTIES: [&str; 9] = [
     "one_winner",
     "unique_tokens",
     "lease_expiry",
+    "renewal",
+    "slow_handler",
     "stale_token",
     "done_until_ttl",
     "release_own_only",
@@ -76,7 +81,7 @@ pub const PROPERTIES: [&str; 7] = [
 /// [`StoreTimes`]; see [`check_with`].
 pub async fn check<S, F, Fut>(make: F) -> Result<(), Vec<Violation>>
 where
-    S: SeenKeys,
+    S: SeenKeys + 'static,
     F: Fn(StoreTimes) -> Fut,
     Fut: Future<Output = S>,
 {
@@ -86,11 +91,22 @@ where
 /// Runs every property, each against a fresh store from `make(times)`,
 /// and returns every violation found (not just the first).
 ///
-/// - `one_winner`: of 16 concurrent claims of a free key, exactly one
-///   succeeds; the others see it in progress.
+/// - `one_winner`: of 16 claims of a free key made truly in parallel (4
+///   at once on each of 4 threads, released together by a barrier),
+///   exactly one succeeds and the others see it in progress; 50 rounds,
+///   each on a fresh key, so a claim that reads then writes (not atomic)
+///   is caught every run.
 /// - `unique_tokens`: two successive claims of a key get different tokens.
 /// - `lease_expiry`: once a claim's lease has run out, another claim takes
 ///   the key, and the expired holder cannot complete it.
+/// - `renewal`: the store says its lease ([`SeenKeys::lease`]), and a
+///   holder renewing every third of it keeps its claim for two leases and
+///   more; a renewal with another token, of a claim that ran out, or of a
+///   done key answers lost.
+/// - `slow_handler`: through [`Once`] (on
+///   tokio's timer), a handler that takes three leases runs once:
+///   deliveries of its key while it runs answer in progress, and one after
+///   it finished answers already handled.
 /// - `stale_token`: a holder whose lease ran out and whose key was taken
 ///   over can neither complete nor release the new holder's claim.
 /// - `done_until_ttl`: a completed key answers done (release does not
@@ -102,23 +118,41 @@ where
 ///   are different keys.
 pub async fn check_with<S, F, Fut>(times: StoreTimes, make: F) -> Result<(), Vec<Violation>>
 where
-    S: SeenKeys,
+    S: SeenKeys + 'static,
+    F: Fn(StoreTimes) -> Fut,
+    Fut: Future<Output = S>,
+{
+    check_properties(&PROPERTIES, times, make).await
+}
+
+/// Runs the named `properties` only (names from [`PROPERTIES`]; others
+/// are ignored), as [`check_with`] does: for repeating one, such as
+/// `one_winner`, many times.
+pub async fn check_properties<S, F, Fut>(
+    properties: &[&'static str],
+    times: StoreTimes,
+    make: F,
+) -> Result<(), Vec<Violation>>
+where
+    S: SeenKeys + 'static,
     F: Fn(StoreTimes) -> Fut,
     Fut: Future<Output = S>,
 {
     let run = format!("conformance-{}-", uuid::Uuid::new_v4().simple());
     let mut violations = Vec::new();
-    for property in PROPERTIES {
-        let store = make(times).await;
+    for &property in PROPERTIES.iter().filter(|p| properties.contains(p)) {
+        let store = Arc::new(make(times).await);
         let prefix = format!("{run}{property}-");
         let outcome = match property {
-            "one_winner" => one_winner(&store, &prefix).await,
-            "unique_tokens" => unique_tokens(&store, &prefix).await,
-            "lease_expiry" => lease_expiry(&store, &prefix, times).await,
-            "stale_token" => stale_token(&store, &prefix, times).await,
-            "done_until_ttl" => done_until_ttl(&store, &prefix, times).await,
-            "release_own_only" => release_own_only(&store, &prefix).await,
-            _ => any_keys(&store, &prefix).await,
+            "one_winner" => one_winner(Arc::clone(&store), &prefix).await,
+            "unique_tokens" => unique_tokens(&*store, &prefix).await,
+            "lease_expiry" => lease_expiry(&*store, &prefix, times).await,
+            "renewal" => renewal(&*store, &prefix, times).await,
+            "slow_handler" => slow_handler(store, &prefix, times).await,
+            "stale_token" => stale_token(&*store, &prefix, times).await,
+            "done_until_ttl" => done_until_ttl(&*store, &prefix, times).await,
+            "release_own_only" => release_own_only(&*store, &prefix).await,
+            _ => any_keys(&*store, &prefix).await,
         };
         if let Err(detail) = outcome {
             violations.push(Violation { property, detail });
@@ -163,6 +197,13 @@ async fn complete(store: &impl SeenKeys, key: &str, token: &ClaimToken) -> Resul
         .map_err(|e| format!("complete({key:?}) failed: {e}"))
 }
 
+async fn renew(store: &impl SeenKeys, key: &str, token: &ClaimToken) -> Result<Settled, String> {
+    store
+        .renew(key, token)
+        .await
+        .map_err(|e| format!("renew({key:?}) failed: {e}"))
+}
+
 async fn release(store: &impl SeenKeys, key: &str, token: &ClaimToken) -> Result<Settled, String> {
     store
         .release(key, token)
@@ -175,19 +216,66 @@ async fn outlast(d: Duration) {
     tokio::time::sleep(d + d / 2 + Duration::from_millis(20)).await;
 }
 
-async fn one_winner(store: &impl SeenKeys, prefix: &str) -> Checked {
-    let key = format!("{prefix}k");
-    let answers =
-        futures::future::join_all((0..16).map(|_| async { claim(store, &key).await })).await;
-    let mut winners = 0;
-    for answer in answers {
-        match answer? {
-            Claim::Claimed(_) => winners += 1,
-            Claim::InProgress => {}
-            other => return Err(format!("a concurrent claim answered {other:?}")),
+/// Threads per round, claims each thread makes at once, and rounds.
+const THREADS: usize = 4;
+const CLAIMS_PER_THREAD: usize = 4;
+const ROUNDS: usize = 50;
+
+async fn one_winner<S: SeenKeys + 'static>(store: Arc<S>, prefix: &str) -> Checked {
+    // Claims on OS threads of their own, whatever the caller's runtime
+    // (often one thread), released together by a barrier, so they really
+    // overlap; and several at once on each thread, so a claim that yields
+    // between its read and its write is caught even when the threads do
+    // not overlap (a loaded machine). They run through the caller's
+    // runtime handle, and nothing here blocks that runtime, so it keeps
+    // driving the store's connections and timers.
+    let runtime = tokio::runtime::Handle::current();
+    let mut failed_rounds = Vec::new();
+    for round in 0..ROUNDS {
+        let key = Arc::new(format!("{prefix}k{round}"));
+        let barrier = Arc::new(tokio::sync::Barrier::new(THREADS));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (store, key, barrier) =
+                    (Arc::clone(&store), Arc::clone(&key), Arc::clone(&barrier));
+                let runtime = runtime.clone();
+                let (answer, answered) = futures::channel::oneshot::channel();
+                std::thread::spawn(move || {
+                    let claims = runtime.block_on(async {
+                        barrier.wait().await;
+                        let claims = (0..CLAIMS_PER_THREAD).map(|_| claim(&*store, &key));
+                        futures::future::join_all(claims).await
+                    });
+                    let _ = answer.send(claims);
+                });
+                answered
+            })
+            .collect();
+        let mut winners = 0;
+        for thread in threads {
+            let claims = thread
+                .await
+                .map_err(|_| "a claimer's thread panicked".to_owned())?;
+            for claimed in claims {
+                match claimed? {
+                    Claim::Claimed(_) => winners += 1,
+                    Claim::InProgress => {}
+                    other => return Err(format!("a concurrent claim answered {other:?}")),
+                }
+            }
+        }
+        if winners != 1 {
+            failed_rounds.push((round, winners));
         }
     }
-    expect("claims that succeeded of 16 concurrent ones", winners, 1)
+    if failed_rounds.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "claims that succeeded of {} in parallel: expected 1 in each of {ROUNDS} rounds; (round, winners): {failed_rounds:?}",
+            THREADS * CLAIMS_PER_THREAD
+        ))
+    }
 }
 
 async fn unique_tokens(store: &impl SeenKeys, prefix: &str) -> Checked {
@@ -225,6 +313,92 @@ async fn lease_expiry(store: &impl SeenKeys, prefix: &str, times: StoreTimes) ->
         complete(store, &key, &new).await?,
         Settled::Held,
     )
+}
+
+async fn renewal(store: &impl SeenKeys, prefix: &str, times: StoreTimes) -> Checked {
+    expect("the store's lease", store.lease(), Some(times.lease))?;
+    let key = format!("{prefix}k");
+    let holder = claim_token(store, &key).await?;
+    let other = ClaimToken::new(format!("{}-not-mine", holder.as_str()));
+    expect(
+        "renew with another token",
+        renew(store, &key, &other).await?,
+        Settled::Lost,
+    )?;
+    // Renewed every third of the lease for two leases: still held, though
+    // the first lease ran out long ago.
+    for _ in 0..6 {
+        tokio::time::sleep(times.lease / 3).await;
+        expect(
+            "renew by the holder",
+            renew(store, &key, &holder).await?,
+            Settled::Held,
+        )?;
+    }
+    expect(
+        "a claim after two leases of renewals",
+        claim(store, &key).await?,
+        Claim::InProgress,
+    )?;
+    // No more renewals: the claim runs out, and renewing is then too late.
+    outlast(times.lease).await;
+    expect(
+        "renew after the lease ran out",
+        renew(store, &key, &holder).await?,
+        Settled::Lost,
+    )?;
+    let next = claim_token(store, &key).await?;
+    expect(
+        "the stale holder's renew",
+        renew(store, &key, &holder).await?,
+        Settled::Lost,
+    )?;
+    expect(
+        "the new holder completes",
+        complete(store, &key, &next).await?,
+        Settled::Held,
+    )?;
+    expect(
+        "renew of a done key",
+        renew(store, &key, &next).await?,
+        Settled::Lost,
+    )?;
+    expect("the key once done", claim(store, &key).await?, Claim::Done)
+}
+
+async fn slow_handler<S: SeenKeys + 'static>(
+    store: Arc<S>,
+    prefix: &str,
+    times: StoreTimes,
+) -> Checked {
+    let once = Once::from_arc(store);
+    let key = format!("{prefix}k");
+    let runs = AtomicU32::new(0);
+    let handler = || async {
+        runs.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(times.lease * 3).await;
+        Ok::<_, ()>(())
+    };
+    let first = once.run(Some(&key), handler);
+    // Past the first lease and past the second, while the first runs.
+    let during = async {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            tokio::time::sleep(times.lease + times.lease / 4).await;
+            seen.push(once.run(Some(&key), handler).await.code());
+        }
+        seen
+    };
+    let (first, during) = tokio::join!(first, during);
+    expect("the first delivery", first.code(), "handled")?;
+    expect(
+        "deliveries while it runs",
+        during,
+        vec!["in_progress", "in_progress"],
+    )?;
+    let after = once.run(Some(&key), handler).await;
+    expect("a delivery after it", after.code(), "already_handled")?;
+    expect("runs of the handler", runs.load(Ordering::SeqCst), 1)
 }
 
 async fn stale_token(store: &impl SeenKeys, prefix: &str, times: StoreTimes) -> Checked {

@@ -8,6 +8,9 @@
 mod binary;
 #[path = "bounds.rs"]
 mod bounds;
+#[cfg(all(feature = "server", unix))]
+#[path = "broken_pipe.rs"]
+mod broken_pipe;
 #[path = "common/mod.rs"]
 mod common;
 #[path = "delivery_profile.rs"]

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use attio_webhooks::error::BoxError;
 use attio_webhooks::receive::{Claim, ClaimToken, MemorySeenKeys, SeenKeys, Settled};
@@ -32,6 +32,8 @@ struct Bugs {
     complete_ignores_token: bool,
     /// Keys are cut to 64 bytes (a VARCHAR(64) column).
     truncates_keys: bool,
+    /// No `lease`/`renew` (a store written for 0.2, on the defaults).
+    no_renewal: bool,
 }
 
 #[derive(Clone, PartialEq)]
@@ -72,27 +74,44 @@ impl Broken {
     }
 }
 
-#[async_trait::async_trait]
-impl SeenKeys for Broken {
-    async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
-        let key = self.key(key);
-        let found = self.live(&key);
-        if self.bugs.racy_claim {
-            tokio::task::yield_now().await;
-        }
-        Ok(match found {
+impl Broken {
+    /// What a claim that found `found` answers, writing the claim if free.
+    fn claim_found(
+        &self,
+        key: String,
+        found: Option<State>,
+        entries: &mut HashMap<String, (State, Instant)>,
+    ) -> Claim {
+        match found {
             Some(State::Claimed(_)) => Claim::InProgress,
             Some(State::Done) => Claim::Done,
             None => {
                 let token = ClaimToken::random();
                 let until = Instant::now() + self.times.lease;
-                self.entries
-                    .lock()
-                    .unwrap()
-                    .insert(key, (State::Claimed(token.clone()), until));
+                entries.insert(key, (State::Claimed(token.clone()), until));
                 Claim::Claimed(token)
             }
-        })
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SeenKeys for Broken {
+    async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
+        let key = self.key(key);
+        if self.bugs.racy_claim {
+            // Read, yield, then write: another claimer gets in between.
+            let found = self.live(&key);
+            tokio::task::yield_now().await;
+            return Ok(self.claim_found(key, found, &mut self.entries.lock().unwrap()));
+        }
+        // Read and write under one lock: atomic.
+        let mut entries = self.entries.lock().unwrap();
+        let found = entries
+            .get(&key)
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(state, _)| state.clone());
+        Ok(self.claim_found(key, found, &mut entries))
     }
 
     async fn complete(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
@@ -123,6 +142,25 @@ impl SeenKeys for Broken {
         }
         self.entries.lock().unwrap().remove(&key);
         Ok(Settled::Held)
+    }
+
+    fn lease(&self) -> Option<Duration> {
+        (!self.bugs.no_renewal).then_some(self.times.lease)
+    }
+
+    async fn renew(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        if self.bugs.no_renewal {
+            return Err("does not renew".into());
+        }
+        let key = self.key(key);
+        let mut entries = self.entries.lock().unwrap();
+        match entries.get_mut(&key) {
+            Some((State::Claimed(holder), until)) if holder == token && *until > Instant::now() => {
+                *until = Instant::now() + self.times.lease;
+                Ok(Settled::Held)
+            }
+            _ => Ok(Settled::Lost),
+        }
     }
 }
 
@@ -163,5 +201,13 @@ async fn a_correct_hand_rolled_store_passes_and_each_bug_fails_its_property() {
         ..Bugs::default()
     };
     assert_eq!(broken_properties(truncates).await, ["any_keys"]);
-    assert_eq!(PROPERTIES.len(), 7);
+    let no_renewal = Bugs {
+        no_renewal: true,
+        ..Bugs::default()
+    };
+    assert_eq!(
+        broken_properties(no_renewal).await,
+        ["renewal", "slow_handler"]
+    );
+    assert_eq!(PROPERTIES.len(), 9);
 }

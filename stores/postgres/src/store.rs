@@ -286,4 +286,22 @@ impl SeenKeys for PostgresSeenKeys {
             .await?;
         Ok(held(changed))
     }
+
+    fn lease(&self) -> Option<Duration> {
+        Some(self.lease)
+    }
+
+    /// `UPDATE … SET expires_at = now + lease WHERE key = $1 AND token = $2
+    /// AND expires_at > now`, on the server's clock.
+    async fn renew(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        let client = self.connection().await?;
+        let statement = client.prepare_cached(&self.statements.renew).await?;
+        let changed = client
+            .execute(
+                &statement,
+                &[&digest(key), &token.as_str(), &millis(self.lease)],
+            )
+            .await?;
+        Ok(held(changed))
+    }
 }

@@ -18,6 +18,7 @@ pub(crate) struct Statements {
     pub(crate) claim: String,
     pub(crate) complete: String,
     pub(crate) release: String,
+    pub(crate) renew: String,
     pub(crate) sweep: String,
 }
 
@@ -66,6 +67,11 @@ impl Statements {
                expires_at = statement_timestamp() + $3::bigint * interval '1 millisecond' \
              WHERE key = $1 AND token = $2 AND expires_at > statement_timestamp()"
         );
+        let renew = format!(
+            "UPDATE {table} SET \
+               expires_at = statement_timestamp() + $3::bigint * interval '1 millisecond' \
+             WHERE key = $1 AND token = $2 AND expires_at > statement_timestamp()"
+        );
         let release = format!(
             "DELETE FROM {table} WHERE key = $1 AND token = $2 AND expires_at > statement_timestamp()"
         );
@@ -95,6 +101,7 @@ impl Statements {
             claim,
             complete,
             release,
+            renew,
             sweep,
         })
     }
@@ -130,7 +137,14 @@ mod tests {
     #[test]
     fn the_name_is_quoted_into_every_statement() {
         let s = Statements::for_table("app.seen").unwrap();
-        for sql in [&s.claim, &s.complete, &s.release, &s.sweep, &s.create] {
+        for sql in [
+            &s.claim,
+            &s.complete,
+            &s.release,
+            &s.renew,
+            &s.sweep,
+            &s.create,
+        ] {
             assert!(sql.contains("\"app\".\"seen\""), "{sql}");
         }
         assert!(s.create.contains("INDEX IF NOT EXISTS \"seen_expires_at\""));

@@ -22,21 +22,44 @@
 //! - `complete` and `release` are scripts that compare the stored value
 //!   with the caller's token before `SET <key> done PX <ttl>` or `DEL`, so a
 //!   holder whose lease ran out cannot settle another holder's claim.
+//! - `renew` is a script that compares the token likewise before
+//!   `PEXPIRE <key> <lease>`: [`Once`](attio_webhooks::receive::Once)
+//!   renews a claim every third of the lease while its handler runs.
 //! - The lease and the time-to-live are the server's `PX` expiries: an
 //!   abandoned claim runs out even if every replica dies.
 //! - A Redis error is an error: [`Once`](attio_webhooks::receive::Once)
 //!   answers 503 and Attio retries (fail closed).
 //!
 //! The connection is a [`redis::aio::ConnectionManager`]: one multiplexed
-//! connection shared by clones, reconnecting after a failure.
+//! connection shared by clones, reconnecting after a failure. Each call
+//! waits at most a connect timeout plus a response timeout (1 s + 1 s by
+//! default, [`RedisSeenKeysBuilder`]), then fails with [`TimedOut`], so a
+//! Redis outage costs a delivery a 503 within 2 s.
+//!
+//! What it needs from Redis (see the README): `appendonly yes` with
+//! `appendfsync always`, and `maxmemory-policy noeviction`, or handled keys
+//! can be forgotten in a restart or under memory pressure, and their
+//! messages run again; replication is asynchronous, so a failover can lose
+//! the last keys too. [`RedisSeenKeys::connect`] checks the settings it
+//! can read and logs a warning naming each that falls short
+//! ([`RedisSeenKeys::check_durability`]).
+
+mod builder;
+mod durability;
 
 use std::time::Duration;
 
 use attio_webhooks::error::BoxError;
 use attio_webhooks::receive::{Claim, ClaimToken, SeenKeys, Settled, DEFAULT_LEASE, DEFAULT_TTL};
 use redis::aio::ConnectionManager;
-use redis::Script;
+use redis::{Script, ScriptInvocation};
 use sha2::{Digest, Sha256};
+
+use builder::bounded;
+pub use builder::{
+    RedisSeenKeysBuilder, TimedOut, DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT,
+};
+pub use durability::DurabilityWarning;
 
 /// The prefix of every key a new store writes.
 pub const DEFAULT_PREFIX: &str = "attio-webhooks:seen:";
@@ -47,6 +70,8 @@ const COMPLETE: &str = include_str!("complete.lua");
 
 const RELEASE: &str = include_str!("release.lua");
 
+const RENEW: &str = include_str!("renew.lua");
+
 /// A [`SeenKeys`] store in Redis, shared by every replica that uses the
 /// same server and prefix. Clones share the connection.
 #[derive(Clone)]
@@ -55,9 +80,11 @@ pub struct RedisSeenKeys {
     prefix: String,
     lease: Duration,
     ttl: Duration,
+    call_timeout: Duration,
     claim: Script,
     complete: Script,
     release: Script,
+    renew: Script,
 }
 
 impl std::fmt::Debug for RedisSeenKeys {
@@ -66,29 +93,41 @@ impl std::fmt::Debug for RedisSeenKeys {
             .field("prefix", &self.prefix)
             .field("lease", &self.lease)
             .field("ttl", &self.ttl)
+            .field("call_timeout", &self.call_timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl RedisSeenKeys {
     /// Connects to the Redis at `url` (`redis://host:port/db`), with
-    /// [`DEFAULT_PREFIX`], and attio-webhooks' [`DEFAULT_LEASE`] and
-    /// [`DEFAULT_TTL`].
+    /// [`DEFAULT_PREFIX`], attio-webhooks' [`DEFAULT_LEASE`] and
+    /// [`DEFAULT_TTL`], and [`DEFAULT_CONNECT_TIMEOUT`] and
+    /// [`DEFAULT_RESPONSE_TIMEOUT`]: `builder(url).connect()`.
     pub async fn connect(url: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
-        Ok(Self::new(ConnectionManager::new(client).await?))
+        Self::builder(url).connect().await
     }
 
-    /// A store over a connection you set up (timeouts, TLS, retries).
+    /// Connects to the Redis at `url` with the timeouts you set; see
+    /// [`RedisSeenKeysBuilder`].
+    pub fn builder(url: &str) -> RedisSeenKeysBuilder {
+        RedisSeenKeysBuilder::new(url)
+    }
+
+    /// A store over a connection you set up (TLS, retries). Each call is
+    /// still bounded, by [`DEFAULT_CONNECT_TIMEOUT`] plus
+    /// [`DEFAULT_RESPONSE_TIMEOUT`] unless you set
+    /// [`with_call_timeout`](Self::with_call_timeout).
     pub fn new(connection: ConnectionManager) -> Self {
         Self {
             connection,
             prefix: DEFAULT_PREFIX.to_owned(),
             lease: DEFAULT_LEASE,
             ttl: DEFAULT_TTL,
+            call_timeout: DEFAULT_CONNECT_TIMEOUT + DEFAULT_RESPONSE_TIMEOUT,
             claim: Script::new(CLAIM),
             complete: Script::new(COMPLETE),
             release: Script::new(RELEASE),
+            renew: Script::new(RENEW),
         }
     }
 
@@ -109,6 +148,22 @@ impl RedisSeenKeys {
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
+    }
+
+    /// Sets the longest a store call waits for Redis, reconnecting
+    /// included (at least 1 ms); then it fails with [`TimedOut`].
+    pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Runs a script, bounded by the call timeout.
+    async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        script: &ScriptInvocation<'_>,
+    ) -> Result<T, BoxError> {
+        let mut connection = self.connection.clone();
+        bounded(self.call_timeout, script.invoke_async(&mut connection)).await
     }
 
     fn key(&self, key: &str) -> String {
@@ -134,13 +189,13 @@ fn held(changed: i64) -> Settled {
 impl SeenKeys for RedisSeenKeys {
     async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
         let token = ClaimToken::random();
-        let mut connection = self.connection.clone();
         let found: String = self
-            .claim
-            .key(self.key(key))
-            .arg(format!("claimed:{}", token.as_str()))
-            .arg(millis(self.lease))
-            .invoke_async(&mut connection)
+            .invoke(
+                self.claim
+                    .key(self.key(key))
+                    .arg(format!("claimed:{}", token.as_str()))
+                    .arg(millis(self.lease)),
+            )
             .await?;
         match found.as_str() {
             "claimed" => Ok(Claim::Claimed(token)),
@@ -151,24 +206,40 @@ impl SeenKeys for RedisSeenKeys {
     }
 
     async fn complete(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
-        let mut connection = self.connection.clone();
         let changed: i64 = self
-            .complete
-            .key(self.key(key))
-            .arg(format!("claimed:{}", token.as_str()))
-            .arg(millis(self.ttl))
-            .invoke_async(&mut connection)
+            .invoke(
+                self.complete
+                    .key(self.key(key))
+                    .arg(format!("claimed:{}", token.as_str()))
+                    .arg(millis(self.ttl)),
+            )
             .await?;
         Ok(held(changed))
     }
 
     async fn release(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
-        let mut connection = self.connection.clone();
         let changed: i64 = self
-            .release
-            .key(self.key(key))
-            .arg(format!("claimed:{}", token.as_str()))
-            .invoke_async(&mut connection)
+            .invoke(
+                self.release
+                    .key(self.key(key))
+                    .arg(format!("claimed:{}", token.as_str())),
+            )
+            .await?;
+        Ok(held(changed))
+    }
+
+    fn lease(&self) -> Option<Duration> {
+        Some(self.lease)
+    }
+
+    async fn renew(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
+        let changed: i64 = self
+            .invoke(
+                self.renew
+                    .key(self.key(key))
+                    .arg(format!("claimed:{}", token.as_str()))
+                    .arg(millis(self.lease)),
+            )
             .await?;
         Ok(held(changed))
     }

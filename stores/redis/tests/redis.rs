@@ -12,36 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use attio_webhooks::receive::{Claim, Once, Outcome, SeenKeys};
-use attio_webhooks_redis::RedisSeenKeys;
-use attio_webhooks_testkit::seen_keys_conformance::skip_without_server;
 use attio_webhooks_testkit::seen_keys_conformance::{check, StoreTimes};
 
-const DEFAULT_URL: &str = "redis://127.0.0.1:6390/";
+mod common;
 
-/// A store on the test Redis with a prefix of its own, or `None` (after
-/// saying so) when no Redis answers and this is not CI.
-async fn store() -> Option<RedisSeenKeys> {
-    let url = std::env::var("ATTIO_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-    let connected =
-        tokio::time::timeout(Duration::from_secs(2), RedisSeenKeys::connect(&url)).await;
-    match connected {
-        Ok(Ok(store)) => {
-            Some(store.with_prefix(format!("attio-webhooks-test:{}:", std::process::id())))
-        }
-        failed => {
-            let why = match failed {
-                Ok(Err(e)) => e.to_string(),
-                _ => "no answer within 2 s".to_owned(),
-            };
-            skip_without_server(
-                &format!("Redis at {url}"),
-                why,
-                "scripts/test-servers.sh start",
-            );
-            None
-        }
-    }
-}
+use common::store;
 
 #[tokio::test]
 async fn the_redis_store_keeps_the_protocol() {

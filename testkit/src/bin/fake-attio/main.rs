@@ -53,6 +53,12 @@ fn build(options: &Options) -> FakeAttio {
     builder.build()
 }
 
+/// Writes `text` and a newline to `out`, ignoring a reader that went away
+/// (`fake-attio --help | head`): `println!` would panic on the broken pipe.
+fn say(mut out: impl std::io::Write, text: std::fmt::Arguments<'_>) {
+    let _ = out.write_fmt(text).and_then(|()| out.write_all(b"\n"));
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1).collect(), |k| {
@@ -60,18 +66,24 @@ async fn main() -> ExitCode {
     }) {
         Ok(Parsed::Run(options)) => options,
         Ok(Parsed::Help) => {
-            println!("{}", usage());
+            say(std::io::stdout(), format_args!("{}", usage()));
             return ExitCode::SUCCESS;
         }
         Ok(Parsed::Version) => {
             // The commit comes from ATTIO_WEBHOOKS_COMMIT at build time
             // (scripts/build-image.sh sets it).
             let commit = option_env!("ATTIO_WEBHOOKS_COMMIT").unwrap_or("unknown");
-            println!("fake-attio {} (commit {commit})", env!("CARGO_PKG_VERSION"));
+            say(
+                std::io::stdout(),
+                format_args!("fake-attio {} (commit {commit})", env!("CARGO_PKG_VERSION")),
+            );
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("fake-attio: {message}\n\n{}", usage());
+            say(
+                std::io::stderr(),
+                format_args!("fake-attio: {message}\n\n{}", usage()),
+            );
             return ExitCode::from(2);
         }
     };
