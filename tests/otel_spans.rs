@@ -219,8 +219,8 @@ fn tree(call: &SpanData, attempts: &[&SpanData]) -> String {
             // What the bridge adds about the code and the thread is left out.
             .filter(|kv| {
                 let key = kv.key.as_str();
-                !(key.starts_with("code.") || key.starts_with("thread.") || key == "target")
-                    && !key.ends_with("_ns")
+                let about_code = key.starts_with("code.") || key.starts_with("thread.");
+                !(about_code || key == "target" || key.ends_with("_ns"))
             })
             .map(|kv| format!("{}={}", kv.key, kv.value))
             .collect();
