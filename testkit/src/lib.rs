@@ -34,6 +34,7 @@
 //! | [`fixtures`] | wiremock users | Attio-exact mocks and the OpenAPI checker |
 //! | [`seen_keys_conformance`] | authors of a `SeenKeys` store | the claim-protocol suite |
 //! | `tls` | https receivers on loopback | a loopback certificate |
+//! | [`workspaces`] | suites that run tests in parallel | one fake, many isolated workspaces; a process-wide shared server |
 //!
 //! # How it is built
 //!
@@ -218,6 +219,7 @@ pub mod server;
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 mod workspace;
+pub mod workspaces;
 
 pub use api::{Fault, FaultRule, RecordedRequest, Scope};
 pub use clock::Clock;
