@@ -582,7 +582,7 @@ async fn the_settle_route_waits_for_a_workspaces_deliveries() {
 /// notices; a deleted workspace's token then gets 401, recorded nowhere.
 #[test]
 fn sixty_four_parallel_tests_on_the_shared_server_each_see_only_their_own() {
-    let barrier = Arc::new(std::sync::Barrier::new(64));
+    let barrier = Arc::new(Meeting::default());
     let threads: Vec<_> = (0..64)
         .map(|i| {
             let barrier = Arc::clone(&barrier);
@@ -600,14 +600,35 @@ fn sixty_four_parallel_tests_on_the_shared_server_each_see_only_their_own() {
     }
 }
 
-async fn one_parallel_test(i: usize, barrier: &std::sync::Barrier) {
+/// Where the 64 tests wait for each other, twice; a test that panicked
+/// never arrives, and the others then fail after 30 s instead of waiting
+/// for ever.
+#[derive(Default)]
+struct Meeting(std::sync::atomic::AtomicUsize);
+
+impl Meeting {
+    async fn wait(&self, round: usize) {
+        use std::sync::atomic::Ordering;
+        self.0.fetch_add(1, Ordering::SeqCst);
+        let started = Instant::now();
+        while self.0.load(Ordering::SeqCst) < 64 * round {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "another test failed before round {round}"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}
+
+async fn one_parallel_test(i: usize, barrier: &Meeting) {
     let target = |n: usize| format!("https://t{i}-{n}.test/hook");
     let mut ws = workspaces::shared().workspace();
     ws.client()
         .create_webhook(&target(0), subs())
         .await
         .unwrap();
-    barrier.wait();
+    barrier.wait(1).await;
     let only_mine = |listed: Vec<attio_webhooks::Webhook>, expect: &[String]| {
         let urls: Vec<String> = listed.iter().map(|w| w.target_url.clone()).collect();
         assert_eq!(urls, expect, "test {i} sees another's webhooks");
@@ -654,7 +675,7 @@ async fn one_parallel_test(i: usize, barrier: &std::sync::Barrier) {
         .create_webhook(&target(1), subs())
         .await
         .unwrap();
-    barrier.wait();
+    barrier.wait(2).await;
     let expect: Vec<String> = match i % 4 {
         0 | 1 => vec![target(1)],
         _ => vec![target(0), target(1)],
