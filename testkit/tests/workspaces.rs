@@ -696,3 +696,98 @@ async fn one_parallel_test(i: usize, barrier: &Meeting) {
     }
     assert!(workspaces::shared().fake().requests().is_empty());
 }
+
+/// The binary serves workspaces by default, beside the default workspace
+/// that its own tokens reach, and a workspace is controlled through its
+/// own control token while the server's token makes and deletes them.
+#[tokio::test]
+async fn the_binary_serves_workspaces_beside_its_default_one() {
+    let binary = common::Binary::start(
+        &[],
+        &[
+            ("FAKE_ATTIO_TOKENS", "default-token"),
+            ("FAKE_ATTIO_CONTROL_TOKEN", SERVER_CONTROL),
+        ],
+    );
+    let base = binary.base_url.as_str();
+    let server = ControlClient::new(base, Some(SERVER_CONTROL)).unwrap();
+    let grant = create(&server).await;
+    let http = raw_client();
+    let url = format!("{base}/v2/webhooks");
+    let body = r#"{"data":{"target_url":"https://ws.test/a","subscriptions":[{"event_type":"note.created","filter":null}]}}"#;
+    let made = send(
+        &http,
+        "POST",
+        &url,
+        &[
+            ("authorization", &bearer(&grant.token)),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
+    .await
+    .unwrap();
+    assert_eq!(made.status, 200, "{:?}", made.body);
+    let read_only = send(
+        &http,
+        "POST",
+        &url,
+        &[
+            ("authorization", &bearer(&grant.read_only_token)),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
+    .await
+    .unwrap();
+    assert_eq!(read_only.status, 403);
+    let default = send(
+        &http,
+        "GET",
+        &url,
+        &[("authorization", "Bearer default-token")],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(default.json()["data"], serde_json::json!([]));
+    let own = ControlClient::new(base, Some(&grant.control_token)).unwrap();
+    assert_eq!(own.webhooks().await.unwrap().len(), 1);
+    assert_eq!(own.requests().await.unwrap().into_vec().len(), 2);
+    assert_eq!(server.webhooks().await.unwrap().len(), 0);
+    assert_eq!(server.requests().await.unwrap().into_vec().len(), 1);
+    server.delete_workspace(grant.workspace_id).await.unwrap();
+    assert!(matches!(own.webhooks().await, Err(ControlError::Refused(e)) if e.status_code == 401));
+}
+
+/// What 10,000 empty workspaces cost the binary in resident memory
+/// (printed; BENCHMARKS.md records it), and a bound on it: less than
+/// 32 KiB each.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn ten_thousand_empty_workspaces_fit_in_bounded_memory() {
+    let binary = common::Binary::start(&["--max-workspaces", "10000"], &[]);
+    let base = binary.base_url.clone();
+    let http = raw_client();
+    let url = format!("{base}/__fake/workspaces");
+    // Warm up the allocator and the connection before measuring.
+    for _ in 0..100 {
+        let answer = send(&http, "POST", &url, &[], "").await.unwrap();
+        assert_eq!(answer.status, 200);
+    }
+    let before = binary.rss_bytes().unwrap();
+    let started = Instant::now();
+    for _ in 100..10_000 {
+        let answer = send(&http, "POST", &url, &[], "").await.unwrap();
+        assert_eq!(answer.status, 200);
+    }
+    let took = started.elapsed();
+    let after = binary.rss_bytes().unwrap();
+    let refused = send(&http, "POST", &url, &[], "").await.unwrap();
+    assert_eq!(refused.status, 503);
+    let per = (after.saturating_sub(before)) / 9_900;
+    eprintln!(
+        "10,000 empty workspaces: RSS {before} -> {after} bytes ({per} bytes each), 9,900 creations over HTTP in {took:?}"
+    );
+    assert!(per < 32 << 10, "{per} bytes per workspace");
+}
