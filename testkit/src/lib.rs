@@ -19,6 +19,7 @@
 //! | ready-made events, as Attio's reference shows them | [`samples`] (one per type; the `record.merged` pair; each actor kind) |
 //! | batches, `system` follow-ups, duplicates, reordering and overlapping attempts, as Attio sends them | [`FakeAttio::emit_batch`], [`FakeAttio::redeliver`], [`FakeAttioBuilder::delivery_profile`] with [`DeliveryProfile::attio_like`] |
 //! | an `https://` receiver, as Attio requires, on loopback | `tls::LoopbackCertificate` and [`FakeAttioBuilder::trust_delivery_root`] |
+//! | tests in parallel on one server, each in its own workspace (tokens, webhooks, journal, clock) | [`workspaces::shared`], [`FakeAttio::workspace`], `POST /__fake/workspaces` |
 //!
 //! # Modules, by reader
 //!
