@@ -15,15 +15,15 @@ use crate::fake::{test_retry_policy, FakeAttio};
 use crate::server::FakeServer;
 
 /// The fake every test of this process shares ([`shared`]): served on
-/// `127.0.0.1` by a tokio runtime of its own (two worker threads), so it
-/// outlives each `#[tokio::test]` runtime. It accepts `http://` targets
+/// `127.0.0.1` by a tokio runtime of its own on a thread of its own, so it
+/// outlives each `#[tokio::test]` runtime; the connections of its
+/// clients run there too, beside the server's, so a request crosses
+/// threads only on its way in and out. It accepts `http://` targets
 /// on loopback, for receivers in the tests.
 #[derive(Debug)]
 pub struct SharedServer {
     server: FakeServer,
     transport: SharedTransport,
-    /// Never dropped: the server's runtime lives as long as the process.
-    _runtime: tokio::runtime::Runtime,
 }
 
 static SHARED: OnceLock<SharedServer> = OnceLock::new();
@@ -53,28 +53,28 @@ impl SharedServer {
     /// A new server of the same kind, not the shared one: its own runtime
     /// and port (for a program that wants one, or a test of this one).
     pub fn start() -> std::io::Result<SharedServer> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("fake-attio-shared")
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        let handle = runtime.handle().clone();
         let fake = FakeAttio::builder().allow_loopback_http_targets().build();
         let (sent, served) = std::sync::mpsc::channel();
-        runtime.spawn(async move {
-            let _ = sent.send(fake.serve().await);
-        });
+        std::thread::Builder::new()
+            .name("fake-attio-shared".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let _ = sent.send(fake.serve().await);
+                    std::future::pending::<()>().await
+                })
+            })?;
         let server = served
             .recv()
-            .map_err(|_| std::io::Error::other("the shared fake's runtime stopped"))??;
+            .map_err(|_| std::io::Error::other("the shared fake's thread stopped"))??;
         let transport = SharedTransport {
             inner: HyperTransport::new().map_err(std::io::Error::other)?,
-            runtime: runtime.handle().clone(),
+            runtime: handle,
         };
-        Ok(SharedServer {
-            server,
-            transport,
-            _runtime: runtime,
-        })
+        Ok(SharedServer { server, transport })
     }
 
     /// `http://127.0.0.1:<port>`.
