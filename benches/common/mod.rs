@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 mod interleave;
+pub mod one_test;
 pub mod same_bytes;
 #[allow(unused_imports)] // each bench uses one or the other
 pub use interleave::{interleaved, interleaved_async};

@@ -10,8 +10,8 @@ use attio_webhooks::{
 };
 
 use crate::api::{
-    Config, ControlAccess, Dispatcher, FakeState, FaultRule, RecordedRequest, Scope, SeedInput,
-    Tokens,
+    Config, ControlAccess, Dispatcher, FakeState, FaultRule, RecordedRequest, Registry, Scope,
+    SeedInput, Tokens,
 };
 use crate::bounded::LogSnapshot;
 use crate::clock::Clock;
@@ -304,13 +304,21 @@ impl FakeAttioBuilder {
             delivery_profile: self.delivery_profile,
             delivery_roots: self.delivery_roots,
         };
+        let registry = Registry::new(
+            config.clone(),
+            #[cfg(feature = "server")]
+            self.log_requests,
+        );
         let state = Arc::new(FakeState::new(config, self.clock.unwrap_or_default()));
         #[cfg(feature = "server")]
         if let Some(format) = self.log_requests {
             state.deliveries.log_attempts(format);
         }
         FakeAttio {
-            dispatcher: Arc::new(Dispatcher::new(Arc::clone(&state))),
+            dispatcher: Arc::new(Dispatcher::new(
+                Arc::clone(&state),
+                Some(Arc::new(registry)),
+            )),
             state,
             #[cfg(feature = "server")]
             log_requests: self.log_requests,
@@ -584,9 +592,19 @@ impl FakeAttio {
         self.state.deliveries.settle().await;
     }
 
-    #[cfg(feature = "server")]
     pub(crate) fn dispatcher(&self) -> &Arc<Dispatcher> {
         &self.dispatcher
+    }
+
+    /// A fake over one created workspace's state: its own dispatcher,
+    /// which holds no workspaces of its own.
+    pub(crate) fn over_workspace(&self, state: Arc<FakeState>) -> FakeAttio {
+        FakeAttio {
+            dispatcher: Arc::new(Dispatcher::new(Arc::clone(&state), None)),
+            state,
+            #[cfg(feature = "server")]
+            log_requests: self.log_requests,
+        }
     }
 
     #[cfg(feature = "server")]

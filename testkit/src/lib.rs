@@ -19,6 +19,7 @@
 //! | ready-made events, as Attio's reference shows them | [`samples`] (one per type; the `record.merged` pair; each actor kind) |
 //! | batches, `system` follow-ups, duplicates, reordering and overlapping attempts, as Attio sends them | [`FakeAttio::emit_batch`], [`FakeAttio::redeliver`], [`FakeAttioBuilder::delivery_profile`] with [`DeliveryProfile::attio_like`] |
 //! | an `https://` receiver, as Attio requires, on loopback | `tls::LoopbackCertificate` and [`FakeAttioBuilder::trust_delivery_root`] |
+//! | tests in parallel on one server, each in its own workspace (tokens, webhooks, journal, clock) | [`workspaces::shared`], [`FakeAttio::workspace`], `POST /__fake/workspaces` |
 //!
 //! # Modules, by reader
 //!
@@ -34,6 +35,7 @@
 //! | [`fixtures`] | wiremock users | Attio-exact mocks and the OpenAPI checker |
 //! | [`seen_keys_conformance`] | authors of a `SeenKeys` store | the claim-protocol suite |
 //! | `tls` | https receivers on loopback | a loopback certificate |
+//! | [`workspaces`] | suites that run tests in parallel | one fake, many isolated workspaces; a process-wide shared server |
 //!
 //! # How it is built
 //!
@@ -218,6 +220,7 @@ pub mod server;
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 mod workspace;
+pub mod workspaces;
 
 pub use api::{Fault, FaultRule, RecordedRequest, Scope};
 pub use clock::Clock;

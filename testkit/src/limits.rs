@@ -32,8 +32,12 @@ macro_rules! idle_timeout_secs {
 /// | `max_connections` | 256 | the connection that matters least is closed to make room: one that has not begun a request (oldest first, after a 250 ms grace), else the one idle longest; with every one running a request, up to `control_connections` more are admitted, then new ones wait in the OS backlog |
 /// | `control_connections` | 8 | beyond `max_connections`, only while every connection runs a request: on these the control routes and the health route are answered and API requests get 503 with `Retry-After: 1`, so a saturated API (delay faults, say) never locks out the controls |
 /// | `shutdown_grace` | 5 s | requests still running at shutdown are cut off |
+/// | `workspaces` | 1,000 | creating another workspace ([`crate::workspaces`]) answers 503 `workspace_limit` |
+/// | `workspaces_resident_bytes` | 1 GiB | while the process's resident memory (RSS, as Linux reports it; not checked elsewhere) is over it, creating a workspace answers 503 `workspace_limit` |
+/// | `workspace_bytes` | 16 MiB | each created workspace's `recorded_bytes`, `delivery_log_bytes` and `stored_bytes` are at most this (its share of the memory) |
+/// | `workspace_idle_timeout` | 10 min | a workspace created over HTTP that gets no request for this long is deleted (one a Rust handle holds never is) |
 ///
-/// The last six apply to the HTTP doors ([`crate::FakeAttio::serve`] and
+/// The six before `workspaces` apply to the HTTP doors ([`crate::FakeAttio::serve`] and
 /// the `fake-attio` binary).
 ///
 /// ```
@@ -84,6 +88,17 @@ pub struct Limits {
     pub control_connections: usize,
     /// How long a stopping server lets running requests finish.
     pub shutdown_grace: Duration,
+    /// How many workspaces ([`crate::workspaces`]) may exist besides the
+    /// default one.
+    pub workspaces: usize,
+    /// The process's resident memory above which no workspace is created.
+    pub workspaces_resident_bytes: u64,
+    /// The most each created workspace may keep of recorded requests, of
+    /// delivery log and of webhooks, in bytes each.
+    pub workspace_bytes: usize,
+    /// How long a workspace created over HTTP may go without a request
+    /// before it is deleted.
+    pub workspace_idle_timeout: Duration,
 }
 
 /// How long a keep-alive connection may sit idle between requests by
@@ -115,6 +130,10 @@ impl Default for Limits {
             max_connections: 256,
             control_connections: 8,
             shutdown_grace: Duration::from_secs(5),
+            workspaces: 1_000,
+            workspaces_resident_bytes: 1 << 30,
+            workspace_bytes: 16 << 20,
+            workspace_idle_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -131,6 +150,13 @@ pub const WRITES_PER_SECOND: u32 = 25;
 /// request runs), so an unbounded delay could hold the fake's whole
 /// connection cap until restart.
 pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(60);
+
+/// How long `POST /__fake/deliveries/settle` waits by default: 10 s.
+pub const DEFAULT_SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest `POST /__fake/deliveries/settle` may wait: 60 s (like
+/// [`MAX_FAULT_DELAY`], each wait holds a connection).
+pub const MAX_SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The most subscriptions one webhook may have: 1,000. Attio documents no
 /// limit; real webhooks have a few (there are 34 event types). The cap

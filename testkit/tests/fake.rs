@@ -39,3 +39,6 @@ mod seen_keys;
 mod snapshot;
 #[path = "snapshots.rs"]
 mod snapshots;
+#[cfg(feature = "server")]
+#[path = "workspaces.rs"]
+mod workspaces;

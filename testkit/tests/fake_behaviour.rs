@@ -668,6 +668,9 @@ impl attio_webhooks::Transport for Routes {
 /// The described path a request's path is an instance of (the one
 /// parameter of a control route, `{idempotency_key}`, put back).
 fn described_path(path: &str) -> String {
+    if path.starts_with("/__fake/workspaces/") {
+        return "/__fake/workspaces/{workspace_id}".to_owned();
+    }
     match path
         .strip_prefix("/__fake/deliveries/")
         .and_then(|rest| rest.strip_suffix("/redeliver"))
@@ -685,7 +688,7 @@ fn described_path(path: &str) -> String {
 #[tokio::test]
 async fn the_control_spec_matches_the_routes_and_the_control_client() {
     let described: HashSet<(String, String)> = common::control_routes().into_iter().collect();
-    assert_eq!(described.len(), 13, "{described:?}");
+    assert_eq!(described.len(), 17, "{described:?}");
 
     let fake = FakeAttio::builder()
         .clock(attio_webhooks_testkit::Clock::manual(
@@ -788,8 +791,21 @@ async fn the_control_spec_matches_the_routes_and_the_control_client() {
         after.now.duration_since(before.now),
         Duration::from_secs(90)
     );
+    control
+        .settle_deliveries(Duration::from_secs(5))
+        .await
+        .unwrap();
     control.reset().await.unwrap();
     assert!(control.webhooks().await.unwrap().is_empty());
+    let grant = control
+        .create_workspace(&attio_webhooks_testkit::workspaces::WorkspaceOptions::new())
+        .await
+        .unwrap();
+    let listed = control.workspaces().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].workspace_id, grant.workspace_id);
+    control.delete_workspace(grant.workspace_id).await.unwrap();
+    assert!(control.workspaces().await.unwrap().is_empty());
     let seen: HashSet<(String, String)> = seen.lock().unwrap().clone();
     assert_eq!(seen, described);
 }

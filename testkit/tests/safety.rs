@@ -33,7 +33,7 @@ async fn a_control_token_guards_every_control_route_and_nothing_else() {
     let http = raw_client();
     let url = |p: &str| format!("{}{p}", server.base_url());
     let routes = control_routes();
-    assert_eq!(routes.len(), 13);
+    assert_eq!(routes.len(), 17);
     for (method, path) in &routes {
         for auth in [None, Some("Bearer wrong"), Some(BEARER), Some("ctl-secret")] {
             let headers: Vec<(&str, &str)> =

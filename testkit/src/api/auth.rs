@@ -71,7 +71,7 @@ impl FromStr for Scope {
 }
 
 /// The bearer token of a request, or the 401 for its absence.
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiErrorBody> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiErrorBody> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Err(errors::unauthorized(errors::NO_AUTHORIZATION));
     };

@@ -14,9 +14,13 @@
 //! | `DELETE /__fake/faults` | | drop all fault rules |
 //! | `POST /__fake/events` | `{"data":Event}`, or a batch: `{"data":[Event, ...]}` or `{"data":{"events":[Event, ...]}}` | deliver an event, or a batch (one message per webhook with every event it accepts): `{"data":[queued],"near_misses":[..]}` |
 //! | `GET /__fake/deliveries` | | `{"data":[attempt],"dropped":N}` |
+//! | `POST /__fake/deliveries/settle` | nothing, or `{"data":{"timeout_seconds":N}}` (default 10, at most 60) | waits until every attempt due by the workspace's clock has been made (the HTTP twin of `FakeAttio::settle_deliveries`): `{}`, or 504 `settle_timeout` |
 //! | `POST /__fake/deliveries/{idempotency_key}/redeliver` | | send a logged message again (404 `unknown_idempotency_key` when the log does not hold it) |
 //! | `GET /__fake/clock` | | `{"data":{"now":..,"manual":..}}` |
 //! | `POST /__fake/clock/advance` | `{"data":{"seconds":N}}` | move a manual clock |
+//!
+//! With workspaces (`super::workspace_routes`), each workspace's control
+//! token opens these routes for that workspace only.
 //!
 //! Answers are `{"data": ...}` (or `{}`), errors Attio-shaped
 //! 400/401/404, and 405 (with `Allow`) for a method a path does not have.
@@ -38,14 +42,22 @@ use super::parse;
 use super::parse::EventsBody;
 use super::recording::RecordedRequest;
 use super::responses;
+use super::settle::SettleFor;
 use super::state::FakeState;
 use crate::delivery::RedeliveryError;
+use crate::limits::{DEFAULT_SETTLE_TIMEOUT, MAX_SETTLE_TIMEOUT};
 use crate::workspace::NearMiss;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Advance {
     seconds: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettleBody {
+    timeout_seconds: f64,
 }
 
 fn clock(state: &FakeState) -> http::Response<Bytes> {
@@ -81,6 +93,7 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("/faults", "DELETE", clear_faults),
     ("/events", "POST", events),
     ("/deliveries", "GET", deliveries),
+    ("/deliveries/settle", "POST", settle),
     ("/clock", "GET", read_clock),
     ("/clock/advance", "POST", advance),
 ];
@@ -154,6 +167,28 @@ struct Refusal<'a> {
 
 fn deliveries(state: &FakeState, _: &Bytes, _: Timestamp) -> Answer {
     Ok(responses::json(200, &state.delivery_log()))
+}
+
+/// An empty answer marked for the door: wait for the deliveries to
+/// settle first (see `super::dispatcher::Settle`).
+fn settle(_: &FakeState, body: &Bytes, _: Timestamp) -> Answer {
+    let timeout = if body.iter().all(u8::is_ascii_whitespace) {
+        DEFAULT_SETTLE_TIMEOUT
+    } else {
+        let asked = parse::control_body::<SettleBody>(body)?.timeout_seconds;
+        Duration::try_from_secs_f64(asked)
+            .ok()
+            .filter(|t| *t <= MAX_SETTLE_TIMEOUT)
+            .ok_or_else(|| {
+                errors::validation(format!(
+                    "timeout_seconds: {asked} is not between 0 and {}",
+                    MAX_SETTLE_TIMEOUT.as_secs()
+                ))
+            })?
+    };
+    let mut response = responses::empty();
+    response.extensions_mut().insert(SettleFor(timeout));
+    Ok(response)
 }
 
 fn redeliver(state: &FakeState, key: &str, _: &Bytes, now: Timestamp) -> Answer {

@@ -7,24 +7,30 @@
 //! 1. **Size cap**: a body over [`crate::Limits::max_body_bytes`] (or one
 //!    a door stopped reading) gets 413 and nothing else happens.
 //! 2. **Route** from method and path. The health route (`GET /__health`)
-//!    is answered at once, for anyone. Control routes (`/__fake/...`) go to
-//!    the control check (404 when control is off, 401 without the control
-//!    token when one is set) and are answered; they are never recorded
-//!    or faulted.
-//! 3. **Record**: every other request is recorded here, whatever its answer.
-//! 4. Unknown route: 404; a known path with another method: 405 with
+//!    is answered at once, for anyone.
+//! 3. **Workspace** from the bearer token (`super::registry`): a created
+//!    workspace's token selects it, a `fake-ws-` token the fake does not
+//!    hold gets 401 (recorded nowhere), anything else goes to the default
+//!    workspace; the rest happens in the workspace selected, at its clock.
+//!    Control routes (`/__fake/...`) go to the control check (the
+//!    workspace's control token; for the default workspace, 404 when
+//!    control is off and 401 without the control token when one is set;
+//!    the server-wide `/__fake/workspaces` routes only through the
+//!    default's) and are answered; they are never recorded or faulted.
+//! 4. **Record**: every other request is recorded here, whatever its answer.
+//! 5. Unknown route: 404; a known path with another method: 405 with
 //!    `Allow`.
-//! 5. **Auth**: 401 for a missing or unknown token, 403 for a missing scope.
-//! 6. **Rate limit**: 429 with `Retry-After` when over budget.
-//! 7. **Faults**: the first matching rule is used up; "before handling"
+//! 6. **Auth**: 401 for a missing or unknown token, 403 for a missing scope.
+//! 7. **Rate limit**: 429 with `Retry-After` when over budget.
+//! 8. **Faults**: the first matching rule is used up; "before handling"
 //!    faults answer now.
-//! 8. **Parse and check** the query or body, outside any lock: 400.
-//! 9. **One short lock** on the workspace applies the operation: 404, 409
-//!    or 200.
-//! 10. "After handling" faults spoil the answer (status, truncation,
+//! 9. **Parse and check** the query or body, outside any lock: 400.
+//! 10. **One short lock** on the workspace applies the operation: 404, 409
+//!     or 200.
+//! 11. "After handling" faults spoil the answer (status, truncation,
 //!     dropped connection, delay).
 //!
-//! Every answer from step 4 on carries a fresh `X-Attio-Execution-Id`, as
+//! Every answer from step 5 on carries a fresh `X-Attio-Execution-Id`, as
 //! Attio's do.
 
 use std::sync::Arc;
@@ -32,13 +38,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::auth::{ControlAccess, Scope};
+use super::auth::{bearer, ControlAccess, Scope};
 use super::errors;
 use super::faults::Fault;
+use super::registry::{Registry, Resolved, Role};
 use super::responses;
 use super::route::Route;
+use super::settle::{Settle, SettleFor};
 use super::state::FakeState;
 use super::webhooks::{self, Answer};
+use super::workspace_routes;
 use crate::clock::Now;
 
 /// A request body as a door hands it over.
@@ -58,11 +67,17 @@ pub(crate) enum Reply {
     Respond(http::Response<Bytes>, Option<Duration>),
     /// Close the connection without an answer.
     Drop,
+    /// Wait until a workspace's deliveries have settled, then answer
+    /// (`POST /__fake/deliveries/settle`).
+    Settle(Settle),
 }
 
 /// Handles requests for one fake; see the module docs for the order.
 pub(crate) struct Dispatcher {
+    /// The default workspace: requests without a workspace token.
     state: Arc<FakeState>,
+    /// The created workspaces; `None` for a workspace's own view.
+    registry: Option<Arc<Registry>>,
 }
 
 /// A summary: the state holds every token, the control token and the
@@ -88,12 +103,13 @@ impl std::fmt::Debug for Dispatcher {
 }
 
 impl Dispatcher {
-    pub(crate) fn new(state: Arc<FakeState>) -> Self {
-        Self { state }
+    pub(crate) fn new(state: Arc<FakeState>, registry: Option<Arc<Registry>>) -> Self {
+        Self { state, registry }
     }
 
-    pub(crate) fn state(&self) -> &FakeState {
-        &self.state
+    /// The created workspaces, unless this is a workspace's own view.
+    pub(crate) fn registry(&self) -> Option<&Arc<Registry>> {
+        self.registry.as_ref()
     }
 
     /// Whether `path` belongs to the control plane (the control routes),
@@ -117,17 +133,23 @@ impl Dispatcher {
     #[cfg(feature = "server")]
     pub(crate) fn listening_on(&self, port: u16) {
         self.state.deliveries.add_own_port(port);
+        if let Some(registry) = &self.registry {
+            registry.listening_on(port);
+        }
     }
 
     /// A door stopped listening on `port`.
     #[cfg(feature = "server")]
     pub(crate) fn stopped_listening(&self, port: u16) {
         self.state.deliveries.remove_own_port(port);
+        if let Some(registry) = &self.registry {
+            registry.stopped_listening(port);
+        }
     }
 
-    /// Handles one request received at `now`.
-    pub(crate) fn handle(&self, request: http::Request<Body>, now: Now) -> Reply {
-        let state = &self.state;
+    /// Handles one request, at the time of the workspace it goes to.
+    pub(crate) fn handle(&self, request: http::Request<Body>) -> Reply {
+        let now = self.state.clock.read();
         let limit = self.max_body_bytes();
         let (parts, body) = request.into_parts();
         let body = match body {
@@ -146,20 +168,30 @@ impl Dispatcher {
             };
             return Reply::Respond(response, None);
         }
+        let token = bearer(request.headers()).ok();
+        let resolved = match &self.registry {
+            Some(registry) => registry.resolve(token),
+            None => Ok(Resolved::Default),
+        };
+        let (state, role) = match &resolved {
+            // A workspace token the registry does not hold: a deleted
+            // workspace's, or a guess. Recorded nowhere.
+            Err(()) => return error(&errors::unauthorized(errors::UNKNOWN_WORKSPACE_TOKEN), now),
+            Ok(Resolved::Default) => (&self.state, None),
+            Ok(Resolved::Workspace(entry, role)) => (&entry.state, Some(*role)),
+        };
+        let now = if role.is_some() {
+            state.clock.read()
+        } else {
+            now
+        };
         if let Route::Control(rest) = route {
-            let control = &state.config.control;
-            if *control == ControlAccess::Off {
-                return error(&errors::no_such_route(method.as_str(), path), now);
-            }
-            let answer = control.authorize(request.headers()).and_then(|()| {
-                super::control::handle(state, method, rest, path, request.body(), now.at)
-            });
-            return respond(answer, now);
+            return self.control(state, role, rest, &request, now);
         }
         // Drawn first, so the journal holds the id the answer carries.
         let execution_id = crate::execution_id::header();
         state.record(&request, now.at, &execution_id);
-        match self.api(route, &request, now) {
+        match api(state, route, &request, now) {
             Reply::Respond(mut response, delay) => {
                 // Names an answer of the API as Attio does: a fresh UUID in
                 // `X-Attio-Execution-Id` (observed on every live answer,
@@ -170,82 +202,135 @@ impl Dispatcher {
                     .insert(attio_webhooks::error::EXECUTION_ID_HEADER, execution_id);
                 Reply::Respond(response, delay)
             }
-            Reply::Drop => Reply::Drop,
+            other => other,
         }
     }
 
-    /// Steps 4 to 10 for a recorded request to `route`.
-    fn api(&self, route: Route<'_>, request: &http::Request<Bytes>, now: Now) -> Reply {
-        let state = &self.state;
+    /// A control route (`rest`, the path after `/__fake`) for the
+    /// workspace `state`, reached as `role` (`None`: the default
+    /// workspace, guarded by the fake's control access).
+    fn control(
+        &self,
+        state: &Arc<FakeState>,
+        role: Option<Role>,
+        rest: &str,
+        request: &http::Request<Bytes>,
+        now: Now,
+    ) -> Reply {
         let path = request.uri().path();
         let method = request.method();
-        match route {
-            Route::Unknown => return error(&errors::no_such_route(method.as_str(), path), now),
-            Route::WrongMethod(allow) => {
-                return Reply::Respond(
-                    responses::method_not_allowed(method.as_str(), path, allow),
-                    None,
-                )
+        let control = &self.state.config.control;
+        if workspace_routes::is_server_route(rest) {
+            let (Some(registry), None) = (&self.registry, role) else {
+                return match role {
+                    Some(_) => error(&errors::unauthorized(errors::SERVER_ROUTE), now),
+                    None => error(&errors::no_such_route(method.as_str(), path), now),
+                };
+            };
+            if *control == ControlAccess::Off {
+                return error(&errors::no_such_route(method.as_str(), path), now);
             }
-            _ => {}
+            let answer = control.authorize(request.headers()).and_then(|()| {
+                workspace_routes::handle(registry, method, rest, path, request.body())
+            });
+            return respond(answer, now);
         }
-        let needed = if route.writes() {
-            Scope::ReadWrite
-        } else {
-            Scope::Read
-        };
-        if let Err(body) = state.config.tokens.authorize(request.headers(), needed) {
-            return error(&body, now);
-        }
-        if !state.admit(route.writes(), now.wall) {
-            return error(&errors::rate_limited(), now);
-        }
-        let fault = state.take_fault(method, path);
-        match fault {
-            Some(Fault::Status { status }) => return error(&errors::for_status(status), now),
-            Some(Fault::RateLimited) => return error(&errors::rate_limited(), now),
-            Some(Fault::RateLimitedFor { seconds }) => {
-                let mut response = responses::json(429, &errors::rate_limited());
-                if seconds > 0 {
-                    response
-                        .headers_mut()
-                        .insert(http::header::RETRY_AFTER, seconds.into());
+        match role {
+            None if *control == ControlAccess::Off => {
+                return error(&errors::no_such_route(method.as_str(), path), now)
+            }
+            None => {
+                if let Err(refused) = control.authorize(request.headers()) {
+                    return error(&refused, now);
                 }
-                return Reply::Respond(response, None);
             }
-            Some(Fault::MalformedBody { status }) => {
-                return Reply::Respond(
-                    responses::raw(
-                        status,
-                        Bytes::from_static(b"{\"data\": [<html>Bad Gateway</html>"),
-                    ),
-                    None,
-                )
+            Some(Role::Api) => {
+                return error(&errors::unauthorized(errors::API_TOKEN_ON_CONTROL), now)
             }
-            Some(Fault::DropConnection) => return Reply::Drop,
-            _ => {}
+            Some(Role::Control) => {}
         }
-        let answer = respond(operation(state, route, request, now), now);
-        match (fault, answer) {
-            (None, answer) => answer,
-            (Some(Fault::Delay { millis }), Reply::Respond(response, _)) => {
-                Reply::Respond(response, Some(Duration::from_millis(millis)))
-            }
-            (Some(Fault::TruncatedBody), Reply::Respond(response, delay)) => {
-                let (parts, body) = response.into_parts();
-                let half = body.slice(..body.len() / 2);
-                Reply::Respond(http::Response::from_parts(parts, half), delay)
-            }
-            (Some(Fault::StatusAfterHandling { status }), _) => {
-                error(&errors::for_status(status), now)
-            }
-            (Some(Fault::DropConnectionAfterHandling), _) => Reply::Drop,
-            (Some(_), answer) => answer,
+        let answer = super::control::handle(state, method, rest, path, request.body(), now.at);
+        match answer {
+            Ok(response) => match response.extensions().get::<SettleFor>() {
+                Some(SettleFor(timeout)) => Reply::Settle(Settle {
+                    deliveries: Arc::clone(&state.deliveries),
+                    timeout: *timeout,
+                }),
+                None => Reply::Respond(response, None),
+            },
+            Err(body) => error(&body, now),
         }
     }
 }
 
-/// Steps 8 and 9 for an API route.
+/// Steps 5 to 11 for a recorded request to `route`.
+fn api(state: &FakeState, route: Route<'_>, request: &http::Request<Bytes>, now: Now) -> Reply {
+    let path = request.uri().path();
+    let method = request.method();
+    match route {
+        Route::Unknown => return error(&errors::no_such_route(method.as_str(), path), now),
+        Route::WrongMethod(allow) => {
+            return Reply::Respond(
+                responses::method_not_allowed(method.as_str(), path, allow),
+                None,
+            )
+        }
+        _ => {}
+    }
+    let needed = if route.writes() {
+        Scope::ReadWrite
+    } else {
+        Scope::Read
+    };
+    if let Err(body) = state.config.tokens.authorize(request.headers(), needed) {
+        return error(&body, now);
+    }
+    if !state.admit(route.writes(), now.wall) {
+        return error(&errors::rate_limited(), now);
+    }
+    let fault = state.take_fault(method, path);
+    match fault {
+        Some(Fault::Status { status }) => return error(&errors::for_status(status), now),
+        Some(Fault::RateLimited) => return error(&errors::rate_limited(), now),
+        Some(Fault::RateLimitedFor { seconds }) => {
+            let mut response = responses::json(429, &errors::rate_limited());
+            if seconds > 0 {
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, seconds.into());
+            }
+            return Reply::Respond(response, None);
+        }
+        Some(Fault::MalformedBody { status }) => {
+            return Reply::Respond(
+                responses::raw(
+                    status,
+                    Bytes::from_static(b"{\"data\": [<html>Bad Gateway</html>"),
+                ),
+                None,
+            )
+        }
+        Some(Fault::DropConnection) => return Reply::Drop,
+        _ => {}
+    }
+    let answer = respond(operation(state, route, request, now), now);
+    match (fault, answer) {
+        (None, answer) => answer,
+        (Some(Fault::Delay { millis }), Reply::Respond(response, _)) => {
+            Reply::Respond(response, Some(Duration::from_millis(millis)))
+        }
+        (Some(Fault::TruncatedBody), Reply::Respond(response, delay)) => {
+            let (parts, body) = response.into_parts();
+            let half = body.slice(..body.len() / 2);
+            Reply::Respond(http::Response::from_parts(parts, half), delay)
+        }
+        (Some(Fault::StatusAfterHandling { status }), _) => error(&errors::for_status(status), now),
+        (Some(Fault::DropConnectionAfterHandling), _) => Reply::Drop,
+        (Some(_), answer) => answer,
+    }
+}
+
+/// Steps 9 and 10 for an API route.
 fn operation(
     state: &FakeState,
     route: Route<'_>,

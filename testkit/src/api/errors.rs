@@ -19,6 +19,10 @@
 //! | 413 | `invalid_request_error` | `payload_too_large` | | the fake's choice |
 //! | 429 | `rate_limit_error` | `rate_limit_exceeded` | | documented |
 //! | 503 (HTTP door at its connection cap) | `internal_server_error` | `at_capacity` | | the fake's choice |
+//! | 401 (a workspace token that is not, or no longer, valid; a workspace's token on a route it does not open) | `auth_error` | `unauthorized` | the fake's wording | the fake's choice (workspaces are the fake's own) |
+//! | 404 (`DELETE /__fake/workspaces/{id}` of no workspace) | `invalid_request_error` | `unknown_workspace` | | the fake's choice |
+//! | 503 (no room for another workspace) | `internal_server_error` | `workspace_limit` | | the fake's choice |
+//! | 504 (`POST /__fake/deliveries/settle` past its timeout) | `internal_server_error` | `settle_timeout` | | the fake's choice |
 //! | other 5xx | `internal_server_error` | `internal_error` | | the fake's choice |
 
 use attio_webhooks::error::{ApiErrorBody, ErrorType, PathSegment, ValidationError};
@@ -103,6 +107,19 @@ pub(crate) fn conflict(message: impl Into<String>) -> ApiErrorBody {
 /// Attio's 401 message for a token it does not know, observed live
 /// (rbeene/attio_ruby's capture, 2025-07-27; segevsh/w6w-apps).
 pub(crate) const UNKNOWN_TOKEN: &str = "The API Key provided could not be found. This is most commonly caused by the token having been revoked.";
+
+/// The 401 message for a workspace token the fake does not hold: its
+/// workspace was deleted (or dropped for idleness), or it was never issued.
+pub(crate) const UNKNOWN_WORKSPACE_TOKEN: &str =
+    "This workspace token is not valid: its workspace was deleted, or it was never issued.";
+
+/// The 401 message for a workspace's token on the server-wide workspace routes.
+pub(crate) const SERVER_ROUTE: &str =
+    "The workspace routes (/__fake/workspaces) need the server's control token, not a workspace's.";
+
+/// The 401 message for a workspace's API token on a control route.
+pub(crate) const API_TOKEN_ON_CONTROL: &str =
+    "The control routes need the workspace's control token, not an API token.";
 
 /// 401 `auth_error`/`unauthorized`: missing, malformed or unknown bearer
 /// token.
@@ -196,6 +213,39 @@ pub(crate) fn unknown_idempotency_key(key: &str) -> ApiErrorBody {
             key: key.to_owned(),
         }
         .to_string(),
+    )
+}
+
+/// 404 `unknown_workspace`: `DELETE /__fake/workspaces/{id}` of no workspace.
+pub(crate) fn unknown_workspace(id: &str) -> ApiErrorBody {
+    ApiErrorBody::new(
+        404,
+        ErrorType::InvalidRequest,
+        ErrorCode::from("unknown_workspace"),
+        format!("The fake holds no workspace {id:?} (deleted, expired, or never created)."),
+    )
+}
+
+/// 503 `workspace_limit`: no room for another workspace, and why.
+pub(crate) fn workspace_limit(refused: &super::workspaces::CreateWorkspaceError) -> ApiErrorBody {
+    ApiErrorBody::new(
+        503,
+        ErrorType::from("internal_server_error"),
+        ErrorCode::from("workspace_limit"),
+        refused.to_string(),
+    )
+}
+
+/// 504 `settle_timeout`: deliveries still due after `timeout`.
+pub(crate) fn settle_timeout(timeout: std::time::Duration) -> ApiErrorBody {
+    ApiErrorBody::new(
+        504,
+        ErrorType::from("internal_server_error"),
+        ErrorCode::from("settle_timeout"),
+        format!(
+            "Deliveries were still due or in flight after {} s.",
+            timeout.as_secs_f64()
+        ),
     )
 }
 

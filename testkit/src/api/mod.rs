@@ -10,11 +10,15 @@ mod faults;
 mod parse;
 mod rate_limit;
 mod recording;
+mod registry;
 pub(crate) mod responses;
 mod route;
+mod settle;
 mod state;
 pub(crate) mod validation;
 pub(crate) mod webhooks;
+mod workspace_routes;
+mod workspaces;
 
 pub use auth::{Scope, UnknownScope};
 pub use faults::{Fault, FaultRule};
@@ -22,8 +26,12 @@ pub use recording::{RecordedRequest, CREDENTIAL_HEADERS};
 #[cfg(feature = "fixtures")]
 pub(crate) use responses::retry_after_next_second;
 pub use route::{CONTROL_PREFIX, HEALTH_PATH};
+pub use workspaces::{
+    CreateWorkspaceError, RateLimits, WorkspaceGrant, WorkspaceOptions, WorkspaceSummary,
+};
 
 pub(crate) use auth::{ControlAccess, Tokens};
 pub(crate) use dispatcher::{Body, Dispatcher, Reply};
 pub(crate) use parse::SeedInput;
+pub(crate) use registry::Registry;
 pub(crate) use state::{Config, FakeState};

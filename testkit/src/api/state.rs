@@ -29,7 +29,7 @@ use crate::locked::Locked;
 use crate::workspace::{check_new, random_secret, Prepared, Seed, Workspace, WorkspaceLimits};
 
 /// How a fake was configured; fixed once built.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Config {
     pub(crate) workspace_id: WorkspaceId,
     pub(crate) targets: TargetUrlPolicy,

@@ -14,7 +14,9 @@ use http::{header, Method};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{FaultRule, RecordedRequest, CONTROL_PREFIX};
+use crate::api::{
+    FaultRule, RecordedRequest, WorkspaceGrant, WorkspaceOptions, WorkspaceSummary, CONTROL_PREFIX,
+};
 use crate::bounded::LogSnapshot;
 use crate::delivery::{DeliveryAttempt, Emitted, QueuedDelivery};
 use crate::workspace::Seed;
@@ -35,6 +37,10 @@ pub enum ControlError {
     /// bounded log, or cleared by a reset); 404 `unknown_idempotency_key`.
     #[error("the fake has no delivery with Idempotency-Key {0:?} in its log")]
     UnknownIdempotencyKey(String),
+    /// [`ControlClient::create_workspace`]: the fake is at one of its
+    /// workspace limits (503 `workspace_limit`); the body says which.
+    #[error("the fake has no room for another workspace: {}", .0.message)]
+    WorkspaceLimit(ApiErrorBody),
     /// An answer that is not what the route sends (not a fake, or another
     /// version of it).
     #[error("the fake's answer does not decode: {0}")]
@@ -64,6 +70,11 @@ struct Answer<T> {
 #[derive(Serialize)]
 struct Advance {
     seconds: f64,
+}
+
+#[derive(Serialize)]
+struct SettleBody {
+    timeout_seconds: f64,
 }
 
 /// A typed client for a running fake's control routes.
@@ -215,6 +226,58 @@ impl<T: Transport> ControlClient<T> {
     /// `GET /__fake/deliveries`: every delivery attempt so far.
     pub async fn deliveries(&self) -> Result<LogSnapshot<DeliveryAttempt>, ControlError> {
         self.call(Method::GET, "/deliveries", None).await
+    }
+
+    /// `POST /__fake/deliveries/settle`: waits until every attempt due by
+    /// the fake's clock has been made (the HTTP twin of
+    /// [`crate::FakeAttio::settle_deliveries`]), for at most `timeout`
+    /// ([`crate::limits::MAX_SETTLE_TIMEOUT`] at most); past it,
+    /// [`ControlError::Refused`] with 504 `settle_timeout`.
+    pub async fn settle_deliveries(&self, timeout: Duration) -> Result<(), ControlError> {
+        let body = encode(&Data {
+            data: SettleBody {
+                timeout_seconds: timeout.as_secs_f64(),
+            },
+        })?;
+        self.call_empty(Method::POST, "/deliveries/settle", Some(body))
+            .await
+    }
+
+    /// `POST /__fake/workspaces` (the server's control token): a new
+    /// isolated workspace, its id and tokens (see [`crate::workspaces`]);
+    /// [`ControlError::WorkspaceLimit`] at a cap.
+    pub async fn create_workspace(
+        &self,
+        options: &WorkspaceOptions,
+    ) -> Result<WorkspaceGrant, ControlError> {
+        let body = encode(&Data { data: options })?;
+        match self
+            .call_data(Method::POST, "/workspaces", Some(body))
+            .await
+        {
+            Err(ControlError::Refused(refusal))
+                if refusal.status_code == 503 && refusal.code.as_str() == "workspace_limit" =>
+            {
+                Err(ControlError::WorkspaceLimit(refusal))
+            }
+            answer => answer,
+        }
+    }
+
+    /// `GET /__fake/workspaces` (the server's control token): every
+    /// created workspace, without its tokens.
+    pub async fn workspaces(&self) -> Result<Vec<WorkspaceSummary>, ControlError> {
+        self.call_data(Method::GET, "/workspaces", None).await
+    }
+
+    /// `DELETE /__fake/workspaces/{workspace_id}` (the server's control
+    /// token): deletes it and revokes its tokens.
+    pub async fn delete_workspace(
+        &self,
+        workspace_id: attio_webhooks::WorkspaceId,
+    ) -> Result<(), ControlError> {
+        self.call_empty(Method::DELETE, &format!("/workspaces/{workspace_id}"), None)
+            .await
     }
 
     /// `GET /__fake/clock`.

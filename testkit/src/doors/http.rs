@@ -269,8 +269,7 @@ async fn serve_one(
                     Ok(collected) => Body::Read(collected.to_bytes()),
                     Err(_) => Body::TooLarge,
                 };
-                let now = dispatcher.state().clock.read();
-                dispatcher.handle(http::Request::from_parts(parts, body), now)
+                dispatcher.handle(http::Request::from_parts(parts, body))
             }
         }
     };
@@ -282,6 +281,7 @@ async fn serve_one(
             Ok(response.map(Full::new))
         }
         Reply::Drop => Err(Dropped),
+        Reply::Settle(settle) => Ok(settle.answer().await.map(Full::new)),
     };
     if let Some((format, method, path)) = line {
         let status = result.as_ref().map_or(0, |r| r.status().as_u16());

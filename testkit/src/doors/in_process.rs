@@ -43,14 +43,14 @@ impl Transport for InProcessTransport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, InProcessError> {
-        let now = self.dispatcher.state().clock.read();
-        match self.dispatcher.handle(request.map(Body::Read), now) {
+        match self.dispatcher.handle(request.map(Body::Read)) {
             Reply::Respond(response, None) => Ok(response),
             Reply::Respond(response, Some(delay)) => {
                 tokio::time::sleep(delay).await;
                 Ok(response)
             }
             Reply::Drop => Err(InProcessError::ConnectionDropped),
+            Reply::Settle(settle) => Ok(settle.answer().await),
         }
     }
 }

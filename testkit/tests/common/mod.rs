@@ -162,9 +162,11 @@ pub async fn send(
 /// Every (method, path) of the control routes, as their OpenAPI
 /// description (`spec/fake-control.openapi.json`) lists them.
 /// A path that routes to the described `path`: its one parameter
-/// (`{idempotency_key}`) filled in with an escaped key no log holds.
+/// (`{idempotency_key}`, `{workspace_id}`) filled in with an escaped key
+/// no log holds, or an id no fake holds.
 pub fn route_instance(path: &str) -> String {
     path.replace("{idempotency_key}", "k%2F1")
+        .replace("{workspace_id}", "00000000-0000-4000-8000-000000000000")
 }
 
 pub fn control_routes() -> Vec<(String, String)> {

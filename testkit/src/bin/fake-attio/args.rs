@@ -69,6 +69,12 @@ options:
   --max-connections N      serve at most N connections at once (default {connections})
   --max-stored-mib N       hold at most N MiB of webhooks (default {stored}); past
                            it, creates answer 400
+  --max-workspaces N       hold at most N workspaces made by
+                           POST /__fake/workspaces besides the default one
+                           (default {workspaces}; 0 makes none); past it, 503
+  --workspace-idle-timeout SECS
+                           delete a workspace made over HTTP after this long
+                           without a request (default {workspace_idle})
   --version                print the version
   --help                   print this help
 
@@ -82,11 +88,15 @@ environment:
                             FILE as --trust-delivery-root
 
 Test controls live under /__fake (reset, seed, requests, faults, events,
-deliveries, clock): see the README of attio-webhooks.",
+deliveries, clock, workspaces): see the README of attio-webhooks. Each
+POST /__fake/workspaces makes an isolated workspace with its own tokens;
+requests without one of those go to the default workspace.",
         header = limits.header_read_timeout.as_secs_f64(),
         idle = limits.idle_timeout.as_secs_f64(),
         connections = limits.max_connections,
         stored = limits.stored_bytes >> 20,
+        workspaces = limits.workspaces,
+        workspace_idle = limits.workspace_idle_timeout.as_secs_f64(),
     )
 }
 
@@ -339,6 +349,16 @@ pub(crate) fn parse_args(
                         format!("--max-stored-mib: {v:?} is not a positive number of MiB")
                     })?;
             }
+            Long("max-workspaces") => {
+                let v = value(&mut parser)?;
+                options.limits.workspaces = v
+                    .parse()
+                    .map_err(|_| format!("--max-workspaces: {v:?} is not a number"))?;
+            }
+            Long("workspace-idle-timeout") => {
+                options.limits.workspace_idle_timeout =
+                    seconds("--workspace-idle-timeout", &value(&mut parser)?)?;
+            }
             Long("version") | Short('V') => return Ok(Parsed::Version),
             Long("help") | Short('h') => return Ok(Parsed::Help),
             other => return Err(other.unexpected().to_string()),
@@ -495,5 +515,26 @@ mod tests {
         let o = options(&["--max-stored-mib", "16"], &[]);
         assert_eq!(o.limits.stored_bytes, 16 << 20);
         assert!(parse(&["--max-stored-mib", "0"], &[]).is_err());
+    }
+
+    #[test]
+    fn workspace_limits() {
+        let o = options(
+            &[
+                "--max-workspaces",
+                "10000",
+                "--workspace-idle-timeout",
+                "2.5",
+            ],
+            &[],
+        );
+        assert_eq!(o.limits.workspaces, 10_000);
+        assert_eq!(o.limits.workspace_idle_timeout, Duration::from_millis(2500));
+        assert_eq!(
+            options(&["--max-workspaces", "0"], &[]).limits.workspaces,
+            0
+        );
+        assert!(parse(&["--max-workspaces", "-1"], &[]).is_err());
+        assert!(parse(&["--workspace-idle-timeout", "0"], &[]).is_err());
     }
 }
