@@ -1,17 +1,29 @@
 """Every test its own workspace on one shared fake. With xdist
 (`pytest -n 4`) against one running fake (`FAKE_ATTIO_URL`, as
-scripts/build-wheel.sh --test runs it) the 64 tests below run four at a
-time on one server; each sees only its own webhooks and journal, also
-after it resets or deletes its workspace, and a deleted workspace's token
-gets 401 and lands in no journal (not the server's default workspace's,
-not its own successor's)."""
+scripts/build-wheel.sh --test runs it against the binary and
+scripts/compose-e2e.py against a container) the 64 tests below run four
+at a time on one server; each sees only its own webhooks and journal,
+also after it resets or deletes its workspace, and a deleted workspace's
+token gets 401 and lands in no journal (not the server's default
+workspace's, not its own successor's).
 
+The settle test's receiver listens on 127.0.0.1, where a fake on this
+machine delivers. A fake in a container reaches the host another way:
+`FAKE_ATTIO_TEST_RECEIVER_BIND` is the address the receiver listens on
+(the docker bridge's) and `FAKE_ATTIO_TEST_RECEIVER_HOST` the name the
+fake delivers to (`host.docker.internal`), as scripts/compose-e2e.py
+sets them."""
+
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from fake_attio import _send
+
+RECEIVER_BIND = os.environ.get("FAKE_ATTIO_TEST_RECEIVER_BIND", "127.0.0.1")
+RECEIVER_HOST = os.environ.get("FAKE_ATTIO_TEST_RECEIVER_HOST", RECEIVER_BIND)
 
 SUBSCRIPTIONS = [{"event_type": "record.created", "filter": None}]
 
@@ -86,10 +98,10 @@ class Slow(BaseHTTPRequestHandler):
 
 
 def test_settle_answers_once_the_delivery_was_attempted(fake_attio):
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    receiver = ThreadingHTTPServer((RECEIVER_BIND, 0), Slow)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     try:
-        target = f"http://127.0.0.1:{receiver.server_port}/hook"
+        target = f"http://{RECEIVER_HOST}:{receiver.server_port}/hook"
         create(fake_attio, target)
         event = {
             "event_type": "record.created",
