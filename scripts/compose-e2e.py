@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The images end to end, with a real docker daemon: run from the repo root
-after scripts/build-image.sh.
+after scripts/build-image.sh and scripts/build-wheel.sh.
 
 Checks the fake's image on its own (size under 15 MB, a non-root user,
 refusal to start without a control token, time to first answer, a clean
@@ -8,8 +8,16 @@ exit 0 on SIGTERM as PID 1, also when the signal comes the moment the port
 accepts), then runs examples/compose/docker-compose.yml: the CLI creates a
 webhook on http://fake-attio:8080, the receiver starts with its secret as a
 compose secret, an event triggered on the fake arrives at
-http://receiver:3000 by service name and is verified there. Everything it
-starts is removed at the end (the images are kept; CI removes them).
+http://receiver:3000 by service name and is verified there. Last, one
+fake container serves pytest-xdist: the wheel (target/wheels) and
+pytest-xdist (.ci/pytest-requirements.txt) in a fresh venv run
+python/tests/test_workspaces.py with four workers attached to the
+container (FAKE_ATTIO_URL), 64 tests each in its own workspace, and its
+settle test's receiver on the host gets a delivery from the container
+through `--add-host host.docker.internal:host-gateway` and
+FAKE_ATTIO_ALLOW_HTTP_TARGETS_TO (the route testkit/README.md gives).
+Everything it starts is removed at the end (the images are kept; CI
+removes them).
 
 Prints one line per check and the figures; exits 1 at the first failure.
 """
@@ -24,6 +32,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +41,11 @@ CLI = ROOT / "target" / "static" / "attio-webhooks"
 FAKE_IMAGE = "fake-attio:local"
 CLI_IMAGE = "attio-webhooks:local"
 IMAGE_LIMIT = 15 * 1000 * 1000
+WHEELS = ROOT / "target" / "wheels"
+PYTEST_REQUIREMENTS = ROOT / ".ci" / "pytest-requirements.txt"
+WORKSPACE_TESTS = ROOT / "python" / "tests" / "test_workspaces.py"
+# test_workspaces.py: 64 isolation tests and the settle test.
+WORKSPACE_TEST_COUNT = 65
 STOP_LIMIT = 1.0
 WAIT = 30.0
 
@@ -255,6 +269,94 @@ def check_compose(figures):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def bridge_gateway():
+    """The host's address on docker's default bridge (host-gateway)."""
+    out = run(["docker", "network", "inspect", "bridge", "--format",
+               "{{range .IPAM.Config}}{{.Gateway}} {{end}}"]).stdout.split()
+    if not out:
+        raise Failed("docker's bridge network has no gateway address")
+    return out[0]
+
+
+def junit_counts(report):
+    """{"tests", "failures", "errors", "skipped"} summed over the suites."""
+    root = ElementTree.parse(report).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    return {
+        key: sum(int(suite.get(key, 0)) for suite in suites)
+        for key in ("tests", "failures", "errors", "skipped")
+    }
+
+
+def check_xdist(figures):
+    wheels = sorted(WHEELS.glob("fake_attio-*.whl"))
+    if len(wheels) != 1:
+        raise Failed(f"expected one wheel in {WHEELS} (run scripts/build-wheel.sh), found {len(wheels)}")
+    control = secrets.token_hex(16)
+    name = f"fake-attio-xdist-{os.getpid()}"
+    scratch = Path(tempfile.mkdtemp(prefix="attio-xdist-"))
+    venv = scratch / "venv"
+    try:
+        started = time.monotonic()
+        run([sys.executable, "-m", "venv", str(venv)])
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        run([*pip, "--require-hashes", "-r", str(PYTEST_REQUIREMENTS)], timeout=300)
+        run([*pip, "--no-deps", str(wheels[0])])
+        figures["xdist_venv_s"] = round(time.monotonic() - started, 3)
+        ok(f"xdist: {wheels[0].name} and pytest-xdist in a fresh venv ({figures['xdist_venv_s']:.1f} s)")
+
+        gateway = bridge_gateway()
+        run([
+            "docker", "run", "-d", "--name", name, "-p", "127.0.0.1::8080",
+            "--add-host", "host.docker.internal:host-gateway",
+            "-e", f"FAKE_ATTIO_CONTROL_TOKEN={control}",
+            "-e", "FAKE_ATTIO_ALLOW_HTTP_TARGETS_TO=host.docker.internal",
+            FAKE_IMAGE,
+        ])
+        base = f"http://127.0.0.1:{published_port(name)}"
+        wait_for("the fake's health", lambda: http("GET", f"{base}/__health")[0] == 200)
+        before = http("GET", f"{base}/__fake/workspaces", control)
+        if before[0] != 200:
+            raise Failed(f"GET /__fake/workspaces answered {before}")
+
+        report = scratch / "junit.xml"
+        env = dict(
+            os.environ,
+            FAKE_ATTIO_URL=base,
+            FAKE_ATTIO_CONTROL_TOKEN=control,
+            FAKE_ATTIO_TEST_RECEIVER_BIND=gateway,
+            FAKE_ATTIO_TEST_RECEIVER_HOST="host.docker.internal",
+        )
+        running = time.monotonic()
+        tests = run(
+            [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             "-n", "4", f"--junitxml={report}", str(WORKSPACE_TESTS)],
+            env=env, timeout=300, check=False,
+        )
+        figures["xdist_pytest_s"] = round(time.monotonic() - running, 3)
+        counts = junit_counts(report) if report.exists() else {"tests": 0}
+        failed = sum(counts.get(key, 0) for key in ("failures", "errors", "skipped"))
+        passed = counts["tests"] - failed
+        if tests.returncode != 0 or passed < WORKSPACE_TEST_COUNT or failed:
+            raise Failed(
+                f"pytest -n 4 against the container: exit {tests.returncode}, {counts}, "
+                f"want {WORKSPACE_TEST_COUNT} passed and none failed or skipped\n"
+                f"--- stdout\n{tests.stdout[-6000:]}\n--- stderr\n{tests.stderr[-3000:]}"
+            )
+        ok(f"xdist: {passed} passed, 0 failed, with 4 workers on one container "
+           f"({figures['xdist_pytest_s']:.1f} s): each test saw only its own workspace, "
+           f"also after a reset or a delete")
+        ok(f"xdist: the settle test's receiver on the host ({gateway}) got its delivery "
+           f"from the container as http://host.docker.internal (--add-host host.docker.internal:host-gateway)")
+        after = http("GET", f"{base}/__fake/workspaces", control)
+        if after != before:
+            raise Failed(f"workspaces left on the container: before {before}, after {after}")
+        ok("xdist: every test's workspace was deleted after it")
+    finally:
+        run(["docker", "rm", "-f", name], check=False)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main():
     figures = {}
     try:
@@ -263,6 +365,7 @@ def main():
         check_image()
         check_start_and_stop(figures)
         check_compose(figures)
+        check_xdist(figures)
     except (Failed, subprocess.TimeoutExpired) as failure:
         print(f"compose-e2e: FAILED: {failure}", file=sys.stderr)
         return 1
