@@ -11,8 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MATURIN_VERSION=1.16.0
-PYTEST_VERSION=9.2.0
-XDIST_VERSION=3.8.0
 tools=target/wheel-tools
 if [ ! -x "$tools/bin/maturin" ]; then
     python3 -m venv "$tools"
@@ -28,7 +26,9 @@ printf '%-60s %8d bytes\n' "$wheel" "$(stat -c %s "$wheel")"
 if [ "${1:-}" = "--test" ]; then
     venv="$(mktemp -d)/venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "$wheel" "pytest==$PYTEST_VERSION" "pytest-xdist==$XDIST_VERSION"
+    # pytest and pytest-xdist pinned with hashes, as compose-e2e.py installs them.
+    "$venv/bin/pip" install --quiet --require-hashes -r .ci/pytest-requirements.txt
+    "$venv/bin/pip" install --quiet --no-deps "$wheel"
     # The command on PATH prints the wheel's version (its file name's second field).
     version="$(basename "$wheel" | cut -d- -f2)"
     printed="$("$venv/bin/fake-attio" --version)"
