@@ -7,6 +7,7 @@
 //! | [`VerifiedDelivery`] as an axum extractor | `axum` | reads the raw body and verifies it with the app state's [`Verifier`] (`FromRef`) |
 //! | `VerifyLayer` | `tower` | the same checks in front of any tower `http` service; puts the [`VerifiedDelivery`] in the request's extensions |
 //! | [`Once`], [`SeenKeys`], [`MemorySeenKeys`] | — | run a handler once per `Idempotency-Key` across Attio's retries |
+//! | [`Inbox`], [`InboxEvent`] | — | store each event durably and answer at once; a store's workers handle them later, in order per record |
 //!
 //! All of them go through [`Verifier::verify`], so every front door
 //! refuses alike:
@@ -108,6 +109,7 @@
 mod axum;
 mod delivery;
 mod event;
+mod inbox;
 mod key_order;
 mod once;
 mod rejection;
@@ -120,6 +122,7 @@ mod verifier;
 
 pub use delivery::{Delivery, PayloadError};
 pub use event::{Actor, ActorType, Event, EventIds};
+pub use inbox::{Accepted, Inbox, InboxEvent, Stored};
 pub use once::{Once, Outcome};
 pub use rejection::ReceiveError;
 pub use seen_keys::{
@@ -128,7 +131,7 @@ pub use seen_keys::{
 };
 pub use signature::{Secrets, SignatureError};
 #[cfg(feature = "tower")]
-pub use tower::{Verify, VerifyLayer};
+pub use tower::{InboxService, Verify, VerifyLayer};
 pub use verifier::{
     DedupeBy, VerifiedDelivery, Verifier, DEFAULT_MAX_BODY_BYTES, IDEMPOTENCY_KEY_HEADER,
 };
