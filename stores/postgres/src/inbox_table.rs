@@ -42,7 +42,7 @@ fn after(n: u8) -> String {
 /// A row's columns as [`crate::inbox`] reads them, in this order.
 const COLUMNS: &str = "id, state, attempts, ordering_key, event_type, dedupe_key, last_error, \
      to_char(accepted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
-     (state = 'ready' AND lease_until > statement_timestamp())";
+     coalesce(state = 'ready' AND lease_until > statement_timestamp(), false)";
 
 impl InboxStatements {
     pub(crate) fn for_table(name: &str) -> Result<Self, Error> {
@@ -152,12 +152,12 @@ impl InboxStatements {
                token = NULL, lease_until = NULL, finished_at = NULL";
         let replay = format!(
             "UPDATE {t} {requeue} WHERE id = $1 \
-               AND NOT (state = 'ready' AND lease_until > statement_timestamp())"
+               AND NOT (state = 'ready' AND coalesce(lease_until > statement_timestamp(), false))"
         );
         let replay_dead = format!("UPDATE {t} {requeue} WHERE state = 'dead'");
         let drop = format!(
             "DELETE FROM {t} WHERE id = $1 \
-               AND NOT (state = 'ready' AND lease_until > statement_timestamp())"
+               AND NOT (state = 'ready' AND coalesce(lease_until > statement_timestamp(), false))"
         );
         Ok(Self {
             name: name.to_owned(),

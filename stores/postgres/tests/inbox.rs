@@ -377,8 +377,11 @@ async fn a_claim_that_runs_out_runs_again_and_the_late_worker_records_nothing() 
     // A worker claims seq 0 and dies (never settles).
     let dead_worker = inbox.claim().await.unwrap().unwrap();
     assert_eq!((seq(&dead_worker), dead_worker.attempt), (0, 1));
-    // Meanwhile nothing of the record may run: not seq 0, not seq 1.
+    // Meanwhile nothing of the record may run: not seq 0, not seq 1; and
+    // an operator cannot replay or drop what a worker holds.
     assert!(inbox.claim().await.unwrap().is_none());
+    assert!(!inbox.replay(dead_worker.id).await.unwrap());
+    assert!(!inbox.drop_event(dead_worker.id).await.unwrap());
     tokio::time::sleep(Duration::from_millis(200)).await;
     let again = inbox.claim().await.unwrap().unwrap();
     assert_eq!((again.id, again.attempt), (dead_worker.id, 2));
