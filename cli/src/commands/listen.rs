@@ -27,7 +27,8 @@ Idempotency-Key kept, credentials such as Authorization and Cookie never), and t
 exact body bytes. `attio-webhooks replay FILE --to URL` sends them again.
 
 --inbox URL stores each verified delivery's events in a durable inbox on that
-PostgreSQL database (creating its table) before answering: 200 once stored, 503 when
+PostgreSQL database (creating its table; done events are deleted after 73 hours)
+before answering: 200 once stored, 503 when
 PostgreSQL fails (Attio retries). Your workers (attio_webhooks_postgres::PostgresInbox::run)
 handle them; `attio-webhooks inbox` shows and replays them.
 
@@ -141,6 +142,9 @@ async fn open_inbox(url: &str, table: &str) -> Result<PostgresInbox, CliError> {
         .migrate()
         .await
         .map_err(|e| CliError::Unreachable(format!("--inbox: {}", with_causes(&e))))?;
+    // Done events are deleted after the time-to-live, so the table holds
+    // what is waiting, dead, or recently done.
+    inbox.spawn_sweeper(std::time::Duration::from_secs(60), 1000);
     Ok(inbox)
 }
 

@@ -125,8 +125,11 @@ impl PostgresInbox {
     /// each claiming and handling events ([`work_once`](Self::work_once))
     /// and waiting [`with_poll_interval`](Self::with_poll_interval) when
     /// there is none. Errors (PostgreSQL down) are logged (`warn`) and
-    /// retried after a wait; they end nothing. Start it on every process
-    /// that should work, as many as you like.
+    /// retried after a wait; they end nothing. A handler that panics
+    /// loses its worker, which is replaced (the event runs again after the
+    /// lease). Dropping the future stops every worker where it stands:
+    /// their events run again once their leases run out. Start it on
+    /// every process that should work, as many as you like.
     ///
     /// ```no_run
     /// # use attio_webhooks_postgres::{PostgresInbox, InboxItem};
@@ -151,11 +154,21 @@ impl PostgresInbox {
     {
         let handler = Arc::new(handler);
         let mut set = tokio::task::JoinSet::new();
-        for _ in 0..workers.max(1) {
+        let spawn = |set: &mut tokio::task::JoinSet<()>| {
             let (inbox, handler) = (self.clone(), handler.clone());
             set.spawn(async move { inbox.work_forever(&*handler).await });
+        };
+        for _ in 0..workers.max(1) {
+            spawn(&mut set);
         }
-        while set.join_next().await.is_some() {}
+        // A worker ends only if its handler panicked: its event runs again
+        // once the lease runs out, and a new worker takes its place.
+        while let Some(ended) = set.join_next().await {
+            if let Err(error) = ended {
+                tracing::warn!(%error, table = %self.statements.name, "inbox: a handler panicked; its event runs again after the lease, and a new worker starts");
+                spawn(&mut set);
+            }
+        }
     }
 
     async fn work_forever<H, Fut, E>(&self, handler: &H)
