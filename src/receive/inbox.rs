@@ -276,3 +276,97 @@ impl Accepted {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receive::signature;
+    use crate::receive::verifier::Verifier;
+    use crate::Secret;
+
+    const WS: &str = "14beef7a-99f7-4534-a87e-70b564330a4c";
+
+    fn verified(body: &str, key: Option<&str>) -> VerifiedDelivery {
+        let secret = Secret::new("s");
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "attio-signature",
+            signature::sign(&secret, body.as_bytes()).parse().unwrap(),
+        );
+        if let Some(key) = key {
+            headers.insert("idempotency-key", key.parse().unwrap());
+        }
+        Verifier::new(secret)
+            .verify(&headers, body.as_bytes())
+            .unwrap()
+    }
+
+    fn delivery(events: &[&str]) -> String {
+        format!(
+            r#"{{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[{}]}}"#,
+            events.join(" , ")
+        )
+    }
+
+    /// Events as Attio's reference writes them (ids shortened): the key
+    /// each is ordered by, written by hand.
+    #[test]
+    fn each_event_is_ordered_by_the_thing_it_is_about() {
+        let cases = [
+            // A comment carries its record at the top level.
+            (
+                r#"{"event_type":"comment.created","id":{"workspace_id":"WS","comment_id":"c"},"thread_id":"t","object_id":"o","record_id":"r","list_id":null,"entry_id":null,"actor":{"type":"workspace-member","id":"m"}}"#,
+                "WS/record/r",
+            ),
+            (
+                r#"{"event_type":"list-entry.updated","id":{"workspace_id":"WS","list_id":"l","entry_id":"e","attribute_id":"a"},"parent_object_id":"o","parent_record_id":"r","actor":{"type":"workspace-member","id":"m"}}"#,
+                "WS/entry/e",
+            ),
+            (
+                r#"{"event_type":"note.created","id":{"workspace_id":"WS","note_id":"n"},"parent_object_id":"o","parent_record_id":"r","actor":{"type":"workspace-member","id":"m"}}"#,
+                "WS/note/n",
+            ),
+            (
+                r#"{"event_type":"list-attribute.created","id":{"workspace_id":"WS","list_id":"l","attribute_id":"a"},"actor":{"type":"workspace-member","id":"m"}}"#,
+                "WS/list/l",
+            ),
+            (
+                r#"{"event_type":"object-attribute.updated","id":{"workspace_id":"WS","object_id":"o","attribute_id":"a"},"actor":{"type":"workspace-member","id":"m"}}"#,
+                "WS/object/o",
+            ),
+            (
+                r#"{"event_type":"task.deleted","id":{"workspace_id":"WS","task_id":"t"},"actor":{"type":"workspace-member","id":"m"}}"#,
+                "WS/task/t",
+            ),
+        ];
+        let events: Vec<String> = cases.iter().map(|(e, _)| e.replace("WS", WS)).collect();
+        let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+        let split = InboxEvent::split(&verified(&delivery(&refs), Some("k"))).unwrap();
+        for ((event, (_, key)), text) in split.iter().zip(&cases).zip(&events) {
+            assert_eq!(event.ordering_key, key.replace("WS", WS));
+            assert_eq!(event.bytes, text.as_bytes(), "exact bytes");
+        }
+        let positions: Vec<u32> = split.iter().map(|e| e.position).collect();
+        assert_eq!(positions, [0, 1, 2, 3, 4, 5]);
+    }
+
+    /// Without an `Idempotency-Key`, a delivery is known by its signed
+    /// bytes: the same bytes again are the same events.
+    #[test]
+    fn without_a_key_the_body_digest_names_the_events() {
+        let body = delivery(&[&format!(
+            r#"{{"event_type":"workspace-member.created","id":{{"workspace_id":"{WS}","workspace_member_id":"w"}},"actor":{{"type":"system","id":null}}}}"#
+        )]);
+        let split = InboxEvent::split(&verified(&body, None)).unwrap();
+        let digest = {
+            use sha2::{Digest, Sha256};
+            const_hex::encode(Sha256::digest(body.as_bytes()))
+        };
+        assert_eq!(split[0].dedupe_key, format!("sha256:{digest}#0"));
+        assert_eq!(split[0].ordering_key, format!("event/sha256:{digest}#0"));
+        assert_eq!(
+            split[0].event().unwrap().event_type.as_str(),
+            "workspace-member.created"
+        );
+    }
+}

@@ -35,7 +35,7 @@
 //! | `attio.event.count` | how many events it carries (once verified) |
 //! | `attio.event.types` | their `event_type`s, comma-joined, at most 256 bytes (then `…`) |
 //! | `attio.idempotency_key.sha256` | the first 16 hex characters of the SHA-256 of the `Idempotency-Key`: it matches a message's retries, not the key |
-//! | `attio.receive.outcome` | `verified`; `refused:missing_signature`, `refused:malformed_signature`, `refused:bad_signature`, `refused:body_too_large`, `refused:bad_payload` or `refused:unreadable_body`; then, from [`Once`], `handled`, `already_handled`, `in_progress`, `failed` or `store_error` |
+//! | `attio.receive.outcome` | `verified`; `refused:missing_signature`, `refused:malformed_signature`, `refused:bad_signature`, `refused:body_too_large`, `refused:bad_payload` or `refused:unreadable_body`; then, from [`Once`], `handled`, `already_handled`, `in_progress`, `failed` or `store_error`; from [`Inbox::accept`], `accepted` or `store_error` |
 //!
 //! Inside it, [`Once`] opens two DEBUG spans: `attio.once.claim` (field
 //! `attio.once.claim`: `claimed`, `done`, `in_progress`, `store_error`)
