@@ -184,6 +184,22 @@ where
 ///     .body(Full::new(Bytes::from(body)))?;
 /// assert_eq!(service.oneshot(signed).await?.status(), 200);
 /// assert_eq!(inbox.0.lock().unwrap()[0].dedupe_key, "k-1#0");
+///
+/// // A store that fails: 503, so Attio retries. No VerifyLayer in front: 500.
+/// struct Down;
+/// #[async_trait::async_trait]
+/// impl Inbox for Down {
+///     async fn store(&self, _: &[InboxEvent]) -> Result<Stored, BoxError> {
+///         Err("connection refused".into())
+///     }
+/// }
+/// let down = VerifyLayer::new(Verifier::new(secret.clone())).layer(InboxService::new(Down));
+/// let signed = http::Request::post("/attio")
+///     .header("attio-signature", signature::sign(&secret, body.as_bytes()))
+///     .body(Full::new(Bytes::from(body)))?;
+/// assert_eq!(down.oneshot(signed).await?.status(), 503);
+/// let bare = http::Request::post("/attio").body(Full::new(Bytes::from(body)))?;
+/// assert_eq!(InboxService::new(Down).oneshot(bare).await.unwrap().status(), 500);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
