@@ -151,6 +151,7 @@ ROWS.append(
 PACKAGES = {
     "redis_claim": ("attio-webhooks-redis", "claim"),
     "postgres_claim": ("attio-webhooks-postgres", "claim"),
+    "postgres_inbox": ("attio-webhooks-postgres", "inbox"),
     "deliveries": ("attio-webhooks-replicas", "deliveries"),
 }
 for store, name, ours, base, what, target in (
@@ -181,6 +182,26 @@ for store, name in (("redis", "Redis"), ("postgres", "PostgreSQL")):
             "unit": ("deliveries/s", per_second(1)),
             "ratio": ("throughput ours / base", lambda ours, base: base / ours),
             "target": None,
+        }
+    )
+
+for group, ours, base, what, unit, target in (
+    ("postgres_inbox_accept", "inbox", "raw_pooled", "inbox store of a 3-event delivery vs the same INSERT raw, pooled", ("deliveries/s", per_second(1)), (">=", 0.9)),
+    ("postgres_inbox_work", "inbox", "raw_skip_locked", "one worker's events: work_once vs a raw SKIP LOCKED claim + done loop", ("events/s", per_second(1)), (">=", 0.9)),
+    ("answer_time", "inbox_accept", "once_50ms_handler", "the answer to Attio, handler of 50 ms: inbox accept vs Once on PostgreSQL", ("us", per_iteration_us), None),
+):
+    ROWS.append(
+        {
+            "row": "inbox",
+            "what": what,
+            "bench": "postgres_inbox",
+            "ours": f"{group}/{ours}",
+            "base": f"{group}/{base}",
+            "unit": unit,
+            "ratio": ("throughput ours / base", lambda ours, base: base / ours)
+            if target
+            else ("time ours / base", lambda ours, base: ours / base),
+            "target": target,
         }
     )
 
@@ -227,7 +248,7 @@ def verdict(target, ratios, ours_values):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--bench", action="append", help="client, fake_server, signature, per_test, receiving, redis_claim, postgres_claim or deliveries")
+    parser.add_argument("--bench", action="append", help="client, fake_server, signature, per_test, receiving, redis_claim, postgres_claim, postgres_inbox or deliveries")
     parser.add_argument("criterion", nargs="*", help="arguments for criterion (after --)")
     args = parser.parse_args()
     benches = args.bench or ["client", "fake_server", "signature"]

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use attio_webhooks::model::Timestamp;
-use attio_webhooks::receive::{Event, ReceiveError, Verifier};
+use attio_webhooks::receive::{Event, Inbox, ReceiveError, Verifier};
 use attio_webhooks::Secret;
 use attio_webhooks_testkit::server::ConnectionCap;
 use bytes::Bytes;
@@ -50,6 +50,8 @@ pub struct Receiver {
     label: &'static str,
     /// Where `listen --record` keeps each delivery.
     recorder: Option<Recorder>,
+    /// Where `listen --inbox` stores each verified delivery before answering.
+    inbox: Option<Arc<dyn Inbox>>,
 }
 
 impl Receiver {
@@ -60,7 +62,15 @@ impl Receiver {
             out,
             label,
             recorder: None,
+            inbox: None,
         }
+    }
+
+    /// Stores each verified delivery in `inbox` before answering: 200 once
+    /// stored, 503 (nothing printed) when the store failed.
+    pub fn with_inbox(mut self, inbox: Arc<dyn Inbox>) -> Self {
+        self.inbox = Some(inbox);
+        self
     }
 
     /// Also keeps every delivery whose body is read whole, verified or
@@ -158,11 +168,31 @@ impl Receiver {
             }
             Ok(Ok(verified)) => verified,
         };
+        let accepted = match &self.inbox {
+            Some(inbox) => Some(inbox.accept(&verified).await),
+            None => None,
+        };
+        if let Some(refused) = accepted.as_ref().filter(|a| a.status() != StatusCode::OK) {
+            eprintln!(
+                "answered a delivery from {peer} with {}: the inbox did not store it: {refused:?}",
+                refused.status().as_u16()
+            );
+            self.record(
+                &parts,
+                &copied,
+                refused.status(),
+                Some(format!("{refused:?}")),
+            );
+            return refused.to_response().map(Full::new);
+        }
         self.record(&parts, &copied, StatusCode::OK, None);
         for event in &verified.delivery().events {
             self.print(event);
         }
-        json(StatusCode::OK, serde_json::json!({ "status": "ok" }))
+        match accepted {
+            Some(stored) => stored.to_response().map(Full::new),
+            None => json(StatusCode::OK, serde_json::json!({ "status": "ok" })),
+        }
     }
 
     /// Appends the request to the recording, if there is one; a failure

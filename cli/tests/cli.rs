@@ -6,6 +6,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "inbox.rs"]
+mod inbox;
 #[path = "manage.rs"]
 mod manage;
 #[path = "probe.rs"]

@@ -5,6 +5,7 @@ use axum_core::body::Body;
 use axum_core::extract::{FromRef, FromRequest, Request};
 use axum_core::response::{IntoResponse, Response};
 
+use crate::receive::inbox::Accepted;
 use crate::receive::once::Outcome;
 use crate::receive::rejection::ReceiveError;
 use crate::receive::verifier::{VerifiedDelivery, Verifier};
@@ -46,5 +47,12 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Outcome<T, E> {
             Outcome::Failed(error) => error.into_response(),
             other => other.to_response().map(Body::from),
         }
+    }
+}
+
+/// [`Accepted::to_response`]: 200 once stored, 503 when the store failed.
+impl IntoResponse for Accepted {
+    fn into_response(self) -> Response {
+        self.to_response().map(Body::from)
     }
 }

@@ -7,6 +7,7 @@
 //! | [`VerifiedDelivery`] as an axum extractor | `axum` | reads the raw body and verifies it with the app state's [`Verifier`] (`FromRef`) |
 //! | `VerifyLayer` | `tower` | the same checks in front of any tower `http` service; puts the [`VerifiedDelivery`] in the request's extensions |
 //! | [`Once`], [`SeenKeys`], [`MemorySeenKeys`] | — | run a handler once per `Idempotency-Key` across Attio's retries |
+//! | [`Inbox`], [`InboxEvent`] | — | store each event durably and answer at once; a store's workers handle them later, in order per record |
 //!
 //! All of them go through [`Verifier::verify`], so every front door
 //! refuses alike:
@@ -34,7 +35,7 @@
 //! | `attio.event.count` | how many events it carries (once verified) |
 //! | `attio.event.types` | their `event_type`s, comma-joined, at most 256 bytes (then `…`) |
 //! | `attio.idempotency_key.sha256` | the first 16 hex characters of the SHA-256 of the `Idempotency-Key`: it matches a message's retries, not the key |
-//! | `attio.receive.outcome` | `verified`; `refused:missing_signature`, `refused:malformed_signature`, `refused:bad_signature`, `refused:body_too_large`, `refused:bad_payload` or `refused:unreadable_body`; then, from [`Once`], `handled`, `already_handled`, `in_progress`, `failed` or `store_error` |
+//! | `attio.receive.outcome` | `verified`; `refused:missing_signature`, `refused:malformed_signature`, `refused:bad_signature`, `refused:body_too_large`, `refused:bad_payload` or `refused:unreadable_body`; then, from [`Once`], `handled`, `already_handled`, `in_progress`, `failed` or `store_error`; from [`Inbox::accept`], `accepted` or `store_error` |
 //!
 //! Inside it, [`Once`] opens two DEBUG spans: `attio.once.claim` (field
 //! `attio.once.claim`: `claimed`, `done`, `in_progress`, `store_error`)
@@ -112,6 +113,7 @@
 mod axum;
 mod delivery;
 mod event;
+mod inbox;
 mod key_order;
 mod once;
 mod rejection;
@@ -126,6 +128,7 @@ mod verifier;
 
 pub use delivery::{Delivery, PayloadError};
 pub use event::{Actor, ActorType, Event, EventIds};
+pub use inbox::{Accepted, Inbox, InboxEvent, Stored};
 pub use once::{Once, Outcome};
 pub use rejection::ReceiveError;
 pub use seen_keys::{
@@ -134,7 +137,7 @@ pub use seen_keys::{
 };
 pub use signature::{Secrets, SignatureError};
 #[cfg(feature = "tower")]
-pub use tower::{Verify, VerifyLayer};
+pub use tower::{InboxService, Verify, VerifyLayer};
 pub use verifier::{
     DedupeBy, VerifiedDelivery, Verifier, DEFAULT_MAX_BODY_BYTES, IDEMPOTENCY_KEY_HEADER,
 };

@@ -1,6 +1,8 @@
 //! [`VerifyLayer`]: delivery verification in front of any tower service
 //! (feature `tower`).
 
+use std::convert::Infallible;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -11,7 +13,8 @@ use tower_service::Service;
 use tracing::Instrument;
 
 use crate::error::BoxError;
-use crate::receive::verifier::Verifier;
+use crate::receive::inbox::Inbox;
+use crate::receive::verifier::{VerifiedDelivery, Verifier};
 
 /// A tower [`Layer`] that verifies each request as an Attio delivery
 /// before the inner service sees it.
@@ -136,6 +139,115 @@ where
                 .instrument(span.clone())
                 .await?;
             Ok(response.map(Either::Left))
+        })
+    }
+}
+
+/// A tower service that stores each delivery in an [`Inbox`] and answers
+/// at once: behind [`VerifyLayer`], one line,
+/// `VerifyLayer::new(verifier).layer(InboxService::new(inbox))`.
+///
+/// It answers [`Accepted::to_response`](crate::receive::Accepted::to_response):
+/// 200 once every event is stored, 503 when the store failed (Attio
+/// retries). A request without a [`VerifiedDelivery`] in its extensions
+/// (no `VerifyLayer` in front) gets 500 and is not stored.
+///
+/// ```
+/// use attio_webhooks::receive::{Inbox, InboxEvent, InboxService, Stored, VerifyLayer, Verifier};
+/// use attio_webhooks::{error::BoxError, receive::signature, Secret};
+/// use bytes::Bytes;
+/// use http_body_util::Full;
+/// use std::sync::Mutex;
+/// use tower::{Layer, ServiceExt};
+///
+/// /// A stand-in store: keeps events in memory.
+/// #[derive(Default)]
+/// struct Kept(Mutex<Vec<InboxEvent>>);
+/// #[async_trait::async_trait]
+/// impl Inbox for Kept {
+///     async fn store(&self, events: &[InboxEvent]) -> Result<Stored, BoxError> {
+///         self.0.lock().unwrap().extend_from_slice(events);
+///         Ok(Stored::new(events.len() as u64, 0))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), BoxError> {
+/// let secret = Secret::new("shh");
+/// let inbox = std::sync::Arc::new(Kept::default());
+/// let service = VerifyLayer::new(Verifier::new(secret.clone())).layer(InboxService::from_arc(inbox.clone()));
+///
+/// let body = r#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[{"event_type":"task.created","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","task_id":"t"},"actor":{"type":"system","id":null}}]}"#;
+/// let signed = http::Request::post("/attio")
+///     .header("attio-signature", signature::sign(&secret, body.as_bytes()))
+///     .header("idempotency-key", "k-1")
+///     .body(Full::new(Bytes::from(body)))?;
+/// assert_eq!(service.oneshot(signed).await?.status(), 200);
+/// assert_eq!(inbox.0.lock().unwrap()[0].dedupe_key, "k-1#0");
+///
+/// // A store that fails: 503, so Attio retries. No VerifyLayer in front: 500.
+/// struct Down;
+/// #[async_trait::async_trait]
+/// impl Inbox for Down {
+///     async fn store(&self, _: &[InboxEvent]) -> Result<Stored, BoxError> {
+///         Err("connection refused".into())
+///     }
+/// }
+/// let down = VerifyLayer::new(Verifier::new(secret.clone())).layer(InboxService::new(Down));
+/// let signed = http::Request::post("/attio")
+///     .header("attio-signature", signature::sign(&secret, body.as_bytes()))
+///     .body(Full::new(Bytes::from(body)))?;
+/// assert_eq!(down.oneshot(signed).await?.status(), 503);
+/// let bare = http::Request::post("/attio").body(Full::new(Bytes::from(body)))?;
+/// assert_eq!(InboxService::new(Down).oneshot(bare).await.unwrap().status(), 500);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct InboxService {
+    inbox: Arc<dyn Inbox>,
+}
+
+impl core::fmt::Debug for InboxService {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("InboxService").finish_non_exhaustive()
+    }
+}
+
+impl InboxService {
+    /// Stores deliveries in `inbox`.
+    pub fn new(inbox: impl Inbox + 'static) -> Self {
+        Self {
+            inbox: Arc::new(inbox),
+        }
+    }
+
+    /// Stores deliveries in a shared inbox.
+    pub fn from_arc(inbox: Arc<dyn Inbox>) -> Self {
+        Self { inbox }
+    }
+}
+
+impl<B> Service<http::Request<B>> for InboxService {
+    type Response = http::Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let inbox = self.inbox.clone();
+        let verified = request.extensions().get::<VerifiedDelivery>().cloned();
+        Box::pin(async move {
+            let Some(verified) = verified else {
+                let mut missing = http::Response::new(Full::new(Bytes::from_static(
+                    br#"{"error":"not_verified","message":"no VerifiedDelivery: put VerifyLayer in front of InboxService"}"#,
+                )));
+                *missing.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                return Ok(missing);
+            };
+            Ok(inbox.accept(&verified).await.to_response().map(Full::new))
         })
     }
 }

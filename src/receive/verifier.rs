@@ -168,6 +168,10 @@ impl Verifier {
     ) -> Result<VerifiedDelivery, ReceiveError> {
         let span = trace::delivery_span(headers.get(&IDEMPOTENCY_KEY_HEADER));
         let checked = span.in_scope(|| self.check(headers, body));
+        let checked = checked.map(|mut verified| {
+            verified.body = Bytes::copy_from_slice(body);
+            verified
+        });
         Self::settle(span, checked)
     }
 
@@ -217,6 +221,7 @@ impl Verifier {
         };
         Ok(VerifiedDelivery {
             delivery,
+            body: Bytes::new(),
             idempotency_key,
             body_digest,
             secret_index,
@@ -290,6 +295,10 @@ impl Verifier {
             }
         };
         let checked = span.in_scope(|| self.check(headers, &body));
+        let checked = checked.map(|mut verified| {
+            verified.body = body.clone();
+            verified
+        });
         let verified = Self::settle(span, checked)?;
         Ok((verified, body))
     }
@@ -307,16 +316,18 @@ impl Verifier {
 #[derive(Clone)]
 pub struct VerifiedDelivery {
     delivery: Delivery,
+    body: Bytes,
     idempotency_key: Option<String>,
     body_digest: Option<String>,
     secret_index: usize,
     span: Span,
 }
 
-/// Equal when the deliveries, keys and secret index are (the span is not compared).
+/// Equal when the deliveries, bodies, keys and secret index are (the span is not compared).
 impl PartialEq for VerifiedDelivery {
     fn eq(&self, other: &Self) -> bool {
         self.delivery == other.delivery
+            && self.body == other.body
             && self.idempotency_key == other.idempotency_key
             && self.body_digest == other.body_digest
             && self.secret_index == other.secret_index
@@ -345,6 +356,12 @@ impl VerifiedDelivery {
     /// The parsed delivery, by value.
     pub fn into_delivery(self) -> Delivery {
         self.delivery
+    }
+
+    /// The body exactly as signed and received (what a durable
+    /// [`Inbox`](crate::receive::Inbox) keeps).
+    pub fn body(&self) -> &Bytes {
+        &self.body
     }
 
     /// The `Idempotency-Key` header: one per message, the same on every

@@ -4,10 +4,11 @@
 use std::net::SocketAddr;
 
 use attio_webhooks::Secret;
+use attio_webhooks_postgres::PostgresInbox;
 use clap::{ArgGroup, Args};
 use tokio::net::TcpListener;
 
-use crate::cli_error::CliError;
+use crate::cli_error::{with_causes, CliError};
 use crate::context::{Ctx, Status};
 use crate::receiver::Receiver;
 use crate::recording::Recorder;
@@ -25,10 +26,17 @@ the outcome) as one JSON line: time, method, path, headers (signatures and
 Idempotency-Key kept, credentials such as Authorization and Cookie never), and the
 exact body bytes. `attio-webhooks replay FILE --to URL` sends them again.
 
+--inbox URL stores each verified delivery's events in a durable inbox on that
+PostgreSQL database (creating its table; done events are deleted after 73 hours)
+before answering: 200 once stored, 503 when
+PostgreSQL fails (Attio retries). Your workers (attio_webhooks_postgres::PostgresInbox::run)
+handle them; `attio-webhooks inbox` shows and replays them.
+
 Examples:
   ATTIO_WEBHOOK_SECRET=... attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET
   attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET --json | jq .event_type
   attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET --record deliveries.jsonl
+  attio-webhooks listen --port 3000 --secret-env ATTIO_WEBHOOK_SECRET --inbox postgres://app@db/app
   attio-webhooks listen --host 0.0.0.0 --port 3000 --secret-file /run/secrets/attio_webhook_secret   # in a container"
 )]
 pub struct ListenArgs {
@@ -53,6 +61,18 @@ pub struct ListenArgs {
     /// A line is at most about 1.4 MiB (bodies are limited to 1 MiB).
     #[arg(long, value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
+    /// Store each verified delivery's events in a durable inbox on this
+    /// PostgreSQL database before answering (503 when it fails).
+    #[arg(
+        long,
+        env = "ATTIO_INBOX_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub inbox: Option<String>,
+    /// The inbox's table (`name` or `schema.name`).
+    #[arg(long, default_value = attio_webhooks_postgres::DEFAULT_INBOX_TABLE, value_name = "NAME", requires = "inbox")]
+    pub inbox_table: String,
 }
 
 /// Serves the receiver until Ctrl-C or SIGTERM.
@@ -75,6 +95,10 @@ pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         return Err(CliError::Usage("the signing secret is empty".to_owned()));
     }
     let recorder = args.record.as_deref().map(Recorder::open).transpose()?;
+    let inbox = match &args.inbox {
+        Some(url) => Some(open_inbox(url, &args.inbox_table).await?),
+        None => None,
+    };
     // Before the port is bound and announced: a signal sent the instant
     // the line below appears stops it cleanly.
     let stop = attio_webhooks_testkit::server::StopSignals::install();
@@ -95,11 +119,33 @@ pub async fn run(args: ListenArgs, ctx: &Ctx<'_>) -> Result<Status, CliError> {
         ));
         receiver = receiver.record_to(recorder);
     }
+    if let Some(inbox) = inbox {
+        ctx.out.progress(&format!(
+            "storing every delivery in the inbox table {}",
+            inbox.table()
+        ));
+        receiver = receiver.with_inbox(std::sync::Arc::new(inbox));
+    }
     tokio::select! {
         () = receiver.serve(listener) => {}
         () = stop.wait() => {}
     }
     Ok(Status::Done)
+}
+
+/// The inbox at `url`, its table created if it is not there.
+async fn open_inbox(url: &str, table: &str) -> Result<PostgresInbox, CliError> {
+    let inbox = PostgresInbox::connect(url)
+        .and_then(|inbox| inbox.with_table(table))
+        .map_err(|e| CliError::Usage(format!("--inbox: {}", with_causes(&e))))?;
+    inbox
+        .migrate()
+        .await
+        .map_err(|e| CliError::Unreachable(format!("--inbox: {}", with_causes(&e))))?;
+    // Done events are deleted after the time-to-live, so the table holds
+    // what is waiting, dead, or recently done.
+    inbox.spawn_sweeper(std::time::Duration::from_secs(60), 1000);
+    Ok(inbox)
 }
 
 /// The most a secret file may hold: Attio's secrets are 64 hex digits.

@@ -8,6 +8,7 @@ mod delete;
 mod dev;
 mod docs;
 mod get;
+mod inbox;
 mod list;
 mod listen;
 mod plan;
@@ -24,8 +25,9 @@ use crate::context::{Ctx, Global, Status};
 
 /// Below the root's `--help`: the exit codes, and examples.
 const ROOT_AFTER_HELP: &str = "\
-Exit codes: 0 success, 2 usage error, 3 Attio refused the request (4xx),
-4 network failure, timeout, 429 or 5xx after retries, 5 `plan --detailed-exitcode`
+Exit codes: 0 success, 2 usage error, 3 Attio refused the request (4xx) or
+`inbox` has no such event, 4 network failure, timeout, 429 or 5xx after retries
+(or `inbox` cannot reach PostgreSQL), 5 `plan --detailed-exitcode`
 found differences, 6 `probe` graded a check failed or `replay` got an answer other
 than 200/202, 1 any other failure (e.g. a file that cannot be written).
 
@@ -39,6 +41,8 @@ Examples:
   attio-webhooks trigger record.created         # in another terminal
   attio-webhooks probe http://localhost:3000/attio --secret-env ATTIO_WEBHOOK_SECRET
   attio-webhooks listen --port 3000 --secret-env S --record deliveries.jsonl
+  attio-webhooks listen --port 3000 --secret-env S --inbox postgres://app@db/app
+  attio-webhooks inbox list --dead
   attio-webhooks replay deliveries.jsonl --to http://localhost:3000/attio --secret-env TEST_SECRET";
 
 /// Manage Attio webhooks, keep them in a file, and develop a receiver locally.
@@ -78,6 +82,8 @@ pub enum Command {
     Redeliver(redeliver::RedeliverArgs),
     /// Receive deliveries: verify each signature and print each event.
     Listen(listen::ListenArgs),
+    /// Operate a durable inbox on PostgreSQL (`listen --inbox`): status, list, show, replay, drop.
+    Inbox(inbox::InboxArgs),
     /// Send recorded deliveries (`listen --record`) again, optionally re-signed for a test secret.
     Replay(replay::ReplayArgs),
     /// Grade any receiver: send deliveries as Attio does (and forged ones) and print a report card.
@@ -105,6 +111,7 @@ pub async fn run(command: Command, global: &Global) -> Result<Status, CliError> 
         Command::Listen(args) => listen::run(args, &ctx).await,
         Command::Probe(args) => probe::run(args, &ctx).await,
         Command::Replay(args) => replay::run(args, &ctx).await,
+        Command::Inbox(args) => inbox::run(args, &ctx).await,
         Command::Completions(args) => docs::completions(args, Cli::command()),
         Command::Man(args) => docs::man(args, Cli::command()),
     }

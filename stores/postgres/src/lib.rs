@@ -33,14 +33,27 @@
 //!
 //! Statements are prepared once per pooled connection (deadpool's
 //! statement cache).
+//!
+//! [`PostgresInbox`] is the durable inbox on the same database: each
+//! delivery's events stored at once (the receiver answers 200 straight
+//! away), then worked off by workers on any number of processes, in order
+//! per record, with retries, dead letters and replay.
 
 #![warn(missing_docs)]
 
 mod error;
+mod inbox;
+mod inbox_admin;
+mod inbox_table;
+mod inbox_worker;
 mod store;
 mod table;
 
 pub use error::Error;
+pub use inbox::{PostgresInbox, DEFAULT_MAX_ATTEMPTS};
+pub use inbox_admin::{InboxRow, InboxStatus};
+pub use inbox_table::DEFAULT_INBOX_TABLE;
+pub use inbox_worker::{InboxItem, Worked};
 pub use store::{PostgresSeenKeys, Recorded};
 pub use table::DEFAULT_TABLE;
 

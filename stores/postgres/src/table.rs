@@ -39,15 +39,22 @@ fn parts(name: &str) -> Result<Vec<&str>, Error> {
     Ok(parts)
 }
 
+/// `name` checked ([`parts`]) and quoted for SQL (`"schema"."name"`),
+/// with its last part unquoted (to name its indexes after).
+pub(crate) fn quoted(name: &str) -> Result<(String, &str), Error> {
+    let parts = parts(name)?;
+    let table = parts
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(".");
+    Ok((table, parts[parts.len() - 1]))
+}
+
 impl Statements {
     pub(crate) fn for_table(name: &str) -> Result<Self, Error> {
-        let parts = parts(name)?;
-        let table = parts
-            .iter()
-            .map(|p| format!("\"{p}\""))
-            .collect::<Vec<_>>()
-            .join(".");
-        let index = format!("\"{}_expires_at\"", parts[parts.len() - 1]);
+        let (table, last) = quoted(name)?;
+        let index = format!("\"{last}_expires_at\"");
         // A claim takes a free key or one whose claim or done record ran
         // out; it returns the row's token: the caller's (claimed), none
         // (done) or another holder's (in progress). One statement, so the
