@@ -216,8 +216,3 @@ impl Inbox for PostgresInbox {
         Ok(Stored::new(new, events.len() as u64 - new))
     }
 }
-
-/// Milliseconds, at least 1.
-pub(crate) fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
-}

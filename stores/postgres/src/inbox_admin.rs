@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio_postgres::Row;
 
 use crate::error::Error;
-use crate::inbox::{millis, PostgresInbox};
+use crate::inbox::PostgresInbox;
+use crate::sweeper::{self, millis};
 
 /// The inbox's counts ([`PostgresInbox::status`]).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -142,22 +143,10 @@ impl PostgresInbox {
     /// (`warn`) and retried at the next turn. Abort the handle to stop it.
     pub fn spawn_sweeper(&self, every: Duration, batch: u32) -> tokio::task::JoinHandle<()> {
         let inbox = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                loop {
-                    match inbox.sweep_done(batch).await {
-                        Ok(deleted) if deleted >= u64::from(batch) => continue,
-                        Ok(_) => break,
-                        Err(error) => {
-                            tracing::warn!(%error, table = %inbox.table(), "could not sweep done inbox events");
-                            break;
-                        }
-                    }
-                }
-            }
+        let table = inbox.table().to_owned();
+        sweeper::spawn(every, batch, table, "done inbox events", move |batch| {
+            let inbox = inbox.clone();
+            async move { inbox.sweep_done(batch).await }
         })
     }
 }

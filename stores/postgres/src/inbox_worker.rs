@@ -12,7 +12,8 @@ use attio_webhooks::receive::{ClaimToken, Event, InboxEvent, PayloadError, Settl
 use tokio_postgres::Row;
 
 use crate::error::Error;
-use crate::inbox::{millis, PostgresInbox};
+use crate::inbox::PostgresInbox;
+use crate::sweeper::millis;
 
 /// The longest error text kept with an event.
 const MAX_ERROR_LEN: usize = 2000;

@@ -47,6 +47,7 @@ mod inbox_admin;
 mod inbox_table;
 mod inbox_worker;
 mod store;
+mod sweeper;
 mod table;
 
 pub use error::Error;

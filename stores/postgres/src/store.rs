@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::{GenericClient, NoTls, Statement};
 
 use crate::error::Error;
+use crate::sweeper::{self, millis};
 use crate::table::{Statements, DEFAULT_TABLE};
 
 /// A [`SeenKeys`] store in a PostgreSQL table, shared by every replica
@@ -140,22 +141,10 @@ impl PostgresSeenKeys {
     /// and retried at the next turn. Abort the handle to stop it.
     pub fn spawn_sweeper(&self, every: Duration, batch: u32) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                loop {
-                    match store.sweep_expired(batch).await {
-                        Ok(deleted) if deleted >= u64::from(batch) => continue,
-                        Ok(_) => break,
-                        Err(error) => {
-                            tracing::warn!(%error, table = %store.statements.name, "could not sweep expired keys");
-                            break;
-                        }
-                    }
-                }
-            }
+        let table = store.statements.name.clone();
+        sweeper::spawn(every, batch, table, "expired keys", move |batch| {
+            let store = store.clone();
+            async move { store.sweep_expired(batch).await }
         })
     }
 
@@ -260,9 +249,6 @@ fn digest(key: &str) -> Vec<u8> {
 }
 
 /// Milliseconds, at least 1.
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
-}
 
 #[async_trait::async_trait]
 impl SeenKeys for PostgresSeenKeys {
