@@ -33,7 +33,9 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 ///   stored; different keys run in parallel. The lease is renewed while
 ///   the handler runs; a worker that dies loses it when it runs out, and
 ///   the event runs again: at least once. For effects exactly once, write
-///   them with [`record_in`](Self::record_in) in one transaction.
+///   them with [`record_in`](Self::record_in) in one transaction. A worker
+///   marks an event done and claims the next in one statement
+///   ([`drain`](Self::drain), which a scheduled job can call too).
 /// - **Fail**: a failed event waits (exponential backoff from
 ///   [`with_backoff`](Self::with_backoff)'s base, doubled each attempt, up
 ///   to its cap, with jitter: a random half to all of it) and runs again;

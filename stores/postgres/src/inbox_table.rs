@@ -23,6 +23,7 @@ pub(crate) struct InboxStatements {
     pub(crate) claim: String,
     pub(crate) heartbeat: String,
     pub(crate) complete: String,
+    pub(crate) complete_and_claim: String,
     pub(crate) record: String,
     pub(crate) fail: String,
     pub(crate) sweep: String,
@@ -87,27 +88,45 @@ impl InboxStatements {
         // event stays `ready` under its lease, so it holds its key's later
         // events back until it is done. SKIP LOCKED: workers claiming at
         // once take different rows.
-        let claim = format!(
-            "UPDATE {t} SET token = $1, lease_until = {lease}, attempts = attempts + 1 \
-             WHERE id = ( \
-               SELECT c.id FROM {t} c \
-               WHERE c.state = 'ready' AND c.not_before <= statement_timestamp() \
-                 AND (c.lease_until IS NULL OR c.lease_until <= statement_timestamp()) \
-                 AND NOT EXISTS ( \
-                   SELECT 1 FROM {t} p WHERE p.ordering_key = c.ordering_key AND p.id < c.id \
-                     AND p.state <> 'done' AND (p.state <> 'dead' OR $3)) \
-               ORDER BY c.id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, dedupe_key, ordering_key, event_type, body, attempts",
-            lease = after(2)
-        );
+        let claim_where = |also: &str, before: &str| {
+            format!(
+                "UPDATE {t} SET token = $1, lease_until = {lease}, attempts = attempts + 1 \
+                 WHERE id = ( \
+                   SELECT c.id FROM {t} c \
+                   WHERE c.state = 'ready' AND c.not_before <= statement_timestamp() {also}\
+                     AND (c.lease_until IS NULL OR c.lease_until <= statement_timestamp()) \
+                     AND NOT EXISTS ( \
+                       SELECT 1 FROM {t} p WHERE p.ordering_key = c.ordering_key AND p.id < c.id \
+                         AND p.state <> 'done' AND (p.state <> 'dead' OR $3) {before}) \
+                   ORDER BY c.id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, dedupe_key, ordering_key, event_type, body, attempts",
+                lease = after(2)
+            )
+        };
+        let claim = claim_where("", "");
         let heartbeat = format!(
             "UPDATE {t} SET lease_until = {lease} WHERE id = $1 AND token = $2",
             lease = after(3)
         );
+        let done = "SET state = 'done', token = NULL, lease_until = NULL, last_error = NULL, \
+               finished_at = coalesce(finished_at, statement_timestamp())";
         let complete = format!(
-            "UPDATE {t} SET state = 'done', token = NULL, lease_until = NULL, last_error = NULL, \
-               finished_at = coalesce(finished_at, statement_timestamp()) \
-             WHERE id = $1 AND token = $2 AND state IN ('ready', 'done')"
+            "UPDATE {t} {done} WHERE id = $1 AND token = $2 AND state IN ('ready', 'done')"
+        );
+        // A worker's steady state, one statement (one round trip, one
+        // commit) an event: `complete` of event $4 (token $5) and `claim`
+        // of the next. Both parts read the same snapshot, in which event
+        // $4 is still open; so the claim counts it as done exactly when
+        // `done` returned it (its token still held), and never takes it.
+        // Column 6: 1 if event $4 was marked done; columns 0-5 are the
+        // claimed event's, NULL when none may run.
+        let complete_and_claim = format!(
+            "WITH done AS (UPDATE {t} {done} \
+               WHERE id = $4 AND token = $5 AND state IN ('ready', 'done') RETURNING id), \
+             claimed AS ({claimed}) \
+             SELECT claimed.*, (SELECT count(*) FROM done) FROM (VALUES (1)) AS one \
+               LEFT JOIN claimed ON true",
+            claimed = claim_where("AND c.id <> $4 ", "AND p.id NOT IN (SELECT id FROM done)")
         );
         // In the handler's own transaction: done with its writes, the
         // token kept so that the worker's `complete` still matches.
@@ -169,6 +188,7 @@ impl InboxStatements {
             claim,
             heartbeat,
             complete,
+            complete_and_claim,
             record,
             fail,
             sweep,
@@ -199,6 +219,7 @@ mod tests {
             &s.claim,
             &s.heartbeat,
             &s.complete,
+            &s.complete_and_claim,
             &s.record,
             &s.fail,
             &s.sweep,

@@ -74,6 +74,37 @@ pub enum Worked {
     Lost,
 }
 
+/// What [`PostgresInbox::drain`] did: how many events ended each way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Drained {
+    /// Handled and marked done.
+    pub done: u64,
+    /// Failed; they run again after the backoff.
+    pub retried: u64,
+    /// Failed their last attempt: dead letters now.
+    pub dead: u64,
+    /// Handled, but their claims ran out and other workers took them
+    /// (or they were replayed or dropped): nothing was recorded.
+    pub lost: u64,
+}
+
+impl Drained {
+    /// Every event handled, however it ended.
+    pub fn handled(&self) -> u64 {
+        self.done + self.retried + self.dead + self.lost
+    }
+
+    fn count(&mut self, worked: Worked) {
+        match worked {
+            Worked::Done => self.done += 1,
+            Worked::Retry => self.retried += 1,
+            Worked::Dead => self.dead += 1,
+            Worked::Lost => self.lost += 1,
+        }
+    }
+}
+
 impl PostgresInbox {
     /// Claims the first event that may run now: ready, due, not leased,
     /// and the earliest open event of its ordering key. `None` when there
@@ -93,7 +124,8 @@ impl PostgresInbox {
 
     /// Claims one event and handles it with `handler` (renewing the lease
     /// meanwhile), then settles it; `None` when no event may run now.
-    /// [`run`](Self::run) is this in a loop on each worker.
+    /// [`drain`](Self::drain) handles events one after another in fewer
+    /// statements.
     pub async fn work_once<H, Fut, E>(&self, handler: &H) -> Result<Option<Worked>, Error>
     where
         H: Fn(InboxItem) -> Fut,
@@ -104,26 +136,69 @@ impl PostgresInbox {
             return Ok(None);
         };
         let (id, token, attempt) = (item.id, item.token.clone(), item.attempt);
-        let result = if attempt > self.max_attempts {
-            // Claims ran out this often without a result: its workers died.
-            Err(format!(
-                "{} attempts; the last ones ended without a result (the worker died or lost its lease)",
-                attempt - 1
-            ))
-        } else {
-            self.with_heartbeat(id, &token, handler(item))
-                .await
-                .map_err(|e| e.to_string())
-        };
-        let worked = match result {
+        Ok(Some(match self.handle(handler, item).await {
             Ok(()) => self.settle_done(id, &token).await,
             Err(error) => self.settle_failed(id, &token, attempt, &error).await,
-        };
-        Ok(Some(worked))
+        }))
+    }
+
+    /// Handles events one after another, as [`work_once`](Self::work_once)
+    /// does, until none may run now or `limit` have been handled; what
+    /// each worker of [`run`](Self::run) does between polls, and what a
+    /// job that empties the inbox on a schedule calls. After a handler
+    /// succeeds, marking its event done and claiming the next go to
+    /// PostgreSQL as one statement: one round trip and one commit an
+    /// event instead of two. No event is left claimed when it returns.
+    /// An error means PostgreSQL failed while claiming; the events
+    /// handled before it are settled.
+    ///
+    /// ```no_run
+    /// # use attio_webhooks_postgres::{Drained, InboxItem, PostgresInbox};
+    /// # async fn demo(inbox: PostgresInbox) -> Result<(), attio_webhooks_postgres::Error> {
+    /// let handler = |item: InboxItem| async move {
+    ///     println!("{} {}", item.id, item.event_type);
+    ///     Ok::<(), String>(())
+    /// };
+    /// let drained: Drained = inbox.drain(&handler, 1_000).await?;
+    /// println!("{} done, {} to retry, {} dead", drained.done, drained.retried, drained.dead);
+    /// # Ok(()) }
+    /// ```
+    pub async fn drain<H, Fut, E>(&self, handler: &H, limit: u64) -> Result<Drained, Error>
+    where
+        H: Fn(InboxItem) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Display,
+    {
+        let mut drained = Drained::default();
+        let mut next = if limit > 0 { self.claim().await? } else { None };
+        while let Some(item) = next.take() {
+            let (id, token, attempt) = (item.id, item.token.clone(), item.attempt);
+            let result = self.handle(handler, item).await;
+            let more = drained.handled() + 1 < limit;
+            match result {
+                Ok(()) if more => match self.complete_and_claim(id, &token).await {
+                    Ok((worked, claimed)) => {
+                        drained.count(worked);
+                        next = claimed;
+                        continue;
+                    }
+                    // Neither happened (one statement): one by one.
+                    Err(_) => drained.count(self.settle_done(id, &token).await),
+                },
+                Ok(()) => drained.count(self.settle_done(id, &token).await),
+                Err(error) => {
+                    drained.count(self.settle_failed(id, &token, attempt, &error).await);
+                }
+            }
+            if more {
+                next = self.claim().await?;
+            }
+        }
+        Ok(drained)
     }
 
     /// Runs `workers` workers in this process until the future is dropped,
-    /// each claiming and handling events ([`work_once`](Self::work_once))
+    /// each handling events as [`drain`](Self::drain) does
     /// and waiting [`with_poll_interval`](Self::with_poll_interval) when
     /// there is none. Errors (PostgreSQL down) are logged (`warn`) and
     /// retried after a wait; they end nothing. A handler that panics
@@ -180,9 +255,8 @@ impl PostgresInbox {
     {
         let mut failures = 0u32;
         loop {
-            match self.work_once(handler).await {
-                Ok(Some(_)) => failures = 0,
-                Ok(None) => {
+            match self.drain(handler, u64::MAX).await {
+                Ok(_) => {
                     failures = 0;
                     tokio::time::sleep(jittered(self.poll)).await;
                 }
@@ -194,6 +268,27 @@ impl PostgresInbox {
                 }
             }
         }
+    }
+
+    /// Runs the handler on `item` (renewing its claim meanwhile), or fails
+    /// it at once if its attempts ran out without a result.
+    async fn handle<H, Fut, E>(&self, handler: &H, item: InboxItem) -> Result<(), String>
+    where
+        H: Fn(InboxItem) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Display,
+    {
+        if item.attempt > self.max_attempts {
+            // Claims ran out this often without a result: its workers died.
+            return Err(format!(
+                "{} attempts; the last ones ended without a result (the worker died or lost its lease)",
+                item.attempt - 1
+            ));
+        }
+        let (id, token) = (item.id, item.token.clone());
+        self.with_heartbeat(id, &token, handler(item))
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Runs `handling`, renewing the claim every third of the lease.
@@ -228,6 +323,41 @@ impl PostgresInbox {
             .execute(&statement, &[&id, &token.as_str(), &millis(self.lease)])
             .await?;
         Ok(held(changed))
+    }
+
+    /// Marks event `id` done and claims the next in one statement
+    /// ([`InboxStatements`](crate::inbox_table::InboxStatements)'
+    /// `complete_and_claim`).
+    async fn complete_and_claim(
+        &self,
+        id: i64,
+        token: &ClaimToken,
+    ) -> Result<(Worked, Option<InboxItem>), Error> {
+        let client = self.connection().await?;
+        let statement = client
+            .prepare_cached(&self.statements.complete_and_claim)
+            .await?;
+        let next = ClaimToken::random();
+        let row = client
+            .query_one(
+                &statement,
+                &[
+                    &next.as_str(),
+                    &millis(self.lease),
+                    &self.strict,
+                    &id,
+                    &token.as_str(),
+                ],
+            )
+            .await?;
+        let worked = match row.get::<_, i64>(6) {
+            1 => Worked::Done,
+            _ => Worked::Lost,
+        };
+        let claimed = row
+            .get::<_, Option<i64>>(0)
+            .map(|_| InboxItem::from_row(&row, next));
+        Ok((worked, claimed))
     }
 
     /// Marks the event done; retried a few times if PostgreSQL fails (if

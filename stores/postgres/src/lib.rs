@@ -54,7 +54,7 @@ pub use error::Error;
 pub use inbox::{PostgresInbox, DEFAULT_MAX_ATTEMPTS};
 pub use inbox_admin::{InboxRow, InboxStatus};
 pub use inbox_table::DEFAULT_INBOX_TABLE;
-pub use inbox_worker::{InboxItem, Worked};
+pub use inbox_worker::{Drained, InboxItem, Worked};
 pub use store::{PostgresSeenKeys, Recorded};
 pub use table::DEFAULT_TABLE;
 

@@ -458,6 +458,119 @@ async fn a_handler_longer_than_the_lease_keeps_its_claim() {
     assert_eq!(count("heartbeat", "done").await, 1);
 }
 
+/// `drain` marks each event done and claims the next in one statement;
+/// the next may be the same record's next event (the statement's own
+/// snapshot still shows the first one open), so one call takes a
+/// record's five events in order.
+#[tokio::test]
+async fn drain_takes_a_records_events_in_order_in_one_call() {
+    let Some(inbox) = inbox("drain").await else {
+        return;
+    };
+    let events: Vec<String> = (0..5).map(|i| event("r", i)).collect();
+    stored(accept(&inbox, &body(&events), "k").await);
+    let ran = Mutex::new(Vec::new());
+    let ok = |item: InboxItem| {
+        ran.lock().unwrap().push(seq(&item));
+        async { Ok::<(), String>(()) }
+    };
+    let drained = inbox.drain(&ok, 100).await.unwrap();
+    assert_eq!((drained.done, drained.handled()), (5, 5));
+    assert_eq!(*ran.lock().unwrap(), [0, 1, 2, 3, 4]);
+    assert_eq!(count("drain", "done").await, 5);
+    assert_eq!(inbox.drain(&ok, 100).await.unwrap().handled(), 0);
+}
+
+/// A drain stops at its limit without leaving the next event claimed,
+/// and counts a failure and goes on to the next event.
+#[tokio::test]
+async fn drain_stops_at_its_limit_with_nothing_claimed_and_counts_failures() {
+    let Some(inbox) = inbox("drain_limit").await else {
+        return;
+    };
+    let inbox = inbox.with_backoff(Duration::from_secs(5), Duration::from_secs(5));
+    let events: Vec<String> = (0..5).map(|i| event(&format!("r{i}"), i)).collect();
+    stored(accept(&inbox, &body(&events), "k").await);
+    let fail_r1 = |item: InboxItem| {
+        let fail = item.ordering_key.ends_with("/r1");
+        async move {
+            if fail {
+                Err("no")
+            } else {
+                Ok(())
+            }
+        }
+    };
+    let drained = inbox.drain(&fail_r1, 3).await.unwrap();
+    assert_eq!(
+        (drained.done, drained.retried, drained.handled()),
+        (2, 1, 3)
+    );
+    let claimed: i64 = sql()
+        .await
+        .unwrap()
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM {} WHERE token IS NOT NULL OR lease_until IS NOT NULL",
+                table("drain_limit")
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(claimed, 0, "an event was left claimed");
+    assert_eq!(count("drain_limit", "ready").await, 3);
+    // The failed one waits out its backoff; the other two run.
+    assert_eq!(inbox.drain(&fail_r1, 100).await.unwrap().done, 2);
+}
+
+/// When a handler's claim was taken over while it ran, marking it done
+/// fails, and the event is still open under the new holder: the same
+/// statement must not claim the record's next event.
+#[tokio::test]
+async fn drain_after_a_lost_claim_leaves_the_records_next_event_waiting() {
+    let Some(inbox) = inbox("drain_lost").await else {
+        return;
+    };
+    stored(accept(&inbox, &body(&[event("r", 0), event("r", 1)]), "k").await);
+    let taken_over = |item: InboxItem| async move {
+        // Another worker takes the event over, as after a lease ran out.
+        sql()
+            .await?
+            .execute(
+                &format!(
+                    "UPDATE {} SET token = 'other worker', lease_until = now() + interval '1 hour' WHERE id = $1",
+                    table("drain_lost")
+                ),
+                &[&item.id],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<(), String>(())
+    };
+    let drained = inbox.drain(&taken_over, 100).await.unwrap();
+    assert_eq!((drained.lost, drained.handled()), (1, 1));
+    let rows = sql()
+        .await
+        .unwrap()
+        .query(
+            &format!(
+                "SELECT token, attempts FROM {} ORDER BY id",
+                table("drain_lost")
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let rows: Vec<(Option<String>, i32)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        rows,
+        [(Some("other worker".to_owned()), 1), (None, 0)],
+        "the record's next event was claimed while its first was held"
+    );
+}
+
 #[tokio::test]
 async fn done_events_are_swept_after_the_ttl_in_bounded_batches_and_dead_ones_kept() {
     let Some(inbox) = inbox("sweep").await else {
