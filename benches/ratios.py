@@ -12,6 +12,11 @@ run meets the target.
     python3 benches/ratios.py --runs 7 --bench client --bench signature
     python3 benches/ratios.py --runs 1 -- --warm-up-time 0.2 --measurement-time 0.5
 
+Rows marked `paired` (benches timed with `interleave::paired_async`) take
+their ratio from the pairs the bench appends to `target/bench-pairs.jsonl`:
+both sides' times from the same windows, summed over the run, so a drift
+between two bench functions' windows does not count against one side.
+
 Arguments after `--` go to criterion. Needs only Python 3 and cargo.
 """
 
@@ -187,7 +192,8 @@ for store, name in (("redis", "Redis"), ("postgres", "PostgreSQL")):
 
 for group, ours, base, what, unit, target in (
     ("postgres_inbox_accept", "inbox", "raw_pooled", "inbox store of a 3-event delivery vs the same INSERT raw, pooled", ("deliveries/s", per_second(1)), (">=", 0.9)),
-    ("postgres_inbox_work", "inbox", "raw_skip_locked", "one worker's events: work_once vs a raw SKIP LOCKED claim + done loop", ("events/s", per_second(1)), (">=", 0.9)),
+    ("postgres_inbox_work", "inbox", "raw_skip_locked", "one worker's events: drain of 32 (done + next claim in one statement) vs 32 turns of a raw SKIP LOCKED claim + done loop", ("events/s", per_second(32)), (">=", 0.9)),
+    ("postgres_inbox_work_one", "inbox", "raw_skip_locked", "one event at a time: work_once vs one turn of the raw loop", ("events/s", per_second(1)), None),
     ("answer_time", "inbox_accept", "once_50ms_handler", "the answer to Attio, handler of 50 ms: inbox accept vs Once on PostgreSQL", ("us", per_iteration_us), None),
 ):
     ROWS.append(
@@ -202,6 +208,8 @@ for group, ours, base, what, unit, target in (
             if target
             else ("time ours / base", lambda ours, base: ours / base),
             "target": target,
+            # Both sides timed in each window (interleave::paired_async).
+            "paired": group != "answer_time",
         }
     )
 
@@ -215,6 +223,21 @@ def median_ns(bench_id):
     path = os.path.join(CRITERION, *bench_id.split("/"), "new", "estimates.json")
     with open(path) as f:
         return json.load(f)["median"]["point_estimate"]
+
+
+def paired_ns(pairs, row):
+    """The row's two sides' total times over every window in which both
+    ran: in our function's windows ours is `mine`, in the baseline's it is
+    `other`."""
+    ours = base = 0
+    for p in pairs:
+        if p["id"] == row["ours"]:
+            ours, base = ours + p["mine_ns"], base + p["other_ns"]
+        elif p["id"] == row["base"]:
+            ours, base = ours + p["other_ns"], base + p["mine_ns"]
+    if not ours:
+        sys.exit(f"no timed pairs for {row['ours']}: is ATTIO_BENCH_PAIRS passed on?")
+    return ours, base
 
 
 def spread(values, fmt):
@@ -254,19 +277,30 @@ def main():
     benches = args.bench or ["client", "fake_server", "signature"]
     rows = [r for r in ROWS if r["bench"] in benches]
     times = {r["ours"]: [] for r in rows} | {r["base"]: [] for r in rows}
+    paired = {r["ours"]: [] for r in rows if r.get("paired")}
+    pairs_file = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "bench-pairs.jsonl")
 
     started = time.time()
     for run in range(1, args.runs + 1):
         for bench in benches:
             command = [*cargo_bench(bench), "--", "--noplot", *args.criterion]
             print(f"run {run}/{args.runs}: {' '.join(command)}", file=sys.stderr, flush=True)
-            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            if os.path.exists(pairs_file):
+                os.remove(pairs_file)
+            env = os.environ | {"ATTIO_BENCH_PAIRS": pairs_file}
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
             if done.returncode != 0:
                 sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
+            pairs = []
+            if os.path.exists(pairs_file):
+                with open(pairs_file) as f:
+                    pairs = [json.loads(line) for line in f]
             for r in rows:
                 if r["bench"] == bench:
                     times[r["ours"]].append(median_ns(r["ours"]))
                     times[r["base"]].append(median_ns(r["base"]))
+                    if r.get("paired"):
+                        paired[r["ours"]].append(paired_ns(pairs, r))
     elapsed = time.time() - started
 
     print(f"{args.runs} runs, {elapsed:.0f} s; each cell is min / median / max over the runs\n")
@@ -277,7 +311,11 @@ def main():
         ours = [show(ns) for ns in times[r["ours"]]]
         base = [show(ns) for ns in times[r["base"]]]
         name, form = r["ratio"]
-        ratios = [form(o, b) for o, b in zip(times[r["ours"]], times[r["base"]])]
+        if r.get("paired"):
+            ratios = [form(o, b) for o, b in paired[r["ours"]]]
+            name += ", paired"
+        else:
+            ratios = [form(o, b) for o, b in zip(times[r["ours"]], times[r["base"]])]
         target = ""
         if r["target"]:
             kind, bound = r["target"]

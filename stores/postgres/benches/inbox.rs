@@ -3,15 +3,25 @@
 //!
 //! - `postgres_inbox_accept`: [`PostgresInbox`]'s `store` of a delivery of
 //!   3 events (fresh dedupe keys each time) against the same `INSERT ...
-//!   SELECT FROM unnest(...) ON CONFLICT DO NOTHING` issued raw on a
-//!   pooled connection with the same arrays (SHA-256 keys included).
+//!   SELECT FROM unnest(...) ON CONFLICT DO NOTHING` issued raw with the
+//!   same arrays (SHA-256 keys included).
 //! - `postgres_inbox_work`: one worker's events per second,
-//!   [`PostgresInbox::work_once`] with a handler that does nothing (claim
-//!   under a lease, per-key head check, handle, mark done), against a raw
-//!   `FOR UPDATE SKIP LOCKED` loop on a plain queue table (claim under a
-//!   lease, mark done; no per-key order, no attempts), each on a pooled
-//!   connection per statement. Both tables are filled before timing with
-//!   events of distinct keys.
+//!   [`PostgresInbox::drain`] of [`BATCH`] events with a handler that does
+//!   nothing (claim under a lease with the per-key head check, handle,
+//!   then mark done and claim the next in one statement), against
+//!   [`BATCH`] turns of a raw `FOR UPDATE SKIP LOCKED` loop on a plain
+//!   queue table (claim under a lease, mark done: two statements an event;
+//!   no per-key order, no attempts).
+//! - `postgres_inbox_work_one`: [`PostgresInbox::work_once`] (claim,
+//!   handle, mark done: two statements) against one turn of the raw loop.
+//!
+//! Both sides of every comparison use one pool, so the same PostgreSQL
+//! backend serves both: with a pool each (two backends), the identical
+//! INSERT ran at 0.78 of itself twice in a row on a quiet machine, and at
+//! 1.00 and 1.03 with one pool. Each pair is timed with
+//! `interleave::paired_async`, so `benches/ratios.py` forms its ratio from
+//! both sides' times in the same windows. Both tables are filled before
+//! the work groups with events of distinct keys.
 //! - `answer_time`: how long a receiver takes to answer Attio when the
 //!   handler takes 50 ms: `accept` into the inbox (the handler runs later,
 //!   on a worker) against `Once` on `PostgresSeenKeys` running it in the
@@ -38,9 +48,11 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5440/postgres";
-/// Events put in each queue before timing: more than both bench functions
-/// of the work group take together.
+/// Events put in each queue before timing: more than the bench functions
+/// of the work groups take together.
 const FILL: i64 = 150_000;
+/// Events a worker takes in one timed turn of `postgres_inbox_work`.
+const BATCH: u64 = 32;
 
 /// The inbox's accept statement, verbatim, for `{table}`.
 const ACCEPT: &str = "INSERT INTO {table} (dedupe, dedupe_key, ordering_key, event_type, body) \
@@ -140,8 +152,8 @@ async fn setup(url: &str) -> Result<Setup, String> {
         .max_size(16)
         .build()
         .map_err(|e| e.to_string())?;
-    let inbox = PostgresInbox::connect(url)
-        .map_err(|e| e.to_string())?
+    // The bench's own pool: both sides on the same backend (module docs).
+    let inbox = PostgresInbox::new(pool.clone())
         .with_table(&format!("bench_inbox_{pid}"))
         .map_err(|e| e.to_string())?
         .with_lease(Duration::from_secs(60));
@@ -244,10 +256,10 @@ fn main() {
     let mut group = criterion.benchmark_group("postgres_inbox_accept");
     group.throughput(Throughput::Elements(1));
     group.bench_function("inbox", |b| {
-        interleave::interleaved_async(b, &runtime, ours, raw)
+        interleave::paired_async(b, &runtime, "postgres_inbox_accept/inbox", ours, raw)
     });
     group.bench_function("raw_pooled", |b| {
-        interleave::interleaved_async(b, &runtime, raw, ours)
+        interleave::paired_async(b, &runtime, "postgres_inbox_accept/raw_pooled", raw, ours)
     });
     group.finish();
 
@@ -263,7 +275,13 @@ fn main() {
         fill(&s, &template[0].bytes).await;
     });
     let nothing = |_item: attio_webhooks_postgres::InboxItem| async { Ok::<(), String>(()) };
-    let work = || {
+    let drain = || {
+        let (inbox, nothing) = (&s.inbox, &nothing);
+        async move {
+            assert_eq!(inbox.drain(nothing, BATCH).await.unwrap().done, BATCH);
+        }
+    };
+    let work_once = || {
         let (inbox, nothing) = (&s.inbox, &nothing);
         async move {
             assert_eq!(inbox.work_once(nothing).await.unwrap(), Some(Worked::Done));
@@ -274,18 +292,53 @@ fn main() {
         RAW_DONE.replace("{table}", &s.queue),
     );
     let raw_n = Cell::new(0_u64);
-    let raw_loop = || {
+    let raw_one = || {
         let n = raw_n.replace(raw_n.get() + 1);
         let (pool, claim, done) = (&s.pool, &claim, &done);
         async move { raw_work(pool, claim, done, n).await }
     };
+    let raw_batch = || {
+        let raw_one = &raw_one;
+        async move {
+            for _ in 0..BATCH {
+                raw_one().await;
+            }
+        }
+    };
     let mut group = criterion.benchmark_group("postgres_inbox_work");
-    group.throughput(Throughput::Elements(1));
+    group.throughput(Throughput::Elements(BATCH));
     group.bench_function("inbox", |b| {
-        interleave::interleaved_async(b, &runtime, work, raw_loop)
+        interleave::paired_async(b, &runtime, "postgres_inbox_work/inbox", drain, raw_batch)
     });
     group.bench_function("raw_skip_locked", |b| {
-        interleave::interleaved_async(b, &runtime, raw_loop, work)
+        interleave::paired_async(
+            b,
+            &runtime,
+            "postgres_inbox_work/raw_skip_locked",
+            raw_batch,
+            drain,
+        )
+    });
+    group.finish();
+    let mut group = criterion.benchmark_group("postgres_inbox_work_one");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("inbox", |b| {
+        interleave::paired_async(
+            b,
+            &runtime,
+            "postgres_inbox_work_one/inbox",
+            work_once,
+            raw_one,
+        )
+    });
+    group.bench_function("raw_skip_locked", |b| {
+        interleave::paired_async(
+            b,
+            &runtime,
+            "postgres_inbox_work_one/raw_skip_locked",
+            raw_one,
+            work_once,
+        )
     });
     group.finish();
 
