@@ -19,6 +19,12 @@ pub enum Error {
     /// refused, or the pool's wait ran out).
     #[error("no PostgreSQL connection: {0}")]
     Connection(#[source] deadpool_postgres::PoolError),
+    /// PostgreSQL did not answer a store call within its call timeout
+    /// ([`DEFAULT_CALL_TIMEOUT`](crate::DEFAULT_CALL_TIMEOUT) unless set):
+    /// it is stalled or unreachable. `Once` and the inbox's `accept`
+    /// answer 503.
+    #[error("PostgreSQL did not answer within {0:?}")]
+    TimedOut(std::time::Duration),
     /// PostgreSQL refused or failed a statement.
     #[error("PostgreSQL: {0}")]
     Query(#[from] tokio_postgres::Error),

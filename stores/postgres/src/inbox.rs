@@ -10,6 +10,7 @@ use attio_webhooks::receive::{Inbox, InboxEvent, Stored, DEFAULT_LEASE, DEFAULT_
 use deadpool_postgres::{Object, Pool};
 use sha2::{Digest, Sha256};
 
+use crate::call_timeout::{bounded, DEFAULT_CALL_TIMEOUT};
 use crate::error::Error;
 use crate::inbox_table::{InboxStatements, DEFAULT_INBOX_TABLE};
 use crate::PostgresSeenKeys;
@@ -63,6 +64,7 @@ pub struct PostgresInbox {
     pub(crate) backoff: (Duration, Duration),
     pub(crate) strict: bool,
     pub(crate) poll: Duration,
+    pub(crate) call_timeout: Duration,
 }
 
 impl std::fmt::Debug for PostgresInbox {
@@ -75,6 +77,7 @@ impl std::fmt::Debug for PostgresInbox {
             .field("backoff", &self.backoff)
             .field("strict", &self.strict)
             .field("poll", &self.poll)
+            .field("call_timeout", &self.call_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -91,8 +94,9 @@ impl PostgresInbox {
     /// An inbox over a pool you set up (TLS, sizes, timeouts), with a
     /// lease of [`DEFAULT_LEASE`], a time-to-live of [`DEFAULT_TTL`],
     /// [`DEFAULT_MAX_ATTEMPTS`], a backoff of 1 s doubling up to 10 min,
-    /// dead letters not holding their key back, and workers polling every
-    /// 200 ms when idle.
+    /// dead letters not holding their key back, workers polling every
+    /// 200 ms when idle, and each call a delivery or a worker waits on
+    /// bounded by [`DEFAULT_CALL_TIMEOUT`].
     pub fn new(pool: Pool) -> Self {
         Self {
             pool,
@@ -105,6 +109,7 @@ impl PostgresInbox {
             backoff: (Duration::from_secs(1), Duration::from_secs(600)),
             strict: false,
             poll: Duration::from_millis(200),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
         }
     }
 
@@ -166,6 +171,18 @@ impl PostgresInbox {
         self
     }
 
+    /// Sets how long one of the statements a delivery or a worker waits
+    /// on may take, getting a connection included (at least 1 ms; default
+    /// [`DEFAULT_CALL_TIMEOUT`]): past it `accept` answers 503 and a
+    /// worker's call fails with [`Error::TimedOut`] (its claim, if the
+    /// statement took effect after all, runs out with its lease). The
+    /// operator's statements (`status`, `list`, ...) and `migrate` are not
+    /// bounded.
+    pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
     /// The pool, for the handler's own statements (and the transaction of
     /// [`record_in`](Self::record_in)).
     pub fn pool(&self) -> &Pool {
@@ -192,8 +209,6 @@ impl PostgresInbox {
 
     /// Stores `events` in one statement; how many were new.
     async fn insert(&self, events: &[InboxEvent]) -> Result<u64, Error> {
-        let client = self.connection().await?;
-        let statement = client.prepare_cached(&self.statements.accept).await?;
         let dedupe: Vec<Vec<u8>> = events
             .iter()
             .map(|e| Sha256::digest(e.dedupe_key.as_bytes()).to_vec())
@@ -202,9 +217,13 @@ impl PostgresInbox {
         let order: Vec<&str> = events.iter().map(|e| e.ordering_key.as_str()).collect();
         let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
         let bodies: Vec<&[u8]> = events.iter().map(|e| e.bytes.as_ref()).collect();
-        Ok(client
-            .execute(&statement, &[&dedupe, &keys, &order, &types, &bodies])
-            .await?)
+        bounded(&self.pool, self.call_timeout, async |client| {
+            let statement = client.prepare_cached(&self.statements.accept).await?;
+            Ok(client
+                .execute(&statement, &[&dedupe, &keys, &order, &types, &bodies])
+                .await?)
+        })
+        .await
     }
 }
 

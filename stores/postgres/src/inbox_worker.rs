@@ -11,6 +11,7 @@ use attio_webhooks::bytes::Bytes;
 use attio_webhooks::receive::{ClaimToken, Event, InboxEvent, PayloadError, Settled};
 use tokio_postgres::Row;
 
+use crate::call_timeout::bounded;
 use crate::error::Error;
 use crate::inbox::PostgresInbox;
 use crate::sweeper::millis;
@@ -110,15 +111,17 @@ impl PostgresInbox {
     /// and the earliest open event of its ordering key. `None` when there
     /// is none.
     pub async fn claim(&self) -> Result<Option<InboxItem>, Error> {
-        let client = self.connection().await?;
-        let statement = client.prepare_cached(&self.statements.claim).await?;
         let token = ClaimToken::random();
-        let row = client
-            .query_opt(
-                &statement,
-                &[&token.as_str(), &millis(self.lease), &self.strict],
-            )
-            .await?;
+        let row = bounded(&self.pool, self.call_timeout, async |client| {
+            let statement = client.prepare_cached(&self.statements.claim).await?;
+            Ok(client
+                .query_opt(
+                    &statement,
+                    &[&token.as_str(), &millis(self.lease), &self.strict],
+                )
+                .await?)
+        })
+        .await?;
         Ok(row.map(|row| InboxItem::from_row(&row, token)))
     }
 
@@ -317,12 +320,14 @@ impl PostgresInbox {
     }
 
     async fn renew(&self, id: i64, token: &ClaimToken) -> Result<Settled, Error> {
-        let client = self.connection().await?;
-        let statement = client.prepare_cached(&self.statements.heartbeat).await?;
-        let changed = client
-            .execute(&statement, &[&id, &token.as_str(), &millis(self.lease)])
-            .await?;
-        Ok(held(changed))
+        bounded(&self.pool, self.call_timeout, async |client| {
+            let statement = client.prepare_cached(&self.statements.heartbeat).await?;
+            let changed = client
+                .execute(&statement, &[&id, &token.as_str(), &millis(self.lease)])
+                .await?;
+            Ok(held(changed))
+        })
+        .await
     }
 
     /// Marks event `id` done and claims the next in one statement
@@ -333,23 +338,25 @@ impl PostgresInbox {
         id: i64,
         token: &ClaimToken,
     ) -> Result<(Worked, Option<InboxItem>), Error> {
-        let client = self.connection().await?;
-        let statement = client
-            .prepare_cached(&self.statements.complete_and_claim)
-            .await?;
         let next = ClaimToken::random();
-        let row = client
-            .query_one(
-                &statement,
-                &[
-                    &next.as_str(),
-                    &millis(self.lease),
-                    &self.strict,
-                    &id,
-                    &token.as_str(),
-                ],
-            )
-            .await?;
+        let row = bounded(&self.pool, self.call_timeout, async |client| {
+            let statement = client
+                .prepare_cached(&self.statements.complete_and_claim)
+                .await?;
+            Ok(client
+                .query_one(
+                    &statement,
+                    &[
+                        &next.as_str(),
+                        &millis(self.lease),
+                        &self.strict,
+                        &id,
+                        &token.as_str(),
+                    ],
+                )
+                .await?)
+        })
+        .await?;
         let worked = match row.get::<_, i64>(6) {
             1 => Worked::Done,
             _ => Worked::Lost,
@@ -364,12 +371,13 @@ impl PostgresInbox {
     /// it never answers, the lease runs out and the event runs again).
     async fn settle_done(&self, id: i64, token: &ClaimToken) -> Worked {
         let done = self
-            .settle_with_retries(|| async {
-                let client = self.connection().await?;
-                let statement = client.prepare_cached(&self.statements.complete).await?;
-                Ok(held(
-                    client.execute(&statement, &[&id, &token.as_str()]).await?,
-                ))
+            .settle_with_retries(|| {
+                bounded(&self.pool, self.call_timeout, async |client| {
+                    let statement = client.prepare_cached(&self.statements.complete).await?;
+                    Ok(held(
+                        client.execute(&statement, &[&id, &token.as_str()]).await?,
+                    ))
+                })
             })
             .await;
         match done {
@@ -389,13 +397,14 @@ impl PostgresInbox {
         let wait = millis(self.backoff_for(attempt));
         let max = i32::try_from(self.max_attempts).unwrap_or(i32::MAX);
         let state = self
-            .settle_with_retries(|| async {
-                let client = self.connection().await?;
-                let statement = client.prepare_cached(&self.statements.fail).await?;
-                let row = client
-                    .query_opt(&statement, &[&id, &token.as_str(), &error, &max, &wait])
-                    .await?;
-                Ok(row.map(|row| row.get::<_, String>(0)))
+            .settle_with_retries(|| {
+                bounded(&self.pool, self.call_timeout, async |client| {
+                    let statement = client.prepare_cached(&self.statements.fail).await?;
+                    let row = client
+                        .query_opt(&statement, &[&id, &token.as_str(), &error, &max, &wait])
+                        .await?;
+                    Ok(row.map(|row| row.get::<_, String>(0)))
+                })
             })
             .await;
         match state.flatten().as_deref() {

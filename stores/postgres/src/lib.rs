@@ -29,7 +29,9 @@
 //! - Leases and the time-to-live are `expires_at` by the server's
 //!   `statement_timestamp()`, never a replica's clock.
 //! - A PostgreSQL error is an error: `Once` answers 503 and Attio retries
-//!   (fail closed).
+//!   (fail closed). So is a call PostgreSQL does not answer within
+//!   [`DEFAULT_CALL_TIMEOUT`] (or [`PostgresSeenKeys::with_call_timeout`]),
+//!   connecting included.
 //!
 //! Statements are prepared once per pooled connection (deadpool's
 //! statement cache).
@@ -41,6 +43,7 @@
 
 #![warn(missing_docs)]
 
+mod call_timeout;
 mod error;
 mod inbox;
 mod inbox_admin;
@@ -50,6 +53,7 @@ mod store;
 mod sweeper;
 mod table;
 
+pub use call_timeout::DEFAULT_CALL_TIMEOUT;
 pub use error::Error;
 pub use inbox::{PostgresInbox, DEFAULT_MAX_ATTEMPTS};
 pub use inbox_admin::{InboxRow, InboxStatus};

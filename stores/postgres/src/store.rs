@@ -8,6 +8,7 @@ use deadpool_postgres::{Manager, Object, Pool};
 use sha2::{Digest, Sha256};
 use tokio_postgres::{GenericClient, NoTls, Statement};
 
+use crate::call_timeout::{bounded, DEFAULT_CALL_TIMEOUT};
 use crate::error::Error;
 use crate::sweeper::{self, millis};
 use crate::table::{Statements, DEFAULT_TABLE};
@@ -28,6 +29,7 @@ pub struct PostgresSeenKeys {
     statements: Statements,
     lease: Duration,
     ttl: Duration,
+    call_timeout: Duration,
 }
 
 impl std::fmt::Debug for PostgresSeenKeys {
@@ -36,6 +38,7 @@ impl std::fmt::Debug for PostgresSeenKeys {
             .field("table", &self.statements.name)
             .field("lease", &self.lease)
             .field("ttl", &self.ttl)
+            .field("call_timeout", &self.call_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -75,13 +78,15 @@ impl PostgresSeenKeys {
         Ok(Self::new(pool))
     }
 
-    /// A store over a pool you set up.
+    /// A store over a pool you set up, each call bounded by
+    /// [`DEFAULT_CALL_TIMEOUT`] ([`with_call_timeout`](Self::with_call_timeout)).
     pub fn new(pool: Pool) -> Self {
         Self {
             pool,
             statements: Statements::for_table(DEFAULT_TABLE).expect("the default name is valid"),
             lease: DEFAULT_LEASE,
             ttl: DEFAULT_TTL,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
         }
     }
 
@@ -109,6 +114,15 @@ impl PostgresSeenKeys {
     /// Sets how long a handled key is remembered (at least 1 ms).
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
+        self
+    }
+
+    /// Sets how long one call (`claim`, `complete`, `release`, `renew`)
+    /// may take, getting a connection included (at least 1 ms; default
+    /// [`DEFAULT_CALL_TIMEOUT`]); past it the call fails with
+    /// [`Error::TimedOut`] and `Once` answers 503.
+    pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout.max(Duration::from_millis(1));
         self
     }
 
@@ -253,24 +267,30 @@ fn digest(key: &str) -> Vec<u8> {
 #[async_trait::async_trait]
 impl SeenKeys for PostgresSeenKeys {
     async fn claim(&self, key: &str) -> Result<Claim, BoxError> {
-        let client = self.connection().await?;
-        let statement = client.prepare_cached(&self.statements.claim).await?;
-        Ok(self.claim_on(&**client, &statement, key).await?)
+        Ok(bounded(&self.pool, self.call_timeout, async |client| {
+            let statement = client.prepare_cached(&self.statements.claim).await?;
+            self.claim_on(&***client, &statement, key).await
+        })
+        .await?)
     }
 
     async fn complete(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
-        let client = self.connection().await?;
-        let statement = client.prepare_cached(&self.statements.complete).await?;
-        Ok(self.complete_on(&**client, &statement, key, token).await?)
+        Ok(bounded(&self.pool, self.call_timeout, async |client| {
+            let statement = client.prepare_cached(&self.statements.complete).await?;
+            self.complete_on(&***client, &statement, key, token).await
+        })
+        .await?)
     }
 
     async fn release(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
-        let client = self.connection().await?;
-        let statement = client.prepare_cached(&self.statements.release).await?;
-        let changed = client
-            .execute(&statement, &[&digest(key), &token.as_str()])
-            .await?;
-        Ok(held(changed))
+        Ok(bounded(&self.pool, self.call_timeout, async |client| {
+            let statement = client.prepare_cached(&self.statements.release).await?;
+            let changed = client
+                .execute(&statement, &[&digest(key), &token.as_str()])
+                .await?;
+            Ok(held(changed))
+        })
+        .await?)
     }
 
     fn lease(&self) -> Option<Duration> {
@@ -280,14 +300,16 @@ impl SeenKeys for PostgresSeenKeys {
     /// `UPDATE … SET expires_at = now + lease WHERE key = $1 AND token = $2
     /// AND expires_at > now`, on the server's clock.
     async fn renew(&self, key: &str, token: &ClaimToken) -> Result<Settled, BoxError> {
-        let client = self.connection().await?;
-        let statement = client.prepare_cached(&self.statements.renew).await?;
-        let changed = client
-            .execute(
-                &statement,
-                &[&digest(key), &token.as_str(), &millis(self.lease)],
-            )
-            .await?;
-        Ok(held(changed))
+        Ok(bounded(&self.pool, self.call_timeout, async |client| {
+            let statement = client.prepare_cached(&self.statements.renew).await?;
+            let changed = client
+                .execute(
+                    &statement,
+                    &[&digest(key), &token.as_str(), &millis(self.lease)],
+                )
+                .await?;
+            Ok(held(changed))
+        })
+        .await?)
     }
 }

@@ -13,124 +13,45 @@
 //! one. Without it the tests print that they skipped, except under
 //! `CI=true`, where they fail.
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use attio_webhooks::receive::{Once, Outcome};
 use attio_webhooks_redis::RedisSeenKeys;
 use attio_webhooks_testkit::seen_keys_conformance::skip_without_server;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
+use tokio::net::TcpStream;
 
 mod common;
+#[allow(dead_code)]
+#[path = "../../common/fault_proxy.rs"]
+mod fault_proxy;
 
-/// A TCP proxy to the test Redis: forwards until silenced, and closes
-/// everything (listener and connections) when dropped.
-struct Proxy {
-    addr: SocketAddr,
-    silent: Arc<AtomicBool>,
-    tasks: JoinSet<()>,
-}
+use fault_proxy::FaultProxy;
 
-impl Proxy {
-    /// A proxy to the test Redis, or `None` (after saying so) when no
-    /// Redis answers and this is not CI.
-    async fn start() -> Option<Proxy> {
-        let url = common::url();
-        // `redis://host:port/db` -> `host:port`.
-        let upstream = url
-            .trim_start_matches("redis://")
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let reachable =
-            tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(&upstream)).await;
-        if !matches!(reachable, Ok(Ok(_))) {
-            skip_without_server(
-                &format!("Redis at {url}"),
-                "no connection within 2 s",
-                "scripts/test-servers.sh start",
-            );
-            return None;
-        }
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let silent = Arc::new(AtomicBool::new(false));
-        let mut tasks = JoinSet::new();
-        let flag = Arc::clone(&silent);
-        tasks.spawn(async move {
-            let mut connections = JoinSet::new();
-            // At most 64 connections: the store makes a handful.
-            for _ in 0..64 {
-                let Ok((client, _)) = listener.accept().await else {
-                    break;
-                };
-                connections.spawn(forward(client, upstream.clone(), Arc::clone(&flag)));
-            }
-            // Dropping the set (when this task is aborted) closes them all.
-            std::future::pending::<()>().await;
-            drop(connections);
-        });
-        Some(Proxy {
-            addr,
-            silent,
-            tasks,
-        })
+/// A proxy to the test Redis and its `redis://` URL, or `None` (after
+/// saying so) when no Redis answers and this is not CI.
+async fn proxy() -> Option<(FaultProxy, String)> {
+    let url = common::url();
+    // `redis://host:port/db` -> `host:port`.
+    let upstream = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let reachable =
+        tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(&upstream)).await;
+    if !matches!(reachable, Ok(Ok(_))) {
+        skip_without_server(
+            &format!("Redis at {url}"),
+            "no connection within 2 s",
+            "scripts/test-servers.sh start",
+        );
+        return None;
     }
-
-    fn url(&self) -> String {
-        format!("redis://{}/", self.addr)
-    }
-
-    /// From now on, bytes from clients are read and dropped, and nothing
-    /// is answered: connections stay open, silent.
-    fn silence(&self) {
-        self.silent.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.tasks.abort_all();
-    }
-}
-
-/// Copies `client` to `upstream` and back while not `silent`.
-async fn forward(mut client: TcpStream, upstream: String, silent: Arc<AtomicBool>) {
-    let Ok(server) = TcpStream::connect(&upstream).await else {
-        return;
-    };
-    let (mut from_server, mut to_server) = server.into_split();
-    let (mut from_client, mut to_client) = client.split();
-    let up = async {
-        let mut buf = vec![0; 16 * 1024];
-        loop {
-            let n = match from_client.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            if !silent.load(Ordering::SeqCst) && to_server.write_all(&buf[..n]).await.is_err() {
-                return;
-            }
-        }
-    };
-    let down = async {
-        let mut buf = vec![0; 16 * 1024];
-        loop {
-            let n = match from_server.read(&mut buf).await {
-                Ok(0) | Err(_) => return std::future::pending().await,
-                Ok(n) => n,
-            };
-            if !silent.load(Ordering::SeqCst) && to_client.write_all(&buf[..n]).await.is_err() {
-                return;
-            }
-        }
-    };
-    tokio::select! { () = up => {}, () = down => {} }
+    let proxy = FaultProxy::start(&upstream).await;
+    let url = format!("redis://{}/", proxy.addr());
+    Some((proxy, url))
 }
 
 /// Runs a delivery through `once` and returns its status and how long it
@@ -156,10 +77,10 @@ fn unavailable(outcome: &Outcome<(), ()>) -> String {
 
 #[tokio::test]
 async fn with_redis_down_a_delivery_gets_its_503_within_the_default_bound() {
-    let Some(proxy) = Proxy::start().await else {
+    let Some((proxy, url)) = proxy().await else {
         return;
     };
-    let store = RedisSeenKeys::connect(&proxy.url())
+    let store = RedisSeenKeys::connect(&url)
         .await
         .unwrap()
         .with_prefix(format!("attio-webhooks-outage:{}:", std::process::id()));
@@ -186,13 +107,13 @@ async fn with_redis_down_a_delivery_gets_its_503_within_the_default_bound() {
 
 #[tokio::test]
 async fn with_redis_silent_a_delivery_gets_its_503_within_the_timeouts_set() {
-    let Some(proxy) = Proxy::start().await else {
+    let Some((proxy, url)) = proxy().await else {
         return;
     };
     // Longer than the redis client's own defaults (1 s to connect, 0.5 s
     // to answer), so an answer sooner than 1.5 s would show the settings
     // ignored; a timeout never fires early, however loaded the machine.
-    let store = RedisSeenKeys::builder(&proxy.url())
+    let store = RedisSeenKeys::builder(&url)
         .connect_timeout(Duration::from_millis(1_500))
         .response_timeout(Duration::from_millis(1_500))
         .connect()
