@@ -97,25 +97,36 @@ async fn main() -> ExitCode {
     {
         Ok(server) => server,
         Err(error) => {
-            eprintln!(
-                "fake-attio: cannot listen on {}:{}: {error}",
-                options.host, options.port
+            say(
+                std::io::stderr(),
+                format_args!(
+                    "fake-attio: cannot listen on {}:{}: {error}",
+                    options.host, options.port
+                ),
             );
             return ExitCode::FAILURE;
         }
     };
-    println!("{}", server.base_url());
+    // A reader of the URL that went away (`fake-attio | head -1`) must
+    // not stop the server: `say`, never `println!`, from here on too.
+    say(std::io::stdout(), format_args!("{}", server.base_url()));
     if options.host.is_unspecified() {
-        eprintln!(
-            "fake-attio: listening on all interfaces ({}); clients on this host can use {}",
-            server.addr(),
-            server.base_url()
+        say(
+            std::io::stderr(),
+            format_args!(
+                "fake-attio: listening on all interfaces ({}); clients on this host can use {}",
+                server.addr(),
+                server.base_url()
+            ),
         );
     }
     if !options.host.is_loopback() && fake.token() == DEFAULT_TOKEN {
-        eprintln!(
-            "fake-attio: warning: the API accepts the well-known default token {DEFAULT_TOKEN:?}; \
-             set your own with --tokens-file or FAKE_ATTIO_TOKENS"
+        say(
+            std::io::stderr(),
+            format_args!(
+                "fake-attio: warning: the API accepts the well-known default token {DEFAULT_TOKEN:?}; \
+                 set your own with --tokens-file or FAKE_ATTIO_TOKENS"
+            ),
         );
     }
     stop.wait().await;
