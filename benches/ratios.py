@@ -174,6 +174,7 @@ for store, name, ours, base, what, target in (
             "unit": ("ops/s", per_second(1)),
             "ratio": ("throughput ours / base", lambda ours, base: base / ours),
             "target": target,
+            "paired": True,
         }
     )
 for store, name in (("redis", "Redis"), ("postgres", "PostgreSQL")):

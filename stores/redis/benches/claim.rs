@@ -263,10 +263,10 @@ fn main() {
     let mut group = criterion.benchmark_group("redis_seen_keys");
     group.throughput(Throughput::Elements(1));
     group.bench_function("store", |b| {
-        interleave::interleaved_async(b, &runtime, store_side, raw_side)
+        interleave::paired_async(b, &runtime, "redis_seen_keys/store", store_side, raw_side)
     });
     group.bench_function("raw", |b| {
-        interleave::interleaved_async(b, &runtime, raw_side, store_side)
+        interleave::paired_async(b, &runtime, "redis_seen_keys/raw", raw_side, store_side)
     });
     group.finish();
     criterion.final_summary();
