@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use attio_webhooks::receive::{signature, Once, VerifiedDelivery, Verifier};
+use attio_webhooks::receive::{signature, Once, Verifier};
 use attio_webhooks::Secret;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -280,7 +280,7 @@ async fn a_handled_delivery_has_its_claim_and_settle_inside_and_a_retry_is_alrea
 #[cfg(feature = "tower")]
 #[tokio::test(flavor = "current_thread")]
 async fn the_tower_layer_opens_the_span_and_the_inner_service_runs_in_it() {
-    use attio_webhooks::receive::VerifyLayer;
+    use attio_webhooks::receive::{VerifiedDelivery, VerifyLayer};
     use tower::{Layer as _, ServiceExt};
 
     let (spans, _guard) = Spans::install();
@@ -319,6 +319,7 @@ async fn the_tower_layer_opens_the_span_and_the_inner_service_runs_in_it() {
 #[cfg(feature = "axum")]
 #[tokio::test(flavor = "current_thread")]
 async fn the_axum_extractor_opens_the_span_and_run_verified_settles_in_it() {
+    use attio_webhooks::receive::VerifiedDelivery;
     use tower::ServiceExt;
 
     let (spans, _guard) = Spans::install();

@@ -236,13 +236,14 @@ pub use log_lines::LogFormat;
 pub use server::FakeServer;
 pub use workspace::Seed;
 
-/// The README's examples (the crate's page), compiled and run as doc tests.
-#[cfg(doctest)]
+/// The README's examples (the crate's page), compiled and run as doc tests
+/// (they serve the fake and mount its fixtures: default features).
+#[cfg(all(doctest, feature = "server", feature = "fixtures"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 /// The CLI's README, compiled here: the CLI is a binary crate, whose doc
 /// tests do not run, and the testkit has every dependency its examples use.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "fixtures"))]
 #[doc = include_str!("../../cli/README.md")]
 pub struct CliReadmeDoctests;

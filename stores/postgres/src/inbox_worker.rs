@@ -14,6 +14,7 @@ use tokio_postgres::Row;
 use crate::call_timeout::bounded;
 use crate::error::Error;
 use crate::inbox::PostgresInbox;
+use crate::store::held;
 use crate::sweeper::millis;
 
 /// The longest error text kept with an event.
@@ -472,14 +473,6 @@ impl PostgresInbox {
             .execute(&statement, &[&item.id, &item.token.as_str()])
             .await?;
         Ok(held(changed))
-    }
-}
-
-fn held(changed: u64) -> Settled {
-    if changed == 1 {
-        Settled::Held
-    } else {
-        Settled::Lost
     }
 }
 

@@ -248,7 +248,9 @@ impl PostgresSeenKeys {
     }
 }
 
-fn held(changed: u64) -> Settled {
+/// What an `UPDATE ... WHERE token = $n` that changed `changed` rows
+/// means for the caller's claim (the inbox's statements read it alike).
+pub(crate) fn held(changed: u64) -> Settled {
     if changed == 1 {
         Settled::Held
     } else {
