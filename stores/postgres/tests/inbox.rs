@@ -14,18 +14,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use attio_webhooks::receive::{signature, Accepted, Inbox, Settled, Stored, Verifier};
-use attio_webhooks::Secret;
+use attio_webhooks::receive::{Accepted, Inbox, Settled, Stored};
 use attio_webhooks_postgres::{InboxItem, PostgresInbox, Worked};
 use attio_webhooks_testkit::seen_keys_conformance::skip_without_server;
+use common::{sql, url};
 
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5440/postgres";
+mod common;
+
 const WORKSPACE: &str = "14beef7a-99f7-4534-a87e-70b564330a4c";
 const WEBHOOK: &str = "23e42eaf-323a-41da-b5bb-fd67eebda553";
-
-fn url() -> String {
-    std::env::var("ATTIO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
 
 fn table(name: &str) -> String {
     format!("inbox_{name}_{}", std::process::id())
@@ -67,15 +64,6 @@ async fn inbox(name: &str) -> Option<PostgresInbox> {
     }
 }
 
-/// A plain connection for the test's own statements (the oracle).
-async fn sql() -> Result<tokio_postgres::Client, String> {
-    let (client, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls)
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(connection);
-    Ok(client)
-}
-
 /// A `record.updated` of `record` with a `seq` field, as Attio writes an
 /// event (compact).
 fn event(record: &str, seq: u32) -> String {
@@ -94,17 +82,7 @@ fn body(events: &[String]) -> String {
 
 /// Verifies `body` as signed by Attio with `key` and accepts it.
 async fn accept(inbox: &PostgresInbox, body: &str, key: &str) -> Accepted {
-    let secret = Secret::new("shh");
-    let mut headers = attio_webhooks::http::HeaderMap::new();
-    headers.insert(
-        "attio-signature",
-        signature::sign(&secret, body.as_bytes()).parse().unwrap(),
-    );
-    headers.insert("idempotency-key", key.parse().unwrap());
-    let verified = Verifier::new(secret)
-        .verify(&headers, body.as_bytes())
-        .unwrap();
-    inbox.accept(&verified).await
+    inbox.accept(&common::verified(body, key)).await
 }
 
 fn stored(accepted: Accepted) -> Stored {

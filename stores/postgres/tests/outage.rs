@@ -17,11 +17,12 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use attio_webhooks::receive::{signature, Accepted, Inbox, Once, Outcome, Verifier};
-use attio_webhooks::Secret;
+use attio_webhooks::receive::{Accepted, Inbox, Once, Outcome};
 use attio_webhooks_postgres::{PostgresInbox, PostgresSeenKeys};
 use attio_webhooks_testkit::seen_keys_conformance::skip_without_server;
 use tokio::net::TcpStream;
+
+mod common;
 
 #[allow(dead_code)]
 #[path = "../../common/fault_proxy.rs"]
@@ -29,7 +30,6 @@ mod fault_proxy;
 
 use fault_proxy::FaultProxy;
 
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5440/postgres";
 /// How long the test waits for any one answer: a call that takes longer
 /// is one the store did not bound.
 const GUARD: Duration = Duration::from_secs(10);
@@ -37,7 +37,7 @@ const GUARD: Duration = Duration::from_secs(10);
 /// A proxy to the test PostgreSQL and a URL through it, or `None` (after
 /// saying so) when no PostgreSQL answers and this is not CI.
 async fn proxy() -> Option<(FaultProxy, String)> {
-    let url = std::env::var("ATTIO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+    let url = common::url();
     let config: tokio_postgres::Config = url.parse().unwrap();
     let host = match &config.get_hosts()[0] {
         tokio_postgres::config::Host::Tcp(host) => host.clone(),
@@ -87,16 +87,7 @@ async fn deliver(once: &Once, key: &str, runs: &AtomicU32) -> (Outcome<(), ()>, 
 /// long it took, or fails the test past [`GUARD`].
 async fn accept(inbox: &PostgresInbox, key: &str) -> (Accepted, Duration) {
     let body = r#"{"webhook_id":"23e42eaf-323a-41da-b5bb-fd67eebda553","events":[{"event_type":"record.created","id":{"workspace_id":"14beef7a-99f7-4534-a87e-70b564330a4c","object_id":"people","record_id":"r"},"actor":{"type":"system","id":null}}]}"#;
-    let secret = Secret::new("shh");
-    let mut headers = attio_webhooks::http::HeaderMap::new();
-    headers.insert(
-        "attio-signature",
-        signature::sign(&secret, body.as_bytes()).parse().unwrap(),
-    );
-    headers.insert("idempotency-key", key.parse().unwrap());
-    let verified = Verifier::new(secret)
-        .verify(&headers, body.as_bytes())
-        .unwrap();
+    let verified = common::verified(body, key);
     let started = Instant::now();
     let accepted = tokio::time::timeout(GUARD, inbox.accept(&verified))
         .await
@@ -106,6 +97,18 @@ async fn accept(inbox: &PostgresInbox, key: &str) -> (Accepted, Duration) {
 
 fn table(name: &str) -> String {
     format!("outage_{name}_{}", std::process::id())
+}
+
+/// Drops the test's tables, straight to the server (not through the proxy).
+async fn drop_tables(names: &[&str]) {
+    for name in names {
+        common::sql()
+            .await
+            .unwrap()
+            .batch_execute(&format!("DROP TABLE {}", table(name)))
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]
@@ -158,21 +161,7 @@ async fn with_postgres_stalled_a_delivery_gets_its_503_within_the_default_bound_
     assert_eq!(runs.load(Ordering::SeqCst), 2, "no handler ran unguarded");
     drop(proxy);
 
-    let (client, connection) = tokio_postgres::connect(
-        &std::env::var("ATTIO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned()),
-        tokio_postgres::NoTls,
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!(
-            "DROP TABLE {}; DROP TABLE {}",
-            table("keys"),
-            table("inbox")
-        ))
-        .await
-        .unwrap();
+    drop_tables(&["keys", "inbox"]).await;
 }
 
 #[tokio::test]
@@ -233,19 +222,5 @@ async fn with_postgres_stalled_each_call_ends_at_the_timeout_set() {
     assert_eq!(runs.load(Ordering::SeqCst), 0);
     drop(proxy);
 
-    let (client, connection) = tokio_postgres::connect(
-        &std::env::var("ATTIO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned()),
-        tokio_postgres::NoTls,
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!(
-            "DROP TABLE {}; DROP TABLE {}",
-            table("keys_set"),
-            table("inbox_set")
-        ))
-        .await
-        .unwrap();
+    drop_tables(&["keys_set", "inbox_set"]).await;
 }

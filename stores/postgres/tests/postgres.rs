@@ -17,11 +17,10 @@ use attio_webhooks_postgres::{PostgresSeenKeys, Recorded};
 use attio_webhooks_testkit::seen_keys_conformance::skip_without_server;
 use attio_webhooks_testkit::seen_keys_conformance::{check, StoreTimes};
 
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5440/postgres";
+use common::url;
 
-fn url() -> String {
-    std::env::var("ATTIO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
+#[allow(dead_code)]
+mod common;
 
 /// A store on the test database with a table of its own (`name` and this
 /// process), created, or `None` (after saying so) when no PostgreSQL
