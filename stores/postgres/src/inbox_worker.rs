@@ -152,9 +152,11 @@ impl PostgresInbox {
     /// job that empties the inbox on a schedule calls. After a handler
     /// succeeds, marking its event done and claiming the next go to
     /// PostgreSQL as one statement: one round trip and one commit an
-    /// event instead of two. No event is left claimed when it returns.
-    /// An error means PostgreSQL failed while claiming; the events
-    /// handled before it are settled.
+    /// event instead of two. No event is left claimed when it returns
+    /// (unless a statement ran out of its call timeout after PostgreSQL
+    /// carried it out: that claim runs out with its lease). An error means
+    /// PostgreSQL failed while claiming; the events handled before it are
+    /// settled.
     ///
     /// ```no_run
     /// # use attio_webhooks_postgres::{Drained, InboxItem, PostgresInbox};
