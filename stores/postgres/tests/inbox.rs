@@ -549,6 +549,102 @@ async fn drain_after_a_lost_claim_leaves_the_records_next_event_waiting() {
     );
 }
 
+/// Events waiting out a backoff (a handler's downstream was down) are
+/// not stepped over by every claim, nor are the due events behind the
+/// first sorted. The oracle is PostgreSQL's own count of the pages the
+/// claim statement touched (`EXPLAIN (ANALYZE, BUFFERS)` of the statement
+/// the inbox prepared), with 2 000 such events ahead of 2 000 due ones:
+/// 18 pages; ordered by id on an index of ids, 706; ordered by id on the
+/// index of due times, 2 089.
+#[tokio::test]
+async fn events_waiting_out_a_backoff_cost_a_claim_nothing() {
+    let Some(inbox) = inbox("backoff_scan").await else {
+        return;
+    };
+    for (kind, batches) in [("waiting", 0..20), ("due", 20..40)] {
+        for batch in batches {
+            let events: Vec<String> = (0..100)
+                .map(|i| event(&format!("{kind}-{batch}-{i}"), batch * 100 + i))
+                .collect();
+            stored(accept(&inbox, &body(&events), &format!("k{batch}")).await);
+        }
+    }
+    let oracle = sql().await.unwrap();
+    oracle
+        .batch_execute(&format!(
+            "UPDATE {t} SET not_before = now() + interval '1 hour', attempts = 1 \
+               WHERE ordering_key LIKE '%/waiting-%'; ANALYZE {t}",
+            t = table("backoff_scan")
+        ))
+        .await
+        .unwrap();
+    // The first due event; this prepares the claim on the pool's one
+    // connection.
+    let first = inbox.claim().await.unwrap().unwrap();
+    assert!(first.ordering_key.ends_with("/due-20-0"), "{first:?}");
+
+    let connection = inbox.pool().get().await.unwrap();
+    let prepared: Vec<String> = connection
+        .query(
+            "SELECT name FROM pg_prepared_statements \
+             WHERE statement LIKE 'UPDATE %SET token = $1%RETURNING id, dedupe_key%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(prepared.len(), 1, "the claim, prepared on this connection");
+    // The top node's line `Buffers: shared hit=H read=R` counts its
+    // children's pages too.
+    let plan: Vec<String> = connection
+        .simple_query(&format!(
+            "EXPLAIN (ANALYZE, BUFFERS) EXECUTE {}('oracle', 60000, false)",
+            prepared[0]
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|message| match message {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        })
+        .collect();
+    let buffers = plan
+        .iter()
+        .find_map(|line| line.trim().strip_prefix("Buffers: shared "))
+        .unwrap_or_else(|| panic!("no buffers in {plan:#?}"));
+    let pages: u64 = buffers
+        .split(' ')
+        .filter_map(|part| part.split_once('='))
+        .filter(|(kind, _)| ["hit", "read"].contains(kind))
+        .map(|(_, n)| n.parse::<u64>().unwrap())
+        .sum();
+    eprintln!("the claim touched {pages} pages");
+    assert!(
+        pages < 100,
+        "the claim touched {pages} pages: it stepped over the waiting events"
+    );
+    let claimed: Vec<String> = oracle
+        .query(
+            &format!(
+                "SELECT ordering_key FROM {} WHERE token = 'oracle'",
+                table("backoff_scan")
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(
+        claimed.len() == 1 && claimed[0].ends_with("/due-20-1"),
+        "the plan's run claimed the next due event: {claimed:?}"
+    );
+}
+
 #[tokio::test]
 async fn done_events_are_swept_after_the_ttl_in_bounded_batches_and_dead_ones_kept() {
     let Some(inbox) = inbox("sweep").await else {
